@@ -1,0 +1,59 @@
+"""`eggbin dev` and `eggbin debug`: run the app as a local cluster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from eggbin.cli.options import Base, Env, Framework, Host, Port, Workers
+
+
+def dev(
+    base: Base = Path("."),
+    port: Port = None,
+    workers: Workers = 1,
+    host: Host = "127.0.0.1",
+    env: Env = None,
+    framework: Framework = None,
+) -> None:
+    """Run the app locally: master, agent and workers on 127.0.0.1:7001 (or the first free port).
+
+    Examples:
+
+      eggbin dev
+
+      eggbin dev --port 8080 --workers 2
+    """
+    from eggbin.devserver import DevOptions, run_dev
+
+    raise typer.Exit(
+        run_dev(
+            DevOptions(base_dir=base, port=port, workers=workers, host=host, env=env, framework=framework)
+        )
+    )
+
+
+def debug(
+    base: Base = Path("."),
+    port: Port = None,
+    workers: Workers = 1,
+    host: Host = "127.0.0.1",
+    env: Env = None,
+    framework: Framework = None,
+    debug_port: Annotated[int, typer.Option(help="Port the app worker's debugger listens on.")] = 9229,
+    debug_host: Annotated[str, typer.Option(help="Address the debugger binds.")] = "127.0.0.1",
+    brk: Annotated[bool, typer.Option("--brk", help="Wait for a debugger before the app loads.")] = False,
+) -> None:
+    """Run `eggbin dev` with debugpy listening (VS Code "attach" to 127.0.0.1:9229).
+
+    Examples:
+
+      eggbin debug
+
+      eggbin debug --brk --debug-port 5678
+    """
+    from eggbin.errors import NotAvailableYet
+
+    raise NotAvailableYet("eggbin debug")

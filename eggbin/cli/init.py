@@ -1,0 +1,50 @@
+"""`eggbin init`: scaffold a project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from eggbin.cli.options import ProjectType
+
+
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to create the project.")] = Path("."),
+    type: Annotated[ProjectType, typer.Option("--type", "-t", help="What to create.")] = ProjectType.simple,
+    name: Annotated[str | None, typer.Option(help="Project name (default: the directory's name).")] = None,
+    description: Annotated[str | None, typer.Option(help="One-line description.")] = None,
+    author: Annotated[str | None, typer.Option(help="Author (default: `git config user.name`).")] = None,
+    template: Annotated[Path | None, typer.Option(help="A local cookiecutter template to render.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write into a non-empty directory.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Accept defaults, never prompt.")] = False,
+) -> None:
+    """Create an app, plugin or framework from a bundled template.
+
+    Examples:
+
+      eggbin init demo --yes
+
+      eggbin init my-plugin --type=plugin --yes
+    """
+    from eggbin import console
+    from eggbin.scaffold import ScaffoldRequest, scaffold
+
+    created = scaffold(
+        ScaffoldRequest(
+            target=directory,
+            type=type.value,
+            name=name,
+            description=description,
+            author=author,
+            template=template,
+            force=force,
+            interactive=not yes and console.is_interactive(),
+        )
+    )
+    out = console.stdout()
+    out.print(f"Created {created.type} project [bold]{created.name}[/] in {created.path}")
+    out.print("Next:")
+    for step in created.next_steps:
+        out.print(f"  {step}")

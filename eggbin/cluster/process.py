@@ -1,0 +1,84 @@
+"""Spawning the roles, process titles and the parent-death rule."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+from eggbin.cluster.channel import Channel
+
+PR_SET_PDEATHSIG = 1
+
+
+@dataclass
+class Child:
+    """The master's view of one agent or worker."""
+
+    role: str
+    id: int
+    popen: subprocess.Popen[bytes]
+    channel: Channel
+    ready: bool = False
+    boot_error: str | None = None
+    info: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    @property
+    def label(self) -> str:
+        return "agent" if self.role == "agent" else f"worker#{self.id}:{self.pid}"
+
+    def signal(self, signum: int) -> None:
+        if self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signum)
+
+
+def spawn_module(
+    module: str,
+    blob_for: object,
+    *,
+    pass_fds: tuple[int, ...] = (),
+    new_session: bool = False,
+    stdout: int | None = None,
+    stderr: int | None = None,
+) -> tuple[subprocess.Popen[bytes], Channel]:
+    """Start `python -m <module> <blob>` with a channel; `blob_for(child_fd)` renders the options."""
+    parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    blob = blob_for(child_end.fileno())  # type: ignore[operator]
+    try:
+        popen = subprocess.Popen(
+            [sys.executable, "-m", module, blob],
+            pass_fds=(child_end.fileno(), *pass_fds),
+            start_new_session=new_session,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+        )
+    finally:
+        child_end.close()
+    return popen, Channel(parent_end)
+
+
+def set_title(title: str, role: str) -> None:
+    """`<title> <role> --title=<title>`: unique and matched on the whole cmdline, never on comm."""
+    import setproctitle
+
+    setproctitle.setproctitle(f"{title} {role} --title={title}")
+
+
+def die_with_parent(master_pid: int) -> None:
+    """Be SIGKILLed the moment the master dies, even by SIGKILL: no orphan ever keeps the port."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != master_pid:  # the master died before prctl took effect
+        os._exit(1)

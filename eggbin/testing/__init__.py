@@ -1,0 +1,1 @@
+"""The pytest plugin (egg-mock's role): fixtures that boot the real app."""

@@ -1,0 +1,1 @@
+"""eggbin's own load unit, laid out like an app: config/, app/middleware/, app/extend/."""

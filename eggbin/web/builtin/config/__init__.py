@@ -1,0 +1,1 @@
+"""eggbin's own defaults, laid out like an app's `config/`."""

@@ -1,0 +1,139 @@
+"""The load units of an app and the loader phases over them.
+
+Conventions are data: one ordered list of units, eggbin → framework(s) → plugins → app. Each phase
+below is a small function over that list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from eggbin.errors import BootError
+from eggbin.web.config import Config, extend, read_config_module
+from eggbin.web.controller import Controller, ControllerClass
+from eggbin.web.modules import UnitModules
+
+if TYPE_CHECKING:
+    from eggbin.web.appinfo import AppInfo
+
+EGGBIN_PATH = Path(__file__).resolve().parent / "builtin"
+
+
+@dataclass
+class LoadUnit:
+    """A directory laid out like an app: eggbin itself, a framework, a plugin, or the app."""
+
+    name: str
+    path: Path
+    kind: str  # "framework" | "plugin" | "app"
+    modules: UnitModules
+
+    def file(self, *parts: str) -> Path:
+        return self.path.joinpath(*parts)
+
+
+def eggbin_unit() -> LoadUnit:
+    return LoadUnit(
+        "eggbin", EGGBIN_PATH, "framework", UnitModules("eggbin", EGGBIN_PATH, "eggbin.web.builtin")
+    )
+
+
+def app_unit(app_info: AppInfo) -> LoadUnit:
+    return LoadUnit(app_info.name, app_info.base_dir, "app", UnitModules(app_info.name, app_info.base_dir))
+
+
+def load_config(units: list[LoadUnit], app_info: AppInfo) -> tuple[Config, dict[str, str]]:
+    """Every unit's `config/default.py`, then every unit's `config/<env>.py`."""
+    config, meta = Config(), dict[str, str]()
+    for file_name in ("default", app_info.env):
+        for unit in units:
+            file = unit.file("config", f"{file_name}.py")
+            if file.is_file():
+                declared = read_config_module(unit.modules.import_file(file), file, app_info)
+                extend(config, declared, meta, str(file))
+    return config, meta
+
+
+def python_files(directory: Path) -> list[Path]:
+    """The modules under `directory`, sorted, skipping private files and caches."""
+    if not directory.is_dir():
+        return []
+    return sorted(
+        p for p in directory.rglob("*.py") if not p.name.startswith("_") and "__pycache__" not in p.parts
+    )
+
+
+def _tree_key(directory: Path, file: Path) -> list[str]:
+    return list(file.relative_to(directory).with_suffix("").parts)
+
+
+def _insert(tree: dict[str, Any], keys: list[str], value: Any) -> None:
+    for key in keys[:-1]:
+        tree = tree.setdefault(key, {})
+    tree[keys[-1]] = value
+
+
+def load_controllers(unit: LoadUnit) -> dict[str, Any]:
+    """`app/controller/**.py` → a tree whose leaves are controller classes or modules of handlers."""
+    tree: dict[str, Any] = {}
+    directory = unit.file("app", "controller")
+    for file in python_files(directory):
+        module = unit.modules.import_file(file)
+        classes = [
+            v
+            for v in vars(module).values()
+            if isinstance(v, type)
+            and issubclass(v, Controller)
+            and v is not Controller
+            and v.__module__ == module.__name__
+        ]
+        _insert(tree, _tree_key(directory, file), ControllerClass(classes[0]) if classes else module)
+    return tree
+
+
+def load_services(units: list[LoadUnit]) -> dict[str, Any]:
+    """`app/service/**.py` of every unit; a later unit's file of the same name wins."""
+    from eggbin.web.service import Service
+
+    tree: dict[str, Any] = {}
+    for unit in units:
+        directory = unit.file("app", "service")
+        for file in python_files(directory):
+            module = unit.modules.import_file(file)
+            classes = [
+                v
+                for v in vars(module).values()
+                if isinstance(v, type)
+                and issubclass(v, Service)
+                and v is not Service
+                and v.__module__ == module.__name__
+            ]
+            if not classes:
+                raise BootError(f"`{file}` defines no `Service` subclass")
+            _insert(tree, _tree_key(directory, file), classes[0])
+    return tree
+
+
+def load_router(unit: LoadUnit, app: Any) -> None:
+    file = unit.file("app", "router.py")
+    if not file.is_file():
+        return
+    module = unit.modules.import_file(file)
+    router = getattr(module, "router", None)
+    if not callable(router):
+        raise BootError(f"`{file}` must define `def router(app)`")
+    router(app)
+
+
+def load_boots(units: list[LoadUnit], role: str, app: Any) -> list[Any]:
+    """`app.py` / `agent.py` `Boot` classes of every unit, constructed with the app, in unit order."""
+    boots = []
+    for unit in units:
+        file = unit.file(f"{role}.py")
+        if file.is_file() and unit.path != EGGBIN_PATH:
+            boot = getattr(unit.modules.import_file(file), "Boot", None)
+            if boot is not None:
+                boots.append(boot(app))
+    return boots

@@ -1,0 +1,6 @@
+from eggbin import Controller
+
+
+class HomeController(Controller):
+    async def index(self):
+        self.ctx.body = "hi, egg"

@@ -1,0 +1,3 @@
+"""Plugins to enable: {"name": {"enable": True, "package": "egg_name"}}."""
+
+plugins = {}
