@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from eggbin.web.appinfo import AppInfo, load_app_info
 from eggbin.web.config import Config
-from eggbin.web.context import Context, HttpError
+from eggbin.web.context import Context
 from eggbin.web.env import ServerEnv
 from eggbin.web.loader import (
     LoadUnit,
@@ -21,7 +21,7 @@ from eggbin.web.loader import (
     load_router,
     load_services,
 )
-from eggbin.web.middleware import compose
+from eggbin.web.middleware import build_pipeline
 from eggbin.web.router import Router
 
 if TYPE_CHECKING:
@@ -105,39 +105,21 @@ class Application(EggCore):
         self.router = Router()
         self.controller: Any = _Tree({})
         self.service_classes: dict[str, Any] = {}
-        self._handle = compose([])
+        self._handle = build_pipeline(self)
 
     def load(self) -> None:
         app = self.units[-1]
         self.service_classes = load_services(self.units)
         self.controller = _Tree(load_controllers(app))
         load_router(app, self)
-        self._handle = compose([self._dispatch])
-
-    async def _dispatch(self, ctx: Context, next_: Any) -> None:
-        found = self.router.match(ctx.method, ctx.path)
-        if found is None:
-            return
-        route, ctx.params = found
-        await compose([*route.middlewares, _endpoint(route.handler)])(ctx)
+        self._handle = build_pipeline(self)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
             return
         ctx = Context(self, scope, receive)
-        try:
-            await self._handle(ctx)
-            if ctx.status == 404 and ctx.body is None:
-                ctx.body = {"message": "Not Found"} if _wants_json(ctx) else "<h1>404 Not Found</h1>"
-                ctx.status = 404
-        except HttpError as exc:
-            ctx.status = exc.status
-            ctx.body = {"message": exc.message or "Error"}
-        except Exception:
-            self.logger.exception("unhandled error on %s %s", ctx.method, ctx.url)
-            ctx.status = 500
-            ctx.body = {"message": "Internal Server Error"}
+        await self._handle(ctx)
         await ctx.build_response()(scope, receive, send)
 
 
@@ -145,20 +127,6 @@ class Agent(EggCore):
     """The background process: no HTTP, runs `agent.py` boots, schedules and leaders."""
 
     role = "agent"
-
-
-def _endpoint(handler: Any) -> Any:
-    async def endpoint(ctx: Context, next_: Any) -> None:
-        result = await handler(ctx)
-        if result is not None:
-            ctx.body = result
-
-    return endpoint
-
-
-def _wants_json(ctx: Context) -> bool:
-    accept = ctx.get("accept")
-    return "json" in accept or "html" not in accept
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
