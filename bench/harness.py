@@ -1,0 +1,95 @@
+"""The shared benchmark harness: run things N times, take medians, print a table, write JSON.
+
+Every benchmark compares eggbin against its anchor in the same run and reports the ratio.
+Results go to `bench/results/<name>.json` (git-ignored); the README quotes the latest table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Measurement:
+    """One subject's samples (seconds, or any unit named in `unit`)."""
+
+    subject: str
+    samples: list[float]
+    unit: str = "s"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+
+def time_call(fn: Callable[[], object], runs: int, warmup: int = 1) -> list[float]:
+    """Wall time of `fn()`, `runs` times after `warmup` discarded runs."""
+    samples = []
+    for i in range(warmup + runs):
+        start = time.perf_counter()
+        fn()
+        if i >= warmup:
+            samples.append(time.perf_counter() - start)
+    return samples
+
+
+def time_command(
+    argv: Sequence[str], runs: int, *, cwd: Path | None = None, env: dict[str, str] | None = None, warmup: int = 1
+) -> list[float]:
+    """Wall time of a command (output discarded); fails loudly if it does not exit 0."""
+
+    def once() -> None:
+        subprocess.run(argv, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    return time_call(once, runs, warmup)
+
+
+def ratio(value: float, anchor: float) -> float:
+    return value / anchor if anchor else float("inf")
+
+
+def report(name: str, rows: Sequence[Measurement], anchor: str | None = None, notes: str = "") -> dict[str, Any]:
+    """Print a table of medians (and ratios to `anchor`), write `bench/results/<name>.json`."""
+    by_subject = {m.subject: m for m in rows}
+    base = by_subject[anchor].median if anchor else None
+    width = max(len(m.subject) for m in rows)
+    print(f"\n{name} (medians; n = {', '.join(sorted({str(len(m.samples)) for m in rows}))})")
+    header = f"{'subject':<{width}}  {'median':>10}  {'min':>10}  {'max':>10}"
+    print(header + (f"  {'x ' + anchor:>14}" if anchor else ""))
+    for m in rows:
+        line = f"{m.subject:<{width}}  {_fmt(m.median, m.unit):>10}  {_fmt(min(m.samples), m.unit):>10}"
+        line += f"  {_fmt(max(m.samples), m.unit):>10}"
+        if base is not None:
+            line += f"  {ratio(m.median, base):>14.2f}"
+        print(line)
+    if notes:
+        print(notes)
+    result = {
+        "name": name,
+        "anchor": anchor,
+        "machine": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()},
+        "rows": [{**asdict(m), "median": m.median} for m in rows],
+        "notes": notes,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit == "s":
+        return f"{value * 1000:.1f} ms"
+    return f"{value:.1f} {unit}"
