@@ -47,7 +47,12 @@ def time_call(fn: Callable[[], object], runs: int, warmup: int = 1) -> list[floa
 
 
 def time_command(
-    argv: Sequence[str], runs: int, *, cwd: Path | None = None, env: dict[str, str] | None = None, warmup: int = 1
+    argv: Sequence[str],
+    runs: int,
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    warmup: int = 1,
 ) -> list[float]:
     """Wall time of a command (output discarded); fails loudly if it does not exit 0."""
 
@@ -61,7 +66,9 @@ def ratio(value: float, anchor: float) -> float:
     return value / anchor if anchor else float("inf")
 
 
-def report(name: str, rows: Sequence[Measurement], anchor: str | None = None, notes: str = "") -> dict[str, Any]:
+def report(
+    name: str, rows: Sequence[Measurement], anchor: str | None = None, notes: str = ""
+) -> dict[str, Any]:
     """Print a table of medians (and ratios to `anchor`), write `bench/results/<name>.json`."""
     by_subject = {m.subject: m for m in rows}
     base = by_subject[anchor].median if anchor else None
@@ -80,7 +87,11 @@ def report(name: str, rows: Sequence[Measurement], anchor: str | None = None, no
     result = {
         "name": name,
         "anchor": anchor,
-        "machine": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()},
+        "machine": {
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
         "rows": [{**asdict(m), "median": m.median} for m in rows],
         "notes": notes,
     }

@@ -10,7 +10,14 @@ import pytest
 
 from tests.support import BIN
 
-ISOLATED_VARS = ("EGG_SERVER_ENV", "EGG_SERVER_ENV_SOURCE", "NODE_ENV", "EGG_HOME", "EGGBIN_DEBUG", "NO_COLOR")
+ISOLATED_VARS = (
+    "EGG_SERVER_ENV",
+    "EGG_SERVER_ENV_SOURCE",
+    "NODE_ENV",
+    "EGG_HOME",
+    "EGGBIN_DEBUG",
+    "NO_COLOR",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -22,4 +29,4 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.chdir(tmp_path)
-    yield home
+    return home

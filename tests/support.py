@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -21,7 +22,9 @@ FIXTURE_APPS = Path(__file__).resolve().parent / "fixtures" / "apps"
 BIN = Path(sys.executable).parent
 
 
-def wait_until(predicate: Callable[[], T], timeout: float = 15.0, interval: float = 0.02, what: str = "") -> T:
+def wait_until(
+    predicate: Callable[[], T], timeout: float = 15.0, interval: float = 0.02, what: str = ""
+) -> T:
     """Poll `predicate` until it returns something truthy; fail with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -71,16 +74,10 @@ def all_gone(processes: Iterable[psutil.Process]) -> bool:
 def kill_tree(popen: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
     """SIGKILL a process started with `start_new_session=True` and everything in its group."""
     tree = [psutil.Process(popen.pid), *descendants(popen.pid)] if popen.poll() is None else []
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(popen.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     for proc in tree:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             proc.kill()
-        except psutil.NoSuchProcess:
-            pass
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         popen.wait(5)
-    except subprocess.TimeoutExpired:
-        pass

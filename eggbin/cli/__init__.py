@@ -37,10 +37,10 @@ def _new_app(name: str, help: str) -> typer.Typer:
     app = typer.Typer(
         name=name,
         help=help,
-        no_args_is_help=True,
         context_settings=SETTINGS,
         pretty_exceptions_enable=False,
         add_completion=False,
+        rich_markup_mode=None,
     )
     app.callback()(_root)
     return app
@@ -60,29 +60,36 @@ for command in (scripts.start, scripts.stop, scripts.status, scripts.reload):
 
 def run(app: typer.Typer, argv: list[str] | None = None) -> NoReturn:
     """Run a CLI app and turn every outcome into an exit code."""
-    import click
-
     from eggbin import console
     from eggbin.errors import EggbinError
 
+    args = sys.argv[1:] if argv is None else argv
     try:
-        code = app(args=argv, prog_name=app.info.name, standalone_mode=False)
+        code = app(args=args or ["--help"], prog_name=app.info.name, standalone_mode=False)
     except EggbinError as exc:
         if console.debug_enabled():
             raise
         console.error(str(exc))
         sys.exit(exc.exit_code)
-    except click.UsageError as exc:
-        command = exc.ctx.command_path if exc.ctx else app.info.name
-        console.error(f"{exc.format_message()} (see `{command} --help`)")
-        sys.exit(2)
-    except click.ClickException as exc:
-        console.error(exc.format_message())
-        sys.exit(exc.exit_code)
-    except (click.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         console.error("aborted")
         sys.exit(130)
+    except typer.TyperException as exc:  # click's usage errors (exit code 2) and other click failures
+        sys.exit(_report_click_error(exc, app))
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _report_click_error(exc: typer.TyperException, app: typer.Typer) -> int:
+    from eggbin import console
+
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    code = int(getattr(exc, "exit_code", 1))
+    if code == 2:
+        context = getattr(exc, "ctx", None)
+        command = context.command_path if context is not None else app.info.name
+        message = f"{message.replace('Value error, ', '')} (see `{command} --help`)"
+    console.error(message)
+    return code
 
 
 def eggbin_main() -> NoReturn:
