@@ -1,33 +1,47 @@
-"""`Application` (what workers serve) and `Agent` (the background process), on one `EggCore`."""
+"""`Application` (what workers serve) and `Agent` (the background process), on one `EggCore`.
+
+`boot()` runs the loader phases over the load units (eggbin → plugins → framework(s) → app), then the
+boot hooks (see `eggbin.web.lifecycle`), then writes `run/`. A framework subclasses these two classes
+and sets `egg_path` to its own directory (`config/`, `app/`, `config/plugin.py`).
+"""
 
 from __future__ import annotations
 
-import inspect
-import logging
+from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from eggbin.web.appinfo import AppInfo, load_app_info
+from eggbin.web.cluster_client import ClusterClientBuilder
 from eggbin.web.config import Config
 from eggbin.web.context import Context
+from eggbin.web.dump import dump_run_files
 from eggbin.web.env import ServerEnv
+from eggbin.web.events import EventEmitter
+from eggbin.web.extend import build_context_class, extend_instance, read_extension
+from eggbin.web.lifecycle import Lifecycle, Timing
 from eggbin.web.loader import (
     LoadUnit,
     app_unit,
-    eggbin_unit,
+    framework_units,
     load_boots,
     load_config,
     load_controllers,
     load_router,
     load_services,
+    with_plugins,
 )
+from eggbin.web.logger import EggLogger, Loggers
+from eggbin.web.messenger import Messenger
 from eggbin.web.middleware import build_pipeline
+from eggbin.web.plugins import Plugin, load_plugins
 from eggbin.web.router import Router
+from eggbin.web.schedule import run_schedule
+from eggbin.web.singleton import Create, Singleton
+from eggbin.web.units import EGGBIN_PATH
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
-
-BOOT_HOOKS = ("config_did_load", "did_load", "will_ready", "did_ready")
 
 
 class _Tree:
@@ -44,18 +58,25 @@ class _Tree:
         return _Tree(value) if isinstance(value, dict) else value
 
 
-class EggCore:
-    """What the app and the agent share: identity, load units, config, boot hooks."""
+class EggCore(EventEmitter):
+    """What the app and the agent share: identity, load units, config, loggers, boot hooks."""
 
     role: ClassVar[str] = "app"
+    egg_path: ClassVar[Path] = EGGBIN_PATH
 
     def __init__(self, base_dir: Path, env: ServerEnv | None = None) -> None:
+        super().__init__()
         self.info: AppInfo = load_app_info(base_dir, env)
-        self.units: list[LoadUnit] = [eggbin_unit(), app_unit(self.info)]
+        self.units: list[LoadUnit] = [*framework_units(type(self)), app_unit(self.info)]
+        self.plugins: list[Plugin] = []
         self.config = Config()
         self.config_meta: dict[str, str] = {}
-        self.boots: list[Any] = []
-        self.logger = logging.getLogger(f"eggbin.{self.info.name}")
+        self.timing = Timing()
+        self.lifecycle = Lifecycle(self, [], self.timing)
+        self._loggers: Loggers | None = None
+        self._pending_singletons: list[Awaitable[None]] = []
+        self.messenger = Messenger(self.role)
+        self.cluster_key = ""  # set by the cluster: where leaders of `cluster()` clients listen
 
     @property
     def name(self) -> str:
@@ -69,30 +90,88 @@ class EggCore:
     def env(self) -> str:
         return self.info.env
 
+    @property
+    def loggers(self) -> Loggers:
+        """Every logger of this process's role, built from `config.logger` on first use."""
+        if self._loggers is None:
+            options: Mapping[str, Any] = self.config.get("logger") or {}
+            directory = self.base_dir / (options.get("dir") or self.info.root / "logs" / self.name)
+            self._loggers = Loggers(self.name, self.role, directory, options, self.config_meta)
+        return self._loggers
+
+    @property
+    def logger(self) -> EggLogger:
+        return self.loggers.logger
+
+    @property
+    def core_logger(self) -> EggLogger:
+        return self.loggers.core_logger
+
+    @property
+    def schedule_logger(self) -> EggLogger:
+        return self.loggers.schedule_logger
+
     async def boot(self) -> None:
-        """Load config and code, then run the boot hooks in order."""
-        self.config, self.config_meta = load_config(self.units, self.info)
-        self.boots = load_boots(self.units, self.role, self)
-        self.load()
-        for hook in BOOT_HOOKS:
-            await self._run_hook(hook)
+        """Load plugins, config and code, run the boot hooks in order, then write `run/`."""
+        with self.timing.phase("load plugins"):
+            found = load_plugins(self.units, self.env)
+            self.plugins, self.units = found.plugins, with_plugins(self.units, found.plugins)
+        with self.timing.phase("load config"):
+            self.config, self.config_meta = load_config(self.units, self.info)
+            self._close_loggers()  # anything logged so far used defaults: reopen with the real config
+        for note in found.notes:
+            self.core_logger.info("[egg:plugin] %s", note)
+        with self.timing.phase("load boots"):
+            self.lifecycle = Lifecycle(self, load_boots(self.units, self.role, self), self.timing)
+        self.lifecycle.config_will_load()
+        await self.lifecycle.run("config_did_load")
+        with self.timing.phase("load files"):
+            self.load_extends()
+            self.load()
+        await self.lifecycle.run("did_load")
+        await self._await_singletons()
+        await self.lifecycle.run("will_ready")
+        await self._await_singletons()
+        await self.lifecycle.run("did_ready")
+        dump_run_files(self)
+
+    def load_extends(self) -> None:
+        """`app/extend/<role>.py` of every unit onto this object."""
+        extend_instance(self, read_extension(self.units, "application" if self.role == "app" else "agent"))
 
     def load(self) -> None:
-        """Role-specific loading after config."""
+        """Role-specific loading after config and extends."""
+
+    def add_singleton(self, name: str, create: Create) -> None:
+        """`self.<name>` from `config[name]` (`client` or `clients` + `default`), made by `create`."""
+        pending = Singleton(name, create, self).init()
+        if pending is not None:
+            self._pending_singletons.append(pending)
+
+    async def _await_singletons(self) -> None:
+        while self._pending_singletons:
+            await self._pending_singletons.pop(0)
+
+    def cluster(self, client_class: type[Any]) -> ClusterClientBuilder:
+        """egg's `app.cluster(Client).create(...)`: the leader in the agent, followers in workers."""
+        return ClusterClientBuilder(self, client_class)
 
     async def server_did_ready(self) -> None:
-        await self._run_hook("server_did_ready")
+        """The cluster serves: `egg-ready` reached this process."""
+        try:
+            await self.lifecycle.run("server_did_ready")
+        except Exception:
+            self.core_logger.exception("[egg:lifecycle] server_did_ready failed")
 
     async def close(self) -> None:
-        await self._run_hook("before_close", reverse=True)
+        """`before_close` hooks in reverse unit order, then the log files."""
+        await self.lifecycle.close()
+        self._close_loggers()
 
-    async def _run_hook(self, name: str, reverse: bool = False) -> None:
-        for boot in reversed(self.boots) if reverse else self.boots:
-            method = getattr(boot, name, None)
-            if method is not None:
-                result = method()
-                if inspect.isawaitable(result):
-                    await result
+    def _close_loggers(self) -> None:
+        if self._loggers is not None:
+            self._loggers.close()
+            self._loggers = None
 
 
 class Application(EggCore):
@@ -105,7 +184,12 @@ class Application(EggCore):
         self.router = Router()
         self.controller: Any = _Tree({})
         self.service_classes: dict[str, Any] = {}
+        self.context_class: type[Context] = Context
         self._handle = build_pipeline(self)
+
+    def load_extends(self) -> None:
+        super().load_extends()
+        self.context_class = build_context_class(Context, self.units)
 
     def load(self) -> None:
         app = self.units[-1]
@@ -114,11 +198,25 @@ class Application(EggCore):
         load_router(app, self)
         self._handle = build_pipeline(self)
 
+    def url_for(self, name: str, **params: Any) -> str:
+        """The path of the route called `name` (`app.url_for("user", id=1)` → `/user/1`)."""
+        return self.router.url_for(name, **params)
+
+    def create_anonymous_context(self, request: Mapping[str, Any] | None = None) -> Context:
+        """A `ctx` outside any request (a fake `GET /`, or the `method`/`url`/`headers` given)."""
+        from eggbin.web.anonymous import anonymous_scope, empty_receive
+
+        return self.context_class(self, anonymous_scope(request or {}), empty_receive)
+
+    async def run_schedule(self, name: str) -> None:
+        """Run the schedule `app/schedule/<name>.py` once, now (for tests)."""
+        await run_schedule(self, name)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
             return
-        ctx = Context(self, scope, receive)
+        ctx = self.context_class(self, scope, receive)
         await self._handle(ctx)
         await ctx.build_response()(scope, receive, send)
 

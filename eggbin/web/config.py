@@ -1,8 +1,9 @@
 """Config: egg's layering (deep-merge dicts, replace lists) with attribute access and per-key provenance.
 
-Merge order for env `prod` (written here because it is the contract):
-    eggbin default → plugin defaults → framework default → app default →
-    eggbin prod → plugin prod → framework prod → app prod
+Merge order for env `prod` (written here because it is the contract; it is the load-unit order):
+    eggbin default → plugin defaults (dependency order) → framework default(s) (base first) → app default →
+    eggbin prod → plugin prods → framework prod(s) → app prod
+`app.config_meta` maps every dotted leaf key (`"logger.level"`) to the file that set it last.
 """
 
 from __future__ import annotations

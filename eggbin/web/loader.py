@@ -1,51 +1,46 @@
 """The load units of an app and the loader phases over them.
 
-Conventions are data: one ordered list of units, eggbin → framework(s) → plugins → app. Each phase
-below is a small function over that list.
+Conventions are data: one ordered list of units, eggbin → plugins → framework(s) → app (see
+`eggbin.web.units`). Each phase below is a small function over that list.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eggbin.errors import BootError
 from eggbin.web.config import Config, extend, read_config_module
 from eggbin.web.controller import Controller, ControllerClass
-from eggbin.web.modules import UnitModules
+from eggbin.web.lifecycle import load_boots
+from eggbin.web.units import EGGBIN_PATH, LoadUnit, app_unit, eggbin_unit, framework_units
 
 if TYPE_CHECKING:
     from eggbin.web.appinfo import AppInfo
+    from eggbin.web.plugins import Plugin
 
-EGGBIN_PATH = Path(__file__).resolve().parent / "builtin"
-
-
-@dataclass
-class LoadUnit:
-    """A directory laid out like an app: eggbin itself, a framework, a plugin, or the app."""
-
-    name: str
-    path: Path
-    kind: str  # "framework" | "plugin" | "app"
-    modules: UnitModules
-
-    def file(self, *parts: str) -> Path:
-        return self.path.joinpath(*parts)
-
-
-def eggbin_unit() -> LoadUnit:
-    return LoadUnit(
-        "eggbin", EGGBIN_PATH, "framework", UnitModules("eggbin", EGGBIN_PATH, "eggbin.web.builtin")
-    )
+__all__ = [
+    "EGGBIN_PATH",
+    "LoadUnit",
+    "app_unit",
+    "eggbin_unit",
+    "framework_units",
+    "load_boots",
+    "load_config",
+    "load_controllers",
+    "load_router",
+    "load_services",
+    "with_plugins",
+]
 
 
-def app_unit(app_info: AppInfo) -> LoadUnit:
-    return LoadUnit(app_info.name, app_info.base_dir, "app", UnitModules(app_info.name, app_info.base_dir))
+def with_plugins(units: list[LoadUnit], plugins: list[Plugin]) -> list[LoadUnit]:
+    """eggbin → plugins → framework(s) → app: plugins go right after eggbin's own unit."""
+    return [units[0], *(plugin.unit for plugin in plugins), *units[1:]]
 
 
 def load_config(units: list[LoadUnit], app_info: AppInfo) -> tuple[Config, dict[str, str]]:
-    """Every unit's `config/default.py`, then every unit's `config/<env>.py`."""
+    """Every unit's `config/default.py`, then every unit's `config/<env>.py` (see `eggbin.web.config`)."""
     config, meta = Config(), dict[str, str]()
     for file_name in ("default", app_info.env):
         for unit in units:
@@ -125,15 +120,3 @@ def load_router(unit: LoadUnit, app: Any) -> None:
     if not callable(router):
         raise BootError(f"`{file}` must define `def router(app)`")
     router(app)
-
-
-def load_boots(units: list[LoadUnit], role: str, app: Any) -> list[Any]:
-    """`app.py` / `agent.py` `Boot` classes of every unit, constructed with the app, in unit order."""
-    boots = []
-    for unit in units:
-        file = unit.file(f"{role}.py")
-        if file.is_file() and unit.path != EGGBIN_PATH:
-            boot = getattr(unit.modules.import_file(file), "Boot", None)
-            if boot is not None:
-                boots.append(boot(app))
-    return boots

@@ -1,19 +1,24 @@
 """Importing a load unit's files (config, controllers, boot files) without clashing with other units.
 
-Every load unit gets its own root package, `_egg_<slug>_<hash>`, whose `__path__` is the unit's directory,
-so `app/controller/home.py` becomes `<root>.app.controller.home` and relative imports between a unit's
-files work. Two apps booted in one process (tests do this) never share a module. `app.py` and `agent.py`
-sit beside the `app/` directory, so they are loaded explicitly as `<root>._boot_app` / `<root>._boot_agent`.
+A unit that is an installed package (a plugin or framework from `pip install`) keeps its real package
+name, so `egg_mysql/app/extend/context.py` is `egg_mysql.app.extend.context`. Any other unit (the app,
+a `path:` plugin) gets its own root package, `_egg_<slug>_<hash>`, whose `__path__` is the unit's
+directory, so `app/controller/home.py` becomes `<root>.app.controller.home` and relative imports between
+a unit's files work. Two apps booted in one process (tests do this) never share such a module. `app.py`
+and `agent.py` sit beside the `app/` directory, so they are loaded explicitly as `<root>._boot_app` /
+`<root>._boot_agent`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.machinery
 import importlib.util
 import re
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -27,22 +32,26 @@ def unit_root_name(name: str, path: Path) -> str:
 
 
 class UnitModules:
-    """Imports the files of one load unit under a private root package."""
+    """Imports the files of one load unit under its package (real, or a private root)."""
 
     def __init__(self, name: str, path: Path, package: str | None = None) -> None:
         self.path = path
+        self.package = package
         self.root = package or unit_root_name(name, path)
-        if package is None:
-            self._register_package(self.root, path)
 
-    def _register_package(self, name: str, directory: Path) -> ModuleType:
-        module = sys.modules.get(name)
-        if module is None:
-            spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
-            spec.submodule_search_locations = [str(directory)]
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-        return module
+    def import_root(self) -> ModuleType:
+        """The unit's own package, its `__init__.py` run once (a plugin's `EGG_PLUGIN` lives there)."""
+        module = sys.modules.get(self.root)
+        if module is not None:
+            return module
+        init = self.path / "__init__.py"
+        if self.package is not None:
+            return self._guarded(init, self.root, lambda: importlib.import_module(self.root))
+        if not init.is_file():
+            return _register_package(self.root, self.path)
+        locations = [str(self.path)]
+        spec = importlib.util.spec_from_file_location(self.root, init, submodule_search_locations=locations)
+        return self._guarded(init, self.root, lambda: _exec_spec(spec))
 
     def module_name(self, file: Path) -> str:
         relative = file.relative_to(self.path).with_suffix("")
@@ -58,18 +67,19 @@ class UnitModules:
         name = self.module_name(file)
         if name in sys.modules:
             return sys.modules[name]
+        self.import_root()
         # `app/` is a package beside `app.py`: register it first so `<root>.app` is never the boot file.
-        if file.relative_to(self.path).parts[0] == "app" and len(file.relative_to(self.path).parts) > 1:
-            self._register_package(f"{self.root}.app", self.path / "app")
+        parts = file.relative_to(self.path).parts
+        if parts[0] == "app" and len(parts) > 1 and f"{self.root}.app" not in sys.modules:
+            _register_package(f"{self.root}.app", self.path / "app")
+        if name.rsplit(".", 1)[-1].startswith("_boot_"):
+            spec = importlib.util.spec_from_file_location(name, file)
+            return self._guarded(file, name, lambda: _exec_spec(spec))
+        return self._guarded(file, name, lambda: importlib.import_module(name))
+
+    def _guarded(self, file: Path, name: str, load: Callable[[], ModuleType]) -> ModuleType:
         try:
-            if name.rsplit(".", 1)[-1].startswith("_boot_"):
-                spec = importlib.util.spec_from_file_location(name, file)
-                assert spec is not None and spec.loader is not None
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[name] = module
-                spec.loader.exec_module(module)
-                return module
-            return importlib.import_module(name)
+            return load()
         except SyntaxError as exc:
             sys.modules.pop(name, None)
             where = f"{exc.filename or file}:{exc.lineno}"
@@ -78,16 +88,39 @@ class UnitModules:
             raise
         except Exception as exc:
             sys.modules.pop(name, None)
-            raise BootError(f"{type(exc).__name__} in `{_user_frame(exc, file)}`: {exc}") from exc
+            raise BootError(f"{type(exc).__name__} in `{self.user_frame(exc, file)}`: {exc}") from exc
+
+    def user_frame(self, exc: BaseException, file: Path) -> str:
+        """`path:line` of the deepest frame inside this unit's directory, else `file` itself."""
+        inside = [f for f in traceback.extract_tb(exc.__traceback__) if _is_under(f.filename, self.path)]
+        return f"{inside[-1].filename}:{inside[-1].lineno}" if inside else str(file)
 
     def unload(self) -> None:
-        """Forget every module of this unit (a re-boot imports fresh code)."""
+        """Forget every module of this unit (a re-boot imports fresh code); installed packages stay."""
+        if self.package is not None:
+            return
         prefix = self.root + "."
         for name in [n for n in sys.modules if n == self.root or n.startswith(prefix)]:
             del sys.modules[name]
 
 
-def _user_frame(exc: BaseException, file: Path) -> str:
-    """`path:line` of the deepest frame inside the unit's file, else the file itself."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(file)]
-    return f"{file}:{frames[-1].lineno}" if frames else str(file)
+def _register_package(name: str, directory: Path) -> ModuleType:
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
+        spec.submodule_search_locations = [str(directory)]
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+    return module
+
+
+def _exec_spec(spec: importlib.machinery.ModuleSpec | None) -> ModuleType:
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _is_under(filename: str, directory: Path) -> bool:
+    return filename.startswith(str(directory) + "/")

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+# Keys whose values `run/*_config.json` masks (egg's dump.ignore, plus the snake_case spellings).
+DUMP_IGNORE = [
+    "pass",
+    "pwd",
+    "passd",
+    "passwd",
+    "password",
+    "keys",
+    "masterKey",
+    "master_key",
+    "accessKey",
+    "access_key",
+    re.compile("secret", re.IGNORECASE),
+    re.compile("token", re.IGNORECASE),
+]
 
 
 def config(app_info: Any) -> dict[str, Any]:
@@ -11,7 +28,20 @@ def config(app_info: Any) -> dict[str, Any]:
         "name": app_info.name,
         "keys": "",
         "middleware": [],
-        "core_middleware": [],
+        "core_middleware": ["onerror", "notfound", "static", "bodyparser", "security"],
         "cluster": {"listen": {"port": 7001, "hostname": "127.0.0.1"}},
         "ready_timeout": 10,
+        "rundir": str(app_info.base_dir / "run"),
+        "dump": {"ignore": DUMP_IGNORE},
+        "logger": {
+            "dir": str(app_info.root / "logs" / app_info.name),
+            "level": "INFO",
+            "console": app_info.env == "local",
+            "console_level": "INFO",
+            "app_log_name": f"{app_info.name}-web.log",
+            "core_log_name": "egg-web.log",
+            "agent_log_name": "egg-agent.log",
+            "error_log_name": "common-error.log",
+            "schedule_log_name": "egg-schedule.log",
+        },
     }

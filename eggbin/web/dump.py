@@ -1,0 +1,99 @@
+"""The `run/` files each process writes once ready (egg's `dumpConfig` / `dumpTiming`).
+
+    run/<application|agent>_config.json       {"config": …, "plugins": …, "app_info": …}, secrets masked
+    run/<application|agent>_config_meta.json  dotted key → file that set it
+    run/<application|agent>_timing.json       boot phases and hooks, ms
+    run/router.json                           routes (application only)
+
+A key is masked when it equals a string of `config.dump.ignore` or matches one of its regexes: a
+string becomes `<String len: N>`, anything else `<masked>`. Writes are atomic (temp file + rename)
+because every worker writes the same files.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+
+def is_secret(key: str, ignore: Iterable[Any]) -> bool:
+    for rule in ignore:
+        if isinstance(rule, re.Pattern) and rule.search(key):
+            return True
+        if isinstance(rule, str) and rule == key:
+            return True
+    return False
+
+
+def masked(value: Any, ignore: list[Any]) -> Any:
+    """`value` as JSON-ready data with every secret key's value hidden."""
+    if isinstance(value, Mapping):
+        return {
+            str(k): _mask(v) if is_secret(str(k), ignore) else masked(v, ignore) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [masked(item, ignore) for item in value]
+    return plain(value)
+
+
+def _mask(value: Any) -> Any:
+    if value is None or value == "":
+        return value
+    return f"<String len: {len(value)}>" if isinstance(value, str) else "<masked>"
+
+
+def plain(value: Any) -> Any:
+    """A JSON value for anything a config may hold (functions, classes, regexes, paths)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, re.Pattern):
+        return f"/{value.pattern}/"
+    if isinstance(value, Path):
+        return str(value)
+    if inspect.isclass(value):
+        return f"<Class {value.__name__}>"
+    if callable(value):
+        return f"<Function {getattr(value, '__name__', 'anonymous')}>"
+    return f"<{type(value).__name__}>"
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write `data` to `path` atomically (readers never see half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(temp, path)
+
+
+def dump_run_files(app: Any) -> None:
+    """Everything `run/` holds for this process's role."""
+    run_dir = Path(app.config.get("rundir") or app.base_dir / "run")
+    prefix = "application" if app.role == "app" else "agent"
+    ignore = list((app.config.get("dump") or {}).get("ignore") or [])
+    write_json(run_dir / f"{prefix}_config.json", config_document(app, ignore))
+    write_json(run_dir / f"{prefix}_config_meta.json", dict(sorted(app.config_meta.items())))
+    write_json(run_dir / f"{prefix}_timing.json", app.timing.describe())
+    router = getattr(app, "router", None)
+    if router is not None and app.role == "app":
+        write_json(run_dir / "router.json", router.describe())
+
+
+def config_document(app: Any, ignore: list[Any]) -> dict[str, Any]:
+    info = app.info
+    return {
+        "config": masked(app.config, ignore),
+        "plugins": {plugin.name: plugin.describe() for plugin in app.plugins},
+        "app_info": {
+            "name": info.name,
+            "base_dir": str(info.base_dir),
+            "env": info.env,
+            "env_source": info.env_source,
+            "root": str(info.root),
+            "home": str(info.home),
+        },
+    }

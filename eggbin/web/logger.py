@@ -1,0 +1,202 @@
+"""Egg's loggers: one file per logger under `<root>/logs/<name>/`, every ERROR also in `common-error.log`.
+
+    app.logger            <name>-web.log        (agent: egg-agent.log)
+    app.core_logger       egg-web.log           (agent: egg-agent.log)
+    app.schedule_logger   egg-schedule.log
+    any of them, ERROR    common-error.log
+
+Several processes (workers, agent) append to the same files: each record is one `os.write` on an
+`O_APPEND` descriptor, so lines never interleave. `reopen()` reopens the files after a rotation.
+Levels come from `config.logger` (`NONE`, `DEBUG`, `INFO`, `WARN`, `ERROR`); `console` (on in local)
+copies records to stdout (errors to stderr).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Mapping, MutableMapping
+from pathlib import Path
+from typing import Any
+
+from eggbin.errors import BootError
+
+LEVELS = {"NONE": logging.CRITICAL + 10, "DEBUG": logging.DEBUG, "INFO": logging.INFO}
+LEVELS |= {"WARN": logging.WARNING, "WARNING": logging.WARNING, "ERROR": logging.ERROR}
+_FORMAT = "%(asctime)s %(levelname)s %(process)d %(message)s"
+
+
+class EggFormatter(logging.Formatter):
+    """Egg's line: `2024-05-01 10:00:00,123 INFO 4242 message` (WARN, not WARNING)."""
+
+    def __init__(self) -> None:
+        super().__init__(_FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        values = dict(record.__dict__)
+        if record.levelno == logging.WARNING:
+            values["levelname"] = "WARN"
+        return self._style._fmt % values
+
+
+class AppendFileHandler(logging.Handler):
+    """Appends whole records to a file: one `write(2)` per record on an `O_APPEND` descriptor."""
+
+    def __init__(self, path: Path, level: int = logging.NOTSET) -> None:
+        super().__init__(level)
+        self.path = path
+        self.fd = self._open()
+
+    def _open(self) -> int:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.fd < 0:
+            return  # closed with its app; late records from stray tasks are dropped
+        try:
+            os.write(self.fd, (self.format(record) + "\n").encode("utf-8", "replace"))
+        except Exception:
+            self.handleError(record)
+
+    def reopen(self) -> None:
+        """Point at the file now at `path` (the old one was renamed by a rotation)."""
+        self.acquire()
+        try:
+            old, self.fd = self.fd, self._open()
+            if old >= 0:
+                os.close(old)
+        finally:
+            self.release()
+
+    def close(self) -> None:
+        self.acquire()
+        try:
+            if self.fd >= 0:
+                os.close(self.fd)
+                self.fd = -1
+        finally:
+            self.release()
+        super().close()
+
+
+class ConsoleHandler(logging.Handler):
+    """Local development: records on stdout, errors on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            stream = sys.stderr if record.levelno >= logging.ERROR else sys.stdout
+            stream.write(self.format(record) + "\n")
+            stream.flush()
+        except Exception:
+            self.handleError(record)
+
+
+class EggLogger(logging.Logger):
+    """A logger that belongs to one app (not registered globally) and can reopen its files."""
+
+    def reopen(self) -> None:
+        for handler in self.handlers:
+            if isinstance(handler, AppendFileHandler):
+                handler.reopen()
+
+    def warn(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        """Egg's spelling of `warning`."""
+        kwargs.setdefault("stacklevel", 2)
+        self.warning(msg, *args, **kwargs)
+
+
+def parse_level(value: Any, key: str, meta: Mapping[str, str]) -> int:
+    """`config.logger.<key>` as a logging level; an unknown name fails the boot naming its file."""
+    level = LEVELS.get(str(value).upper())
+    if level is None:
+        raise BootError(
+            f"config `logger.{key}` is `{value}` (set in `{meta.get(f'logger.{key}', '?')}`)",
+            hint=f"use one of {', '.join(n for n in LEVELS if n != 'WARNING')}",
+        )
+    return level
+
+
+class Loggers:
+    """Every logger of one app or agent, sharing one handler per file."""
+
+    def __init__(
+        self, name: str, role: str, directory: Path, options: Mapping[str, Any], meta: Mapping[str, str]
+    ) -> None:
+        self.dir = directory
+        self.level = parse_level(options.get("level", "INFO"), "level", meta)
+        self.console_level = parse_level(options.get("console_level", "INFO"), "console_level", meta)
+        self.console = bool(options.get("console", False))
+        self._handlers: dict[str, AppendFileHandler] = {}
+        self._error = self._file(options.get("error_log_name", "common-error.log"), logging.ERROR)
+        agent_file = options.get("agent_log_name", "egg-agent.log")
+        app_file = options.get("app_log_name", f"{name}-web.log") if role == "app" else agent_file
+        core_file = options.get("core_log_name", "egg-web.log") if role == "app" else agent_file
+        self.logger = self._make(f"{name}.{role}.logger", app_file)
+        self.core_logger = self._make(f"{name}.{role}.core", core_file)
+        self.schedule_logger = self._make(
+            f"{name}.{role}.schedule", options.get("schedule_log_name", "egg-schedule.log")
+        )
+
+    def _file(self, file_name: str, level: int = logging.NOTSET) -> AppendFileHandler:
+        handler = self._handlers.get(file_name)
+        if handler is None:
+            handler = AppendFileHandler(self.dir / file_name, level)
+            handler.setFormatter(EggFormatter())
+            self._handlers[file_name] = handler
+        return handler
+
+    def _make(self, name: str, file_name: str) -> EggLogger:
+        logger = EggLogger(name, self.level)
+        logger.propagate = False
+        logger.addHandler(self._file(file_name))
+        if self._error.path != self._handlers[file_name].path:
+            logger.addHandler(self._error)
+        if self.console:
+            console = ConsoleHandler(self.console_level)
+            console.setFormatter(EggFormatter())
+            logger.addHandler(console)
+        return logger
+
+    def all(self) -> list[EggLogger]:
+        return [self.logger, self.core_logger, self.schedule_logger]
+
+    def reopen(self) -> None:
+        """Reopen every file (the agent rotated them)."""
+        for handler in self._handlers.values():
+            handler.reopen()
+
+    def close(self) -> None:
+        for handler in self._handlers.values():
+            handler.close()
+
+
+class ContextLogger(logging.LoggerAdapter[logging.Logger]):
+    """`ctx.logger`: the app logger with egg's request prefix `[user/ip/trace/ms METHOD url]`."""
+
+    def __init__(self, ctx: Any, logger: logging.Logger) -> None:
+        super().__init__(logger, None)
+        self.ctx = ctx
+
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
+        return f"{self.prefix()} {msg}", kwargs
+
+    def prefix(self) -> str:
+        ctx = self.ctx
+        state = getattr(ctx, "state", None) or {}
+        user = state.get("user_id") or state.get("user") or "-"
+        ip = getattr(ctx, "ip", None) or _client_host(ctx)
+        trace = getattr(ctx, "trace_id", None) or state.get("trace_id") or "-"
+        elapsed = int((time.time() - ctx.starttime) * 1000)
+        return f"[{user}/{ip}/{trace}/{elapsed}ms {ctx.method} {ctx.url}]"
+
+    def warn(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        """Egg's spelling of `warning`."""
+        self.warning(msg, *args, **kwargs)
+
+
+def _client_host(ctx: Any) -> str:
+    client = ctx.request.scope.get("client")
+    return str(client[0]) if client else "-"

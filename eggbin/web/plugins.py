@@ -1,0 +1,263 @@
+"""Plugins: which are enabled, where they live, and the order they load in.
+
+`config/plugin.py` then `config/plugin_<env>.py` of eggbin, each framework and the app, later files
+overriding earlier ones entry by entry:
+
+    plugins = {"mysql": {"enable": True, "package": "egg_mysql"}, "mine": {"path": "lib/mine"}, "dev": False}
+
+A plugin's `__init__.py` holds `EGG_PLUGIN = {"name", "dependencies", "optional_dependencies", "env"}`.
+Dependencies load first (a declared but disabled dependency is enabled, with a log line); a plugin whose
+`env` excludes the app's env is disabled, with a log line.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eggbin.errors import BootError
+from eggbin.web.modules import UnitModules
+from eggbin.web.units import LoadUnit
+
+SPEC_FIELDS = {"enable", "package", "path", "env"}
+PLUGINS_EXAMPLE = 'e.g. plugins = {"mysql": {"enable": True, "package": "egg_mysql"}, "dev": False}'
+
+
+@dataclass
+class PluginSpec:
+    """One plugin as the plugin config files declare it."""
+
+    name: str
+    enable: bool = False
+    package: str | None = None
+    path: Path | None = None
+    env: tuple[str, ...] = ()
+    where: str = ""  # `file:line` of the entry that said where the plugin lives
+
+
+@dataclass
+class Plugin:
+    """An enabled plugin: its load unit and what its `EGG_PLUGIN` declares."""
+
+    spec: PluginSpec
+    unit: LoadUnit
+    dependencies: tuple[str, ...] = ()
+    optional_dependencies: tuple[str, ...] = ()
+    env: tuple[str, ...] = ()
+    where: str = ""  # `file:line` of `EGG_PLUGIN`
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def describe(self) -> dict[str, Any]:
+        """What the run/ config dump says about this plugin."""
+        return {
+            "package": self.spec.package,
+            "path": str(self.unit.path),
+            "from": self.spec.where,
+            "dependencies": list(self.dependencies),
+            "optional_dependencies": list(self.optional_dependencies),
+        }
+
+
+@dataclass
+class PluginSet:
+    """The enabled plugins in load order, and log lines about the decisions taken."""
+
+    plugins: list[Plugin] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def load_plugins(units: list[LoadUnit], env: str) -> PluginSet:
+    """Read the plugin config of `units` (eggbin, frameworks, app) and resolve it for `env`."""
+    return resolve_plugins(read_plugin_specs(units, env), env)
+
+
+def read_plugin_specs(units: list[LoadUnit], env: str) -> dict[str, PluginSpec]:
+    specs: dict[str, PluginSpec] = {}
+    for unit in units:
+        for stem in ("plugin", f"plugin_{env}"):
+            file = unit.file("config", f"{stem}.py")
+            if file.is_file():
+                declared = getattr(unit.modules.import_file(file), "plugins", None) or {}
+                if not isinstance(declared, Mapping):
+                    raise BootError(f"`{file}` must define `plugins` as a dict", hint=PLUGINS_EXAMPLE)
+                lines = _key_lines(file)
+                for name, entry in declared.items():
+                    _merge_spec(specs, str(name), entry, unit.path, f"{file}:{lines.get(name, 1)}")
+    return specs
+
+
+def _merge_spec(specs: dict[str, PluginSpec], name: str, entry: Any, base: Path, where: str) -> None:
+    spec = specs.setdefault(name, PluginSpec(name, where=where))
+    if isinstance(entry, bool):
+        spec.enable = entry
+        return
+    if not isinstance(entry, Mapping) or set(entry) - SPEC_FIELDS:
+        raise BootError(
+            f"plugin `{name}` at `{where}` must be True, False or a dict of {sorted(SPEC_FIELDS)}",
+            hint='e.g. {"enable": True, "package": "egg_mysql"}',
+        )
+    spec.enable = bool(entry.get("enable", True))
+    if "package" in entry or "path" in entry:
+        spec.package = entry.get("package")
+        spec.path = (base / entry["path"]).resolve() if entry.get("path") else None
+        spec.where = where
+    if "env" in entry:
+        spec.env = tuple(entry["env"])
+
+
+def _key_lines(file: Path) -> dict[str, int]:
+    """Line of the first dict key spelled `name` in `file` (to point at a plugin's entry)."""
+    lines: dict[str, int] = {}
+    for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Dict):
+            for key in node.keys:
+                if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                    lines.setdefault(key.value, key.lineno)
+    return lines
+
+
+def resolve_plugins(specs: dict[str, PluginSpec], env: str) -> PluginSet:
+    """Import every enabled plugin (and the dependencies it pulls in), check and order them."""
+    loaded: dict[str, Plugin] = {}
+    notes: list[str] = []
+    skipped: set[str] = set()
+    pending = [name for name, spec in specs.items() if spec.enable]
+    while pending:
+        name = pending.pop(0)
+        if name in loaded or name in skipped:
+            continue
+        plugin = _env_checked(load_plugin(specs[name]), env, notes)
+        if plugin is None:
+            skipped.add(name)
+            continue
+        loaded[name] = plugin
+        for dep in plugin.dependencies:
+            if dep in specs and not specs[dep].enable and dep not in pending:
+                notes.append(f"plugin `{dep}` enabled because `{name}` depends on it")
+                pending.append(dep)
+    _check_dependencies(loaded, specs, skipped, env)
+    return PluginSet(order_plugins({n: loaded[n] for n in specs if n in loaded}), notes)
+
+
+def _env_checked(plugin: Plugin, env: str, notes: list[str]) -> Plugin | None:
+    allowed = plugin.spec.env or plugin.env
+    if allowed and env not in allowed:
+        notes.append(f"plugin `{plugin.name}` disabled: env `{env}` is not in {list(allowed)}")
+        return None
+    return plugin
+
+
+def load_plugin(spec: PluginSpec) -> Plugin:
+    """Locate and import one plugin's package; read its `EGG_PLUGIN`."""
+    unit = _plugin_unit(spec)
+    try:
+        module = unit.modules.import_root()
+    except BootError as exc:
+        raise BootError(f"plugin `{spec.name}` failed to import: {exc.message}", hint=exc.hint) from exc
+    meta = getattr(module, "EGG_PLUGIN", None)
+    init = unit.file("__init__.py")
+    if not isinstance(meta, Mapping):
+        raise BootError(
+            f"plugin `{spec.name}` (declared at `{spec.where}`) has no `EGG_PLUGIN` dict in `{init}`",
+            hint=f'add `EGG_PLUGIN = {{"name": "{spec.name}"}}` to it',
+        )
+    return Plugin(
+        spec,
+        unit,
+        tuple(meta.get("dependencies", ())),
+        tuple(meta.get("optional_dependencies", ())),
+        tuple(meta.get("env", ())),
+        f"{init}:{_assignment_line(init, 'EGG_PLUGIN')}",
+    )
+
+
+def _plugin_unit(spec: PluginSpec) -> LoadUnit:
+    if spec.path is not None:
+        if not spec.path.is_dir():
+            raise BootError(f"plugin `{spec.name}` at `{spec.where}`: path `{spec.path}` is not a directory")
+        return LoadUnit(spec.name, spec.path, "plugin", UnitModules(spec.name, spec.path))
+    if not spec.package:
+        raise BootError(
+            f"plugin `{spec.name}` at `{spec.where}` has neither `package` nor `path`",
+            hint='add "package": "<module>" or "path": "<dir>" to its entry',
+        )
+    path = _package_dir(spec, spec.package)
+    return LoadUnit(spec.name, path, "plugin", UnitModules(spec.name, path, spec.package))
+
+
+def _package_dir(spec: PluginSpec, package: str) -> Path:
+    try:
+        found = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        found = None
+    if found is None or not found.submodule_search_locations:
+        raise BootError(
+            f"plugin `{spec.name}` at `{spec.where}`: package `{package}` is not installed",
+            hint="install it, or fix `package` in the plugin config",
+        )
+    return Path(next(iter(found.submodule_search_locations))).resolve()
+
+
+def _assignment_line(file: Path, name: str) -> int:
+    try:
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return 1
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            return node.lineno
+    return 1
+
+
+def _check_dependencies(
+    loaded: dict[str, Plugin], specs: dict[str, PluginSpec], skipped: set[str], env: str
+) -> None:
+    for plugin in loaded.values():
+        for dep in plugin.dependencies:
+            if dep in loaded:
+                continue
+            why = "is not declared in any `config/plugin.py`"
+            if dep in skipped:
+                why = f"is disabled in env `{env}`"
+            raise BootError(
+                f"plugin `{plugin.name}` (`{plugin.where}`) depends on `{dep}`, which {why}",
+                hint=f"declare and enable `{dep}` in `config/plugin.py`, or disable `{plugin.name}`",
+            )
+
+
+def order_plugins(loaded: dict[str, Plugin]) -> list[Plugin]:
+    """Dependencies first, otherwise declaration order; a cycle fails naming every plugin in it."""
+    ordered: list[Plugin] = []
+    done: set[str] = set()
+    visiting: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in visiting:
+            cycle = [*visiting[visiting.index(name) :], name]
+            raise BootError(
+                f"plugins depend on each other in a cycle: {' → '.join(f'`{n}`' for n in cycle)} "
+                f"(`{loaded[name].where}`)",
+                hint="remove one of these dependencies",
+            )
+        if name in done:
+            return
+        plugin = loaded[name]
+        visiting.append(name)
+        for dep in (*plugin.dependencies, *plugin.optional_dependencies):
+            if dep in loaded:
+                visit(dep)
+        visiting.pop()
+        done.add(name)
+        ordered.append(plugin)
+
+    for name in loaded:
+        visit(name)
+    return ordered
