@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from eggbin import console
-from eggbin.errors import NotAvailableYet, UsageError
+from eggbin.errors import UsageError
 
 NO_TESTS_COLLECTED = 5
+TEST_DIR = "tests"
 
 
 @dataclass(frozen=True)
@@ -27,36 +29,95 @@ class TestOptions:
     pytest_args: tuple[str, ...] = ()
 
 
-def pytest_args(options: TestOptions) -> list[str]:
-    args = list(options.files) or (["tests"] if (options.base_dir / "tests").is_dir() else [])
-    args.append("--ignore-glob=**/fixtures/*")
+def pytest_args(options: TestOptions, files: list[str]) -> list[str]:
+    """The pytest command line for `options`, running `files` (default: tests/)."""
+    args = files or ([TEST_DIR] if (options.base_dir / TEST_DIR).is_dir() else [])
+    args = [*args, "--ignore-glob=*/fixtures/*"]
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):  # the pytest11 entry point is not loaded then
+        args += ["-p", "eggbin.testing.plugin"]
     if options.keyword:
         args += ["-k", options.keyword]
     if options.bail:
         args.append("-x")
-    if options.parallel:
-        if importlib.util.find_spec("xdist") is None:
-            raise UsageError("-n needs pytest-xdist", hint="pip install pytest-xdist")
-        args += ["-n", str(options.parallel)]
+    if options.timeout is not None:
+        if options.timeout < 0:
+            raise UsageError(f"--timeout must be 0 (off) or more seconds, got `{options.timeout:g}`")
+        args += ["--eggbin-timeout", f"{options.timeout:g}"]
+    if options.parallel is not None:
+        args += parallel_args(options.parallel)
     return [*args, *options.pytest_args]
 
 
-def run_tests(options: TestOptions) -> int:
-    """Run pytest in the app's directory; pytest's exit code, except that "no tests" is 0."""
-    if options.timeout is not None:
-        raise NotAvailableYet("eggbin test --timeout")
-    if options.changed:
-        raise NotAvailableYet("eggbin test --changed")
+def parallel_args(workers: int) -> list[str]:
+    if workers < 1:
+        raise UsageError(f"-n/--parallel needs at least 1 process, got `{workers}`")
+    if importlib.util.find_spec("xdist") is None:
+        raise UsageError(
+            "-n/--parallel needs pytest-xdist, which is not installed", hint="pip install pytest-xdist"
+        )
+    return ["-n", str(workers)]
+
+
+def changed_test_files(base: Path) -> list[str]:
+    """Test files under tests/ changed vs HEAD (staged or not) or untracked, relative to `base`."""
+    head = _git(base, "rev-parse", "--verify", "--quiet", "HEAD", check=False)
+    changed = _git(base, "diff", "--name-only", "--relative", "HEAD") if head else _git(base, "ls-files")
+    untracked = _git(base, "ls-files", "--others", "--exclude-standard")
+    names = sorted({*changed.splitlines(), *untracked.splitlines()})
+    return [name for name in names if _is_test_file(name) and (base / name).is_file()]
+
+
+def _is_test_file(name: str) -> bool:
+    parts = Path(name).parts
+    file = parts[-1]
+    is_test = file.endswith(".py") and (file.startswith("test_") or file.endswith("_test.py"))
+    return is_test and parts[0] == TEST_DIR and "fixtures" not in parts
+
+
+def _git(base: Path, *args: str, check: bool = True) -> str:
+    try:
+        done = subprocess.run(["git", *args], cwd=base, capture_output=True, text=True, check=False)
+    except FileNotFoundError as exc:
+        raise UsageError("--changed needs git, which is not on PATH", hint="install git") from exc
+    if check and done.returncode != 0:
+        raise UsageError(
+            f"--changed needs a git repository: `git {args[0]}` failed in `{base}`: {done.stderr.strip()}",
+            hint="run `git init` or drop --changed",
+        )
+    return done.stdout if done.returncode == 0 else ""
+
+
+def prepare(options: TestOptions) -> list[str] | None:
+    """Check the options, enter the app dir, set the env; the pytest args, or None when nothing is to run."""
     base = options.base_dir.resolve()
     if not base.is_dir():
         raise UsageError(f"`{base}` does not exist", hint="pass the app directory with --base")
-    import pytest
-
+    files = list(options.files)
+    if options.changed:
+        changed = changed_test_files(base)
+        files = [f for f in changed if not files or any(f.startswith(p.rstrip("/")) for p in files)]
+        if not files:
+            console.info("no changed test files (vs git HEAD, untracked included): nothing to run")
+            return None
+        console.info(f"changed test files: {' '.join(files)}")
     os.environ["EGG_SERVER_ENV"] = "unittest"
     os.environ["EGG_SERVER_ENV_SOURCE"] = "eggbin test"
     os.chdir(base)
-    code = int(pytest.main(pytest_args(options)))
+    return pytest_args(TestOptions(**{**options.__dict__, "base_dir": base}), files)
+
+
+def run_pytest(args: list[str]) -> int:
+    """pytest's exit code, except that "no tests" is 0 (with a message)."""
+    import pytest
+
+    code = int(pytest.main(args))
     if code == NO_TESTS_COLLECTED:
         console.info("no tests found")
         return 0
     return code
+
+
+def run_tests(options: TestOptions) -> int:
+    """Run pytest in the app's directory; pytest's exit code, except that "no tests" is 0."""
+    args = prepare(options)
+    return 0 if args is None else run_pytest(args)

@@ -3,20 +3,53 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from eggbin.cli.options import Base
 
+if TYPE_CHECKING:
+    from eggbin.testrunner import TestOptions
+
 Files = Annotated[list[str] | None, typer.Argument(help="Test files or directories (default: tests/).")]
 Keyword = Annotated[str | None, typer.Option("-k", help="Only tests matching this pytest expression.")]
 Bail = Annotated[bool, typer.Option("--bail", "-x", help="Stop at the first failure.")]
-Timeout = Annotated[float | None, typer.Option("--timeout", help="Per-test timeout in seconds.")]
-Changed = Annotated[bool, typer.Option("--changed", help="Only test files changed in git.")]
-Parallel = Annotated[int | None, typer.Option("--parallel", "-n", help="Run in N processes.")]
+Timeout = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout", help="Per-test timeout in seconds; 0 turns it off (default 60, off under a debugger)."
+    ),
+]
+Changed = Annotated[
+    bool, typer.Option("--changed", help="Only test files changed in git vs HEAD, untracked included.")
+]
+Parallel = Annotated[int | None, typer.Option("--parallel", "-n", help="Run in N processes (pytest-xdist).")]
+FailUnder = Annotated[
+    float | None,
+    typer.Option(
+        "--fail-under", help="Exit 1 when total coverage is below N % (default: the project's fail_under)."
+    ),
+]
+Exclude = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude",
+        help="Leave files matching GLOB out of the report (repeatable). No short flag: -x is --bail.",
+    ),
+]
+Report = Annotated[
+    str,
+    typer.Option("--report", help="Reports to write, comma-separated: term, html, xml, lcov, json."),
+]
 
 CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": False}
+
+
+def _options(ctx: typer.Context, base: Path, files: list[str] | None, flags: dict[str, Any]) -> TestOptions:
+    from eggbin.testrunner import TestOptions
+
+    return TestOptions(base_dir=base, files=tuple(files or ()), pytest_args=tuple(ctx.args), **flags)
 
 
 def test(
@@ -36,20 +69,19 @@ def test(
       eggbin test
 
       eggbin test tests/test_home.py -k index -- -vv
-    """
-    from eggbin.testrunner import TestOptions, run_tests
 
-    options = TestOptions(
-        base_dir=base,
-        files=tuple(files or ()),
-        keyword=keyword,
-        bail=bail,
-        timeout=timeout,
-        changed=changed,
-        parallel=parallel,
-        pytest_args=tuple(ctx.args),
-    )
-    raise typer.Exit(run_tests(options))
+      eggbin test --changed -n 2
+    """
+    from eggbin.testrunner import run_tests
+
+    flags: dict[str, Any] = {
+        "keyword": keyword,
+        "bail": bail,
+        "timeout": timeout,
+        "changed": changed,
+        "parallel": parallel,
+    }
+    raise typer.Exit(run_tests(_options(ctx, base, files, flags)))
 
 
 def cov(
@@ -61,16 +93,33 @@ def cov(
     changed: Changed = False,
     parallel: Parallel = None,
     base: Base = Path("."),
-    fail_under: Annotated[float | None, typer.Option(help="Fail when total coverage is below N %.")] = None,
+    fail_under: FailUnder = None,
+    exclude: Exclude = None,
+    report: Report = "term,html,xml,lcov",
 ) -> None:
-    """Run `eggbin test` under coverage, measuring master, agent and workers too.
+    """Run `eggbin test` under coverage, measuring master, agent and workers too; reports in coverage/.
 
     Examples:
 
       eggbin cov
 
-      eggbin cov --fail-under 90
-    """
-    from eggbin.errors import NotAvailableYet
+      eggbin cov --fail-under 90 --exclude 'app/legacy/*'
 
-    raise NotAvailableYet("eggbin cov")
+      eggbin cov --report term,json -- -q
+    """
+    from eggbin.testing.cov import CovOptions, run_cov
+
+    flags: dict[str, Any] = {
+        "keyword": keyword,
+        "bail": bail,
+        "timeout": timeout,
+        "changed": changed,
+        "parallel": parallel,
+    }
+    options = CovOptions(
+        test=_options(ctx, base, files, flags),
+        fail_under=fail_under,
+        exclude=tuple(exclude or ()),
+        reports=tuple(r.strip() for r in report.split(",") if r.strip()),
+    )
+    raise typer.Exit(run_cov(options))

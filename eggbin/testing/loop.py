@@ -1,6 +1,7 @@
 """One event loop, in a thread, for the whole test session: the app boots on it and serves every request.
 
-Sync tests reach it through `LoopTransport`; the app's async resources never cross loops.
+Sync tests reach it through `LoopTransport`; async tests run on it (see `plugin.pytest_pyfunc_call`),
+so the app's async resources never cross loops.
 """
 
 from __future__ import annotations
@@ -14,27 +15,38 @@ import httpx
 
 T = TypeVar("T")
 
+TEST_CLIENT = ("127.0.0.1", 123)
+
 
 class LoopThread:
+    """An asyncio loop running forever in a daemon thread."""
+
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="eggbin-app-loop", daemon=True)
         self._thread.start()
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+        """Run `coro` on the loop and wait; an interrupted wait (timeout, Ctrl-C) cancels it."""
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result(timeout)
+        except BaseException:
+            future.cancel()
+            raise
 
     def close(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
-        self.loop.close()
+        if not self._thread.is_alive():
+            self.loop.close()
 
 
 class LoopTransport(httpx.BaseTransport):
     """A sync httpx transport that runs the ASGI app in-process on the session loop."""
 
     def __init__(self, app: Any, loop: LoopThread) -> None:
-        self._asgi = httpx.ASGITransport(app=app, client=("127.0.0.1", 123))
+        self._asgi = httpx.ASGITransport(app=app, client=TEST_CLIENT)
         self._loop = loop
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -45,3 +57,8 @@ class LoopTransport(httpx.BaseTransport):
             return httpx.Response(response.status_code, headers=response.headers, content=content)
 
         return self._loop.run(send())
+
+
+def async_transport(app: Any) -> httpx.ASGITransport:
+    """The transport of `ahttp`: used from async tests, which already run on the session loop."""
+    return httpx.ASGITransport(app=app, client=TEST_CLIENT)

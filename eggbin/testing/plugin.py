@@ -1,35 +1,127 @@
-"""The `pytest11` plugin. Active when pytest's rootdir is an eggbin app; otherwise it only registers.
+"""The `pytest11` plugin (egg-mock's role), active when the rootdir is an eggbin app, plugin or framework.
 
-Sets `EGG_SERVER_ENV=unittest` before any conftest is imported (shown in the header with its source).
+Sets `EGG_SERVER_ENV=unittest` before any conftest is imported (shown in the header with its source),
+runs `async def` tests on the session loop without marks, and gives every test a timeout.
+Heavy imports (httpx, starlette, the runtime) happen inside fixtures, so a pytest run elsewhere pays nothing.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
-from eggbin.web.appinfo import is_app_dir
+from eggbin.testing.project import project_kind
+
+if TYPE_CHECKING:
+    from eggbin.testing.loop import LoopThread
 
 _ENV_SOURCE = "EGG_SERVER_ENV_SOURCE"
+_KIND = pytest.StashKey[str | None]()
+ASYNC_MARKS = ("asyncio", "anyio", "trio")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("eggbin")
+    group.addoption(
+        "--eggbin-timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="Fail a test that runs longer than S seconds (default 60 in eggbin projects; 0 = off).",
+    )
+    parser.addini("eggbin_timeout", "Default per-test timeout in seconds for eggbin projects.", default="")
 
 
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: Any, args: list[str]) -> None:
-    if "EGG_SERVER_ENV" in os.environ:
+    if project_kind(early_config.rootpath) is None:
+        return
+    if os.environ.get("EGG_SERVER_ENV"):
         os.environ.setdefault(_ENV_SOURCE, "environment")
     else:
         os.environ["EGG_SERVER_ENV"] = "unittest"
         os.environ[_ENV_SOURCE] = "eggbin pytest plugin"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_KIND] = project_kind(config.rootpath)
+
+
 def pytest_report_header(config: pytest.Config) -> str | None:
-    if not is_app_dir(config.rootpath):
+    kind = config.stash.get(_KIND, None)
+    if kind is None:
         return None
     source = os.environ.get(_ENV_SOURCE, "environment")
-    return f"eggbin: EGG_SERVER_ENV={os.environ.get('EGG_SERVER_ENV')} (from {source})"
+    return f"eggbin: {kind}, EGG_SERVER_ENV={os.environ.get('EGG_SERVER_ENV')} (from {source})"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    from eggbin.testing.apps import clean_logs, xdist_worker
+
+    config = session.config
+    # under xdist the controller cleans once, before any worker boots an app and starts writing logs
+    if config.stash.get(_KIND, None) == "app" and xdist_worker() is None and _xdist_controller(config):
+        clean_logs(config.rootpath)
+
+
+def _xdist_controller(config: pytest.Config) -> bool:
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
+def _timeout(config: pytest.Config) -> float:
+    value = config.getoption("eggbin_timeout")
+    if value is None and config.getini("eggbin_timeout") != "":
+        value = config.getini("eggbin_timeout")
+    if value is not None:
+        return float(value)
+    from eggbin.testing.timeout import DEFAULT_TIMEOUT
+
+    return DEFAULT_TIMEOUT if config.stash.get(_KIND, None) else 0.0
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
+    from eggbin.testing.timeout import Watchdog
+
+    watchdog = Watchdog(_timeout(item.config))
+    watchdog.arm(item.nodeid)
+    try:
+        return (yield)
+    finally:
+        watchdog.disarm()
+
+
+def _runs_on_loop(item: pytest.Item) -> bool:
+    function = getattr(item, "obj", None)
+    if not inspect.iscoroutinefunction(function) or item.config.stash.get(_KIND, None) is None:
+        return False
+    return not any(item.get_closest_marker(mark) for mark in ASYNC_MARKS)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _runs_on_loop(item) and "egg_loop" not in item.fixturenames:  # type: ignore[attr-defined]
+            item.fixturenames.append("egg_loop")  # type: ignore[attr-defined]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """`async def` tests run on the loop the app lives on; no mark needed."""
+    if not _runs_on_loop(pyfuncitem):
+        return None
+    names = pyfuncitem._fixtureinfo.argnames
+    kwargs = {name: pyfuncitem.funcargs[name] for name in names}
+    loop = cast("LoopThread", pyfuncitem.funcargs["egg_loop"])
+    loop.run(pyfuncitem.obj(**kwargs))
+    return True
+
+
+# fixtures ---------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -43,26 +135,68 @@ def egg_loop() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def app(request: pytest.FixtureRequest, egg_loop: Any) -> Iterator[Any]:
-    """The real app of the project under test, booted once per session in the unittest env."""
-    from eggbin.web.application import Application
-    from eggbin.web.env import resolve_env
+def app_factory(request: pytest.FixtureRequest, egg_loop: Any) -> Iterator[Any]:
+    """`app_factory(base_dir="tests/fixtures/apps/x", framework=None)`: boot an app once per session."""
+    from eggbin.testing.apps import AppFactory
 
-    base: Path = request.config.rootpath
-    if not is_app_dir(base):
-        pytest.fail(f"`{base}` is not an eggbin app (no app/router.py): the `app` fixture needs one")
-    application = Application(base, resolve_env(base))
-    egg_loop.run(application.boot())
-    yield application
-    egg_loop.run(application.close())
+    factory = AppFactory(request.config.rootpath, egg_loop)
+    yield factory
+    factory.close()
+
+
+@pytest.fixture(scope="session")
+def app(app_factory: Any) -> Any:
+    """The project's app, booted once per session in the unittest env (plugins: override with app_factory)."""
+    if project_kind(app_factory.rootdir) != "app":
+        pytest.fail(
+            f"`{app_factory.rootdir}` is not an app (no app/router.py): in a plugin or framework, define "
+            '`app` in conftest.py as `return app_factory("tests/fixtures/apps/<name>")`'
+        )
+    return app_factory()
 
 
 @pytest.fixture
 def http(app: Any, egg_loop: Any) -> Iterator[Any]:
     """An `httpx.Client` bound to the app in-process: `http.get("/").status_code`."""
-    import httpx
+    from eggbin.testing.clients import sync_client
 
-    from eggbin.testing.loop import LoopTransport
-
-    with httpx.Client(transport=LoopTransport(app, egg_loop), base_url="http://127.0.0.1") as client:
+    with sync_client(app, egg_loop) as client:
         yield client
+
+
+@pytest.fixture
+def ahttp(app: Any, egg_loop: Any) -> Iterator[Any]:
+    """An `httpx.AsyncClient` bound to the app, for `async def` tests: `await ahttp.get("/")`."""
+    from eggbin.testing.clients import async_client
+
+    client = async_client(app)
+    yield client
+    egg_loop.run(client.aclose())
+
+
+@pytest.fixture
+def ctx(app: Any, egg_loop: Any) -> Any:
+    """An anonymous context (GET /, from 127.0.0.1), as `app.create_anonymous_context()` makes it."""
+    from eggbin.testing.clients import anonymous_context
+
+    return anonymous_context(app)
+
+
+@pytest.fixture
+def mock(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Per-test mocks of services, context, requests, outgoing HTTP, env and logs; restored after the test."""
+    from eggbin.testing.mock import Mock
+
+    mocks = Mock(lambda: request.getfixturevalue("app"))
+    yield mocks
+    mocks.restore()
+
+
+@pytest.fixture
+def cluster(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """`cluster(base_dir=None, workers=1)`: a real master, agent and workers on a free port, for one test."""
+    from eggbin.testing.cluster import ClusterFactory
+
+    factory = ClusterFactory(request.config.rootpath)
+    yield factory
+    factory.close()

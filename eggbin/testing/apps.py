@@ -1,0 +1,63 @@
+"""Booting apps for tests: the project's own app or a fixture app, on the session loop, closed at the end."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eggbin.testing.loop import LoopThread
+from eggbin.web.appinfo import is_app_dir
+
+XDIST_WORKER = "PYTEST_XDIST_WORKER"
+
+
+def xdist_worker() -> str | None:
+    """`gw0`, `gw1`, … inside a pytest-xdist worker, None otherwise."""
+    return os.environ.get(XDIST_WORKER)
+
+
+def clean_logs(base_dir: Path) -> None:
+    """egg-mock's rule: a test session starts without the logs of the previous one."""
+    shutil.rmtree(base_dir / "logs", ignore_errors=True)
+
+
+class AppFactory:
+    """Boots each (base_dir, framework) once per session; `close()` runs `before_close` of all of them."""
+
+    def __init__(self, rootdir: Path, loop: LoopThread) -> None:
+        self.rootdir = rootdir
+        self.loop = loop
+        self._apps: dict[tuple[Path, str | None], Any] = {}
+
+    def __call__(self, base_dir: str | Path | None = None, framework: str | None = None) -> Any:
+        base = self.resolve(base_dir)
+        key = (base, framework)
+        if key not in self._apps:
+            self._apps[key] = self._boot(base, framework)
+        return self._apps[key]
+
+    def resolve(self, base_dir: str | Path | None) -> Path:
+        base = (self.rootdir / (base_dir or ".")).resolve()
+        if not is_app_dir(base):
+            where = "pass base_dir=" if base_dir is None else f"`{base}` has no app/router.py; pass"
+            pytest.fail(f"{where} an app directory (e.g. `tests/fixtures/apps/<name>`) to app_factory")
+        return base
+
+    def _boot(self, base: Path, framework: str | None) -> Any:
+        from eggbin.web.env import resolve_env
+        from eggbin.web.framework import create_app
+
+        if xdist_worker() is None:
+            clean_logs(base)
+        application = create_app("app", base, resolve_env(base), framework)
+        self.loop.run(application.boot())
+        return application
+
+    def close(self) -> None:
+        for application in reversed(list(self._apps.values())):
+            self.loop.run(application.close())
+        self._apps.clear()

@@ -1,0 +1,146 @@
+"""The `mock` fixture (egg-mock's `app.mock*`): per-test changes to the app, all undone after the test."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from eggbin.testing.mockctx import ContextPatch, context_class
+from eggbin.testing.mockhttp import ANY_METHOD, HttpClientMock
+from eggbin.testing.mocklog import LogMock, Pattern, resolve_logger
+from eggbin.testing.patching import Patches
+
+Logger = str | logging.Logger | logging.LoggerAdapter[Any] | None
+CSRF_CHECKS = ("assert_csrf", "check_csrf")
+
+
+class Mock:
+    """`mock.service(...)`, `mock.context(...)`, `mock.http_client(...)`, `mock.expect_log(...)`, …"""
+
+    def __init__(self, get_app: Callable[[], Any]) -> None:
+        self._get_app = get_app
+        self._patches = Patches()
+        self._context: ContextPatch | None = None
+        self._http = HttpClientMock(self._patches)
+        self._logs = LogMock(self._patches)
+
+    @property
+    def app(self) -> Any:
+        return self._get_app()
+
+    # services -----------------------------------------------------------------------------------
+    def service(self, path: str, method: str, value: Any) -> None:
+        """`ctx.service.<path>.<method>(...)` returns `value`, raises it (an exception) or calls it."""
+        cls = self._service_class(path)
+        original = getattr(cls, method, None)
+        if not callable(original):
+            raise AttributeError(f"service `{path}` ({cls.__name__}) has no method `{method}` to mock")
+        self._patches.setattr(cls, method, _fake_method(value, inspect.iscoroutinefunction(original)))
+
+    def service_error(self, path: str, method: str, error: BaseException | str | None = None) -> None:
+        """`ctx.service.<path>.<method>(...)` raises `error` (default: an Exception naming the method)."""
+        if not isinstance(error, BaseException):
+            error = Exception(error or f"mock {path}.{method} error")
+        self.service(path, method, error)
+
+    def _service_class(self, path: str) -> Any:
+        node: Any = getattr(self.app, "service_classes", {})
+        for part in re.split(r"[./]", path):
+            if not isinstance(node, dict) or part not in node:
+                known = ", ".join(sorted(_service_paths(self.app.service_classes))) or "none"
+                raise LookupError(f"no service `{path}` in the app (services: {known})")
+            node = node[part]
+        return node
+
+    # context and request ------------------------------------------------------------------------
+    def context(self, **attrs: Any) -> None:
+        """Every context created during the test has these attributes (`ctx.user`, …)."""
+        self._ctx_patch().set_attrs(attrs)
+
+    def headers(self, headers: dict[str, str]) -> None:
+        """Requests to the app carry these headers (replacing the client's)."""
+        patch = self._ctx_patch()
+        patch.headers.update(headers)
+        patch.install()
+
+    def cookies(self, cookies: dict[str, str]) -> None:
+        """Requests to the app carry these cookies (merged with the client's)."""
+        patch = self._ctx_patch()
+        patch.cookies.update(cookies)
+        patch.install()
+
+    def session(self, data: dict[str, Any]) -> None:
+        """`ctx.session` is `data` in every request of the test."""
+        self._ctx_patch().set_attrs({"session": data})
+
+    def csrf(self) -> None:
+        """Skip the CSRF check for the rest of the test."""
+        cls = context_class(self.app)
+        for name in CSRF_CHECKS:
+            if callable(getattr(cls, name, None)):
+                self._patches.setattr(cls, name, lambda ctx, *args, **kwargs: None)
+        security = self.app.config.get("security", {})
+        if isinstance(security.get("csrf"), dict):
+            self._patches.setitem(security["csrf"], "enable", False)
+
+    def _ctx_patch(self) -> ContextPatch:
+        if self._context is None:
+            self._context = ContextPatch(context_class(self.app), self._patches)
+        return self._context
+
+    # outside world ------------------------------------------------------------------------------
+    def http_client(self, url: str | re.Pattern[str], method: str = ANY_METHOD, result: Any = "") -> None:
+        """Outgoing requests (`ctx.curl`) to `url` (exact, `prefix*` or regex) get `result` back."""
+        self._http.add(url, method, result)
+
+    def env(self, name: str) -> None:
+        """`app.env` / `app.config.env` read `name` for the rest of the test."""
+        app = self.app
+        self._patches.setattr(app, "info", dataclasses.replace(app.info, env=name))
+        if "env" in app.config:
+            self._patches.setitem(app.config, "env", name)
+
+    # logs ---------------------------------------------------------------------------------------
+    def log(self, logger: Logger = None) -> None:
+        """Capture what `logger` (default: the app's) logs from now on, for `expect_log`."""
+        self._logs.start(resolve_logger(self.app, logger))
+
+    def expect_log(self, pattern: Pattern, logger: Logger = None) -> str:
+        """Assert `logger` logged a line containing `pattern` (a string, or a regex); return the line."""
+        return self._logs.expect(pattern, resolve_logger(self.app, logger))
+
+    def not_expect_log(self, pattern: Pattern, logger: Logger = None) -> None:
+        """Assert `logger` logged no line containing `pattern`."""
+        self._logs.not_expect(pattern, resolve_logger(self.app, logger))
+
+    def restore(self) -> None:
+        """Undo every mock (run after each test)."""
+        self._patches.restore()
+        self._context = None
+
+
+def _fake_method(value: Any, is_async: bool) -> Callable[..., Any]:
+    def result(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if isinstance(value, BaseException) or (isinstance(value, type) and issubclass(value, BaseException)):
+            raise value
+        return value(*args, **kwargs) if callable(value) else value
+
+    if not is_async:
+        return lambda service, *args, **kwargs: result(args, kwargs)
+
+    async def fake(service: Any, *args: Any, **kwargs: Any) -> Any:
+        value = result(args, kwargs)
+        return await value if inspect.isawaitable(value) else value
+
+    return fake
+
+
+def _service_paths(tree: dict[str, Any], prefix: str = "") -> list[str]:
+    paths = []
+    for name, node in tree.items():
+        paths += _service_paths(node, f"{prefix}{name}.") if isinstance(node, dict) else [prefix + name]
+    return paths
