@@ -1,4 +1,4 @@
-"""The agent process: boots `Agent`, reports `agent-start`, runs until the master says stop.
+"""The agent: boots `Agent`, reports `agent-start`, runs schedules and log rotation until told to stop.
 
 python -m eggbin.cluster.agent '<ChildOptions json>'
 """
@@ -6,32 +6,53 @@ python -m eggbin.cluster.agent '<ChildOptions json>'
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
+import os
 import signal
+from typing import Any
 
-from eggbin.cluster.channel import AsyncChannel, envelope
-from eggbin.cluster.child import boot_or_exit, make_app, parse_args, run
+from eggbin.cluster.channel import AsyncChannel, Message, envelope
+from eggbin.cluster.child import boot_or_exit, connect_messenger, listen, make_app, parse_args, run
+from eggbin.cluster.logrotate import ROTATE_ACTION, rotate_daily, rotate_now
 from eggbin.cluster.options import ChildOptions
+from eggbin.cluster.scheduler import Scheduler, enabled_tasks
+from eggbin.web.messenger import TO_MASTER
+
+
+def make_scheduler(agent: Any, channel: AsyncChannel) -> Scheduler:
+    from eggbin.web.schedule import schedules_of
+
+    return Scheduler(enabled_tasks(schedules_of(agent), agent.env), channel.send)
 
 
 async def serve(options: ChildOptions) -> None:
-    from eggbin.web.application import Agent
-
     channel = await AsyncChannel.from_fd(options.channel_fd)
-    agent = make_app(options, Agent)
+    agent = make_app(options, "agent")
+    connect_messenger(agent, channel, options)
     await boot_or_exit(channel, agent)
+    scheduler = make_scheduler(agent, channel)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    channel.send(envelope("agent-start", {"pid": __import__("os").getpid()}, sender="agent"))
+    channel.send(envelope("agent-start", {"pid": os.getpid()}, sender="agent", to=TO_MASTER))
 
-    async def listen() -> None:
-        async for message in channel:
-            if message["action"] == "egg-ready":
-                await agent.server_did_ready()
-        stop.set()  # master gone
+    def workers_changed(message: Message) -> None:
+        scheduler.set_workers((message.get("data") or {}).get("pids", []))
 
-    listener = asyncio.create_task(listen())
+    handlers = {
+        "egg-ready": lambda _: scheduler.start(),
+        "cluster-workers": workers_changed,
+        ROTATE_ACTION: lambda _: rotate_now(agent, dt.date.today()),
+    }
+    background = [asyncio.create_task(rotate_daily(agent))]
+    listener = asyncio.create_task(listen(channel, agent, handlers))
+    listener.add_done_callback(lambda _: stop.set())  # master gone
     await stop.wait()
-    listener.cancel()
+    scheduler.stop()
+    for task in (listener, *background):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
     await agent.close()
 
 

@@ -13,15 +13,10 @@ import contextlib
 import json
 import socket
 from collections.abc import AsyncIterator
-from typing import Any
 
-Message = dict[str, Any]
+from eggbin.web.messenger import Message, envelope
 
-
-def envelope(
-    action: str, data: Any = None, *, sender: str = "", to: str = "", receiver_pid: int = 0
-) -> Message:
-    return {"action": action, "data": data, "from": sender, "to": to, "receiver_pid": receiver_pid}
+__all__ = ["AsyncChannel", "Channel", "Message", "encode", "envelope"]
 
 
 def encode(message: Message) -> bytes:
@@ -83,6 +78,7 @@ class AsyncChannel:
         return cls(reader, writer)
 
     def send(self, message: Message) -> None:
+        """Queue a message; lost only if the master is gone (and then this process is exiting)."""
         if not self._writer.is_closing():
             self._writer.write(encode(message))
 

@@ -10,12 +10,14 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from eggbin.cluster.channel import AsyncChannel, envelope
+from eggbin.cluster.channel import AsyncChannel, Message, envelope
+from eggbin.cluster.logrotate import reopen_logs
 from eggbin.cluster.options import ChildOptions
 from eggbin.cluster.process import die_with_parent, set_title
 from eggbin.errors import EggbinError
 
-BOOT_FAILED = 3  # gunicorn's WORKER_BOOT_ERROR: the master halts instead of respawning
+BOOT_FAILED = 3  # gunicorn's WORKER_BOOT_ERROR: a boot that failed once will fail again
+Handler = Callable[[Message], Any]
 
 
 def parse_args() -> ChildOptions:
@@ -27,11 +29,23 @@ def parse_args() -> ChildOptions:
     return options
 
 
-def make_app(options: ChildOptions, factory: Callable[..., Any]) -> Any:
+def make_app(options: ChildOptions, role: str) -> Any:
+    """The app (or agent) object of this process, from the selected framework when there is one."""
     from eggbin.web.env import resolve_env
 
+    from eggbin.web.framework import create_app
+
     base = Path(options.cluster.base_dir)
-    return factory(base, resolve_env(base, options.cluster.env))
+    env = resolve_env(base, options.cluster.env)
+    return create_app("agent" if role == "agent" else "app", base, env, options.cluster.framework)
+
+
+def connect_messenger(app: Any, channel: AsyncChannel, options: ChildOptions) -> None:
+    """Route `app.messenger` through the master; tell the cluster client where leaders listen."""
+    messenger = getattr(app, "messenger", None)
+    if messenger is not None:
+        messenger.attach(channel.send)
+    app.cluster_key = f"{options.cluster.base_dir}:{options.master_pid}"
 
 
 async def boot_or_exit(channel: AsyncChannel, app: Any) -> None:
@@ -45,6 +59,22 @@ async def boot_or_exit(channel: AsyncChannel, app: Any) -> None:
         channel.send(envelope("boot-error", {"message": message}))
         await channel.drain()
         sys.exit(BOOT_FAILED)
+
+
+async def listen(channel: AsyncChannel, app: Any, handlers: dict[str, Handler]) -> None:
+    """Dispatch the master's messages until it is gone: role handlers first, then `app.messenger`."""
+    async for message in channel:
+        action = message["action"]
+        if action == "egg-ready":
+            await app.server_did_ready()
+        elif action == "log-reopen":
+            reopen_logs(app)
+        handler = handlers.get(action)
+        if handler is not None:
+            handler(message)
+        messenger = getattr(app, "messenger", None)
+        if messenger is not None:
+            messenger.emit(action, message["data"])
 
 
 def run(

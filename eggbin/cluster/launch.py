@@ -1,4 +1,8 @@
-"""The parent's handle on a master: start it, wait for `egg-ready`, stop it with a deadline."""
+"""The parent's handle on a master: start it, wait for `egg-ready`, reload and stop it with deadlines.
+
+The dev server and `eggscripts reload` call `reload()` (or `request_reload()` and watch `messages()`
+for `reload-done` {ms, workers} / `reload-failed` {message}); SIGHUP to the master does the same.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,15 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from eggbin.cluster.channel import Channel
+from eggbin.cluster.channel import Channel, Message, envelope
 from eggbin.cluster.master import master_blob
 from eggbin.cluster.options import ClusterOptions
 from eggbin.cluster.process import spawn_module
-from eggbin.errors import ClusterStartError
+from eggbin.errors import ClusterStartError, EggbinError
+
+
+class ReloadError(EggbinError):
+    """A rolling replacement failed: the old workers keep serving."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,7 @@ class ClusterProcess:
     def __init__(self, popen: subprocess.Popen[bytes], channel: Channel) -> None:
         self.popen = popen
         self.channel = channel
+        self._inbox: list[Message] = []
 
     @classmethod
     def start(
@@ -59,23 +68,56 @@ class ClusterProcess:
     def wait_ready(self, timeout: float) -> Ready:
         """Block until `egg-ready`; a failed or timed-out start stops the master and raises."""
         deadline = time.monotonic() + timeout
-        with selectors.DefaultSelector() as selector:
-            selector.register(self.channel.sock, selectors.EVENT_READ)
-            while (left := deadline - time.monotonic()) > 0:
-                if not selector.select(timeout=min(left, 0.5)):
-                    continue
-                for message in self.channel.receive():
-                    data = message.get("data") or {}
-                    if message["action"] == "egg-ready":
-                        return Ready(data["port"], data["address"], data["pids"])
-                    if message["action"] == "egg-start-failed":
-                        self.wait(10)
-                        raise ClusterStartError(data.get("message", "the app failed to start"))
-                if self.channel.closed:
-                    code = self.wait(5)
-                    raise ClusterStartError(f"the master exited with code {code} before the app was ready")
+        while (left := deadline - time.monotonic()) > 0:
+            messages = self.messages(min(left, 0.5))
+            while messages:
+                message = messages.pop(0)
+                data = message.get("data") or {}
+                if message["action"] == "egg-ready":
+                    self._inbox = messages  # what came with it is kept for `messages()`
+                    return Ready(data["port"], data["address"], data["pids"])
+                if message["action"] == "egg-start-failed":
+                    self.wait(10)
+                    raise ClusterStartError(data.get("message", "the app failed to start"))
+            if self.channel.closed:
+                code = self.wait(5)
+                raise ClusterStartError(f"the master exited with code {code} before the app was ready")
         self.stop(5)
         raise ClusterStartError(f"the app was not ready after {timeout:g} s", hint="see the log above")
+
+    def send(self, message: Message) -> bool:
+        """A message to the master (`reload-workers`) or, through it, to the app (`to` = "app", …)."""
+        return self.channel.send(message)
+
+    def messages(self, timeout: float) -> list[Message]:
+        """The messages the master sent, waiting up to `timeout` for the first."""
+        if self._inbox:
+            inbox, self._inbox = self._inbox, []
+            return inbox
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.channel.sock, selectors.EVENT_READ)
+            if self.channel.closed or not selector.select(timeout=timeout):
+                return []
+        return self.channel.receive()
+
+    def request_reload(self, agent: bool = False) -> None:
+        """Start a rolling replacement; `reload-done` or `reload-failed` arrives in `messages()`."""
+        self.send(envelope("reload-workers", {"agent": agent}, sender="parent", to="master"))
+
+    def reload(self, agent: bool = False, timeout: float = 60) -> int:
+        """Replace every worker (and the agent first if asked), one by one; the milliseconds it took."""
+        self.request_reload(agent)
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0 and not self.channel.closed:
+            for message in self.messages(min(left, 0.5)):
+                data = message.get("data") or {}
+                if message["action"] == "reload-done":
+                    return int(data["ms"])
+                if message["action"] == "reload-failed":
+                    raise ReloadError(
+                        f"reload failed: {data.get('message')}", hint="the old workers keep serving"
+                    )
+        raise ReloadError(f"reload did not finish within {timeout:g} s")
 
     def wait(self, timeout: float) -> int | None:
         try:

@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from eggbin.errors import UsageError
+
+# egg's environment overrides, in milliseconds like egg-cluster reads them.
+CLOSE_TIMEOUT_VARS = {
+    "app_close_timeout": "EGG_APP_CLOSE_TIMEOUT",
+    "agent_close_timeout": "EGG_AGENT_CLOSE_TIMEOUT",
+    "master_close_timeout": "EGG_MASTER_CLOSE_TIMEOUT",
+}
 
 
 @dataclass(frozen=True)
 class ClusterOptions:
-    """Everything the master (and through it each child) needs to run one app."""
+    """Everything the master (and through it each child) needs to run one app.
+
+    `path` (a unix socket) replaces host/port when set. Timeouts are seconds; `worker_timeout` 0 turns
+    the heartbeat check off (a worker paused at a breakpoint looks dead to any heartbeat).
+    """
 
     base_dir: str
     port: int
     host: str = "127.0.0.1"
+    path: str | None = None
     workers: int = 1
     env: str | None = None
     framework: str | None = None
@@ -20,6 +37,8 @@ class ClusterOptions:
     exit_with_parent: bool = True
     app_close_timeout: float = 5.0
     agent_close_timeout: float = 5.0
+    master_close_timeout: float = 15.0
+    worker_timeout: float = 30.0
 
     def dumps(self) -> str:
         return json.dumps(asdict(self))
@@ -27,6 +46,30 @@ class ClusterOptions:
     @classmethod
     def loads(cls, blob: str) -> ClusterOptions:
         return cls(**json.loads(blob))
+
+    def with_env_overrides(self, environ: Mapping[str, str] | None = None) -> ClusterOptions:
+        """Apply `EGG_APP_CLOSE_TIMEOUT` & co. (milliseconds) over the options."""
+        environ = os.environ if environ is None else environ
+        changes: dict[str, Any] = {}
+        for field, var in CLOSE_TIMEOUT_VARS.items():
+            if environ.get(var):
+                changes[field] = parse_ms(var, environ[var]) / 1000
+        return replace(self, **changes)
+
+    @property
+    def heartbeat_interval(self) -> float:
+        """Several beats per timeout, so one slow beat never kills a healthy worker."""
+        return min(1.0, self.worker_timeout / 5) if self.worker_timeout > 0 else 0.0
+
+
+def parse_ms(name: str, value: str) -> float:
+    try:
+        ms = float(value)
+    except ValueError:
+        ms = -1.0
+    if ms < 0:
+        raise UsageError(f"`{name}={value}` is not a duration", hint="give milliseconds, e.g. `5000`")
+    return ms
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 
-from eggbin.cluster.channel import Channel
+from eggbin.cluster.channel import Channel, Message
 
 PR_SET_PDEATHSIG = 1
 
@@ -26,7 +27,11 @@ class Child:
     channel: Channel
     ready: bool = False
     boot_error: str | None = None
-    info: dict[str, object] = field(default_factory=dict)
+    retiring: bool = False  # told to stop by the master: its exit is no crash
+    killed: bool = False  # SIGKILLed at a stop deadline
+    started_at: float = field(default_factory=time.monotonic)
+    last_seen: float = field(default_factory=time.monotonic)
+    restarts: int = 0
 
     @property
     def pid(self) -> int:
@@ -35,6 +40,9 @@ class Child:
     @property
     def label(self) -> str:
         return "agent" if self.role == "agent" else f"worker#{self.id}:{self.pid}"
+
+    def send(self, message: Message) -> bool:
+        return self.channel.send(message)
 
     def signal(self, signum: int) -> None:
         if self.popen.poll() is None:

@@ -1,0 +1,142 @@
+"""`run/cluster.json`: what a running master tells `eggscripts stop/status` about itself.
+
+The master holds an exclusive `flock` on `run/cluster.lock` for its whole life, and rewrites
+`run/cluster.json` atomically (write a temp file, then rename) whenever a pid changes. A reader
+trusts the JSON only while the lock is held: a file left by a master killed with -9 reads as stale.
+Both files are removed when the master exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eggbin.errors import EggbinError
+
+STATE_FILE = "cluster.json"
+LOCK_FILE = "cluster.lock"
+FIX = "delete it if no cluster runs"
+REQUIRED = {
+    "master_pid": int,
+    "port": int,
+    "title": str,
+    "base_dir": str,
+    "started_at": float,
+    "workers": list,
+}
+
+
+class ClusterRunningError(EggbinError):
+    """Another master already holds this app's state lock."""
+
+
+def run_dir(base_dir: str | Path) -> Path:
+    return Path(base_dir) / "run"
+
+
+class StateLock:
+    """The master's side: hold the lock, write the state, clean up at exit."""
+
+    def __init__(self, base_dir: str | Path) -> None:
+        self.dir = run_dir(base_dir)
+        self.fd = -1
+
+    def acquire(self) -> None:
+        """Take the lock, or raise naming the master that holds it."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            self.fd = -1
+            holder = read_state(self.dir.parent)
+            pid = holder["master_pid"] if holder else "?"
+            raise ClusterRunningError(
+                f"a cluster of this app is already running (master pid {pid}, `{self.dir / STATE_FILE}`)",
+                hint="stop it first with `eggscripts stop`",
+            ) from None
+
+    def write(self, state: dict[str, Any]) -> None:
+        """Replace the state file atomically: readers see the old or the new file, never half of one."""
+        tmp = self.dir / f".{STATE_FILE}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(state, indent=2))
+        os.replace(tmp, self.dir / STATE_FILE)
+
+    def release(self) -> None:
+        if self.fd < 0:
+            return
+        for name in (STATE_FILE, LOCK_FILE):
+            with contextlib.suppress(FileNotFoundError):
+                (self.dir / name).unlink()
+        os.close(self.fd)
+        self.fd = -1
+
+
+def is_locked(base_dir: str | Path) -> bool:
+    """True while a live master holds the lock of the app in `base_dir`."""
+    lock = run_dir(base_dir) / LOCK_FILE
+    try:
+        fd = os.open(lock, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def read_state(base_dir: str | Path) -> dict[str, Any] | None:
+    """The parsed state file, or None if there is none; raises if it is malformed."""
+    path = run_dir(base_dir) / STATE_FILE
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    try:
+        state = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise EggbinError(f"`{path}` is not valid JSON: {exc}", hint=FIX) from exc
+    validate_state(state, path)
+    return dict(state)
+
+
+def validate_state(state: Any, path: Path) -> None:
+    if not isinstance(state, dict):
+        raise EggbinError(f"`{path}` does not hold a JSON object", hint=FIX)
+    for key, kind in REQUIRED.items():
+        value = state.get(key)
+        if not isinstance(value, kind) and not (kind is float and isinstance(value, int)):
+            raise EggbinError(
+                f"`{path}` has no valid `{key}` (expected {kind.__name__})",
+                hint=FIX,
+            )
+
+
+@dataclass(frozen=True)
+class LiveCluster:
+    """A state file whose master still holds the lock."""
+
+    state: dict[str, Any]
+
+    @property
+    def pids(self) -> list[int]:
+        """Master first, then agent, then workers."""
+        agent = [self.state["agent_pid"]] if self.state.get("agent_pid") else []
+        return [self.state["master_pid"], *agent, *(w["pid"] for w in self.state["workers"])]
+
+
+def live_cluster(base_dir: str | Path) -> LiveCluster | None:
+    """The running cluster of this app, or None (no file, or a stale one left by a killed master)."""
+    state = read_state(base_dir)
+    if state is None or not is_locked(base_dir):
+        return None
+    return LiveCluster(state)
