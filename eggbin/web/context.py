@@ -1,35 +1,45 @@
-"""`ctx`: Koa's context over starlette's Request; the response is built from `status`, `headers`, `body`.
+"""`ctx`: Koa's context, delegating to `ctx.request` and `ctx.response`; everything costly is lazy.
 
-Body rules (egg's): `str` → text/html, `dict`/`list` → JSON, `bytes` → octet-stream, async iterator →
-streamed; `None` with status unset → 204; status is 404 until a body is set.
+A hello-world request touches only `scope`, two small objects and one dict: cookies, services, the helper,
+parsed headers and query strings are built on first use.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
+import builtins
+import inspect
 import time
-from collections.abc import AsyncIterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from starlette.datastructures import MutableHeaders
-from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from eggbin.web.http_error import HttpError
+from eggbin.web.request import Request
+from eggbin.web.response import Response
 
 if TYPE_CHECKING:
-    from starlette.types import Receive, Scope
+    from pydantic import BaseModel
+    from starlette.datastructures import Headers
+    from starlette.types import Receive, Scope, Send
 
     from eggbin.web.application import Application
+    from eggbin.web.cookies import Cookies
+    from eggbin.web.curl import CurlResult
+
+    M = TypeVar("M", bound=BaseModel)
+
+__all__ = ["Context", "Helper", "HttpError"]
+
+# Strong references to background tasks: the loop keeps only weak ones.
+_BACKGROUND: set[asyncio.Task[None]] = set()
 
 
-class HttpError(Exception):
-    """`ctx.throw(status, message, **props)`: an error that becomes a response with that status."""
+class Helper:
+    """`ctx.helper`: `app/extend/helper.py` functions become its methods."""
 
-    def __init__(self, status: int, message: str = "", **props: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.props = props
-        self.expose = status < 500
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.app = ctx.app
 
 
 class Context:
@@ -37,78 +47,137 @@ class Context:
 
     def __init__(self, app: Application, scope: Scope, receive: Receive) -> None:
         self.app = app
-        self.request = Request(scope, receive)
+        self.request = Request(app, scope, receive)
+        self.response = Response()
         self.params: dict[str, Any] = {}
         self.state: dict[str, Any] = {}
         self.starttime = time.time()
-        self.response_headers = MutableHeaders()
-        self._status: int | None = None
-        self._body: Any = None
-        self._body_set = False
         self._service: Any = None
+        self._cookies: Cookies | None = None
+        self._helper: Helper | None = None
+        self._csrf: str | None = None
 
-    # request
+    # request delegates
     @property
     def method(self) -> str:
         return self.request.method
 
     @property
     def path(self) -> str:
-        return self.request.url.path
+        return self.request.path
 
     @property
     def url(self) -> str:
-        query = self.request.url.query
-        return f"{self.path}?{query}" if query else self.path
+        return self.request.url
+
+    @property
+    def href(self) -> str:
+        return self.request.href
+
+    @property
+    def querystring(self) -> str:
+        return self.request.querystring
 
     @property
     def query(self) -> dict[str, str]:
-        return dict(self.request.query_params)
+        return self.request.query
 
     @property
     def queries(self) -> dict[str, list[str]]:
-        params = self.request.query_params
-        return {key: params.getlist(key) for key in params}
+        return self.request.queries
 
     @property
-    def headers(self) -> Any:
+    def headers(self) -> Headers:
         return self.request.headers
 
-    def get(self, name: str) -> str:
-        return self.request.headers.get(name, "")
+    @property
+    def ip(self) -> str:
+        return self.request.ip
 
-    # response
+    @property
+    def ips(self) -> list[str]:
+        return self.request.ips
+
+    @property
+    def protocol(self) -> str:
+        return self.request.protocol
+
+    @property
+    def secure(self) -> bool:
+        return self.request.secure
+
+    @property
+    def host(self) -> str:
+        return self.request.host
+
+    @property
+    def hostname(self) -> str:
+        return self.request.hostname
+
+    @property
+    def is_ajax(self) -> bool:
+        return self.request.is_ajax
+
+    def get(self, name: str) -> str:
+        """A request header, `""` when absent."""
+        return self.request.get(name)
+
+    def accepts(self, *types: str) -> str | None:
+        return self.request.accepts(*types)
+
+    @property
+    def accept_json(self) -> bool:
+        """Egg's rule: a `.json` path, a JSON response type, or an `Accept` preferring JSON to HTML/text."""
+        if self.path.endswith(".json") or "json" in self.response.type:
+            return True
+        return self.request.accepts("html", "text", "json") == "json"
+
+    # response delegates
     def set(self, name: str, value: str) -> None:
-        self.response_headers[name] = value
+        """Set a response header."""
+        self.response.set(name, value)
 
     @property
     def status(self) -> int:
-        if self._status is not None:
-            return self._status
-        return 404 if not self._body_set else (204 if self._body is None else 200)
+        return self.response.status
 
     @status.setter
     def status(self, value: int) -> None:
-        self._status = value
+        self.response.status = value
 
     @property
     def body(self) -> Any:
-        return self._body
+        return self.response.body
 
     @body.setter
     def body(self, value: Any) -> None:
-        self._body = value
-        self._body_set = True
+        self.response.body = value
 
     @property
     def type(self) -> str:
-        return self.response_headers.get("content-type", "")
+        return self.response.type
 
     @type.setter
     def type(self, value: str) -> None:
-        self.response_headers["content-type"] = value
+        self.response.type = value
 
-    # helpers
+    @property
+    def length(self) -> int | None:
+        return self.response.length
+
+    @length.setter
+    def length(self, value: int) -> None:
+        self.response.length = value
+
+    # lazily built helpers
+    @property
+    def cookies(self) -> Cookies:
+        if self._cookies is None:
+            from eggbin.web.cookies import Cookies
+
+            self._cookies = Cookies(self)
+        return self._cookies
+
     @property
     def service(self) -> Any:
         if self._service is None:
@@ -118,32 +187,94 @@ class Context:
         return self._service
 
     @property
+    def helper(self) -> Helper:
+        if self._helper is None:
+            self._helper = Helper(self)
+        return self._helper
+
+    @property
     def logger(self) -> Any:
         return self.app.logger
 
+    @property
+    def csrf(self) -> str:
+        """The CSRF token to put in forms (`_csrf`) or the `x-csrf-token` header."""
+        if self._csrf is None:
+            from eggbin.web.security import csrf_token
+
+            self._csrf = csrf_token(self)
+        return self._csrf
+
+    # actions
     def throw(self, status: int, message: str = "", **props: Any) -> None:
+        """Stop here with an HTTP error; `props` are added to the JSON error body."""
         raise HttpError(status, message, **props)
 
-    def build_response(self) -> Response:
-        """The response `status`, `headers` and `body` describe."""
-        body, status, headers = self._body, self.status, self.response_headers
-        media_type = headers.get("content-type")
-        if isinstance(body, AsyncIterable):
-            response: Response = StreamingResponse(body, status, media_type=media_type)
+    def redirect(self, url: str, status: int = 302) -> None:
+        """Redirect to `url` if it is on this site or `security.domain_white_list`, else to `/`."""
+        from eggbin.web.security import safe_redirect_target
+
+        self.unsafe_redirect(safe_redirect_target(self, url), status)
+
+    def unsafe_redirect(self, url: str, status: int = 302) -> None:
+        """Redirect to any `url`."""
+        self.response.set("location", url)
+        self.status = status
+        if self.accepts("html", "text") == "html":
+            from html import escape
+
+            self.body = f'Redirecting to <a href="{escape(url)}">{escape(url)}</a>.'
         else:
-            content, default_type = _encode(body)
-            response = Response(content, status, media_type=media_type or default_type)
-        for key, value in headers.items():
-            if key != "content-type":
-                response.headers.append(key, value)
-        return response
+            self.type = "text"
+            self.body = f"Redirecting to {url}."
+
+    async def render(self, template: str, data: dict[str, Any] | None = None) -> str:
+        """Render a jinja2 template of `app/view` into the body (HTML) and return it."""
+        from eggbin.web.view import render
+
+        self.body = await render(self, template, data)
+        return str(self.body)
+
+    async def render_string(self, source: str, data: dict[str, Any] | None = None) -> str:
+        from eggbin.web.view import render_string
+
+        return await render_string(self, source, data)
+
+    async def curl(self, url: str, **options: Any) -> CurlResult:
+        """An outgoing HTTP request (httpx): `status`, `headers`, `data`."""
+        from eggbin.web.curl import curl
+
+        return await curl(url, **options)
+
+    def validate(self, model: builtins.type[M], data: Any = None) -> M:
+        """`data` (default: the request body) as a `model`, or a 422 in egg's format."""
+        from eggbin.web.validation import validate
+
+        return validate(model, self.request.body if data is None else data)
+
+    def run_in_background(self, fn: Callable[[Context], Awaitable[Any] | Any]) -> None:
+        """Run `fn(ctx)` without delaying the response; its failure is logged and emitted as `error`."""
+        task = asyncio.get_running_loop().create_task(self._background(fn))
+        _BACKGROUND.add(task)
+        task.add_done_callback(_BACKGROUND.discard)
+
+    async def _background(self, fn: Callable[[Context], Awaitable[Any] | Any]) -> None:
+        try:
+            result = fn(self)
+            if inspect.isawaitable(result):
+                await result
+        except Exception as exc:
+            self.logger.exception("background task %r failed on %s %s", fn, self.method, self.url)
+            emit = getattr(self.app, "emit", None)
+            if callable(emit):
+                emit("error", exc, self)
+
+    def build_response(self) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+        """The ASGI callable that writes the response `status`, `headers` and `body` describe."""
+        return self.response.send
 
 
-def _encode(body: Any) -> tuple[bytes | None, str | None]:
-    if body is None:
-        return None, None
-    if isinstance(body, str):
-        return body.encode(), "text/html; charset=utf-8"
-    if isinstance(body, bytes | bytearray | memoryview):
-        return bytes(body), "application/octet-stream"
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), "application/json"
+async def background_tasks_finished() -> None:
+    """Wait for every `run_in_background` task of this process (tests use it)."""
+    while _BACKGROUND:
+        await asyncio.gather(*list(_BACKGROUND), return_exceptions=True)

@@ -1,90 +1,175 @@
-"""Koa-style middleware: `async def mw(ctx, next)`, composed once at boot into one callable."""
+"""Koa-style middleware: `async def mw(ctx, next)`, loaded from config and composed once at boot.
+
+The pipeline, outermost first:
+
+    config.core_middleware (framework order: onerror, notfound, static, bodyparser, security)
+      → config.middleware (the app's order) → the router → the route's own middleware → the handler
+
+A name resolves to `app/middleware/<name>.py` of the last load unit that has it (the app wins), whose
+`def <name>(options, app)` returns the middleware; `options` is `config[<name>]`. Every middleware
+understands `enable`, and `match` or `ignore` (a path prefix, a regex, a list of them, or `callable(ctx)`).
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eggbin.web.context import Context, HttpError
+from eggbin.errors import BootError
+from eggbin.web.config import Config, wrap
+from eggbin.web.context import Context
 
 if TYPE_CHECKING:
     from eggbin.web.application import Application
 
 Next = Callable[[], Awaitable[None]]
 Middleware = Callable[[Any, Next], Awaitable[None]]
+Pipeline = Callable[[Any], Awaitable[None]]
+CONFIG_KEYS = ("core_middleware", "middleware")
 
 
-async def _done() -> None:
-    return None
-
-
-def compose(middlewares: Sequence[Middleware]) -> Callable[[Any], Awaitable[None]]:
+def compose(middlewares: Sequence[Middleware]) -> Pipeline:
     """One callable running `middlewares` in order, each wrapping the rest via `await next()`."""
     chain = tuple(middlewares)
+    size = len(chain)
 
-    async def run(ctx: Any, index: int = 0) -> None:
-        if index == len(chain):
-            return
-        middleware = chain[index]
-        called = False
-
-        async def next_() -> None:
-            nonlocal called
-            if called:
-                raise RuntimeError(f"next() called more than once in middleware {middleware!r}")
-            called = True
-            await run(ctx, index + 1)
-
-        await middleware(ctx, next_)
-
-    async def dispatch(ctx: Any) -> None:
-        await run(ctx)
+    async def dispatch(ctx: Any, index: int = 0) -> None:
+        if index < size:
+            # `partial` is the cheapest `next` there is: no closure object built in Python per layer.
+            await chain[index](ctx, partial(dispatch, ctx, index + 1))
 
     return dispatch
 
 
-def build_pipeline(app: Application) -> Callable[[Context], Awaitable[None]]:
-    """The whole request path, composed once at boot: error handling, not-found, routing, the handler."""
-    return compose([_onerror, _notfound, _router(app)])
+def build_pipeline(app: Application) -> Pipeline:
+    """The whole request path, composed once at boot from `config.core_middleware` + `config.middleware`."""
+    app.__dict__["middleware"] = MiddlewareFactories(app)  # `app.middleware.<name>(options)`
+    stack = [mw for key in CONFIG_KEYS for mw in _configured(app, key)]
+    app.router.prepare(app)
+    stack.append(_router(app))
+    return compose(stack)
+
+
+def _configured(app: Application, key: str) -> list[Middleware]:
+    names = app.config.get(key) or []
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        raise BootError(
+            f"`config.{key}` must be a list of middleware names, got `{names!r}`{_set_in(app, key)}"
+        )
+    made = []
+    for name in names:
+        factory = find_factory(app, name)
+        if factory is None:
+            raise BootError(
+                f"middleware `{name}` named in `config.{key}`{_set_in(app, key)} was not found: "
+                f"looked for {', '.join(f'`{p}`' for p in candidate_files(app, name))}",
+                hint=f"create `app/middleware/{name}.py` defining `def {name}(options, app)`",
+            )
+        options = app.config.get(name)
+        options = options if isinstance(options, Config) else Config()
+        if options.get("enable", True) is not False:
+            made.append(instantiate(app, name, factory, options))
+    return made
+
+
+def _set_in(app: Application, key: str) -> str:
+    where = getattr(app, "config_meta", {}).get(key)
+    return f" (set in `{where}`)" if where else ""
+
+
+def candidate_files(app: Application, name: str) -> list[Path]:
+    return [unit.file("app", "middleware", f"{name}.py") for unit in reversed(app.units)]
+
+
+def find_factory(app: Application, name: str) -> tuple[Callable[..., Any], Path] | None:
+    """`def <name>(options, app)` from the last load unit holding `app/middleware/<name>.py`."""
+    for unit, file in zip(reversed(app.units), candidate_files(app, name), strict=True):
+        if file.is_file():
+            factory = getattr(unit.modules.import_file(file), name, None)
+            if not callable(factory):
+                raise BootError(f"`{file}` must define `def {name}(options, app)` returning a middleware")
+            return factory, file
+    return None
+
+
+def instantiate(
+    app: Application, name: str, found: tuple[Callable[..., Any], Path], options: Any
+) -> Middleware:
+    factory, file = found
+    middleware = factory(options, app)
+    if not callable(middleware):
+        raise BootError(f"`{file}`: `{name}(options, app)` returned `{middleware!r}`, not a middleware")
+    return conditional(middleware, options, name)
+
+
+def conditional(middleware: Middleware, options: Any, name: str) -> Middleware:
+    """`middleware` limited by the universal `match` / `ignore` options (unchanged without them)."""
+    match, ignore = options.get("match"), options.get("ignore")
+    if match is not None and ignore is not None:
+        raise BootError(f"middleware `{name}`: `match` and `ignore` can not both be set", hint="keep one")
+    if match is None and ignore is None:
+        return middleware
+    wanted = match is not None
+    test = path_matcher(match if wanted else ignore, name)
+
+    async def limited(ctx: Any, next_: Next) -> None:
+        if test(ctx) is wanted:
+            await middleware(ctx, next_)
+        else:
+            await next_()
+
+    return limited
+
+
+def path_matcher(pattern: Any, name: str) -> Callable[[Any], bool]:
+    """A prefix string (`/api` matches `/api` and `/api/x`, not `/apix`), a regex, a list, or a callable."""
+    if isinstance(pattern, str):
+        prefix = pattern.rstrip("/")
+        return lambda ctx: not prefix or ctx.path == prefix or ctx.path.startswith(prefix + "/")
+    if isinstance(pattern, re.Pattern):
+        return lambda ctx: pattern.search(ctx.path) is not None
+    if isinstance(pattern, list | tuple):
+        tests = [path_matcher(item, name) for item in pattern]
+        return lambda ctx: any(test(ctx) for test in tests)
+    if callable(pattern):
+        return lambda ctx: bool(pattern(ctx))
+    raise BootError(
+        f"middleware `{name}`: `match`/`ignore` must be a path prefix, a regex, a list or a callable, "
+        f"got `{pattern!r}`"
+    )
+
+
+class MiddlewareFactories:
+    """`app.middleware.<name>(options)`: a configured middleware for use on a single route."""
+
+    def __init__(self, app: Application) -> None:
+        self._app = app
+
+    def __getattr__(self, name: str) -> Callable[..., Middleware]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        found = find_factory(self._app, name)
+        if found is None:
+            raise AttributeError(f"no middleware `{name}` in any app/middleware directory")
+
+        def make(options: dict[str, Any] | None = None) -> Middleware:
+            return instantiate(self._app, name, found, wrap(dict(options or {})))
+
+        return make
 
 
 def _router(app: Application) -> Middleware:
+    router = app.router
+
     async def route(ctx: Context, next_: Next) -> None:
-        found = app.router.match(ctx.method, ctx.path)
+        scope = ctx.request.scope
+        found = router.match(scope["method"], scope["path"])
         if found is None:
             return await next_()
         matched, ctx.params = found
-        await compose([*matched.middlewares, _endpoint(matched.handler)])(ctx)
+        await (matched.run or matched.prepare(app))(ctx)
 
     return route
-
-
-def _endpoint(handler: Any) -> Middleware:
-    async def endpoint(ctx: Context, next_: Next) -> None:
-        result = await handler(ctx)
-        if result is not None:
-            ctx.body = result
-
-    return endpoint
-
-
-async def _onerror(ctx: Context, next_: Next) -> None:
-    try:
-        await next_()
-    except HttpError as exc:
-        ctx.status = exc.status
-        ctx.body = {"message": exc.message or "Error"}
-    except Exception:
-        ctx.app.logger.exception("unhandled error on %s %s", ctx.method, ctx.url)
-        ctx.status = 500
-        ctx.body = {"message": "Internal Server Error"}
-
-
-async def _notfound(ctx: Context, next_: Next) -> None:
-    await next_()
-    if ctx.status == 404 and ctx.body is None:
-        accept = ctx.get("accept")
-        ctx.body = (
-            {"message": "Not Found"} if "json" in accept or "html" not in accept else "<h1>404 Not Found</h1>"
-        )
-        ctx.status = 404

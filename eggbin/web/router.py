@@ -1,12 +1,20 @@
-"""Egg's router: `app.router.get("/user/:id", mw, handler, name="user")`, compiled once, checked at load."""
+"""Egg's router: `app.router.get("/user/:id", mw, handler, name="user")`, compiled once, checked at load.
+
+Matching: paths without parameters sit in a dict keyed by (method, path), looked up first; the others
+are tried in definition order by regex. A trailing slash is optional (egg's non-strict routing).
+Handlers: a controller method (`app.controller.home.index`), a string naming one (`"home.index"`),
+or any `async def handler(ctx)`; a returned value becomes the body.
+"""
 
 from __future__ import annotations
 
+import inspect
 import re
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.routing import compile_path
 
@@ -15,6 +23,16 @@ from eggbin.errors import BootError
 Handler = Callable[[Any], Awaitable[Any]]
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _COLON_PARAM = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
+# egg's RESTful table: action → (methods, path suffix, route-name pattern)
+RESOURCE_ACTIONS = (
+    ("index", ("GET", "HEAD"), "", "{plural}"),
+    ("new", ("GET", "HEAD"), "/new", "new_{singular}"),
+    ("show", ("GET", "HEAD"), "/{id}", "{singular}"),
+    ("edit", ("GET", "HEAD"), "/{id}/edit", "edit_{singular}"),
+    ("create", ("POST",), "", None),
+    ("update", ("PUT",), "/{id}", None),
+    ("destroy", ("DELETE",), "/{id}", None),
+)
 
 
 @dataclass
@@ -28,9 +46,14 @@ class Route:
     regex: re.Pattern[str] = field(init=False)
     path_format: str = field(init=False)
     convertors: dict[str, Any] = field(init=False)
+    run: Callable[[Any], Awaitable[None]] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.regex, self.path_format, self.convertors = compile_path(_COLON_PARAM.sub(r"{\1}", self.path))
+
+    @property
+    def is_static(self) -> bool:
+        return not self.convertors
 
     def match(self, path: str) -> dict[str, Any] | None:
         found = self.regex.match(path)
@@ -38,32 +61,61 @@ class Route:
             return None
         return {key: self.convertors[key].convert(value) for key, value in found.groupdict().items()}
 
+    def prepare(self, app: Any) -> Callable[[Any], Awaitable[None]]:
+        """Resolve the handler and compose the route's own middleware, once."""
+        if self.run is None:
+            from eggbin.web.middleware import compose
+
+            endpoint = _endpoint(resolve_handler(self, app))
+            run: Callable[[Any], Awaitable[None]] = endpoint
+            if self.middlewares:
+                run = compose([*self.middlewares, endpoint])
+            self.run = run
+            return run
+        return self.run
+
 
 class Router:
-    """Routes in definition order; the first match wins."""
+    """The routes of one app."""
 
     def __init__(self) -> None:
         self.routes: list[Route] = []
         self._seen: dict[tuple[str, str], Route] = {}
         self._named: dict[str, Route] = {}
+        self._static: dict[tuple[str, str], Route] = {}
+        self._dynamic: dict[str, list[Route]] = {}
 
     def add(self, methods: tuple[str, ...], path: str, *args: Any, name: str | None = None) -> Route:
+        """Register `path` for `methods`; `args` are route middleware then the handler."""
         if not args:
             raise BootError(f"route `{' '.join(methods)} {path}` at `{_caller()}` has no handler")
         route = Route(methods, path, args[-1], tuple(args[:-1]), name, _caller())
+        self._check(route)
         for method in methods:
-            key = (method, route.path_format)
-            if key in self._seen:
-                raise BootError(
-                    f"route `{method} {path}` is defined twice: "
-                    f"at `{self._seen[key].where}` and `{route.where}`",
-                    hint="remove or rename one of them",
-                )
-            self._seen[key] = route
+            self._seen[(method, route.path_format)] = route
+            if route.is_static:
+                self._static[(method, route.path_format)] = route
+            else:
+                self._dynamic.setdefault(method, []).append(route)
         if name:
             self._named[name] = route
         self.routes.append(route)
         return route
+
+    def _check(self, route: Route) -> None:
+        for method in route.methods:
+            other = self._seen.get((method, route.path_format))
+            if other is not None:
+                raise BootError(
+                    f"route `{method} {route.path}` is defined twice: at `{other.where}` and `{route.where}`",
+                    hint="remove or rename one of them",
+                )
+        if route.name and route.name in self._named:
+            raise BootError(
+                f"route name `{route.name}` is used twice: at `{self._named[route.name].where}` "
+                f"and `{route.where}`",
+                hint="give one of them another name",
+            )
 
     def get(self, path: str, *args: Any, name: str | None = None) -> Route:
         return self.add(("GET", "HEAD"), path, *args, name=name)
@@ -89,19 +141,60 @@ class Router:
     def all(self, path: str, *args: Any, name: str | None = None) -> Route:
         return self.add(METHODS, path, *args, name=name)
 
+    def redirect(self, source: str, destination: str, status: int = 302) -> Route:
+        """Every method on `source` answers with a redirect to `destination`."""
+
+        async def redirect(ctx: Any) -> None:
+            ctx.unsafe_redirect(destination, status)
+
+        return self.add(METHODS, source, redirect)
+
+    def resources(self, *args: Any) -> list[Route]:
+        """`resources([name,] prefix, *middlewares, controller)`: egg's RESTful routes of its actions."""
+        name, prefix = (args[0], args[1]) if len(args) > 2 and isinstance(args[1], str) else (None, args[0])
+        rest = args[2:] if name is not None else args[1:]
+        middlewares, controller = rest[:-1], rest[-1]
+        plural = name or prefix.rstrip("/").rsplit("/", 1)[-1]
+        singular = plural[:-1] if plural.endswith("s") else plural
+        routes = []
+        for action, methods, suffix, pattern in RESOURCE_ACTIONS:
+            handler = getattr(controller, action, None)
+            if handler is None:
+                continue
+            route_name = pattern.format(plural=plural, singular=singular) if pattern and name else None
+            path = prefix.rstrip("/") + suffix
+            routes.append(self.add(methods, path, *middlewares, handler, name=route_name))
+        return routes
+
     def match(self, method: str, path: str) -> tuple[Route, dict[str, Any]] | None:
-        for route in self.routes:
-            if method in route.methods:
-                params = route.match(path)
-                if params is not None:
-                    return route, params
+        """The route for `method` and `path` and its parameters, or `None`."""
+        route = self._static.get((method, path))
+        if route is not None:
+            return route, {}
+        for route in self._dynamic.get(method, ()):
+            params = route.match(path)
+            if params is not None:
+                return route, params
+        if len(path) > 1 and path.endswith("/"):
+            return self.match(method, path.rstrip("/") or "/")
         return None
 
     def url_for(self, name: str, **params: Any) -> str:
+        """The path of the route called `name`; parameters not in the path become the query string."""
         route = self._named.get(name)
         if route is None:
-            raise KeyError(f"no route named {name!r}")
-        return route.path_format.format(**params)
+            raise KeyError(f"no route named {name!r}; named routes: {sorted(self._named)}")
+        missing = [key for key in route.convertors if key not in params]
+        if missing:
+            raise KeyError(f"route {name!r} ({route.path}) needs {missing}")
+        values = {key: route.convertors[key].to_string(params.pop(key)) for key in route.convertors}
+        url = route.path_format.format(**values)
+        return f"{url}?{urlencode(params, doseq=True)}" if params else url
+
+    def prepare(self, app: Any) -> None:
+        """Resolve every handler now, so a wrong one fails the boot rather than a request."""
+        for route in self.routes:
+            route.prepare(app)
 
     def describe(self) -> list[dict[str, Any]]:
         """What `run/router.json` holds."""
@@ -109,6 +202,39 @@ class Router:
             {"name": r.name, "methods": list(r.methods), "path": r.path, "where": r.where}
             for r in self.routes
         ]
+
+
+def resolve_handler(route: Route, app: Any) -> Any:
+    """A route's handler as a callable: strings name a controller method (`"user.show"`)."""
+    handler = route.handler
+    if isinstance(handler, str):
+        target: Any = app.controller
+        try:
+            for part in handler.split("."):
+                target = getattr(target, part)
+        except AttributeError as exc:
+            raise BootError(
+                f"route `{route.path}` at `{route.where}` names `{handler}`: no such controller method",
+                hint="use `file.method` relative to app/controller",
+            ) from exc
+        handler = target
+    if not callable(handler) or isinstance(handler, type):
+        raise BootError(
+            f"route `{route.path}` at `{route.where}` has handler `{handler!r}`, which is not callable",
+            hint="pass a controller method or an `async def handler(ctx)`",
+        )
+    return handler
+
+
+def _endpoint(handler: Any) -> Callable[..., Awaitable[None]]:
+    async def endpoint(ctx: Any, next_: Any = None) -> None:
+        result = handler(ctx)
+        if inspect.isawaitable(result):
+            result = await result
+        if result is not None:
+            ctx.body = result
+
+    return endpoint
 
 
 def _caller() -> str:

@@ -31,6 +31,7 @@ def config(app_info: Any) -> dict[str, Any]:
         "core_middleware": ["onerror", "notfound", "static", "bodyparser", "security"],
         "cluster": {"listen": {"port": 7001, "hostname": "127.0.0.1"}},
         "ready_timeout": 10,
+        **request_side(app_info),
         "rundir": str(app_info.base_dir / "run"),
         "dump": {"ignore": DUMP_IGNORE},
         "logger": {
@@ -44,4 +45,26 @@ def config(app_info: Any) -> dict[str, Any]:
             "error_log_name": "common-error.log",
             "schedule_log_name": "egg-schedule.log",
         },
+    }
+
+
+def request_side(app_info: Any) -> dict[str, Any]:
+    """Options of the core middleware, proxy mode and views."""
+    return {
+        "onerror": {"all": None, "json": None, "html": None},
+        "notfound": {"page_url": ""},
+        "static": {"prefix": "/public/", "dir": "", "max_age": 0 if app_info.env == "local" else 31536000},
+        "bodyparser": {"json_limit": "1mb", "form_limit": "1mb", "multipart_limit": "10mb", "strict": True},
+        "security": {
+            "csrf": {"enable": True, "ignore": None, "cookie_name": "csrfToken", "header_name": "x-csrf-token"},
+            "domain_white_list": [],
+            "nosniff": {"enable": True},
+            "xframe": {"enable": True, "value": "SAMEORIGIN"},
+        },
+        "proxy": False,
+        "ip_headers": "x-forwarded-for",
+        "max_ips_count": 0,
+        "protocol_headers": "x-forwarded-proto",
+        "host_headers": "x-forwarded-host",
+        "view": {"root": "", "autoescape": True},
     }

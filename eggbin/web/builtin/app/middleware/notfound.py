@@ -1,0 +1,29 @@
+"""notfound: what nothing answered gets egg's 404 (`{"message": "Not Found"}` or `<h1>404 Not Found</h1>`).
+
+`config.notfound.page_url`: HTML requests are redirected there instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eggbin.web.middleware import Middleware, Next
+
+
+def notfound(options: Any, app: Any) -> Middleware:
+    page_url = str(options.get("page_url") or "")
+
+    async def handle(ctx: Any, next_: Next) -> None:
+        await next_()
+        if ctx.status != 404 or ctx.body is not None:
+            return
+        if ctx.accept_json:
+            ctx.body = {"message": "Not Found"}
+        elif page_url and ctx.path != page_url:
+            ctx.unsafe_redirect(page_url)
+            return
+        else:
+            ctx.body = "<h1>404 Not Found</h1>"
+        ctx.status = 404
+
+    return handle

@@ -1,0 +1,44 @@
+"""static: files of the app's `app/public` at `/public/*`, with ETag, Last-Modified and 304 (starlette).
+
+Options (`config.static`): `prefix` (default `/public/`), `dir` (default `<base_dir>/app/public`),
+`max_age` (seconds of `Cache-Control: public`; 0 sends none). A missing file falls through to the router.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.staticfiles import StaticFiles
+
+from eggbin.web.middleware import Middleware, Next
+
+
+def static(options: Any, app: Any) -> Middleware:
+    prefix = "/" + str(options.get("prefix") or "/public/").strip("/") + "/"
+    directory = Path(options.get("dir") or Path(app.base_dir) / "app" / "public")
+    files = StaticFiles(directory=directory, check_dir=False)
+    max_age = int(options.get("max_age") or 0)
+
+    async def serve(ctx: Any, next_: Next) -> None:
+        scope = ctx.request.scope
+        path = scope["path"]
+        if not path.startswith(prefix) or scope["method"] not in ("GET", "HEAD"):
+            return await next_()
+        relative = path[len(prefix) :]
+        try:
+            if not relative:
+                raise HTTPException(404)
+            response = await files.get_response(os.path.normpath(relative), scope)
+        except HTTPException as exc:
+            if exc.status_code == 404:
+                return await next_()
+            raise
+        if max_age:
+            response.headers["cache-control"] = f"public, max-age={max_age}"
+        ctx.body = response
+        ctx.status = response.status_code
+
+    return serve

@@ -1,0 +1,214 @@
+"""`ctx.request`: the incoming request, read lazily from the ASGI scope (nothing is parsed until asked).
+
+Proxy mode (egg's): with `config.proxy` on, `ip`/`ips` come from `config.ip_headers` (keeping only the last
+`config.max_ips_count` hops when > 0), `protocol` from `config.protocol_headers`, `host` from
+`config.host_headers`; with it off, only the socket and the `Host` header are trusted.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from starlette.datastructures import Headers
+
+if TYPE_CHECKING:
+    from starlette.types import Receive, Scope
+
+    from eggbin.web.application import Application
+
+SHORT_TYPES = {
+    "json": "application/json",
+    "html": "text/html",
+    "text": "text/plain",
+    "form": "application/x-www-form-urlencoded",
+    "multipart": "multipart/form-data",
+}
+
+
+def mime_of(name: str) -> str:
+    """`json` → `application/json`; a full mime type is returned as it is."""
+    if "/" in name:
+        return name
+    return SHORT_TYPES.get(name) or mimetypes.types_map.get(f".{name}", name)
+
+
+class Request:
+    """The request half of `ctx`; `body` and `files` are filled by the bodyparser middleware."""
+
+    def __init__(self, app: Application, scope: Scope, receive: Receive) -> None:
+        self.app = app
+        self.scope = scope
+        self.receive = receive
+        self.body: Any = None
+        self.files: list[Any] = []
+        self.raw_body: bytes | None = None
+        self._headers: Headers | None = None
+        self._query: list[tuple[str, str]] | None = None
+
+    @property
+    def method(self) -> str:
+        return str(self.scope["method"])
+
+    @property
+    def path(self) -> str:
+        return str(self.scope["path"])
+
+    @property
+    def querystring(self) -> str:
+        return bytes(self.scope.get("query_string", b"")).decode("latin-1")
+
+    @property
+    def url(self) -> str:
+        """Path and query string, as the client sent them."""
+        query = self.querystring
+        return f"{self.path}?{query}" if query else self.path
+
+    @property
+    def href(self) -> str:
+        return f"{self.protocol}://{self.host}{self.url}"
+
+    @property
+    def headers(self) -> Headers:
+        if self._headers is None:
+            self._headers = Headers(scope=self.scope)
+        return self._headers
+
+    def get(self, name: str) -> str:
+        """A request header, `""` when absent."""
+        return self.headers.get(name, "")
+
+    def _pairs(self) -> list[tuple[str, str]]:
+        if self._query is None:
+            self._query = parse_qsl(self.querystring, keep_blank_values=True)
+        return self._query
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The query string; a repeated key gives its first value (egg's rule)."""
+        found: dict[str, str] = {}
+        for key, value in self._pairs():
+            found.setdefault(key, value)
+        return found
+
+    @property
+    def queries(self) -> dict[str, list[str]]:
+        """The query string with every value of every key."""
+        found: dict[str, list[str]] = {}
+        for key, value in self._pairs():
+            found.setdefault(key, []).append(value)
+        return found
+
+    # proxy-aware identity
+    def _proxy_header(self, setting: str) -> str:
+        for name in str(self.app.config.get(setting) or "").split(","):
+            value = self.headers.get(name.strip()) if name.strip() else None
+            if value:
+                return value
+        return ""
+
+    @property
+    def ips(self) -> list[str]:
+        """The client and proxies from `config.ip_headers`, only in proxy mode."""
+        if not self.app.config.get("proxy"):
+            return []
+        ips = [ip.strip() for ip in self._proxy_header("ip_headers").split(",") if ip.strip()]
+        limit = int(self.app.config.get("max_ips_count") or 0)
+        return ips[-limit:] if limit > 0 else ips
+
+    @property
+    def ip(self) -> str:
+        ips = self.ips
+        if ips:
+            return ips[0]
+        client = self.scope.get("client")
+        return str(client[0]) if client else ""
+
+    @property
+    def protocol(self) -> str:
+        if self.app.config.get("proxy"):
+            forwarded = self._proxy_header("protocol_headers").split(",")[0].strip()
+            if forwarded:
+                return forwarded.lower()
+        return str(self.scope.get("scheme", "http"))
+
+    @property
+    def secure(self) -> bool:
+        return self.protocol == "https"
+
+    @property
+    def host(self) -> str:
+        """`host[:port]`: `config.host_headers` in proxy mode, else the `Host` header."""
+        if self.app.config.get("proxy"):
+            forwarded = self._proxy_header("host_headers").split(",")[0].strip()
+            if forwarded:
+                return forwarded
+        return self.headers.get("host", "")
+
+    @property
+    def hostname(self) -> str:
+        host = self.host
+        if host.startswith("["):  # IPv6 literal: `[::1]:7001`
+            return host[1 : host.find("]")]
+        return host.rsplit(":", 1)[0] if ":" in host else host
+
+    # content negotiation
+    def accepts(self, *types: str) -> str | None:
+        """The best of `types` for the `Accept` header (`"json"`, `"text/html"`…), `None` if none fits."""
+        if not types:
+            return None
+        accept = self.headers.get("accept")
+        if not accept:
+            return types[0]
+        ranges = _parse_accept(accept)
+        best, best_rank = None, (0.0, -1, 0)
+        for candidate in types:
+            rank = _rank(mime_of(candidate), ranges)
+            if rank[0] > 0 and rank > best_rank:
+                best, best_rank = candidate, rank
+        return best
+
+    @property
+    def is_ajax(self) -> bool:
+        return self.headers.get("x-requested-with") == "XMLHttpRequest"
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _parse_accept(accept: str) -> list[tuple[str, float, int]]:
+    ranges = []
+    for index, part in enumerate(accept.split(",")):
+        mime, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if mime:
+            ranges.append((mime.strip().lower(), quality, index))
+    return ranges
+
+
+def _rank(mime: str, ranges: list[tuple[str, float, int]]) -> tuple[float, int, int]:
+    """(quality, specificity, -position) of the best `Accept` range covering `mime`."""
+    kind = mime.split("/", 1)[0]
+    best = (0.0, -1, 0)
+    for pattern, quality, index in ranges:
+        if pattern == mime:
+            specificity = 2
+        elif pattern == f"{kind}/*":
+            specificity = 1
+        elif pattern == "*/*":
+            specificity = 0
+        else:
+            continue
+        rank = (quality, specificity, -index)
+        if rank[1] > best[1] or (rank[1] == best[1] and rank > best):
+            best = rank
+    return best
