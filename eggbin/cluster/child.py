@@ -32,7 +32,6 @@ def parse_args() -> ChildOptions:
 def make_app(options: ChildOptions, role: str) -> Any:
     """The app (or agent) object of this process, from the selected framework when there is one."""
     from eggbin.web.env import resolve_env
-
     from eggbin.web.framework import create_app
 
     base = Path(options.cluster.base_dir)
