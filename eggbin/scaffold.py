@@ -6,11 +6,15 @@ project is rendered there first, then copied into the target, so a failed render
 
 from __future__ import annotations
 
+import keyword
 import re
 import secrets
+import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,11 +22,18 @@ from eggbin.bundled import bundled_dir
 from eggbin.errors import TargetNotEmptyError, TemplateError, UsageError
 
 TYPES = ("simple", "plugin", "framework")
+PACKAGE_TYPES = ("plugin", "framework")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9._-]*")
+_NAME_HINT = "start with a letter; use letters, digits, `-`, `_` or `.`; or pass --name"
+
+Prompt = Callable[[str, str], str]
+"""Asks one question with a default and returns the answer (the CLI passes `typer.prompt`)."""
 
 
 @dataclass(frozen=True)
 class ScaffoldRequest:
+    """What `eggbin init` was asked to create."""
+
     target: Path
     type: str = "simple"
     name: str | None = None
@@ -30,11 +41,13 @@ class ScaffoldRequest:
     author: str | None = None
     template: Path | None = None
     force: bool = False
-    interactive: bool = False
+    prompt: Prompt | None = None
 
 
 @dataclass(frozen=True)
 class Scaffolded:
+    """What was created and what to run next."""
+
     path: Path
     name: str
     type: str
@@ -47,6 +60,7 @@ def package_name(name: str) -> str:
 
 
 def git_user_name() -> str:
+    """`git config user.name`, or "" when git or the setting is missing."""
     try:
         done = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
@@ -54,18 +68,44 @@ def git_user_name() -> str:
     return done.stdout.strip()
 
 
+def validate_name(name: str, kind: str) -> None:
+    """Reject names that make no project (any type) or no importable package (plugin, framework)."""
+    if not _NAME.fullmatch(name):
+        raise UsageError(f"`{name}` is not a valid project name", hint=_NAME_HINT)
+    if kind not in PACKAGE_TYPES:
+        return
+    package = package_name(name)
+    if not package.isidentifier() or keyword.iskeyword(package):
+        raise UsageError(f"`{name}` gives `{package}`, which is not a Python package name", hint=_NAME_HINT)
+    if package in sys.stdlib_module_names or package == "eggbin":
+        raise UsageError(
+            f"`{name}` gives the package name `{package}`, which shadows the module of that name",
+            hint="pick a more specific name, e.g. `egg-" + name + "`",
+        )
+
+
 def template_dir(request: ScaffoldRequest) -> Path:
+    """The template to render: `--template PATH` or the bundled one for the type."""
     if request.type not in TYPES:
         raise UsageError(f"unknown project type `{request.type}`", hint=f"use one of {', '.join(TYPES)}")
-    template = request.template or bundled_dir("templates") / request.type
+    bundled = bundled_dir("templates") / request.type
+    template = request.template.expanduser().resolve() if request.template else bundled
+    if not template.exists():
+        raise TemplateError(
+            f"template `{template}` does not exist", hint="pass a local cookiecutter template directory"
+        )
     if not (template / "cookiecutter.json").is_file():
-        raise TemplateError(f"`{template}` is not a cookiecutter template (no `cookiecutter.json`)")
+        raise TemplateError(
+            f"`{template}` is not a cookiecutter template (no `cookiecutter.json`)",
+            hint="pass a directory holding `cookiecutter.json` and a `{{cookiecutter.*}}` folder",
+        )
     return template
 
 
 def check_target(target: Path, force: bool) -> None:
+    """Refuse a file, or a non-empty directory without `force`."""
     if target.exists() and not target.is_dir():
-        raise TargetNotEmptyError(f"`{target}` exists and is not a directory")
+        raise TargetNotEmptyError(f"`{target}` exists and is not a directory", hint="choose another path")
     if target.is_dir() and any(target.iterdir()) and not force:
         raise TargetNotEmptyError(
             f"`{target}` is not empty", hint="choose another directory or pass --force to write into it"
@@ -77,37 +117,39 @@ def scaffold(request: ScaffoldRequest) -> Scaffolded:
     template = template_dir(request)
     target = request.target.resolve()
     check_target(target, request.force)
+    context = _context(request, target)
+    validate_name(context["project_name"], request.type)
+    # a local template may have variables of its own: cookiecutter asks for them on a terminal
+    ask_template = request.prompt is not None and request.template is not None
+    with tempfile.TemporaryDirectory(prefix="eggbin-init-") as tmp:
+        rendered = _render(template, context, Path(tmp), interactive=ask_template)
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(rendered, target, dirs_exist_ok=True)
+    return Scaffolded(target, context["project_name"], request.type, next_steps(request.type, target))
+
+
+def _context(request: ScaffoldRequest, target: Path) -> dict[str, str]:
     name = request.name or target.name
-    if not _NAME.fullmatch(name):
-        raise UsageError(
-            f"`{name}` is not a valid project name",
-            hint="start with a letter; use letters, digits, `-`, `_` or `.`; or pass --name",
-        )
-    context = {
+    description = request.description or f"An eggbin {request.type} project"
+    author = request.author if request.author is not None else git_user_name()
+    if request.prompt is not None:
+        name = name if request.name else request.prompt("Project name", name)
+        description = description if request.description else request.prompt("Description", description)
+        author = author if request.author is not None else request.prompt("Author", author)
+    return {
         "project_name": name,
         "package_name": package_name(name),
-        "description": request.description or f"An eggbin {request.type} project",
-        "author": request.author if request.author is not None else git_user_name(),
-        "__cookie_key": f"{name}_{secrets.token_hex(16)}",
+        "description": description,
+        "author": author,
+        # signs cookies; random per project so no two generated apps share a secret
+        "__cookie_key": f"{package_name(name) or 'egg'}_{secrets.token_hex(16)}",
     }
-    rendered = _render(template, context, request.interactive)
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(rendered.path, target, dirs_exist_ok=True)
-    shutil.rmtree(rendered.tmp, ignore_errors=True)
-    return Scaffolded(target, name, request.type, _next_steps(request.type, target))
 
 
-@dataclass(frozen=True)
-class _Rendered:
-    tmp: Path
-    path: Path
-
-
-def _render(template: Path, context: dict[str, str], interactive: bool) -> _Rendered:
+def _render(template: Path, context: dict[str, str], tmp: Path, interactive: bool) -> Path:
     from cookiecutter.exceptions import CookiecutterException
     from cookiecutter.main import cookiecutter
 
-    tmp = Path(tempfile.mkdtemp(prefix="eggbin-init-"))
     try:
         out = cookiecutter(
             str(template),
@@ -117,15 +159,23 @@ def _render(template: Path, context: dict[str, str], interactive: bool) -> _Rend
             default_config={"replay_dir": str(tmp / "replay"), "cookiecutters_dir": str(tmp / "clones")},
             accept_hooks=True,
         )
-    except CookiecutterException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise TemplateError(f"cannot render `{template}`: {exc}") from exc
-    return _Rendered(tmp, Path(out))
+    except (CookiecutterException, OSError, ValueError) as exc:
+        raise TemplateError(f"cannot render `{template}`: {exc}", hint="fix the template") from exc
+    return Path(out)
 
 
-def _next_steps(kind: str, target: Path) -> tuple[str, ...]:
-    steps = [f"cd {target}"]
-    if kind != "simple":
-        steps.append("pip install -e .")
-        return (*steps, "eggbin test")
-    return (*steps, "eggbin dev", "eggbin test")
+def next_steps(kind: str, target: Path) -> tuple[str, ...]:
+    """The commands to run after `init`, in order."""
+    cd = f"cd {_shell_path(target)}"
+    if kind == "simple":
+        return (cd, "pip install eggbin  # if it is not installed yet", "eggbin dev", "eggbin test")
+    fixture = "tests/fixtures/apps/example"
+    return (cd, "pip install -e .", "eggbin test", f"eggbin dev --base {fixture}")
+
+
+def _shell_path(target: Path) -> str:
+    try:
+        shown = str(target.relative_to(Path.cwd())) or "."
+    except ValueError:
+        shown = str(target)
+    return shlex.quote(shown)

@@ -6,6 +6,7 @@ the one place an exception becomes a message and an exit code.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, NoReturn
 
@@ -64,6 +65,10 @@ def run(app: typer.Typer, argv: list[str] | None = None) -> NoReturn:
     from eggbin.errors import EggbinError
 
     args = sys.argv[1:] if argv is None else argv
+    if f"_{app.info.name}_COMPLETE".upper() in os.environ:  # a shell asks for completions (completions/)
+        from eggbin.completion import register_shells
+
+        register_shells()
     try:
         code = app(args=args or ["--help"], prog_name=app.info.name, standalone_mode=False)
     except EggbinError as exc:

@@ -20,13 +20,15 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Write into a non-empty directory.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Accept defaults, never prompt.")] = False,
 ) -> None:
-    """Create an app, plugin or framework from a bundled template.
+    """Create an app, plugin or framework from a bundled template (prompts on a terminal unless --yes).
 
     Examples:
 
       eggbin init demo --yes
 
-      eggbin init my-plugin --type=plugin --yes
+      eggbin init egg-hello --type=plugin --yes
+
+      eggbin init my-app --template ./my-template --yes
     """
     from eggbin import console
     from eggbin.scaffold import ScaffoldRequest, scaffold
@@ -40,11 +42,15 @@ def init(
             author=author,
             template=template,
             force=force,
-            interactive=not yes and console.is_interactive(),
+            prompt=_ask if not yes and console.is_interactive() else None,
         )
     )
     out = console.stdout()
-    out.print(f"Created {created.type} project [bold]{created.name}[/] in {created.path}")
+    out.print(f"Created {created.type} project [bold]{created.name}[/] in {created.path}", markup=True)
     out.print("Next:")
     for step in created.next_steps:
-        out.print(f"  {step}")
+        out.print(f"  {step}", markup=False)
+
+
+def _ask(question: str, default: str) -> str:
+    return str(typer.prompt(question, default=default))

@@ -44,7 +44,7 @@ def test_init_renders_the_simple_app(demo: Path) -> None:
 def test_generated_project_passes_its_own_tests(demo: Path) -> None:
     done = subprocess.run(["eggbin", "test"], cwd=demo, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 passed" in done.stdout
+    assert " passed in " in done.stdout  # the template grows; any count, no failure (returncode)
     assert "EGG_SERVER_ENV=unittest" in done.stdout
 
 

@@ -1,3 +1,3 @@
-"""Plugins to enable: {"name": {"enable": True, "package": "egg_name"}}."""
+"""Plugins to enable or disable, e.g. {"mysql": {"enable": True, "package": "egg_mysql"}, "view": False}."""
 
 plugins = {}
