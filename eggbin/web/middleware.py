@@ -2,7 +2,7 @@
 
 The pipeline, outermost first:
 
-    config.core_middleware (framework order: onerror, notfound, static, bodyparser, security)
+    config.core_middleware (framework order: onerror, notfound, bodyparser, security, static)
       → config.middleware (the app's order) → the router → the route's own middleware → the handler
 
 A name resolves to `app/middleware/<name>.py` of the last load unit that has it (the app wins), whose

@@ -28,7 +28,7 @@ def config(app_info: Any) -> dict[str, Any]:
         "name": app_info.name,
         "keys": "",
         "middleware": [],
-        "core_middleware": ["onerror", "notfound", "static", "bodyparser", "security"],
+        "core_middleware": ["onerror", "notfound", "bodyparser", "security", "static"],
         "cluster": {"listen": {"port": 7001, "hostname": "127.0.0.1"}},
         "ready_timeout": 10,
         **request_side(app_info),
@@ -56,7 +56,7 @@ def request_side(app_info: Any) -> dict[str, Any]:
         "static": {"prefix": "/public/", "dir": "", "max_age": 0 if app_info.env == "local" else 31536000},
         "bodyparser": {"json_limit": "1mb", "form_limit": "1mb", "multipart_limit": "10mb", "strict": True},
         "security": {
-            "csrf": {"enable": True, "ignore": None, "cookie_name": "csrfToken", "header_name": "x-csrf-token"},
+            "csrf": {"enable": True, "ignore": None, "cookie_name": "csrfToken"},
             "domain_white_list": [],
             "nosniff": {"enable": True},
             "xframe": {"enable": True, "value": "SAMEORIGIN"},
