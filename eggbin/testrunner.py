@@ -40,8 +40,6 @@ def pytest_args(options: TestOptions, files: list[str]) -> list[str]:
     if options.bail:
         args.append("-x")
     if options.timeout is not None:
-        if options.timeout < 0:
-            raise UsageError(f"--timeout must be 0 (off) or more seconds, got `{options.timeout:g}`")
         args += ["--eggbin-timeout", f"{options.timeout:g}"]
     if options.parallel is not None:
         args += parallel_args(options.parallel)
@@ -53,17 +51,23 @@ def parallel_args(workers: int) -> list[str]:
         raise UsageError(f"-n/--parallel needs at least 1 process, got `{workers}`")
     if importlib.util.find_spec("xdist") is None:
         raise UsageError(
-            "-n/--parallel needs pytest-xdist, which is not installed", hint="pip install pytest-xdist"
+            "-n/--parallel needs pytest-xdist, which is not installed",
+            hint="install it with `pip install pytest-xdist`",
         )
     return ["-n", str(workers)]
 
 
 def changed_test_files(base: Path) -> list[str]:
     """Test files under tests/ changed vs HEAD (staged or not) or untracked, relative to `base`."""
-    head = _git(base, "rev-parse", "--verify", "--quiet", "HEAD", check=False)
-    changed = _git(base, "diff", "--name-only", "--relative", "HEAD") if head else _git(base, "ls-files")
+    if _git(base, "rev-parse", "--is-inside-work-tree") is None:
+        raise UsageError(
+            f"--changed needs a git repository, and `{base}` is not in one",
+            hint="run `git init` or drop --changed",
+        )
+    has_head = _git(base, "rev-parse", "--verify", "--quiet", "HEAD") is not None
+    changed = _git(base, "diff", "--name-only", "--relative", "HEAD") if has_head else _git(base, "ls-files")
     untracked = _git(base, "ls-files", "--others", "--exclude-standard")
-    names = sorted({*changed.splitlines(), *untracked.splitlines()})
+    names = sorted({*(changed or "").splitlines(), *(untracked or "").splitlines()})
     return [name for name in names if _is_test_file(name) and (base / name).is_file()]
 
 
@@ -74,21 +78,26 @@ def _is_test_file(name: str) -> bool:
     return is_test and parts[0] == TEST_DIR and "fixtures" not in parts
 
 
-def _git(base: Path, *args: str, check: bool = True) -> str:
+def _git(base: Path, *args: str) -> str | None:
+    """The output of `git <args>` in `base`, or None when git says no."""
     try:
         done = subprocess.run(["git", *args], cwd=base, capture_output=True, text=True, check=False)
     except FileNotFoundError as exc:
         raise UsageError("--changed needs git, which is not on PATH", hint="install git") from exc
-    if check and done.returncode != 0:
-        raise UsageError(
-            f"--changed needs a git repository: `git {args[0]}` failed in `{base}`: {done.stderr.strip()}",
-            hint="run `git init` or drop --changed",
-        )
-    return done.stdout if done.returncode == 0 else ""
+    return done.stdout if done.returncode == 0 else None
+
+
+def check(options: TestOptions) -> None:
+    """Refuse bad flags before anything runs."""
+    if options.timeout is not None and options.timeout < 0:
+        raise UsageError(f"--timeout must be 0 (off) or more seconds, got `{options.timeout:g}`")
+    if options.parallel is not None:
+        parallel_args(options.parallel)
 
 
 def prepare(options: TestOptions) -> list[str] | None:
     """Check the options, enter the app dir, set the env; the pytest args, or None when nothing is to run."""
+    check(options)
     base = options.base_dir.resolve()
     if not base.is_dir():
         raise UsageError(f"`{base}` does not exist", hint="pass the app directory with --base")

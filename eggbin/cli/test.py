@@ -47,9 +47,13 @@ CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": False}
 
 
 def _options(ctx: typer.Context, base: Path, files: list[str] | None, flags: dict[str, Any]) -> TestOptions:
+    """Everything after `--` lands in FILES too (click's rule): from the first `-…` on, it is pytest's."""
     from eggbin.testrunner import TestOptions
 
-    return TestOptions(base_dir=base, files=tuple(files or ()), pytest_args=tuple(ctx.args), **flags)
+    args = list(files or ())
+    split = next((i for i, arg in enumerate(args) if arg.startswith("-")), len(args))
+    pytest_args = (*args[split:], *ctx.args)
+    return TestOptions(base_dir=base, files=tuple(args[:split]), pytest_args=pytest_args, **flags)
 
 
 def test(

@@ -25,6 +25,17 @@ def clean_logs(base_dir: Path) -> None:
     shutil.rmtree(base_dir / "logs", ignore_errors=True)
 
 
+def separate_logs(application: Any, worker: str) -> None:
+    """Under xdist each worker's app logs to `<log dir>/<worker>/` (boot lines stay in the shared dir)."""
+    loggers = getattr(application, "loggers", None)
+    for logger in loggers.all() if loggers is not None else []:
+        for handler in logger.handlers:
+            path, reopen = getattr(handler, "path", None), getattr(handler, "reopen", None)
+            if isinstance(path, Path) and callable(reopen) and path.parent.name != worker:
+                handler.path = path.parent / worker / path.name
+                reopen()
+
+
 class AppFactory:
     """Boots each (base_dir, framework) once per session; `close()` runs `before_close` of all of them."""
 
@@ -55,6 +66,9 @@ class AppFactory:
             clean_logs(base)
         application = create_app("app", base, resolve_env(base), framework)
         self.loop.run(application.boot())
+        worker = xdist_worker()
+        if worker is not None:
+            separate_logs(application, worker)
         return application
 
     def close(self) -> None:

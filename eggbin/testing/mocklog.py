@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,9 @@ def resolve_logger(
     if logger is None:
         logger = getattr(app, "logger", None) or logging.getLogger()
     if isinstance(logger, str):
-        named = (getattr(app, "loggers", None) or {}).get(logger) or getattr(app, logger, None)
+        loggers = getattr(app, "loggers", None)
+        named = loggers.get(logger) if isinstance(loggers, Mapping) else None
+        named = named if named is not None else getattr(app, logger, None)
         logger = named if named is not None else logging.getLogger(logger)
     while isinstance(logger, logging.LoggerAdapter):
         logger = logger.logger
@@ -66,7 +69,7 @@ class LogMock:
         capture = self._captures.get(logger)
         if capture is not None:
             return capture.lines
-        files = [Path(h.baseFilename) for h in logger.handlers if isinstance(h, logging.FileHandler)]
+        files = [path for path in map(_file_of, logger.handlers) if path is not None]
         if not files:
             raise AssertionError(
                 f"logger `{logger.name}` is neither captured nor writes a file: "
@@ -93,6 +96,14 @@ class LogMock:
         line = self.find(pattern, logger)
         if line is not None:
             raise AssertionError(f"did not expect `{_show(pattern)}` in logger `{logger.name}`, got: {line}")
+
+
+def _file_of(handler: logging.Handler) -> Path | None:
+    """The file a handler appends to: stdlib `FileHandler`s and eggbin's `AppendFileHandler`."""
+    if isinstance(handler, logging.FileHandler):
+        return Path(handler.baseFilename)
+    path = getattr(handler, "path", None)
+    return path if isinstance(path, Path) else None
 
 
 def _show(pattern: Pattern) -> str:
