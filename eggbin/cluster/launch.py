@@ -78,9 +78,11 @@ class ClusterProcess:
                     return Ready(data["port"], data["address"], data["pids"])
                 if message["action"] == "egg-start-failed":
                     self.wait(10)
+                    self.channel.close()
                     raise ClusterStartError(data.get("message", "the app failed to start"))
             if self.channel.closed:
                 code = self.wait(5)
+                self.channel.close()
                 raise ClusterStartError(f"the master exited with code {code} before the app was ready")
         self.stop(5)
         raise ClusterStartError(f"the app was not ready after {timeout:g} s", hint="see the log above")
