@@ -31,6 +31,7 @@ from eggbin.cluster.process import Child, set_title, spawn_module
 from eggbin.cluster.reload import RollingReload
 from eggbin.cluster.respawn import AGENT_DELAY, PendingSpawn, RestartPolicy
 from eggbin.cluster.state import StateLock
+from eggbin.cluster.zygote import Zygote
 from eggbin.errors import EggbinError
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)
@@ -90,6 +91,7 @@ class Master:
         self.restarts: dict[int, int] = {}
         self.reload: RollingReload | None = None
         self.lock = StateLock(options.base_dir)
+        self.zygote: Zygote | None = None
 
     # -- set-up -----------------------------------------------------------------------------------
     def install_signals(self) -> None:
@@ -113,7 +115,8 @@ class Master:
             return ChildOptions(self.options, role, child_id, channel_fd, listen_fd, os.getpid()).dumps()
 
         fds = (listen_fd,) if listen_fd >= 0 else ()
-        popen, channel = spawn_module(f"eggbin.cluster.{role}", blob, pass_fds=fds)
+        spawner = self.zygote.spawn if self.zygote else spawn_module
+        popen, channel = spawner(f"eggbin.cluster.{role}", blob, pass_fds=fds)
         child = Child(role, child_id, popen, channel, restarts=self.restarts.get(child_id, 0))
         self.children[child.pid] = child
         self.selector.register(channel.sock, selectors.EVENT_READ, child)
@@ -428,10 +431,13 @@ class Master:
         if self.parent:
             self.selector.register(self.parent.sock, selectors.EVENT_READ, "parent")
         try:
+            self.zygote = Zygote.start(self.options) if self.options.zygote else None
             self.spawn("agent", 0)
             while self.state is not State.DONE:
                 self.tick()
         finally:
+            if self.zygote:
+                self.zygote.stop()
             self.lock.release()
             self.listener.close()
             if self.options.path:

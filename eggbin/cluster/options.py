@@ -39,6 +39,12 @@ class ClusterOptions:
     agent_close_timeout: float = 5.0
     master_close_timeout: float = 15.0
     worker_timeout: float = 30.0
+    # `eggbin dev` / `debug` (eggbin/cluster/zygote.py, eggbin/debugger.py): fork children from a
+    # pre-imported template; debugpy in each child (0 = off), worker slot 1 proxied at the CLI's port.
+    zygote: bool = False
+    debug_host: str = "127.0.0.1"
+    debug_port: int = 0
+    debug_brk: bool = False
 
     def dumps(self) -> str:
         return json.dumps(asdict(self))

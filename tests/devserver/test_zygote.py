@@ -1,0 +1,96 @@
+"""Children forked from the zygote: real clusters, real reloads, nothing left behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from eggbin.cluster.launch import ClusterProcess
+from eggbin.cluster.options import ClusterOptions
+from tests.support import FIXTURE_APPS, all_gone, descendants, free_port, port_bindable, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def app_dir(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(FIXTURE_APPS / "dev_hello", tmp_path / "dev_hello"))
+
+
+@pytest.fixture
+def cluster(app_dir: Path) -> Iterator[tuple[ClusterProcess, int]]:
+    port = free_port()
+    options = ClusterOptions(
+        base_dir=str(app_dir), port=port, title=f"egg-server-zy{port}", zygote=True, app_close_timeout=1
+    )
+    process = ClusterProcess.start(options, new_session=True)
+    try:
+        process.wait_ready(timeout=30)
+        yield process, port
+    finally:
+        tree = (
+            [psutil.Process(process.pid), *descendants(process.pid)] if process.popen.poll() is None else []
+        )
+        process.stop(timeout=10)
+        wait_until(lambda: all_gone(tree), timeout=10, what="every cluster process to exit")
+
+
+def _roles(master_pid: int) -> dict[str, list[psutil.Process]]:
+    roles: dict[str, list[psutil.Process]] = {}
+    for proc in descendants(master_pid):
+        role = " ".join(proc.cmdline()).split(" --title=")[0].split(" ", 1)[1]
+        roles.setdefault(role, []).append(proc)
+    return roles
+
+
+def test_children_are_forked_by_the_zygote_and_owned_by_the_master(
+    cluster: tuple[ClusterProcess, int],
+) -> None:
+    process, port = cluster
+    roles = _roles(process.pid)
+    assert sorted(roles) == ["agent", "worker 1", "zygote"]
+    for role in ("agent", "worker 1", "zygote"):
+        assert roles[role][0].ppid() == process.pid, role
+    assert httpx.get(f"http://127.0.0.1:{port}/").text == "hello v0"
+
+
+def test_a_reload_forks_a_fresh_worker_that_serves_the_new_code(
+    cluster: tuple[ClusterProcess, int], app_dir: Path
+) -> None:
+    process, port = cluster
+    old = _roles(process.pid)["worker 1"][0].pid
+    home = app_dir / "app" / "controller" / "home.py"
+    home.write_text(home.read_text().replace("hello v0", "hello reloaded"))
+    process.reload(timeout=30)
+    wait_until(lambda: not psutil.pid_exists(old), timeout=10, what="the old worker to exit")
+    assert httpx.get(f"http://127.0.0.1:{port}/").text == "hello reloaded"
+    assert _roles(process.pid)["worker 1"][0].pid != old
+
+
+def test_without_the_zygote_children_are_spawned_again(cluster: tuple[ClusterProcess, int]) -> None:
+    process, port = cluster
+    zygote = _roles(process.pid)["zygote"][0]
+    zygote.kill()
+    wait_until(lambda: all_gone([zygote]), timeout=10, what="the zygote to die")
+    process.reload(agent=True, timeout=30)
+    roles = _roles(process.pid)
+    assert sorted(roles) == ["agent", "worker 1"]
+    assert httpx.get(f"http://127.0.0.1:{port}/").text == "hello v0"
+
+
+def test_kill_9_of_the_master_takes_the_zygote_and_forked_children_down(
+    cluster: tuple[ClusterProcess, int],
+) -> None:
+    process, port = cluster
+    tree = descendants(process.pid)
+    assert len(tree) == 3
+    os.kill(process.pid, signal.SIGKILL)
+    wait_until(lambda: all_gone(tree), timeout=5, what="every child to die with the master")
+    assert port_bindable(port)
