@@ -22,7 +22,7 @@ from eggbin.errors import BootError
 
 Handler = Callable[[Any], Awaitable[Any]]
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-_COLON_PARAM = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
+_COLON_PARAM = re.compile(r"(?<=/):([A-Za-z_][A-Za-z0-9_]*)")  # a segment `:id`, never `{id:int}`
 # egg's RESTful table: action → (methods, path suffix, route-name pattern)
 RESOURCE_ACTIONS = (
     ("index", ("GET", "HEAD"), "", "{plural}"),
