@@ -119,6 +119,7 @@ class EggCore(EventEmitter):
         with self.timing.phase("load config"):
             self.config, self.config_meta = load_config(self.units, self.info)
             self._close_loggers()  # anything logged so far used defaults: reopen with the real config
+            self.loggers  # noqa: B018 (built now, so a bad `config.logger` fails here, naming its file)
         for note in found.notes:
             self.core_logger.info("[egg:plugin] %s", note)
         with self.timing.phase("load boots"):

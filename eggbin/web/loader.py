@@ -13,6 +13,7 @@ from eggbin.errors import BootError
 from eggbin.web.config import Config, extend, read_config_module
 from eggbin.web.controller import Controller, ControllerClass
 from eggbin.web.lifecycle import load_boots
+from eggbin.web.modules import definition_line
 from eggbin.web.units import EGGBIN_PATH, LoadUnit, app_unit, eggbin_unit, framework_units
 
 if TYPE_CHECKING:
@@ -46,9 +47,18 @@ def load_config(units: list[LoadUnit], app_info: AppInfo) -> tuple[Config, dict[
         for unit in units:
             file = unit.file("config", f"{file_name}.py")
             if file.is_file():
-                declared = read_config_module(unit.modules.import_file(file), file, app_info)
-                extend(config, declared, meta, str(file))
+                extend(config, _declared_config(unit, file, app_info), meta, str(file))
     return config, meta
+
+
+def _declared_config(unit: LoadUnit, file: Path, app_info: AppInfo) -> Any:
+    module = unit.modules.import_file(file)
+    try:
+        return read_config_module(module, file, app_info)
+    except BootError:
+        raise
+    except Exception as exc:
+        raise BootError(f"{type(exc).__name__} in `{unit.modules.user_frame(exc, file)}`: {exc}") from exc
 
 
 def python_files(directory: Path) -> list[Path]:
@@ -118,5 +128,13 @@ def load_router(unit: LoadUnit, app: Any) -> None:
     module = unit.modules.import_file(file)
     router = getattr(module, "router", None)
     if not callable(router):
-        raise BootError(f"`{file}` must define `def router(app)`")
-    router(app)
+        raise BootError(
+            f"`{file}:{definition_line(file, 'router')}` defines no `router` function",
+            hint="add `def router(app):` declaring the routes with `app.router.get(...)`",
+        )
+    try:
+        router(app)
+    except BootError:
+        raise
+    except Exception as exc:
+        raise BootError(f"{type(exc).__name__} in `{unit.modules.user_frame(exc, file)}`: {exc}") from exc

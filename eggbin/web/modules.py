@@ -11,6 +11,7 @@ and `agent.py` sit beside the `app/` directory, so they are loaded explicitly as
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib
 import importlib.machinery
@@ -124,3 +125,18 @@ def _exec_spec(spec: importlib.machinery.ModuleSpec | None) -> ModuleType:
 
 def _is_under(filename: str, directory: Path) -> bool:
     return filename.startswith(str(directory) + "/")
+
+
+def definition_line(file: Path, name: str) -> int:
+    """The line where `file` defines or assigns the top-level `name` (1 when it does not)."""
+    try:
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return 1
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
+            return node.lineno
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if any(isinstance(target, ast.Name) and target.id == name for target in targets):
+            return node.lineno
+    return 1

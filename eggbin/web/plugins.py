@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from eggbin.errors import BootError
-from eggbin.web.modules import UnitModules
+from eggbin.web.modules import UnitModules, definition_line
 from eggbin.web.units import LoadUnit
 
 SPEC_FIELDS = {"enable", "package", "path", "env"}
@@ -174,7 +174,7 @@ def load_plugin(spec: PluginSpec) -> Plugin:
         tuple(meta.get("dependencies", ())),
         tuple(meta.get("optional_dependencies", ())),
         tuple(meta.get("env", ())),
-        f"{init}:{_assignment_line(init, 'EGG_PLUGIN')}",
+        f"{init}:{definition_line(init, 'EGG_PLUGIN')}",
     )
 
 
@@ -203,18 +203,6 @@ def _package_dir(spec: PluginSpec, package: str) -> Path:
             hint="install it, or fix `package` in the plugin config",
         )
     return Path(next(iter(found.submodule_search_locations))).resolve()
-
-
-def _assignment_line(file: Path, name: str) -> int:
-    try:
-        tree = ast.parse(file.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError):
-        return 1
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else []
-        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
-            return node.lineno
-    return 1
 
 
 def _check_dependencies(

@@ -33,7 +33,8 @@ class Singleton:
         self.client: Mapping[str, Any] | None = options.get("client")
         self.client_configs: Mapping[str, Any] = options.get("clients") or {}
         if self.client is not None and self.client_configs:
-            where = app.config_meta.get(f"{name}.client", "config")
+            meta = app.config_meta.items()
+            where = next((file for key, file in meta if key.startswith(f"{name}.client")), "config")
             raise BootError(f"config `{name}` has both `client` and `clients` (`{where}`)", hint="keep one")
 
     def init(self) -> Awaitable[None] | None:
