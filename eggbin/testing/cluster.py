@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import itertools
 import os
 import signal
 import socket
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ import pytest
 from eggbin.web.appinfo import is_app_dir, load_app_info
 
 START_TIMEOUT = 60.0
+LOCK_TIMEOUT = 300.0
 STOP_TIMEOUT = 10.0
 _serial = itertools.count(1)
 
@@ -27,6 +30,34 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+class AppDirLock:
+    """One cluster per app directory at a time (the master owns `run/cluster.json`): under xdist, a
+    worker that wants a cluster of an app another worker is running waits for it, with a deadline."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        run = base / "run"
+        run.mkdir(exist_ok=True)
+        self._file = (run / "eggbin-test-cluster.lock").open("a")
+
+    def acquire(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    self.release()
+                    pytest.fail(
+                        f"another test process kept a cluster of `{self._file.name}`'s app for {timeout:g} s"
+                    )
+                time.sleep(0.05)  # polling a lock held by another process; there is nothing to wait on
+
+    def release(self) -> None:
+        self._file.close()  # closing drops the flock
+
+
 @dataclass
 class RunningCluster:
     """What a test gets: where the cluster listens, its pids and a ready `httpx.Client`."""
@@ -36,6 +67,8 @@ class RunningCluster:
     pids: dict[str, Any]
     http: Any
     process: Any = field(repr=False)
+    lock: AppDirLock = field(repr=False)
+    process_base: str = ""
 
     @property
     def master_pid(self) -> int:
@@ -44,9 +77,12 @@ class RunningCluster:
     def close(self) -> int:
         """Stop gracefully (workers and agent save coverage on SIGTERM), then kill any leftover."""
         self.http.close()
-        code = int(self.process.stop(STOP_TIMEOUT))
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+        try:
+            code = int(self.process.stop(STOP_TIMEOUT))
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        finally:
+            self.lock.release()
         return code
 
 
@@ -70,15 +106,25 @@ class ClusterFactory:
 
         from eggbin.cluster.launch import ClusterProcess
 
-        options = self._options(self._base(base_dir), workers, framework, env)
-        process = ClusterProcess.start(options, new_session=True)
+        base = self._base(base_dir)
+        if any(Path(r.process_base) == base for r in self.running):
+            pytest.fail(f"a cluster of `{base}` is already running in this test; reuse it")
+        options = self._options(base, workers, framework, env)
+        lock = AppDirLock(base)
+        lock.acquire(LOCK_TIMEOUT)
         try:
-            ready = process.wait_ready(timeout)
+            process = ClusterProcess.start(options, new_session=True)
+            try:
+                ready = process.wait_ready(timeout)
+            except BaseException:
+                process.stop(STOP_TIMEOUT)
+                raise
         except BaseException:
-            process.stop(STOP_TIMEOUT)
+            lock.release()
             raise
         url = f"http://{options.host}:{ready.port}"
-        running = RunningCluster(url, ready.port, ready.pids, httpx.Client(base_url=url, timeout=30), process)
+        client = httpx.Client(base_url=url, timeout=30)
+        running = RunningCluster(url, ready.port, ready.pids, client, process, lock, str(base))
         self.running.append(running)
         return running
 
