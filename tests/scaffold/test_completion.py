@@ -29,7 +29,7 @@ def test_committed_completions_match_the_cli(tmp_path: Path) -> None:
 
 
 def test_completions_are_found_where_the_wheel_puts_them() -> None:
-    assert sorted(p.name for p in bundled_dir("completions").iterdir()) == EXPECTED
+    assert set(EXPECTED) <= {p.name for p in bundled_dir("completions").iterdir()}
 
 
 def test_zsh_script_starts_with_compdef() -> None:

@@ -241,3 +241,14 @@ def test_next_steps_name_the_commands(tmp_path: Path) -> None:
         "pip install -e .",
         "eggbin test",
     )
+
+
+@pytest.mark.parametrize("kind", ["simple", "plugin", "framework"])
+def test_quotes_and_an_empty_author_still_give_valid_metadata(tmp_path: Path, kind: str) -> None:
+    """An empty author would make `authors = [{name = ""}]`, which build backends reject."""
+    created = scaffold(
+        ScaffoldRequest(target=tmp_path / "x", type=kind, author="", description='say "hi" \\ <now>')
+    )
+    project = tomllib.loads((created.path / "pyproject.toml").read_text())["project"]
+    assert project["description"] == 'say "hi" \\ <now>'
+    assert "authors" not in project
