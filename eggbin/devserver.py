@@ -1,20 +1,51 @@
-"""`eggbin dev`: the app as a local cluster on 127.0.0.1, stopped cleanly by Ctrl-C or SIGTERM."""
+"""`eggbin dev` / `eggbin debug`: the app as a local cluster that reloads on save.
+
+Everything here runs in the CLI process (the master never imports user code and starts no thread):
+
+    read config (config files only) → port → start watching → start the cluster (zygote on)
+        → egg-ready → loop: changes → rolling reload → one line → … → Ctrl-C / SIGTERM → stop
+
+The watcher is armed before the cluster starts and queues what changes meanwhile, so an edit made
+during start-up is reloaded right after `egg-ready`. A reload that fails (a syntax error) leaves the
+old workers serving; the next good save reloads again.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import signal
 import socket
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from eggbin import console
-from eggbin.web.appinfo import load_app_info, require_app_dir
+from eggbin.web.appinfo import AppInfo, load_app_info, require_app_dir
 from eggbin.web.env import ServerEnv
+
+if TYPE_CHECKING:
+    from eggbin.cluster.launch import ClusterProcess
+    from eggbin.cluster.options import ClusterOptions
+    from eggbin.debugproxy import DebugSession
+    from eggbin.watcher import Batch, WatchPlan
 
 DEFAULT_PORT = 7001
 DEV_CLOSE_TIMEOUT = 1.0
+READY_TIMEOUT = 60.0
+RELOAD_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class DebugOptions:
+    """`eggbin debug`'s flags."""
+
+    port: int = 9229
+    host: str = "127.0.0.1"
+    brk: bool = False
 
 
 @dataclass(frozen=True)
@@ -25,6 +56,7 @@ class DevOptions:
     host: str = "127.0.0.1"
     env: str | None = None
     framework: str | None = None
+    debug: DebugOptions | None = None
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -39,56 +71,208 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def choose_port(host: str, wanted: int | None) -> int:
-    """An explicit port is used as is; otherwise the first free port from 7001, announced if moved."""
+def choose_port(host: str, wanted: int | None, configured: int | None = None) -> int:
+    """`--port`, else `config.cluster.listen.port`, else the first free port from 7001 (announced)."""
     if wanted is not None:
         return wanted
+    if configured:
+        return configured
     port = DEFAULT_PORT
     while not port_is_free(host, port):
         port += 1
     if port != DEFAULT_PORT:
-        console.info(f"port {DEFAULT_PORT} is in use, using {port}")
+        console.info(f"[eggbin] port {DEFAULT_PORT} is in use, using {port}")
     return port
 
 
-def run_dev(options: DevOptions) -> int:
-    """Start the cluster, wait for Ctrl-C or SIGTERM, stop it; the exit code of the session."""
-    from eggbin.cluster.launch import ClusterProcess
+def read_dev_config(info: AppInfo) -> tuple[dict[str, Any], dict[str, str]]:
+    """The merged config and the file that set each key, importing only config files (never in the master)."""
+    from eggbin.web.loader import app_unit, eggbin_unit, load_config
+
+    config, meta = load_config([eggbin_unit(), app_unit(info)], info)
+    return dict(config), meta
+
+
+def configured_port(config: dict[str, Any], meta: dict[str, str]) -> int | None:
+    """`config.cluster.listen.port` when the app (not eggbin's own default of 7001) sets it."""
+    from eggbin.web.loader import EGGBIN_PATH
+
+    origin = meta.get("cluster.listen.port", "")
+    if not origin or Path(origin).is_relative_to(EGGBIN_PATH):
+        return None
+    port = _dig(config, "cluster", "listen", "port")
+    return int(port) if port else None
+
+
+def _dig(config: dict[str, Any], *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(config, dict):
+            return None
+        config = config.get(key)  # type: ignore[assignment]
+    return config
+
+
+def plan_for(info: AppInfo, config: dict[str, Any]) -> WatchPlan:
+    from eggbin.watcher import plan_watch
+
+    development = config.get("development") or {}
+    return plan_watch(
+        info.base_dir, development.get("watch_dirs") or (), development.get("ignore_dirs") or ()
+    )
+
+
+def cluster_options(options: DevOptions, info: AppInfo, port: int) -> ClusterOptions:
     from eggbin.cluster.options import ClusterOptions
 
-    base = require_app_dir(options.base_dir)
-    env = ServerEnv(options.env, "--env") if options.env else ServerEnv("local", "eggbin dev")
-    info = load_app_info(base, env)
-    cluster_options = ClusterOptions(
-        base_dir=str(base),
-        port=choose_port(options.host, options.port),
+    debug = options.debug
+    return ClusterOptions(
+        base_dir=str(info.base_dir),
+        port=port,
         host=options.host,
         workers=options.workers,
-        env=env.name,
+        env=info.env,
         framework=options.framework,
         title=f"egg-server-{info.name}",
         app_close_timeout=DEV_CLOSE_TIMEOUT,
         agent_close_timeout=DEV_CLOSE_TIMEOUT,
+        zygote=True,
+        worker_timeout=0 if debug else ClusterOptions.worker_timeout,  # a paused worker is not hung
+        debug_host=debug.host if debug else "127.0.0.1",
+        debug_port=debug.port if debug else 0,
+        debug_brk=bool(debug and debug.brk),
     )
-    stop_requested: list[int] = []
 
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop_requested.append(signum)
 
-    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
-    cluster = ClusterProcess.start(cluster_options)
+@contextlib.contextmanager
+def stop_signals() -> Iterator[list[int]]:
+    """Ctrl-C and SIGTERM only record themselves; the loop stops the cluster."""
+    received: list[int] = []
+
+    def record(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+
+    previous = {s: signal.signal(s, record) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        ready = cluster.wait_ready(timeout=60)
-        console.info(f"[eggbin] {info.name} ({env}) serving on {ready.address}, Ctrl-C to stop")
-        while not stop_requested and cluster.wait(0.2) is None:
-            pass
-        if not stop_requested:
-            console.error(f"the master exited unexpectedly (code {cluster.popen.returncode})")
-            return 1
-        cluster.stop(timeout=10)
-        return 0
+        yield received
     finally:
-        if cluster.popen.poll() is None:
-            cluster.stop(timeout=10)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def run_dev(options: DevOptions) -> int:
+    """Serve the app until Ctrl-C or SIGTERM, reloading on every save; the exit code of the session."""
+    from eggbin.cluster.launch import ClusterProcess
+    from eggbin.watcher import Watcher
+
+    base = require_app_dir(options.base_dir)
+    env = (
+        ServerEnv(options.env, "--env") if options.env else ServerEnv("local", f"eggbin {_command(options)}")
+    )
+    info = load_app_info(base, env)
+    config, meta = read_dev_config(info)
+    port = choose_port(options.host, options.port, configured_port(config, meta))
+    debug_session = _open_debug(options, info)
+    watcher = Watcher(plan_for(info, config))
+    watcher.start()  # before the cluster: edits made during start-up are queued, not lost
+    with stop_signals() as stop_requested:
+        cluster = ClusterProcess.start(cluster_options(options, info, port))
+        try:
+            watcher.wait_armed()
+            timeout = None if options.debug and options.debug.brk else READY_TIMEOUT
+            ready = cluster.wait_ready(timeout=timeout or 24 * 3600)
+            console.info(f"[eggbin] {info.name} in {env} serving on {ready.address}, Ctrl-C to stop")
+            if debug_session:
+                debug_session.announce()
+            return DevLoop(cluster, watcher, stop_requested).run()
+        finally:
+            watcher.stop()
+            if debug_session:
+                debug_session.close()
+            if cluster.popen.poll() is None:
+                cluster.stop(timeout=10)
+
+
+def _command(options: DevOptions) -> str:
+    return "debug" if options.debug else "dev"
+
+
+def _open_debug(options: DevOptions, info: AppInfo) -> DebugSession | None:
+    if options.debug is None:
+        return None
+    from eggbin.debugproxy import DebugSession
+
+    return DebugSession.open(info.base_dir, options.debug.host, options.debug.port, options.workers)
+
+
+class DevLoop:
+    """Changes in, rolling reloads out, one line each; returns when asked to stop or the master dies."""
+
+    def __init__(self, cluster: ClusterProcess, watcher: Any, stop_requested: list[int]) -> None:
+        self.cluster = cluster
+        self.watcher = watcher
+        self.stop_requested = stop_requested
+
+    def run(self) -> int:
+        while not self.stop_requested:
+            batch = self.watcher.take(timeout=0.1)
+            if self.cluster.popen.poll() is not None:
+                console.error(f"the master exited unexpectedly (code {self.cluster.popen.returncode})")
+                return 1
+            if batch is not None:
+                self.reload(batch)
+            else:
+                self.cluster.messages(0)  # nobody else reads the parent channel between reloads
+        self.cluster.stop(timeout=10)
+        return 0
+
+    def reload(self, batch: Batch) -> None:
+        from eggbin.watcher import restarts_agent
+
+        plan = self.watcher.plan
+        forget_bytecode(batch.paths)
+        agent = any(restarts_agent(plan, path) for path in batch.paths)
+        trigger = describe(batch.paths, plan.base_dir)
+        self.cluster.request_reload(agent=agent)
+        outcome = self.wait_outcome()
+        elapsed = (time.monotonic() - batch.seen_at) * 1000
+        if outcome is None:
+            return
+        action, data = outcome
+        what = "agent and workers" if agent else "workers"
+        if action == "reload-done":
+            console.info(f"[eggbin] {trigger} changed: reloaded {what} in {elapsed:.0f} ms")
+        else:
+            console.error(
+                f"{trigger} changed: reload failed: {data.get('message')}; the previous code keeps serving"
+            )
+
+    def wait_outcome(self) -> tuple[str, dict[str, Any]] | None:
+        """`reload-done` / `reload-failed` and its data; None if stopped or the master went away."""
+        deadline = time.monotonic() + RELOAD_TIMEOUT
+        while not self.stop_requested and time.monotonic() < deadline:
+            for message in self.cluster.messages(0.05):
+                if message["action"] in ("reload-done", "reload-failed"):
+                    return message["action"], message.get("data") or {}
+            if self.cluster.popen.poll() is not None:
+                return None
+        if not self.stop_requested:
+            console.error(f"the reload did not finish within {RELOAD_TIMEOUT:g} s")
+        return None
+
+
+def forget_bytecode(paths: list[Path]) -> None:
+    """Drop the cached bytecode of changed files: a same-size save within one second would reuse it."""
+    import importlib.util
+
+    for path in paths:
+        if path.suffix == ".py":
+            with contextlib.suppress(OSError, ValueError):
+                Path(importlib.util.cache_from_source(str(path))).unlink()
+
+
+def describe(paths: list[Path], base_dir: Path) -> str:
+    """`app/controller/home.py` (+2 more)."""
+    first = paths[0]
+    with contextlib.suppress(ValueError):
+        first = first.relative_to(base_dir)
+    return f"{first}" + (f" (+{len(paths) - 1} more)" if len(paths) > 1 else "")

@@ -30,10 +30,10 @@ IGNORED_DIR_NAMES = frozenset(
         ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis", ".idea", ".vscode", "site-packages",
     }
 )  # fmt: skip
-# Editors' swap, backup and atomic-save files (vim's `4913` probes whether a dir is writable).
+# Editors' swap, backup and atomic-save files (vim's `4913` probes whether a dir is writable; `sed -i`).
 IGNORED_FILE_PATTERNS = (
     "*.swp", "*.swo", "*.swx", "*.swpx", "*~", ".#*", "#*#", "4913", ".DS_Store", "*.pyc", "*.pyo",
-    "*.tmp", "*___jb_tmp___", "*___jb_old___", "flycheck_*", ".goutputstream-*",
+    "*.tmp", "*___jb_tmp___", "*___jb_old___", "flycheck_*", ".goutputstream-*", "sed??????",
 )  # fmt: skip
 # A change here restarts the agent too; the agent never imports app/ (lib/ is shared by both).
 AGENT_SIDE = ("agent.py", "config", "lib")

@@ -42,11 +42,16 @@ def debug(
     host: Host = "127.0.0.1",
     env: Env = None,
     framework: Framework = None,
-    debug_port: Annotated[int, typer.Option(help="Port the app worker's debugger listens on.")] = 9229,
+    debug_port: Annotated[
+        int, typer.Option(min=1, max=65535, help="Port the app worker's debugger listens on.")
+    ] = 9229,
     debug_host: Annotated[str, typer.Option(help="Address the debugger binds.")] = "127.0.0.1",
     brk: Annotated[bool, typer.Option("--brk", help="Wait for a debugger before the app loads.")] = False,
 ) -> None:
-    """Run `eggbin dev` with debugpy listening (VS Code "attach" to 127.0.0.1:9229).
+    """Run `eggbin dev` with debugpy: attach VS Code ("attach", connect.port 9229) to the app worker.
+
+    The agent gets its own free port; a table of ports is printed. 9229 is Node's inspector port,
+    kept for egg parity (debugpy's usual one is 5678). Heartbeat kills are off while debugging.
 
     Examples:
 
@@ -54,6 +59,18 @@ def debug(
 
       eggbin debug --brk --debug-port 5678
     """
-    from eggbin.errors import NotAvailableYet
+    from eggbin.devserver import DebugOptions, DevOptions, run_dev
 
-    raise NotAvailableYet("eggbin debug")
+    raise typer.Exit(
+        run_dev(
+            DevOptions(
+                base_dir=base,
+                port=port,
+                workers=workers,
+                host=host,
+                env=env,
+                framework=framework,
+                debug=DebugOptions(port=debug_port, host=debug_host, brk=brk),
+            )
+        )
+    )

@@ -14,6 +14,7 @@ from eggbin.cluster.channel import AsyncChannel, Message, envelope
 from eggbin.cluster.logrotate import reopen_logs
 from eggbin.cluster.options import ChildOptions
 from eggbin.cluster.process import die_with_parent, set_title
+from eggbin.debugger import activate as activate_debugger
 from eggbin.errors import EggbinError
 
 BOOT_FAILED = 3  # gunicorn's WORKER_BOOT_ERROR: a boot that failed once will fail again
@@ -26,6 +27,7 @@ def parse_args() -> ChildOptions:
     # Ctrl-C reaches the whole process group: only the master decides when children stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     set_title(options.cluster.title, "agent" if options.role == "agent" else f"worker {options.id}")
+    activate_debugger(options)  # `eggbin debug` only; with --brk this waits for a client
     return options
 
 

@@ -44,6 +44,7 @@ IGNORED = [
     "app/controller/4913",
     "app/controller/home.py___jb_tmp___",
     "config/.DS_Store",
+    "app/controller/sedX1b2c3",
 ]
 
 

@@ -64,7 +64,12 @@ def test_dev_runs_master_agent_worker_and_stops_cleanly(
         assert response.text == "hi, egg"
         tree = descendants(cli.pid)
         titles = sorted(" ".join(p.cmdline()).split(" --title=")[0] for p in tree)
-        assert titles == ["egg-server-demo agent", "egg-server-demo master", "egg-server-demo worker 1"]
+        assert titles == [
+            "egg-server-demo agent",
+            "egg-server-demo master",
+            "egg-server-demo worker 1",
+            "egg-server-demo zygote",  # dev forks children from a pre-imported template
+        ]
         os.kill(cli.pid, stop_signal)
         assert cli.wait(30) == 0
         wait_until(lambda: all_gone(tree), timeout=10, what="every cluster process to exit")
