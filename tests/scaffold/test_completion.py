@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 from pathlib import Path
@@ -72,3 +73,25 @@ def test_bash_completes_options_by_prefix() -> None:
 
 def test_bash_completes_eggscripts_commands() -> None:
     assert complete_in_bash("eggscripts", ["eggscripts", ""]) == ["start", "stop", "status", "reload"]
+
+
+def ask_console_script(prog: str, shell: str, line: str) -> str:
+    """What the zsh and fish scripts do on <Tab>: call the console script back with the command line."""
+    env = {**os.environ, f"_{prog.upper()}_COMPLETE": f"complete_{shell}", "_TYPER_COMPLETE_ARGS": line}
+    if shell == "fish":
+        env["_TYPER_COMPLETE_FISH_ACTION"] = "get-args"
+    done = subprocess.run([prog], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_zsh_gets_the_project_types() -> None:
+    out = ask_console_script("eggbin", "zsh", "eggbin init --type ")
+    assert out.startswith("_arguments")
+    for kind in ("simple", "plugin", "framework"):
+        assert f'"{kind}"' in out
+
+
+def test_fish_gets_the_commands_with_their_help() -> None:
+    out = ask_console_script("eggscripts", "fish", "eggscripts ")
+    assert [line.split("\t")[0] for line in out.splitlines()] == ["start", "stop", "status", "reload"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from eggbin.errors import TargetNotEmptyError, TemplateError, UsageError
 from eggbin.scaffold import ScaffoldRequest, next_steps, package_name, scaffold, validate_name
+from tests.support import BIN
 
 SIMPLE_FILES = (
     "pyproject.toml",
@@ -252,3 +254,20 @@ def test_quotes_and_an_empty_author_still_give_valid_metadata(tmp_path: Path, ki
     project = tomllib.loads((created.path / "pyproject.toml").read_text())["project"]
     assert project["description"] == 'say "hi" \\ <now>'
     assert "authors" not in project
+
+
+def test_generated_code_passes_ruff(tmp_path: Path) -> None:
+    """What a user gets is lint-clean and formatted, under the house settings."""
+    for kind in ("simple", "plugin", "framework"):
+        make(tmp_path / kind, type=kind, name=f"egg-{kind}")
+    ruff = [str(BIN / "ruff"), "--no-cache", "--isolated", "--line-length", "110"]
+    lint = subprocess.run(
+        [ruff[0], "check", *ruff[1:], "--select", "E,F,W,I,B,UP", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert lint.returncode == 0, lint.stdout
+    fmt = subprocess.run(
+        [ruff[0], "format", *ruff[1:], "--check", str(tmp_path)], capture_output=True, text=True
+    )
+    assert fmt.returncode == 0, fmt.stdout

@@ -3,4 +3,5 @@
 
 def greet(self, name):
     """`ctx.greet("egg")` → "hello, egg"; the greeting comes from `config["{{ cookiecutter.plugin_name }}"]`."""
-    return f'{self.app.config["{{ cookiecutter.plugin_name }}"]["greeting"]}, {name}'
+    greeting = self.app.config["{{ cookiecutter.plugin_name }}"]["greeting"]
+    return f"{greeting}, {name}"
