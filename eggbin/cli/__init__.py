@@ -62,15 +62,21 @@ for command in (scripts.start, scripts.stop, scripts.status, scripts.reload):
 def run(app: typer.Typer, argv: list[str] | None = None) -> NoReturn:
     """Run a CLI app and turn every outcome into an exit code."""
     from eggbin import console
+    from eggbin.cli.settings import app_dir_from_argv, default_map
     from eggbin.errors import EggbinError
 
     args = sys.argv[1:] if argv is None else argv
+    section = "eggscripts" if app is eggscripts_app else "egg"
+    commands = [c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands]
+    defaults = default_map(section, app_dir_from_argv(args, positional=section == "eggscripts"), commands)
     if f"_{app.info.name}_COMPLETE".upper() in os.environ:  # a shell asks for completions (completions/)
         from eggbin.completion import register_shells
 
         register_shells()
     try:
-        code = app(args=args or ["--help"], prog_name=app.info.name, standalone_mode=False)
+        code = app(
+            args=args or ["--help"], prog_name=app.info.name, standalone_mode=False, default_map=defaults
+        )
     except EggbinError as exc:
         if console.debug_enabled():
             raise

@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from eggbin.cli.options import Env, Framework, Host, Port, Title
-from eggbin.errors import NotAvailableYet
+from eggbin.cli.options import Env, Framework, Port, Title
 
 BaseDir = Annotated[Path, typer.Argument(help="The app's directory.", show_default="current directory")]
 
@@ -20,20 +19,27 @@ def start(
     ] = False,
     title: Title = None,
     workers: Annotated[
-        int | None, typer.Option("--workers", "-c", help="Workers (default: usable CPUs).")
+        int | None, typer.Option("--workers", "-c", min=1, help="Workers (default: usable CPUs).")
     ] = None,
     port: Port = None,
-    host: Host = "0.0.0.0",
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "0.0.0.0",
     env: Env = None,
     framework: Framework = None,
-    stdout: Annotated[Path | None, typer.Option(help="Daemon stdout file.")] = None,
-    stderr: Annotated[Path | None, typer.Option(help="Daemon stderr file.")] = None,
+    stdout: Annotated[
+        Path | None, typer.Option(help="Daemon stdout file (default ~/logs/master-stdout.log).")
+    ] = None,
+    stderr: Annotated[
+        Path | None, typer.Option(help="Daemon stderr file (default ~/logs/master-stderr.log).")
+    ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for `egg-ready`.")] = 300,
-    ignore_stderr: Annotated[bool, typer.Option(help="Do not show boot-time stderr.")] = False,
-    python: Annotated[Path | None, typer.Option(help="Python interpreter to run the cluster with.")] = None,
+    ignore_stderr: Annotated[
+        bool, typer.Option(help="Do not show what the app wrote to stderr at boot.")
+    ] = False,
     pid_file: Annotated[Path | None, typer.Option(help="Write the master's pid here.")] = None,
 ) -> None:
     """Start the app's cluster in the prod env (foreground unless --daemon).
+
+    The env is --env, else `config/env`, else EGG_SERVER_ENV, else from NODE_ENV, else prod.
 
     Examples:
 
@@ -41,7 +47,25 @@ def start(
 
       EGG_SERVER_ENV=staging eggscripts start ./shop --workers 4
     """
-    raise NotAvailableYet("eggscripts start")
+    from eggbin.daemon.start import StartOptions
+    from eggbin.daemon.start import start as run_start
+
+    options = StartOptions(
+        base_dir=base,
+        daemon=daemon,
+        title=title,
+        workers=workers,
+        port=port,
+        host=host,
+        env=env,
+        framework=framework,
+        stdout=stdout,
+        stderr=stderr,
+        timeout=timeout,
+        ignore_stderr=ignore_stderr,
+        pid_file=pid_file,
+    )
+    raise typer.Exit(run_start(options))
 
 
 def stop(
@@ -58,7 +82,10 @@ def stop(
 
       eggscripts stop --title=egg-server-shop
     """
-    raise NotAvailableYet("eggscripts stop")
+    from eggbin.daemon.stop import StopOptions
+    from eggbin.daemon.stop import stop as run_stop
+
+    raise typer.Exit(run_stop(StopOptions(base_dir=base, title=title, timeout=timeout, all=all)))
 
 
 def status(
@@ -74,14 +101,22 @@ def status(
 
       eggscripts status --all --json
     """
-    raise NotAvailableYet("eggscripts status")
+    from eggbin.daemon.status import StatusOptions
+    from eggbin.daemon.status import status as run_status
+
+    raise typer.Exit(run_status(StatusOptions(base_dir=base, all=all, json=json)))
 
 
-def reload(base: BaseDir = Path(".")) -> None:
+def reload(
+    base: BaseDir = Path("."),
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for every worker to be replaced.")] = 60,
+) -> None:
     """Replace the workers one by one without dropping a request.
 
     Examples:
 
       eggscripts reload
     """
-    raise NotAvailableYet("eggscripts reload")
+    from eggbin.daemon.reload import reload as run_reload
+
+    raise typer.Exit(run_reload(base, timeout))

@@ -1,0 +1,188 @@
+"""Production start/stop and throughput: `eggscripts` against gunicorn+UvicornWorker and egg-scripts.
+
+    python bench/daemon.py [--runs 5] [--duration 10] [--no-egg]
+
+Per subject, with 2 workers on 127.0.0.1: time for `start --daemon` to return, time from the start
+command to the first 200, time for `stop` to return (with every process gone), and `wrk -t2 -c64` req/s
+and p99 for `--duration` seconds. Anchors: egg-scripts (installed from npm into bench/.work/egg when
+Node is available) and gunicorn -k uvicorn.workers.UvicornWorker on a raw ASGI hello app.
+Targets (issue #8): start returns <= 0.6x egg-scripts' and <= 1.0 s; stop <= 0.5 s; req/s >= egg-scripts'
+and >= 0.6x gunicorn+UvicornWorker (raw ASGI).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import Measurement, report
+
+BIN = Path(sys.executable).parent
+WORK = Path(__file__).resolve().parent / ".work"
+RAW_ASGI = """
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"hi, egg"})
+"""
+EGG_FILES = {
+    "package.json": json.dumps({"name": "egg-hello", "dependencies": {"egg": "^3", "egg-scripts": "^3"}}),
+    "app/router.js": "module.exports = app => { app.router.get('/', app.controller.home.index); };\n",
+    "app/controller/home.js": (
+        "const { Controller } = require('egg');\n"
+        "module.exports = class extends Controller { async index() { this.ctx.body = 'hi, egg'; } };\n"
+    ),
+    "config/config.default.js": "module.exports = { keys: 'bench' };\n",
+}
+
+
+@dataclass
+class Subject:
+    name: str
+    start: list[str]
+    stop: list[str]
+    cwd: Path
+    processes: str  # a command-line fragment that every process of this subject carries
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def first_200(port: int, deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.005)
+    return False
+
+
+def gone(fragment: str) -> bool:
+    out = subprocess.run(["pgrep", "-f", fragment], capture_output=True, text=True).stdout.split()
+    return not [pid for pid in out if int(pid) != os.getpid()]
+
+
+def run_once(subject: Subject, port: int) -> tuple[float, float, float]:
+    started = time.monotonic()
+    subprocess.run(subject.start, cwd=subject.cwd, check=True, capture_output=True)
+    returned = time.monotonic() - started
+    if not first_200(port, started + 60):
+        raise RuntimeError(f"{subject.name} never answered on {port}")
+    ready = time.monotonic() - started
+    stop_started = time.monotonic()
+    subprocess.run(subject.stop, cwd=subject.cwd, check=True, capture_output=True)
+    while not gone(subject.processes) and time.monotonic() - stop_started < 30:
+        time.sleep(0.005)
+    return returned, ready, time.monotonic() - stop_started
+
+
+def wrk(port: int, duration: int) -> tuple[float, float]:
+    out = subprocess.run(
+        ["wrk", "-t2", "-c64", f"-d{duration}s", "--latency", f"http://127.0.0.1:{port}/"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    return rps, float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan")  # type: ignore[union-attr]
+
+
+def eggbin_subject(port: int, title: str) -> Subject:
+    app = WORK / "eggbin-hello"
+    if not app.exists():
+        subprocess.run([BIN / "eggbin", "init", str(app), "--yes"], check=True, capture_output=True)
+    start = [str(BIN / "eggscripts"), "start", str(app), "--daemon", "--workers", "2", "--port", str(port)]
+    start += ["--title", title, "--host", "127.0.0.1"]
+    return Subject("eggscripts", start, [str(BIN / "eggscripts"), "stop", str(app)], app, f"--title={title}")
+
+
+def gunicorn_subject(port: int) -> Subject | None:
+    if shutil.which("gunicorn", path=str(BIN)) is None:
+        return None
+    app = WORK / "raw-asgi"
+    app.mkdir(parents=True, exist_ok=True)
+    (app / "hello.py").write_text(RAW_ASGI)
+    pid = app / "gunicorn.pid"
+    start = [str(BIN / "gunicorn"), "-k", "uvicorn.workers.UvicornWorker", "-w", "2", "--daemon"]
+    start += ["-b", f"127.0.0.1:{port}", "--pid", str(pid), "hello:app"]
+    stop = ["sh", "-c", f"kill -TERM $(cat {pid})"]
+    return Subject("gunicorn+UvicornWorker (raw ASGI)", start, stop, app, f"127.0.0.1:{port}")
+
+
+def egg_subject(port: int, title: str) -> Subject | None:
+    if shutil.which("npm") is None:
+        return None
+    app = WORK / "egg"
+    if not (app / "node_modules" / "egg-scripts").exists():
+        for name, text in EGG_FILES.items():
+            (app / name).parent.mkdir(parents=True, exist_ok=True)
+            (app / name).write_text(text)
+        done = subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=app, capture_output=True)
+        if done.returncode != 0:
+            return None
+    scripts = str(app / "node_modules" / ".bin" / "egg-scripts")
+    start = [scripts, "start", "--daemon", "--workers=2", f"--port={port}", f"--title={title}"]
+    return Subject("egg-scripts", start, [scripts, "stop", f"--title={title}"], app, f"--title={title}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--no-egg", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("HOME", str(WORK))
+    ports = {name: free_port() for name in ("eggbin", "gunicorn", "egg")}
+    subjects = [
+        eggbin_subject(ports["eggbin"], "egg-server-bench"),
+        gunicorn_subject(ports["gunicorn"]),
+        None if args.no_egg else egg_subject(ports["egg"], "egg-server-bench-node"),
+    ]
+    rows: list[Measurement] = []
+    for subject, port in zip(subjects, ports.values(), strict=True):
+        if subject is None:
+            continue
+        timings = [run_once(subject, port) for _ in range(args.runs)]
+        subprocess.run(subject.start, cwd=subject.cwd, check=True, capture_output=True)
+        first_200(port, time.monotonic() + 60)
+        rps, p99 = wrk(port, args.duration)
+        subprocess.run(subject.stop, cwd=subject.cwd, capture_output=True)
+        while not gone(subject.processes):
+            time.sleep(0.01)
+        rows += [
+            Measurement(f"{subject.name}: start returns", [t[0] for t in timings]),
+            Measurement(f"{subject.name}: first 200", [t[1] for t in timings]),
+            Measurement(f"{subject.name}: stop returns", [t[2] for t in timings]),
+            Measurement(f"{subject.name}: req/s", [rps], unit="req/s", extra={"p99_ms": p99}),
+            Measurement(f"{subject.name}: p99", [p99], unit="ms"),
+        ]
+    report(
+        "daemon",
+        rows,
+        notes="targets: start <= 0.6x egg-scripts and <= 1.0 s; stop <= 0.5 s; "
+        "req/s >= egg-scripts and >= 0.6x gunicorn raw ASGI",
+    )
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    main()

@@ -1,0 +1,1 @@
+"""`eggscripts`: run an app's cluster in production: start (foreground or detached), stop, status, reload."""

@@ -1,0 +1,141 @@
+"""`eggscripts` end to end: the installed console scripts, real clusters, a temp HOME."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.daemon.conftest import eggscripts, processes_titled
+from tests.support import free_port, port_bindable, wait_until
+
+pytestmark = pytest.mark.slow
+MakeApp = Callable[[str], tuple[Path, str]]
+
+
+def start(base: Path, title: str, port: int, *extra: str) -> None:
+    done = eggscripts(
+        "start", str(base), "--daemon", "--title", title, "--port", str(port), "--workers", "2", *extra
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{title} is ready on http://0.0.0.0:{port}" in done.stdout
+
+
+def test_start_serve_status_stop_three_times(make_app: MakeApp, isolated: Path) -> None:
+    base, title = make_app("daemon_hello")
+    port = free_port()
+    for _ in range(3):
+        start(base, title, port)
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=5).text.startswith("hello from ")
+        status = json.loads(eggscripts("status", str(base), "--json").stdout)
+        assert [c["title"] for c in status] == [title]
+        assert [p["role"] for p in status[0]["processes"]] == ["master", "agent", "worker 1", "worker 2"]
+        assert status[0]["env"] == "prod"
+        stopped = eggscripts("stop", str(base))
+        assert stopped.returncode == 0, stopped.stderr
+        assert processes_titled(title) == []
+        assert port_bindable(port)
+        assert not (base / "run" / "cluster.json").exists()
+    assert (isolated / "logs" / "master-stdout.log").is_file()
+
+
+def test_stopping_one_app_leaves_the_other_serving(make_app: MakeApp) -> None:
+    (first, first_title), (second, second_title) = make_app("daemon_hello"), make_app("daemon_hello")
+    first_port, second_port = free_port(), free_port()
+    start(first, first_title, first_port)
+    start(second, second_title, second_port)
+    assert eggscripts("stop", str(first)).returncode == 0
+    assert processes_titled(first_title) == []
+    assert httpx.get(f"http://127.0.0.1:{second_port}/", timeout=5).status_code == 200
+    assert len(processes_titled(second_title)) == 4
+
+
+def test_a_second_start_is_refused_naming_the_master(make_app: MakeApp) -> None:
+    base, title = make_app("daemon_hello")
+    port = free_port()
+    start(base, title, port)
+    again = eggscripts("start", str(base), "--daemon", "--title", title, "--port", str(free_port()))
+    assert again.returncode == 1
+    master = next(p for p in processes_titled(title) if p.cmdline()[0].startswith(f"{title} master"))
+    assert f"is already running (master pid {master.pid})" in again.stderr
+
+
+def test_boot_failure_names_the_exception_and_leaves_nothing(make_app: MakeApp) -> None:
+    base, title = make_app("daemon_broken")
+    done = eggscripts("start", str(base), "--daemon", "--title", title, "--port", str(free_port()))
+    assert done.returncode == 1
+    error = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert error, done.stderr
+    assert "database at db.invalid:5432 is unreachable" in error[0]
+    assert processes_titled(title) == []
+
+
+def test_stderr_at_boot_is_a_warning_not_a_failure(make_app: MakeApp) -> None:
+    base, title = make_app("daemon_noisy")
+    port = free_port()
+    done = eggscripts("start", str(base), "--daemon", "--title", title, "--port", str(port))
+    assert done.returncode == 0, done.stderr
+    assert "warning: the app wrote to stderr while starting" in done.stderr
+    assert "the old_api setting is deprecated" in done.stderr
+    quiet = eggscripts("stop", str(base))
+    assert quiet.returncode == 0
+
+
+def test_stop_after_the_master_was_killed(make_app: MakeApp) -> None:
+    base, title = make_app("daemon_hello")
+    port = free_port()
+    start(base, title, port)
+    state = json.loads((base / "run" / "cluster.json").read_text())
+    os.kill(state["master_pid"], signal.SIGKILL)
+    wait_until(lambda: not psutil.pid_exists(state["master_pid"]) or _zombie(state["master_pid"]), timeout=10)
+    done = eggscripts("stop", str(base))
+    assert done.returncode == 0, done.stderr
+    assert processes_titled(title) == []
+    assert not (base / "run" / "cluster.json").exists()
+    assert port_bindable(port)
+
+
+def test_nothing_running_is_not_an_error(make_app: MakeApp) -> None:
+    base, _ = make_app("daemon_hello")
+    done = eggscripts("stop", str(base))
+    assert done.returncode == 0
+    assert "no eggbin cluster is running for this app" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "environ", "expected"),
+    [
+        ((), {}, "prod"),
+        (("--env", "staging"), {"EGG_SERVER_ENV": "test"}, "staging"),
+        ((), {"EGG_SERVER_ENV": "staging"}, "staging"),
+        ((), {"NODE_ENV": "production"}, "prod"),
+        ((), {"NODE_ENV": "test"}, "unittest"),
+    ],
+)
+def test_env_mapping(
+    make_app: MakeApp,
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+    environ: dict[str, str],
+    expected: str,
+) -> None:
+    base, title = make_app("daemon_hello")
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    port = free_port()
+    start(base, title, port, *args)
+    assert httpx.get(f"http://127.0.0.1:{port}/env", timeout=5).json() == {"env": expected}
+    eggscripts("stop", str(base))
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True

@@ -1,0 +1,94 @@
+"""The pure parts of eggscripts: CPU counting, env choice, flag defaults from pyproject."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eggbin.cli.settings import app_dir_from_argv, default_map
+from eggbin.daemon.cpus import cgroup_quota, usable_cpus
+from eggbin.daemon.start import start_env
+
+NO_V1 = (Path("/nonexistent/quota"), Path("/nonexistent/period"))
+
+
+@pytest.mark.parametrize(
+    ("cpu_max", "expected"), [("max 100000", None), ("150000 100000", 1.5), ("50000 100000", 0.5)]
+)
+def test_cgroup_v2_quota(tmp_path: Path, cpu_max: str, expected: float | None) -> None:
+    (tmp_path / "cpu.max").write_text(cpu_max + "\n")
+    assert cgroup_quota(tmp_path / "cpu.max", NO_V1) == expected
+
+
+def test_quota_caps_the_affinity_count(tmp_path: Path) -> None:
+    (tmp_path / "cpu.max").write_text("50000 100000\n")
+    assert usable_cpus(tmp_path / "cpu.max", NO_V1) == 1
+
+
+def test_cgroup_v1_quota(tmp_path: Path) -> None:
+    (tmp_path / "q").write_text("200000\n")
+    (tmp_path / "p").write_text("100000\n")
+    assert cgroup_quota(tmp_path / "missing", (tmp_path / "q", tmp_path / "p")) == 2.0
+
+
+def test_no_cgroup_means_affinity() -> None:
+    import os
+
+    assert usable_cpus(Path("/nonexistent/cpu.max"), NO_V1) == len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize(
+    ("explicit", "env_file", "environ", "expected"),
+    [
+        (None, None, {}, ("prod", "eggscripts start")),
+        ("staging", None, {"EGG_SERVER_ENV": "x"}, ("staging", "--env")),
+        (None, "qa", {"EGG_SERVER_ENV": "x"}, ("qa", "config/env")),
+        (None, None, {"EGG_SERVER_ENV": "x"}, ("x", "EGG_SERVER_ENV")),
+        (None, None, {"NODE_ENV": "production"}, ("prod", "NODE_ENV=production")),
+        (None, None, {"NODE_ENV": "development"}, ("local", "NODE_ENV=development")),
+    ],
+)
+def test_start_env(
+    tmp_path: Path,
+    explicit: str | None,
+    env_file: str | None,
+    environ: dict[str, str],
+    expected: tuple[str, str],
+) -> None:
+    if env_file:
+        (tmp_path / "config").mkdir()
+        (tmp_path / "config" / "env").write_text(env_file + "\n")
+    env = start_env(tmp_path, explicit, environ)
+    assert (env.name, env.source) == expected
+
+
+def test_default_map_from_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.eggscripts]\nworkers = 4\nignore-stderr = true\n[tool.x]\na = 1\n"
+    )
+    assert default_map("eggscripts", tmp_path, ["start", "stop"]) == {
+        "start": {"workers": 4, "ignore_stderr": True},
+        "stop": {"workers": 4, "ignore_stderr": True},
+    }
+    assert default_map("egg", tmp_path, ["dev"]) == {"dev": {}}
+    (tmp_path / "pyproject.toml").write_text("not toml [")
+    assert default_map("eggscripts", tmp_path, ["start"]) == {}
+
+
+def test_app_dir_from_argv(tmp_path: Path) -> None:
+    assert app_dir_from_argv(["dev", "--base", "x"], positional=False) == Path("x")
+    assert app_dir_from_argv(["dev", "--base=y"], positional=False) == Path("y")
+    assert app_dir_from_argv(["start", str(tmp_path), "--daemon"], positional=True) == tmp_path
+    assert app_dir_from_argv(["start", "--daemon"], positional=True) == Path(".")
+
+
+def test_pyproject_defaults_reach_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`[tool.eggscripts] timeout = "x"` is used as the flag's default (and validated like one)."""
+    from eggbin.cli import eggscripts_app, run
+
+    (tmp_path / "pyproject.toml").write_text('[tool.eggscripts]\ntimeout = "soon"\n')
+    with pytest.raises(SystemExit) as exited:
+        run(eggscripts_app, ["stop", str(tmp_path)])
+    assert exited.value.code == 2
+    assert "Invalid value for '--timeout'" in capsys.readouterr().err
