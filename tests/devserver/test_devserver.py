@@ -1,0 +1,133 @@
+"""The dev server's decisions, on real files and sockets: ports, config, cluster options, the reload line."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from eggbin.devserver import (
+    DebugOptions,
+    DevOptions,
+    choose_port,
+    cluster_options,
+    configured_port,
+    describe,
+    forget_bytecode,
+    plan_for,
+    read_dev_config,
+)
+from eggbin.web.appinfo import load_app_info
+from tests.devserver.running import copy_app
+from tests.support import free_port
+
+
+def test_an_explicit_port_wins_over_the_configured_one() -> None:
+    assert choose_port("127.0.0.1", 8123, configured=9000) == 8123
+
+
+def test_the_configured_port_wins_over_the_free_port_search() -> None:
+    assert choose_port("127.0.0.1", None, configured=9000) == 9000
+
+
+def test_eggbin_s_own_default_7001_does_not_count_as_configured(tmp_path: Path) -> None:
+    info = load_app_info(copy_app(tmp_path))
+    assert configured_port(*read_dev_config(info)) is None
+
+
+def test_a_port_set_by_the_app_counts(tmp_path: Path) -> None:
+    app = copy_app(tmp_path)
+    (app / "config" / "local.py").write_text('config = {"cluster": {"listen": {"port": 7399}}}\n')
+    assert configured_port(*read_dev_config(load_app_info(app))) == 7399
+
+
+def test_the_free_port_search_starts_at_7001_and_skips_busy_ports(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as busy:
+        try:
+            busy.bind(("127.0.0.1", 7001))
+            busy.listen()
+        except OSError:
+            pass  # already busy
+        port = choose_port("127.0.0.1", None)
+    assert port > 7001
+    assert f"port 7001 is in use, using {port}" in capsys.readouterr().err
+
+
+def test_watch_dirs_and_ignore_dirs_come_from_config_development(tmp_path: Path) -> None:
+    app = copy_app(tmp_path)
+    (app / "schemas").mkdir()
+    (app / "config" / "local.py").write_text(
+        'config = {"development": {"watch_dirs": ["schemas"], "ignore_dirs": ["app/generated"]}}\n'
+    )
+    info = load_app_info(app)
+    plan = plan_for(info, read_dev_config(info)[0])
+    assert app / "schemas" in plan.dirs
+    assert plan.filter.ignores(app / "app" / "generated" / "x.py")
+
+
+def test_debug_turns_heartbeat_kills_off_and_dev_keeps_them(tmp_path: Path) -> None:
+    info = load_app_info(copy_app(tmp_path))
+    debugged = cluster_options(DevOptions(info.base_dir, debug=DebugOptions(brk=True)), info, free_port())
+    plain = cluster_options(DevOptions(info.base_dir), info, free_port())
+    assert (debugged.worker_timeout, debugged.debug_port, debugged.debug_brk, debugged.zygote) == (
+        0,
+        9229,
+        True,
+        True,
+    )
+    assert (plain.worker_timeout, plain.debug_port) == (30.0, 0)
+
+
+def test_a_changed_file_loses_its_cached_bytecode(tmp_path: Path) -> None:
+    import importlib.util
+    import py_compile
+
+    source = tmp_path / "mod.py"
+    source.write_text("x = 1\n")
+    cached = Path(py_compile.compile(str(source)))
+    assert cached == Path(importlib.util.cache_from_source(str(source)))
+    forget_bytecode([source, tmp_path / "notes.txt"])
+    assert not cached.exists()
+
+
+def test_the_reload_line_names_the_first_file_and_counts_the_rest(tmp_path: Path) -> None:
+    files = [tmp_path / "app" / "router.py", tmp_path / "config" / "default.py"]
+    assert describe(files[:1], tmp_path) == "app/router.py"
+    assert describe(files, tmp_path) == "app/router.py (+1 more)"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ["debug", "--debug-port", "0"],
+            2,
+            "error: Invalid value for '--debug-port': Input should be greater",
+        ),
+        (
+            ["debug", "--debug-port", "70000"],
+            2,
+            "error: Invalid value for '--debug-port': Input should be less",
+        ),
+        (["dev", "--base", "/nonexistent"], 1, "error: `/nonexistent` does not exist; pass an app directory"),
+        (["debug", "--workers", "0"], 2, "error: Invalid value for '--workers' / '-c'"),
+    ],
+)
+def test_bad_flags_exit_with_one_line(args: list[str], code: int, message: str) -> None:
+    done = subprocess.run(["eggbin", *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == code
+    assert done.stderr.startswith(message), done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_broken_config_at_start_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    app = copy_app(tmp_path)
+    (app / "config" / "local.py").write_text("config = {\n")
+    done = subprocess.run(
+        ["eggbin", "dev", "--port", str(free_port())], cwd=app, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"error: syntax error in `{app / 'config' / 'local.py'}:1`"), done.stderr
+    assert not (app / "run" / "cluster.json").exists()
