@@ -11,3 +11,9 @@ def test_hello(http):
     response = http.get("/hello/egg")
     assert response.status_code == 200
     assert response.json() == {"message": "hello, egg"}
+
+
+def test_public_files_are_served(http):
+    response = http.get("/public/robots.txt")
+    assert response.status_code == 200
+    assert "User-agent" in response.text
