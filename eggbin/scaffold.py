@@ -119,7 +119,6 @@ def scaffold(request: ScaffoldRequest) -> Scaffolded:
     check_target(target, request.force)
     context = _context(request, target)
     validate_name(context["project_name"], request.type)
-    # a local template may have variables of its own: cookiecutter asks for them on a terminal
     ask_template = request.prompt is not None and request.template is not None
     with tempfile.TemporaryDirectory(prefix="eggbin-init-") as tmp:
         rendered = _render(template, context, Path(tmp), interactive=ask_template)
@@ -132,7 +131,8 @@ def _context(request: ScaffoldRequest, target: Path) -> dict[str, str]:
     name = request.name or target.name
     description = request.description or f"An eggbin {request.type} project"
     author = request.author if request.author is not None else git_user_name()
-    if request.prompt is not None:
+    # a local template is asked by cookiecutter itself, every variable at once, these as defaults
+    if request.prompt is not None and request.template is None:
         name = name if request.name else request.prompt("Project name", name)
         description = description if request.description else request.prompt("Description", description)
         author = author if request.author is not None else request.prompt("Author", author)

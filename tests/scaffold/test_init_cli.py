@@ -178,3 +178,17 @@ def test_options_given_are_not_asked_again(tmp_path: Path) -> None:
     assert code == 0, output
     assert b"Project name" not in output
     assert b"Author" not in output
+
+
+def test_a_local_template_is_asked_by_cookiecutter_with_our_defaults(tmp_path: Path) -> None:
+    template = tmp_path / "tpl"
+    (template / "{{cookiecutter.project_name}}").mkdir(parents=True)
+    (template / "cookiecutter.json").write_text('{"project_name": "x", "license": "MIT"}')
+    (template / "{{cookiecutter.project_name}}" / "LICENSE").write_text("{{ cookiecutter.license }}")
+    code, output = run_in_pty(
+        ["eggbin", "init", "out", "--template", str(template)],
+        [(b"project_name", b""), (b"license", b"BSD")],
+    )
+    assert code == 0, output
+    assert b"(out)" in output or b"[out]" in output, output
+    assert (tmp_path / "out" / "LICENSE").read_text() == "BSD"
