@@ -73,30 +73,3 @@ def sync_client(app: Any, loop: LoopThread) -> httpx.Client:
 def async_client(app: Any) -> httpx.AsyncClient:
     """`ahttp`: an async client for tests that already run on the session loop."""
     return httpx.AsyncClient(transport=SignedAsyncTransport(app), base_url=BASE_URL)
-
-
-def anonymous_context(app: Any) -> Any:
-    """`app.create_anonymous_context()` when the runtime has it, else a context for `GET /`."""
-    create = getattr(app, "create_anonymous_context", None)
-    if callable(create):
-        return create()
-    from eggbin.web.context import Context
-
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": "/",
-        "raw_path": b"/",
-        "query_string": b"",
-        "headers": [(b"host", b"127.0.0.1")],
-        "client": ("127.0.0.1", 0),
-        "server": ("127.0.0.1", 80),
-        "scheme": "http",
-        "http_version": "1.1",
-        "root_path": "",
-    }
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    return Context(app, scope, receive)

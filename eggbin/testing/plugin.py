@@ -177,9 +177,7 @@ def ahttp(app: Any, egg_loop: Any) -> Iterator[Any]:
 @pytest.fixture
 def ctx(app: Any, egg_loop: Any) -> Any:
     """An anonymous context (GET /, from 127.0.0.1), as `app.create_anonymous_context()` makes it."""
-    from eggbin.testing.clients import anonymous_context
-
-    return anonymous_context(app)
+    return app.create_anonymous_context()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ Conventions are data: one ordered list of units, eggbin → plugins → framewor
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from eggbin.errors import BootError
@@ -80,20 +81,25 @@ def _insert(tree: dict[str, Any], keys: list[str], value: Any) -> None:
     tree[keys[-1]] = value
 
 
+def subclasses_defined_in(module: ModuleType, base: type) -> list[type]:
+    """Subclasses of `base` defined in `module` itself (not imported into it), in definition order."""
+    return [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, base)
+        and value is not base
+        and value.__module__ == module.__name__
+    ]
+
+
 def load_controllers(unit: LoadUnit) -> dict[str, Any]:
     """`app/controller/**.py` → a tree whose leaves are controller classes or modules of handlers."""
     tree: dict[str, Any] = {}
     directory = unit.file("app", "controller")
     for file in python_files(directory):
         module = unit.modules.import_file(file)
-        classes = [
-            v
-            for v in vars(module).values()
-            if isinstance(v, type)
-            and issubclass(v, Controller)
-            and v is not Controller
-            and v.__module__ == module.__name__
-        ]
+        classes = subclasses_defined_in(module, Controller)
         _insert(tree, _tree_key(directory, file), ControllerClass(classes[0]) if classes else module)
     return tree
 
@@ -106,15 +112,7 @@ def load_services(units: list[LoadUnit]) -> dict[str, Any]:
     for unit in units:
         directory = unit.file("app", "service")
         for file in python_files(directory):
-            module = unit.modules.import_file(file)
-            classes = [
-                v
-                for v in vars(module).values()
-                if isinstance(v, type)
-                and issubclass(v, Service)
-                and v is not Service
-                and v.__module__ == module.__name__
-            ]
+            classes = subclasses_defined_in(unit.modules.import_file(file), Service)
             if not classes:
                 raise BootError(f"`{file}` defines no `Service` subclass")
             _insert(tree, _tree_key(directory, file), classes[0])
