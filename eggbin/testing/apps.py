@@ -36,8 +36,23 @@ def separate_logs(application: Any, worker: str) -> None:
                 reopen()
 
 
+def pair_messengers(app: Any, agent: Any) -> None:
+    """App and agent in one process (egg-mock's single mode): each message reaches the side it names."""
+    targets = {"app": (app,), "random": (app,), "pid": (app,), "agent": (agent,), "all": (app, agent)}
+
+    def transport(message: dict[str, Any]) -> None:
+        for target in targets.get(message["to"], ()):
+            target.messenger.emit(message["action"], message["data"])
+
+    app.messenger.attach(transport)
+    agent.messenger.attach(transport)
+
+
 class AppFactory:
-    """Boots each (base_dir, framework) once per session; `close()` runs `before_close` of all of them."""
+    """Boots each (base_dir, framework) once per session, its agent first, as one process plays the cluster.
+
+    `app.agent` is the in-process agent; `close()` runs `before_close` of every app, then of its agent.
+    """
 
     def __init__(self, rootdir: Path, loop: LoopThread) -> None:
         self.rootdir = rootdir
@@ -64,14 +79,23 @@ class AppFactory:
 
         if xdist_worker() is None:
             clean_logs(base)
-        application = create_app("app", base, resolve_env(base), framework)
+        env = resolve_env(base)
+        agent = create_app("agent", base, env, framework)
+        application: Any = create_app("app", base, env, framework)
+        pair_messengers(application, agent)
+        self.loop.run(agent.boot())
         self.loop.run(application.boot())
+        application.agent = agent
+        for booted in (agent, application):
+            self.loop.run(booted.server_did_ready())
         worker = xdist_worker()
         if worker is not None:
-            separate_logs(application, worker)
+            for booted in (agent, application):
+                separate_logs(booted, worker)
         return application
 
     def close(self) -> None:
         for application in reversed(list(self._apps.values())):
             self.loop.run(application.close())
+            self.loop.run(application.agent.close())
         self._apps.clear()

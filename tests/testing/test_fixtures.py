@@ -93,6 +93,16 @@ def test_unsafe_methods_pass_csrf(http, mock):
     assert http.post("/echo", json={}).status_code == 200
 
 
+async def test_agent_runs_in_process_and_answers(app):
+    import asyncio
+
+    answered = asyncio.get_running_loop().create_future()
+    app.messenger.once("pong", answered.set_result)
+    app.messenger.send_to_agent("ping", {"n": 1})
+    assert await asyncio.wait_for(answered, 5) == {"n": 1}
+    assert app.agent.config.env == "unittest"
+
+
 def test_cluster(cluster):
     running = cluster()
     assert running.http.get("/user/5").json() == {"id": "5", "name": "real"}
