@@ -36,6 +36,7 @@ def test_saves_reload_the_workers_without_a_failed_request(tmp_path: Path) -> No
         run.wait_text("hello v0")
         agent = _pids(run.popen.pid)["agent"]
         with Poller(run.url) as poller:
+            wait_until(lambda: poller.texts, what="the poller's first answer")
             for n in range(1, 4):
                 (app / "app" / "public" / "site.css").write_text(f"/* {n} */")  # ignored
                 _edit(home, f"hello v{n - 1}", f"hello v{n}")
