@@ -35,6 +35,14 @@ class Ready:
     pids: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Reloaded:
+    """What `reload-done` told the parent: the time it took and the new workers' pids."""
+
+    ms: int
+    workers: list[int]
+
+
 class ClusterProcess:
     """A running master, seen from the process that started it."""
 
@@ -106,15 +114,15 @@ class ClusterProcess:
         """Start a rolling replacement; `reload-done` or `reload-failed` arrives in `messages()`."""
         self.send(envelope("reload-workers", {"agent": agent}, sender="parent", to="master"))
 
-    def reload(self, agent: bool = False, timeout: float = 60) -> int:
-        """Replace every worker (and the agent first if asked), one by one; the milliseconds it took."""
+    def reload(self, agent: bool = False, timeout: float = 60) -> Reloaded:
+        """Replace every worker (and the agent first if asked), one by one; how long it took."""
         self.request_reload(agent)
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0 and not self.channel.closed:
             for message in self.messages(min(left, 0.5)):
                 data = message.get("data") or {}
                 if message["action"] == "reload-done":
-                    return int(data["ms"])
+                    return Reloaded(int(data["ms"]), list(data["workers"]))
                 if message["action"] == "reload-failed":
                     raise ReloadError(
                         f"reload failed: {data.get('message')}", hint="the old workers keep serving"

@@ -296,8 +296,7 @@ class Master:
         self.reload = RollingReload(sorted(self.workers, key=lambda w: w.id), agent)
         if agent and self.agent:
             self.reload.waiting_agent = True
-            self.agent.retiring = True
-            self.agent.signal(signal.SIGTERM)
+            self.retire(self.agent, self.options.agent_close_timeout)
         else:
             self.advance_reload()
 
@@ -320,11 +319,25 @@ class Master:
         old = self.reload.next_old()
         self.reload.replacement = None
         if old is not None:
-            old.retiring = True
-            old.signal(signal.SIGTERM)
+            self.retire(old, self.options.app_close_timeout + 1)
+            self.write_state()
             self.reload.old_workers.pop(0)
         self.tell_agent_workers()
         self.advance_reload()
+
+    def retire(self, child: Child, grace: float) -> None:
+        """SIGTERM now, SIGKILL if it is still there after `grace` seconds."""
+        child.retiring = True
+        child.kill_at = time.monotonic() + grace
+        child.signal(signal.SIGTERM)
+
+    def kill_overdue(self) -> None:
+        now = time.monotonic()
+        for child in self.children.values():
+            if child.kill_at is not None and now >= child.kill_at and not child.killed:
+                log(f"{child.label} did not stop within its close timeout; killing it")
+                child.killed = True
+                child.signal(signal.SIGKILL)
 
     def after_retire(self, child: Child) -> None:
         if child.role == "agent" and self.reload and self.reload.waiting_agent:
@@ -343,7 +356,13 @@ class Master:
         info = self.ready_info()
         agent = self.agent
         workers = [
-            {"id": w.id, "pid": w.pid, "restarts": self.restarts.get(w.id, 0), "ready": w.ready}
+            {
+                "id": w.id,
+                "pid": w.pid,
+                "restarts": self.restarts.get(w.id, 0),
+                "ready": w.ready,
+                "retiring": w.retiring,
+            }
             for w in sorted(self.workers, key=lambda w: w.id)
         ]
         self.lock.write(
@@ -462,6 +481,7 @@ class Master:
         if self.state is State.READY:
             self.spawn_due()
             self.check_heartbeats()
+            self.kill_overdue()
         if self.state in STOPPING:
             self.advance_stop()
 

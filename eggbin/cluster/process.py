@@ -29,6 +29,7 @@ class Child:
     boot_error: str | None = None
     retiring: bool = False  # told to stop by the master: its exit is no crash
     killed: bool = False  # SIGKILLed at a stop deadline
+    kill_at: float | None = None  # retiring: SIGKILL if still alive then
     started_at: float = field(default_factory=time.monotonic)
     last_seen: float = field(default_factory=time.monotonic)
     restarts: int = 0

@@ -4,8 +4,12 @@
 
 Reports `app-start` once uvicorn listens and then beats (`heartbeat`) from its event loop, so a loop
 stuck in user code goes quiet and the master replaces it. SIGTERM from the master means: stop
-accepting, finish in-flight requests (graceful timeout), close idle keep-alive connections only when
-no request is waiting in their socket, run `before_close`, exit 0.
+accepting, finish in-flight requests (graceful timeout), run `before_close`, exit 0.
+
+Keep-alive clients must not see a reset when a worker retires (reload, stop). While draining, every
+response carries `Connection: close`, so an active client moves to a new connection (served by
+another worker) after a complete response; a connection is closed while idle only after it has
+stayed idle for `IDLE_GRACE` with nothing unread in its socket.
 """
 
 from __future__ import annotations
@@ -31,6 +35,28 @@ from eggbin.cluster.scheduler import RUN_ACTION, run_in_worker
 from eggbin.web.messenger import TO_MASTER
 
 DRAIN_POLL = 0.01
+IDLE_GRACE = 0.5
+CLOSE = (b"connection", b"close")
+
+
+class DrainingApp:
+    """The ASGI app, plus `Connection: close` on every response once the worker is draining."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.draining = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_closing(message: Any) -> None:
+            if self.draining and message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), CLOSE]}
+            await send(message)
+
+        await self.app(scope, receive, send_closing)
 
 
 def pending_bytes(connection: Any) -> int:
@@ -55,9 +81,10 @@ def is_busy(connection: Any) -> bool:
 class WorkerServer(uvicorn.Server):
     """uvicorn, told to stop by the master only: SIGTERM is graceful, nothing is re-raised."""
 
-    def __init__(self, config: uvicorn.Config, channel: AsyncChannel) -> None:
+    def __init__(self, config: uvicorn.Config, channel: AsyncChannel, app: DrainingApp) -> None:
         super().__init__(config)
         self.channel = channel
+        self.draining_app = app
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
@@ -79,23 +106,32 @@ class WorkerServer(uvicorn.Server):
             self.channel.send(envelope("app-start", {"pid": os.getpid()}, sender="app", to=TO_MASTER))
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        """uvicorn's shutdown, except that an idle keep-alive connection is closed only once no
-        request sits unread in its socket: a client that just sent one gets its response (with
-        `Connection: close`) instead of a reset."""
+        """uvicorn's shutdown, with keep-alive connections drained as the module docstring says."""
+        self.draining_app.draining = True
         for server in self.servers:
             server.close()
         deadline = time.monotonic() + (self.config.timeout_graceful_shutdown or 0)
+        idle: dict[int, tuple[object, float]] = {}  # connection -> (its cycle, idle since)
         while self.server_state.connections and time.monotonic() < deadline and not self.force_exit:
             for connection in list(self.server_state.connections):
-                if connection.transport.is_closing():
-                    continue
-                if is_busy(connection) or pending_bytes(connection) == 0:
-                    connection.shutdown()  # busy: respond, then close; idle: close now
+                if not connection.transport.is_closing():
+                    self.drain(connection, idle)
             await asyncio.sleep(DRAIN_POLL)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._wait_tasks_to_complete(), max(0.1, deadline - time.monotonic()))
         for task in self.server_state.tasks:
             task.cancel(msg="graceful shutdown timeout exceeded")
+
+    def drain(self, connection: Any, idle: dict[int, tuple[object, float]]) -> None:
+        now, cycle = time.monotonic(), getattr(connection, "cycle", None)
+        if is_busy(connection):
+            connection.shutdown()  # close right after this response
+            return
+        seen = idle.get(id(connection))
+        if seen is None or seen[0] is not cycle or pending_bytes(connection):
+            idle[id(connection)] = (cycle, now)  # a request came or is coming: not idle yet
+        elif now - seen[1] >= IDLE_GRACE:
+            connection.shutdown()  # idle: close now
 
 
 async def heartbeat(channel: AsyncChannel, interval: float) -> None:
@@ -109,7 +145,8 @@ async def serve(options: ChildOptions) -> None:
     app = make_app(options, "worker")
     connect_messenger(app, channel, options)
     await boot_or_exit(channel, app)
-    server = WorkerServer(uvicorn_config(app, options), channel)
+    draining_app = DrainingApp(app)
+    server = WorkerServer(uvicorn_config(draining_app, options), channel, draining_app)
     handlers = {RUN_ACTION: lambda message: run_in_worker(app, message)}
     listener = asyncio.create_task(listen(channel, app, handlers))
     listener.add_done_callback(lambda _: server.request_exit())  # master gone

@@ -51,7 +51,8 @@ class Running:
         return dict(json.loads((self.app_dir / "run" / "cluster.json").read_text()))
 
     def worker_pids(self) -> set[int]:
-        return {w["pid"] for w in self.state()["workers"] if w["ready"]}
+        """Ready workers that are not being retired."""
+        return {w["pid"] for w in self.state()["workers"] if w["ready"] and not w["retiring"]}
 
     def children(self) -> list[psutil.Process]:
         return psutil.Process(self.process.pid).children()
@@ -102,6 +103,9 @@ def running(tmp_path: Path, fixture: str = "cluster_basic", **options: Any) -> I
     try:
         ready = process.wait_ready(START_TIMEOUT)
         yield Running(process, ready, app_dir, log_file, title)
+    except BaseException:
+        print(f"--- master log ({log_file}) ---\n{log_file.read_text(errors='replace')}")  # shown on failure
+        raise
     finally:
         stop(process)
 
