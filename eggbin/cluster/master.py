@@ -277,11 +277,11 @@ class Master:
         info = self.ready_info()
         elapsed = (time.monotonic() - self.started_at) * 1000
         log(f"egg started on {info['address']} ({elapsed:.0f} ms)")
+        self.tell_agent_workers()  # before egg-ready: "immediate" schedules need the workers
         message = self.ready_message()
         for child in self.children.values():
             child.send(message)
         self.send_parent(message)
-        self.tell_agent_workers()
         self.router.become_ready()
 
     # -- rolling replacement ----------------------------------------------------------------------

@@ -167,6 +167,7 @@ def uvicorn_config(app: Any, options: ChildOptions) -> uvicorn.Config:
         access_log=False,
         server_header=False,
         timeout_graceful_shutdown=max(1, round(options.cluster.app_close_timeout)),
+        log_config=None,  # uvicorn's dictConfig would close every handler the app opened
     )
     config.load()
     return config
@@ -175,7 +176,7 @@ def uvicorn_config(app: Any, options: ChildOptions) -> uvicorn.Config:
 def main() -> None:
     options = parse_args()
     # uvloop when installed, chosen the way uvicorn chooses it.
-    run(serve(options), uvicorn.Config(app="").get_loop_factory())
+    run(serve(options), uvicorn.Config(app="", log_config=None).get_loop_factory())
 
 
 if __name__ == "__main__":

@@ -200,6 +200,5 @@ async def run_schedule(app: Any, name: str, job_id: str = "manual") -> None:
         ms = (time.monotonic() - started) * 1000
         log.exception("[Job#%s] %s execute failed, used %.0f ms", job_id, name, ms)
         raise
-    logger.info(
-        "[Job#%s] %s execute succeed, used %.0f ms", job_id, name, (time.monotonic() - started) * 1000
-    )
+    ms = (time.monotonic() - started) * 1000
+    log.info("[Job#%s] %s execute succeed, used %.0f ms", job_id, name, ms)
