@@ -31,8 +31,11 @@ def parse_size(value: int | str) -> int:
 
 
 def has_body(request: Request) -> bool:
-    headers = request.headers
-    return "transfer-encoding" in headers or bool(headers.get("content-length"))
+    """A declared length or chunked encoding (raw scope headers: most requests have neither)."""
+    for name, value in request.scope["headers"]:
+        if name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
+            return True
+    return False
 
 
 async def read_limited(request: Request, limit: int) -> bytes:

@@ -183,3 +183,15 @@ def test_curl_to_a_closed_port_is_a_500(egg: Booted) -> None:
     response = egg.http.get("/proxy", params={"url": url}, headers={"accept": "application/json"})
     assert response.status_code == 500
     assert response.json() == {"message": "Internal Server Error"}
+
+
+def test_render_string(egg: Booted) -> None:
+    assert egg.http.get("/render-string").text == "&lt;1&gt;+GET"
+
+
+def test_render_of_a_missing_template_names_the_view_dirs(boot_app: Callable[..., Booted]) -> None:
+    egg = boot_app("http_app", env="local")
+    response = egg.http.get("/render-missing", headers={"accept": "application/json"})
+    assert response.status_code == 500
+    view = egg.base / "app" / "view"
+    assert response.json()["message"].startswith(f"template `nope.html` not found in `{view}`, ")

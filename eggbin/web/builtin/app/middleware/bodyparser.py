@@ -24,9 +24,9 @@ def bodyparser(options: Any, app: Any) -> Middleware:
     async def parse(ctx: Any, next_: Next) -> None:
         request = ctx.request
         request.body = {}
-        kind = request.content_type
-        if not kind or not has_body(request):
+        if not has_body(request):
             return await next_()
+        kind = request.content_type
         if kind in JSON_TYPES or kind.endswith("+json"):
             request.body = parse_json(await read_limited(request, json_limit), strict)
         elif kind == "application/x-www-form-urlencoded":

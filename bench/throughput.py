@@ -1,0 +1,193 @@
+"""Hello-world throughput: eggbin (default middleware stack) vs bare Starlette vs a raw ASGI callable.
+
+    python bench/throughput.py [--duration 10] [--rounds 1] [--workers 1,2]
+
+Each subject is served by `uvicorn --workers N` (same flags and launcher for all; by default with the
+TCP_NODELAY fix of `uvicorn_nodelay.py`, `--socket as-is` for plain uvicorn) on a free port, loaded
+with `wrk -t2 -c64 -d<duration>s --latency` (Debian: `apt-get install wrk`). Rounds interleave the
+subjects so a noisy neighbour hurts all of them alike. Prints req/s and p99 side by side with ratios
+to Starlette. Target (issue #3): eggbin >= 0.8x Starlette req/s and p99 <= 1.5x, in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from harness import Measurement, report
+
+APPS = {
+    "raw_app.py": """
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"7")]})
+    await send({"type": "http.response.body", "body": b"hi, egg"})
+""",
+    "starlette_app.py": """
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+async def home(request):
+    return PlainTextResponse("hi, egg")
+
+app = Starlette(routes=[Route("/", home)])
+""",
+    "eggbin_app.py": """
+import os
+from pathlib import Path
+
+from eggbin.web.application import Application
+from eggbin.web.env import ServerEnv
+
+egg = Application(Path(os.environ["BENCH_EGG_APP"]), ServerEnv("prod", "bench"))
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":  # boot inside the worker's own loop, then hand over
+        await receive()
+        await egg.boot()
+        await send({"type": "lifespan.startup.complete"})
+        await receive()
+        await egg.close()
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    await egg(scope, receive, send)
+""",
+}
+EGG_APP = {
+    "pyproject.toml": '[project]\nname = "bench-hello"\nversion = "0.0.0"\n',
+    "config/default.py": 'config = {"keys": "bench"}\n',
+    "app/router.py": "def router(app):\n    app.router.get('/', app.controller.home.index)\n",
+    "app/controller/home.py": (
+        "from eggbin import Controller\n\n\nclass HomeController(Controller):\n"
+        "    async def index(self):\n        self.ctx.type = 'text'\n        self.ctx.body = 'hi, egg'\n"
+    ),
+}
+LAUNCHERS = {
+    "nodelay": [sys.executable, str(Path(__file__).resolve().parent / "uvicorn_nodelay.py")],
+    "as-is": [sys.executable, "-m", "uvicorn"],
+}
+SUBJECTS = {"eggbin": "eggbin_app:app", "starlette": "starlette_app:app", "raw asgi": "raw_app:app"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"uvicorn exited with {process.returncode}: {process.stderr.read().decode()}")  # type: ignore[union-attr]
+        probe = subprocess.run(["curl", "-sf", f"http://127.0.0.1:{port}/"], capture_output=True)
+        if probe.returncode == 0 and probe.stdout == b"hi, egg":
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"uvicorn on port {port} not ready after {timeout} s")
+
+
+def parse_wrk(output: str) -> tuple[float, float]:
+    """(req/s, p99 in ms) from `wrk --latency` output."""
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", output).groups()  # type: ignore[union-attr]
+    return rps, float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def measure(
+    target: str, workers: int, duration: int, cwd: Path, env: dict[str, str], launcher: str
+) -> tuple[float, float]:
+    port = free_port()
+    argv = [*LAUNCHERS[launcher], target, "--port", str(port), "--workers", str(workers)]
+    argv += ["--no-access-log", "--log-level", "warning", "--loop", "asyncio", "--http", "h11"]
+    server = subprocess.Popen(argv, cwd=cwd, env=env, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        wait_ready(port, server)
+        url = f"http://127.0.0.1:{port}/"
+        subprocess.run(["wrk", "-t2", "-c64", "-d2s", url], capture_output=True, check=True)  # warm-up
+        wrk = ["wrk", "-t2", "-c64", f"-d{duration}s", "--latency", url]
+        return parse_wrk(subprocess.run(wrk, capture_output=True, text=True, check=True).stdout)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument(
+        "--socket",
+        choices=sorted(LAUNCHERS),
+        default="nodelay",
+        help="as-is: plain `python -m uvicorn` (its --workers socket lacks TCP_NODELAY)",
+    )
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install -y wrk")
+    workers = [int(n) for n in args.workers.split(",")]
+    results: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        write_tree(root, APPS)
+        write_tree(root / "egg", EGG_APP)
+        env = {**os.environ, "BENCH_EGG_APP": str(root / "egg"), "EGG_HOME": str(root), "HOME": str(root)}
+        for _ in range(args.rounds):
+            for count in workers:
+                for subject, target in SUBJECTS.items():
+                    results.setdefault((subject, count), []).append(
+                        measure(target, count, args.duration, root, env, args.socket)
+                    )
+    print_table(results, workers)
+    rows = [
+        Measurement(
+            f"{subject} x{count}", [rps for rps, _ in samples], "req/s", {"p99_ms": [p for _, p in samples]}
+        )
+        for (subject, count), samples in results.items()
+    ]
+    notes = f"wrk -t2 -c64 -d{args.duration}s, uvicorn launcher: {args.socket}"
+    report("throughput", rows, anchor=f"starlette x{workers[0]}", notes=notes)
+
+
+def print_table(results: dict[tuple[str, int], list[tuple[float, float]]], workers: list[int]) -> None:
+    header = f"{'subject':<12} {'procs':>5} {'req/s':>10} {'p99 ms':>8} {'x rps':>7} {'x p99':>7}"
+    print(f"\n{header}   (x = ratio to starlette with the same process count)")
+    for count in workers:
+        base_rps = statistics.median(r for r, _ in results[("starlette", count)])
+        base_p99 = statistics.median(p for _, p in results[("starlette", count)])
+        for subject in SUBJECTS:
+            rps = statistics.median(r for r, _ in results[(subject, count)])
+            p99 = statistics.median(p for _, p in results[(subject, count)])
+            ratios = f"{rps / base_rps:>7.2f} {p99 / base_p99:>7.2f}"
+            print(f"{subject:<12} {count:>5} {rps:>10.0f} {p99:>8.2f} {ratios}")
+
+
+if __name__ == "__main__":
+    main()
