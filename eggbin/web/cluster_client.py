@@ -38,7 +38,8 @@ class ClusterClientError(EggbinError):
 
 
 def socket_address(cluster_key: str, client_class: type[Any], args: Any, kwargs: Any) -> str:
-    identity = f"{cluster_key}|{client_class.__module__}.{client_class.__qualname__}|{args!r}|{kwargs!r}"
+    # The class name, not its module: agent.py and app.py may each import it under another name.
+    identity = f"{cluster_key}|{client_class.__qualname__}|{args!r}|{kwargs!r}"
     name = "eggbin-cc-" + hashlib.sha1(identity.encode()).hexdigest()[:20]
     return f"\0{name}" if sys.platform.startswith("linux") else f"{tempfile.gettempdir()}/{name}.sock"
 
