@@ -107,9 +107,13 @@ class Response:
 
     async def _send_whole(self, status: int, body: Any, send: Send) -> None:
         content, default_type = encode(body)
-        if status in EMPTY_STATUSES or content is None:
+        if status in EMPTY_STATUSES:
             for key in ("content-type", "content-length"):
                 self.headers.pop(key, None)
+            content = b""
+        elif content is None:  # e.g. `ctx.status = 200` and no body: say so, or h11 falls back to chunked
+            self.headers.pop("content-type", None)
+            self.headers["content-length"] = "0"
             content = b""
         else:
             if default_type and "content-type" not in self.headers:

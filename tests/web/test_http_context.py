@@ -61,6 +61,7 @@ def test_accepts_negotiates_by_quality_and_specificity(
         ("bytes", 200, "application/octet-stream", b"\x00\x01"),
         ("stream", 200, "application/octet-stream", b"abc"),
         ("empty", 204, None, b""),
+        ("ok-empty", 200, None, b""),
         ("created", 201, "text/plain; charset=utf-8", b"made"),
         ("nothing", 404, "text/html; charset=utf-8", b"<h1>404 Not Found</h1>"),
     ],
@@ -75,6 +76,7 @@ def test_body_typing_rules(
 
 
 def test_headers_set_by_handler_and_length(egg: Booted) -> None:
+    assert egg.http.get("/body/ok-empty").headers["content-length"] == "0"
     assert egg.http.get("/body/created").headers["x-made"] == "yes"
     assert egg.http.get("/body/length").json() == {"length": 3}
 
