@@ -5,6 +5,7 @@
 One thread, one selector loop, an explicit state machine; signal handlers only record the signal:
 
     STARTING_AGENT --agent-start--> STARTING_WORKERS --all app-start--> READY (respawn, reload, heartbeats)
+    (workers are spawned beside the agent but boot the app only after `agent-started`)
           |                               |                               |
           +------ child died / signal ----+------------- signal ----------+--> STOPPING_WORKERS
                                                                               --> STOPPING_AGENT --> DONE
@@ -34,6 +35,7 @@ from eggbin.cluster.state import StateLock
 from eggbin.cluster.zygote import Zygote
 from eggbin.errors import EggbinError
 
+AGENT_STARTED = "agent-started"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)
 
 
@@ -118,6 +120,8 @@ class Master:
         spawner = self.zygote.spawn if self.zygote else spawn_module
         popen, channel = spawner(f"eggbin.cluster.{role}", blob, pass_fds=fds)
         child = Child(role, child_id, popen, channel, restarts=self.restarts.get(child_id, 0))
+        if role == "worker" and self.state is not State.STARTING_AGENT:
+            child.send(envelope(AGENT_STARTED, sender="master"))
         self.children[child.pid] = child
         self.selector.register(channel.sock, selectors.EVENT_READ, child)
         self.write_state()
@@ -221,8 +225,8 @@ class Master:
         child.ready = True
         if self.state is State.STARTING_AGENT:
             self.state = State.STARTING_WORKERS
-            for worker_id in range(1, self.options.workers + 1):
-                self.spawn("worker", worker_id)
+            for worker in self.workers:
+                worker.send(envelope(AGENT_STARTED, sender="master"))
         elif self.state is State.READY:
             child.send(self.ready_message())
             self.tell_agent_workers()
@@ -452,6 +456,10 @@ class Master:
         try:
             self.zygote = Zygote.start(self.options) if self.options.zygote else None
             self.spawn("agent", 0)
+            # Workers start their interpreter and imports beside the agent; they boot the app only
+            # once the agent has started (`agent-started`), as egg orders it.
+            for worker_id in range(1, self.options.workers + 1):
+                self.spawn("worker", worker_id)
             while self.state is not State.DONE:
                 self.tick()
         finally:

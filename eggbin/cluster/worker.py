@@ -140,8 +140,19 @@ async def heartbeat(channel: AsyncChannel, interval: float) -> None:
         await asyncio.sleep(interval)
 
 
+async def wait_for_agent(channel: AsyncChannel) -> None:
+    """Block until the master says the agent has started (or exit if the master is gone)."""
+    import eggbin.web.framework  # noqa: F401  (the framework's imports overlap the agent's boot)
+
+    async for message in channel:
+        if message["action"] == "agent-started":
+            return
+    raise SystemExit(1)
+
+
 async def serve(options: ChildOptions) -> None:
     channel = await AsyncChannel.from_fd(options.channel_fd)
+    await wait_for_agent(channel)
     app = make_app(options, "worker")
     connect_messenger(app, channel, options)
     await boot_or_exit(channel, app)
