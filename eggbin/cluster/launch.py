@@ -16,8 +16,7 @@ from functools import partial
 from typing import Any
 
 from eggbin.cluster.channel import Channel, Message, envelope
-from eggbin.cluster.master import master_blob
-from eggbin.cluster.options import ClusterOptions
+from eggbin.cluster.options import ClusterOptions, master_blob
 from eggbin.cluster.process import spawn_module
 from eggbin.errors import ClusterStartError, EggbinError
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import heapq
-import json
 import os
 import selectors
 import signal
@@ -25,13 +23,15 @@ import sys
 import time
 from typing import Any
 
+from eggbin.cluster import masterlog
 from eggbin.cluster.channel import Channel, Message, envelope
+from eggbin.cluster.listener import bind, release
 from eggbin.cluster.messenger import Router
-from eggbin.cluster.options import ChildOptions, ClusterOptions
+from eggbin.cluster.options import ChildOptions, ClusterOptions, parse_master_blob
 from eggbin.cluster.process import Child, set_title, spawn_module
-from eggbin.cluster.reload import RollingReload
-from eggbin.cluster.respawn import AGENT_DELAY, PendingSpawn, RestartPolicy
-from eggbin.cluster.state import StateLock
+from eggbin.cluster.reload import Reloader
+from eggbin.cluster.respawn import Respawner
+from eggbin.cluster.state import StateLock, snapshot
 from eggbin.cluster.zygote import Zygote
 from eggbin.errors import EggbinError
 
@@ -52,27 +52,6 @@ STARTING = (State.STARTING_AGENT, State.STARTING_WORKERS)
 STOPPING = (State.STOPPING_WORKERS, State.STOPPING_AGENT, State.DONE)
 
 
-def log(message: str) -> None:
-    print(f"[master] {message}", file=sys.stderr, flush=True)
-
-
-def bind(options: ClusterOptions) -> socket.socket:
-    """The listening socket every worker shares: TCP host/port, or a unix socket path."""
-    if options.path:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(options.path)  # a socket file left by a killed master
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.bind(options.path)
-    else:
-        family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((options.host, options.port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
 class Master:
     def __init__(self, options: ClusterOptions, parent: Channel | None) -> None:
         self.options = options
@@ -88,10 +67,8 @@ class Master:
         self.exit_code = 0
         self.listener: socket.socket | None = None
         self.router = Router(lambda: list(self.children.values()), self.send_parent)
-        self.policy = RestartPolicy()
-        self.pending: list[PendingSpawn] = []
-        self.restarts: dict[int, int] = {}
-        self.reload: RollingReload | None = None
+        self.respawner = Respawner(self)
+        self.reloader = Reloader(self)
         self.lock = StateLock(options.base_dir)
         self.zygote: Zygote | None = None
 
@@ -119,13 +96,21 @@ class Master:
         fds = (listen_fd,) if listen_fd >= 0 else ()
         spawner = self.zygote.spawn if self.zygote else spawn_module
         popen, channel = spawner(f"eggbin.cluster.{role}", blob, pass_fds=fds)
-        child = Child(role, child_id, popen, channel, restarts=self.restarts.get(child_id, 0))
+        child = Child(role, child_id, popen, channel, restarts=self.respawner.restarts.get(child_id, 0))
         if role == "worker" and self.state is not State.STARTING_AGENT:
             child.send(envelope(AGENT_STARTED, sender="master"))
         self.children[child.pid] = child
         self.selector.register(channel.sock, selectors.EVENT_READ, child)
         self.write_state()
         return child
+
+    @property
+    def ready(self) -> bool:
+        return self.state is State.READY
+
+    @property
+    def state_name(self) -> str:
+        return self.state.value
 
     @property
     def workers(self) -> list[Child]:
@@ -163,49 +148,13 @@ class Master:
         elif self.state is not State.READY:
             return
         elif child.retiring:
-            self.after_retire(child)
-        elif self.reload and child is self.reload.replacement:
-            self.abort_reload(child, code)
+            self.reloader.retired(child)
+        elif self.reloader.is_replacement(child):
+            self.reloader.replacement_died(child, code)
         elif child.role == "agent":
-            self.agent_died(code)
+            self.respawner.agent_died(code)
         else:
-            self.worker_died(child, code)
-
-    def worker_died(self, child: Child, code: int) -> None:
-        delay = self.policy.worker_delay(child.id, time.monotonic())
-        cause = f": {child.boot_error}" if child.boot_error else ""
-        if delay is None:
-            cap = self.policy.cap
-            log(f"{child.label} died (code {code}){cause}; over {cap} restarts a minute, not respawning")
-            if not self.workers and not any(p.role == "worker" for p in self.pending):
-                self.fail("no worker left to serve requests")
-            return
-        log(f"{child.label} died (code {code}){cause}; respawning in {delay:g} s")
-        self.restarts[child.id] = self.restarts.get(child.id, 0) + 1
-        heapq.heappush(self.pending, PendingSpawn(time.monotonic() + delay, "worker", child.id))
-        self.tell_agent_workers()
-
-    def agent_died(self, code: int) -> None:
-        log(f"agent died (code {code}); respawning in {AGENT_DELAY:g} s")
-        heapq.heappush(self.pending, PendingSpawn(time.monotonic() + AGENT_DELAY, "agent", 0))
-
-    def spawn_due(self) -> None:
-        now = time.monotonic()
-        while self.pending and self.pending[0].due <= now:
-            due = heapq.heappop(self.pending)
-            self.spawn(due.role, due.slot)
-
-    def check_heartbeats(self) -> None:
-        """Kill a ready worker that went quiet for `worker_timeout` (its loop is stuck)."""
-        timeout = self.options.worker_timeout
-        if timeout <= 0:
-            return
-        now = time.monotonic()
-        for worker in self.workers:
-            if worker.ready and not worker.retiring and now - worker.last_seen > timeout:
-                log(f"{worker.label} sent no heartbeat for {timeout:g} s; killing it")
-                worker.last_seen = now  # one kill per silence
-                worker.signal(signal.SIGKILL)
+            self.respawner.worker_died(child, code)
 
     # -- messages ---------------------------------------------------------------------------------
     def handle_message(self, child: Child, message: Message) -> None:
@@ -230,9 +179,7 @@ class Master:
         elif self.state is State.READY:
             child.send(self.ready_message())
             self.tell_agent_workers()
-            if self.reload and self.reload.waiting_agent:
-                self.reload.waiting_agent = False
-                self.advance_reload()
+            self.reloader.agent_started()
 
     def worker_started(self, child: Child) -> None:
         child.ready = True
@@ -241,13 +188,12 @@ class Master:
         elif self.state is State.READY:
             child.send(self.ready_message())
             self.tell_agent_workers()
-            if self.reload and child is self.reload.replacement:
-                self.retire_next()
+            self.reloader.worker_started(child)
         self.write_state()
 
     def handle_parent(self, message: Message) -> None:
         if message.get("action") == "reload-workers":
-            self.start_reload(bool((message.get("data") or {}).get("agent")))
+            self.reloader.start(bool((message.get("data") or {}).get("agent")))
         elif self.router.is_routed(message):
             self.router.dispatch(message)
 
@@ -280,7 +226,7 @@ class Master:
         self.state = State.READY
         info = self.ready_info()
         elapsed = (time.monotonic() - self.started_at) * 1000
-        log(f"egg started on {info['address']} ({elapsed:.0f} ms)")
+        masterlog.info(f"egg started on {info['address']} ({elapsed:.0f} ms)")
         self.tell_agent_workers()  # before egg-ready: "immediate" schedules need the workers
         message = self.ready_message()
         for child in self.children.values():
@@ -288,47 +234,7 @@ class Master:
         self.send_parent(message)
         self.router.become_ready()
 
-    # -- rolling replacement ----------------------------------------------------------------------
-    def start_reload(self, agent: bool) -> None:
-        if self.state is not State.READY:
-            self.send_parent(envelope("reload-failed", {"message": f"the cluster is {self.state.value}"}))
-            return
-        if self.reload:
-            self.reload.coalesce(agent)
-            return
-        log("reloading " + ("agent and workers" if agent else "workers"))
-        self.reload = RollingReload(sorted(self.workers, key=lambda w: w.id), agent)
-        if agent and self.agent:
-            self.reload.waiting_agent = True
-            self.retire(self.agent, self.options.agent_close_timeout)
-        else:
-            self.advance_reload()
-
-    def advance_reload(self) -> None:
-        assert self.reload is not None
-        old = self.reload.next_old()
-        if old is not None:
-            self.reload.replacement = self.spawn("worker", old.id)
-            return
-        elapsed, again, again_agent = self.reload.elapsed_ms, self.reload.again, self.reload.again_agent
-        self.reload = None
-        log(f"reloaded {len(self.worker_pids())} worker(s) in {elapsed} ms")
-        self.send_parent(envelope("reload-done", {"ms": elapsed, "workers": self.worker_pids()}))
-        self.write_state()
-        if again:
-            self.start_reload(again_agent)
-
-    def retire_next(self) -> None:
-        assert self.reload is not None
-        old = self.reload.next_old()
-        self.reload.replacement = None
-        if old is not None:
-            self.retire(old, self.options.app_close_timeout + 1)
-            self.write_state()
-            self.reload.old_workers.pop(0)
-        self.tell_agent_workers()
-        self.advance_reload()
-
+    # -- retiring (rolling replacement: eggbin.cluster.reload) ---------------------------------------
     def retire(self, child: Child, grace: float) -> None:
         """SIGTERM now, SIGKILL if it is still there after `grace` seconds."""
         child.retiring = True
@@ -339,54 +245,29 @@ class Master:
         now = time.monotonic()
         for child in self.children.values():
             if child.kill_at is not None and now >= child.kill_at and not child.killed:
-                log(f"{child.label} did not stop within its close timeout; killing it")
+                masterlog.error(f"{child.label} did not stop within its close timeout; killing it")
                 child.killed = True
                 child.signal(signal.SIGKILL)
-
-    def after_retire(self, child: Child) -> None:
-        if child.role == "agent" and self.reload and self.reload.waiting_agent:
-            self.spawn("agent", 0)
-
-    def abort_reload(self, child: Child, code: int) -> None:
-        cause = child.boot_error or f"exited with code {code} before it was ready"
-        log(f"reload failed: {child.label} {cause}; the old workers keep serving")
-        self.reload = None
-        self.send_parent(envelope("reload-failed", {"message": f"{child.label}: {cause}"}))
 
     # -- state file -------------------------------------------------------------------------------
     def write_state(self) -> None:
         if self.lock.fd < 0 or self.listener is None or self.state is State.DONE:
             return
-        info = self.ready_info()
-        agent = self.agent
-        workers = [
-            {
-                "id": w.id,
-                "pid": w.pid,
-                "restarts": self.restarts.get(w.id, 0),
-                "ready": w.ready,
-                "retiring": w.retiring,
-            }
-            for w in sorted(self.workers, key=lambda w: w.id)
-        ]
         self.lock.write(
-            {
-                "master_pid": os.getpid(),
-                "agent_pid": agent.pid if agent else None,
-                "workers": workers,
-                "port": info["port"],
-                "address": info["address"],
-                "env": self.options.env,
-                "title": self.options.title,
-                "base_dir": self.options.base_dir,
-                "started_at": self.started_wall,
-                "state": self.state.value,
-            }
+            snapshot(
+                self.options,
+                self.ready_info(),
+                self.agent,
+                sorted(self.workers, key=lambda w: w.id),
+                self.respawner.restarts,
+                self.started_wall,
+                self.state.value,
+            )
         )
 
     # -- stopping ---------------------------------------------------------------------------------
     def fail(self, cause: str) -> None:
-        log(cause)
+        masterlog.error(cause)
         self.send_parent(envelope("egg-start-failed", {"message": cause}, sender="master"))
         self.exit_code = 1
         self.begin_stop()
@@ -395,7 +276,7 @@ class Master:
         if self.state in STOPPING:
             return
         self.state = State.STOPPING_WORKERS
-        self.pending.clear()
+        self.respawner.pending.clear()
         now = time.monotonic()
         self.deadline = now + self.options.app_close_timeout + 1
         self.final_deadline = now + self.options.master_close_timeout
@@ -423,7 +304,7 @@ class Master:
     def kill_leftovers(self, why: str, roles: tuple[str, ...] = ("worker", "agent")) -> None:
         for child in self.children.values():
             if child.role in roles and not child.killed:
-                log(f"{why}; killing {child.label}")
+                masterlog.error(f"{why}; killing {child.label}")
                 child.killed = True
                 child.signal(signal.SIGKILL)
 
@@ -433,10 +314,10 @@ class Master:
             signum = self.signals.pop(0)
             if signum in STOP_SIGNALS:
                 if self.state not in STOPPING:
-                    log(f"received {signal.Signals(signum).name}, stopping")
+                    masterlog.info(f"received {signal.Signals(signum).name}, stopping")
                 self.begin_stop()
             elif signum == signal.SIGHUP:
-                self.start_reload(agent=False)
+                self.reloader.start(agent=False)
 
     def run(self) -> int:
         self.install_signals()
@@ -466,14 +347,11 @@ class Master:
             if self.zygote:
                 self.zygote.stop()
             self.lock.release()
-            self.listener.close()
-            if self.options.path:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.options.path)
+            release(self.listener, self.options)
         return self.exit_code
 
     def tick(self) -> None:
-        timeout = 0.05 if self.pending or self.state in STOPPING else 0.1
+        timeout = 0.05 if self.respawner.pending or self.state in STOPPING else 0.1
         for key, _ in self.selector.select(timeout=timeout):
             if key.data == "wakeup":
                 with contextlib.suppress(BlockingIOError):
@@ -487,8 +365,8 @@ class Master:
         self.handle_signals()
         self.reap_children()
         if self.state is State.READY:
-            self.spawn_due()
-            self.check_heartbeats()
+            self.respawner.spawn_due()
+            self.respawner.check_heartbeats()
             self.kill_overdue()
         if self.state in STOPPING:
             self.advance_stop()
@@ -500,28 +378,23 @@ class Master:
         if self.parent.closed:
             self.selector.unregister(self.parent.sock)
             if self.options.exit_with_parent:
-                log("parent process is gone, stopping")
+                masterlog.info("parent process is gone, stopping")
                 self.begin_stop()
             self.parent = None
 
 
 def main() -> None:
-    args = json.loads(sys.argv[1])
-    options = ClusterOptions(**args["cluster"])
+    options, channel_fd = parse_master_blob(sys.argv[1])
     set_title(options.title, "master")
-    parent = Channel(socket.socket(fileno=args["channel_fd"])) if args.get("channel_fd", -1) >= 0 else None
+    parent = Channel(socket.socket(fileno=channel_fd)) if channel_fd >= 0 else None
     try:
         options = options.with_env_overrides()
     except EggbinError as exc:
-        log(str(exc))
+        masterlog.error(str(exc))
         if parent:
             parent.send(envelope("egg-start-failed", {"message": str(exc)}, sender="master"))
         sys.exit(1)
     sys.exit(Master(options, parent).run())
-
-
-def master_blob(options: ClusterOptions, channel_fd: int) -> str:
-    return json.dumps({"cluster": json.loads(options.dumps()), "channel_fd": channel_fd})
 
 
 if __name__ == "__main__":

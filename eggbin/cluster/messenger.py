@@ -19,10 +19,10 @@ that is not a child is dropped with a warning in the log.
 from __future__ import annotations
 
 import random
-import sys
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
+from eggbin.cluster import masterlog
 from eggbin.web.messenger import TO_AGENT, TO_ALL, TO_APP, TO_PARENT, TO_PID, TO_RANDOM, Message
 
 QUEUE_LIMIT = 10_000
@@ -39,10 +39,6 @@ class Endpoint(Protocol):
     def pid(self) -> int: ...
 
     def send(self, message: Message) -> bool: ...
-
-
-def log(message: str) -> None:
-    print(f"[master] {message}", file=sys.stderr, flush=True)
 
 
 def route(message: Message, children: Iterable[Endpoint]) -> list[Endpoint]:
@@ -87,7 +83,7 @@ class Router:
     def _enqueue(self, message: Message) -> None:
         if len(self._queue) >= QUEUE_LIMIT:
             action = message.get("action")
-            log(f"refused message `{action}`: {QUEUE_LIMIT} messages already wait for egg-ready")
+            masterlog.error(f"refused message `{action}`: {QUEUE_LIMIT} messages already wait for egg-ready")
             return
         self._queue.append(message)
 
@@ -95,7 +91,7 @@ class Router:
         targets = route(message, self._children())
         if not targets and message.get("to") == TO_PID:
             action, pid = message.get("action"), message.get("receiver_pid")
-            log(f"dropped message `{action}`: no process with pid {pid}")
+            masterlog.error(f"dropped message `{action}`: no process with pid {pid}")
         for child in targets:
             child.send(message)
 

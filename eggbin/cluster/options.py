@@ -97,3 +97,13 @@ class ChildOptions:
         data = json.loads(blob)
         data["cluster"] = ClusterOptions(**data["cluster"])
         return cls(**data)
+
+
+def master_blob(options: ClusterOptions, channel_fd: int) -> str:
+    """The master's one argument: its options and the fd of its channel to the parent (-1: none)."""
+    return json.dumps({"cluster": json.loads(options.dumps()), "channel_fd": channel_fd})
+
+
+def parse_master_blob(blob: str) -> tuple[ClusterOptions, int]:
+    args = json.loads(blob)
+    return ClusterOptions(**args["cluster"]), int(args.get("channel_fd", -1))

@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from eggbin.cluster import masterlog
+from eggbin.cluster.channel import Message, envelope
+from eggbin.cluster.options import ClusterOptions
 from eggbin.cluster.process import Child
 
 
@@ -46,3 +50,105 @@ class RollingReload:
     def coalesce(self, agent: bool) -> None:
         self.again = True
         self.again_agent = self.again_agent or agent
+
+
+class ReloadHost(Protocol):
+    """What a reload needs from the master."""
+
+    options: ClusterOptions
+
+    @property
+    def ready(self) -> bool: ...
+
+    @property
+    def state_name(self) -> str: ...
+
+    @property
+    def workers(self) -> list[Child]: ...
+
+    @property
+    def agent(self) -> Child | None: ...
+
+    def spawn(self, role: str, child_id: int) -> Child: ...
+
+    def retire(self, child: Child, grace: float) -> None: ...
+
+    def send_parent(self, message: Message) -> bool: ...
+
+    def write_state(self) -> None: ...
+
+    def worker_pids(self) -> list[int]: ...
+
+    def tell_agent_workers(self) -> None: ...
+
+
+class Reloader:
+    """Drives the rolling replacements of one master, one at a time (the diagram above)."""
+
+    def __init__(self, host: ReloadHost) -> None:
+        self.host = host
+        self.current: RollingReload | None = None
+
+    def start(self, agent: bool) -> None:
+        host = self.host
+        if not host.ready:
+            host.send_parent(envelope("reload-failed", {"message": f"the cluster is {host.state_name}"}))
+            return
+        if self.current:
+            self.current.coalesce(agent)
+            return
+        masterlog.info("reloading " + ("agent and workers" if agent else "workers"))
+        self.current = RollingReload(sorted(host.workers, key=lambda w: w.id), agent)
+        if agent and host.agent:
+            self.current.waiting_agent = True
+            host.retire(host.agent, host.options.agent_close_timeout)
+        else:
+            self._advance()
+
+    def agent_started(self) -> None:
+        if self.current and self.current.waiting_agent:
+            self.current.waiting_agent = False
+            self._advance()
+
+    def worker_started(self, child: Child) -> None:
+        if self.current and child is self.current.replacement:
+            self._retire_next()
+
+    def retired(self, child: Child) -> None:
+        """A child the master retired has exited: a reloaded agent comes back now."""
+        if child.role == "agent" and self.current and self.current.waiting_agent:
+            self.host.spawn("agent", 0)
+
+    def is_replacement(self, child: Child) -> bool:
+        return self.current is not None and child is self.current.replacement
+
+    def replacement_died(self, child: Child, code: int) -> None:
+        cause = child.boot_error or f"exited with code {code} before it was ready"
+        masterlog.error(f"reload failed: {child.label} {cause}; the old workers keep serving")
+        self.current = None
+        self.host.send_parent(envelope("reload-failed", {"message": f"{child.label}: {cause}"}))
+
+    def _advance(self) -> None:
+        assert self.current is not None
+        host = self.host
+        old = self.current.next_old()
+        if old is not None:
+            self.current.replacement = host.spawn("worker", old.id)
+            return
+        done, self.current = self.current, None
+        masterlog.info(f"reloaded {len(host.worker_pids())} worker(s) in {done.elapsed_ms} ms")
+        host.send_parent(envelope("reload-done", {"ms": done.elapsed_ms, "workers": host.worker_pids()}))
+        host.write_state()
+        if done.again:
+            self.start(done.again_agent)
+
+    def _retire_next(self) -> None:
+        assert self.current is not None
+        old = self.current.next_old()
+        self.current.replacement = None
+        if old is not None:
+            self.host.retire(old, self.host.options.app_close_timeout + 1)
+            self.host.write_state()
+            self.current.old_workers.pop(0)
+        self.host.tell_agent_workers()
+        self._advance()

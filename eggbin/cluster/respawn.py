@@ -9,8 +9,16 @@ The agent always comes back after `AGENT_DELAY` (egg's 1 s).
 
 from __future__ import annotations
 
+import heapq
+import signal
+import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Protocol
+
+from eggbin.cluster import masterlog
+from eggbin.cluster.options import ClusterOptions
+from eggbin.cluster.process import Child
 
 WINDOW = 60.0
 CAP = 60
@@ -51,3 +59,63 @@ class PendingSpawn:
     due: float
     role: str
     slot: int
+
+
+class RespawnHost(Protocol):
+    """What respawning needs from the master."""
+
+    options: ClusterOptions
+
+    @property
+    def workers(self) -> list[Child]: ...
+
+    def spawn(self, role: str, child_id: int) -> Child: ...
+
+    def fail(self, cause: str) -> None: ...
+
+    def tell_agent_workers(self) -> None: ...
+
+
+class Respawner:
+    """Brings dead children back on schedule and kills workers whose heartbeat stopped."""
+
+    def __init__(self, host: RespawnHost) -> None:
+        self.host = host
+        self.policy = RestartPolicy()
+        self.pending: list[PendingSpawn] = []
+        self.restarts: dict[int, int] = {}
+
+    def worker_died(self, child: Child, code: int) -> None:
+        delay = self.policy.worker_delay(child.id, time.monotonic())
+        died = f"{child.label} died (code {code})" + (f": {child.boot_error}" if child.boot_error else "")
+        if delay is None:
+            masterlog.error(f"{died}; over {self.policy.cap} restarts a minute, not respawning")
+            if not self.host.workers and not any(p.role == "worker" for p in self.pending):
+                self.host.fail("no worker left to serve requests")
+            return
+        masterlog.error(f"{died}; respawning in {delay:g} s")
+        self.restarts[child.id] = self.restarts.get(child.id, 0) + 1
+        heapq.heappush(self.pending, PendingSpawn(time.monotonic() + delay, "worker", child.id))
+        self.host.tell_agent_workers()
+
+    def agent_died(self, code: int) -> None:
+        masterlog.error(f"agent died (code {code}); respawning in {AGENT_DELAY:g} s")
+        heapq.heappush(self.pending, PendingSpawn(time.monotonic() + AGENT_DELAY, "agent", 0))
+
+    def spawn_due(self) -> None:
+        now = time.monotonic()
+        while self.pending and self.pending[0].due <= now:
+            due = heapq.heappop(self.pending)
+            self.host.spawn(due.role, due.slot)
+
+    def check_heartbeats(self) -> None:
+        """Kill a ready worker that went quiet for `worker_timeout` (its loop is stuck)."""
+        timeout = self.host.options.worker_timeout
+        if timeout <= 0:
+            return
+        now = time.monotonic()
+        for worker in self.host.workers:
+            if worker.ready and not worker.retiring and now - worker.last_seen > timeout:
+                masterlog.error(f"{worker.label} sent no heartbeat for {timeout:g} s; killing it")
+                worker.last_seen = now  # one kill per silence
+                worker.signal(signal.SIGKILL)

@@ -31,6 +31,39 @@ REQUIRED = {
 }
 
 
+def snapshot(
+    options: Any,
+    info: dict[str, Any],
+    agent: Any,
+    workers: list[Any],
+    restarts: dict[int, int],
+    started_at: float,
+    state: str,
+) -> dict[str, Any]:
+    """What the master writes: its pids, where it listens, and each worker with its restarts."""
+    return {
+        "master_pid": os.getpid(),
+        "agent_pid": agent.pid if agent else None,
+        "workers": [
+            {
+                "id": w.id,
+                "pid": w.pid,
+                "restarts": restarts.get(w.id, 0),
+                "ready": w.ready,
+                "retiring": w.retiring,
+            }
+            for w in workers
+        ],
+        "port": info["port"],
+        "address": info["address"],
+        "env": options.env,
+        "title": options.title,
+        "base_dir": options.base_dir,
+        "started_at": started_at,
+        "state": state,
+    }
+
+
 class ClusterRunningError(EggbinError):
     """Another master already holds this app's state lock."""
 

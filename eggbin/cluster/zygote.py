@@ -31,6 +31,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from eggbin.cluster import masterlog
 from eggbin.cluster.channel import Channel
 from eggbin.cluster.options import ChildOptions, ClusterOptions
 from eggbin.cluster.process import spawn_module
@@ -90,7 +91,7 @@ class Zygote:
             try:
                 return self.fork(module, blob_for, pass_fds)
             except (OSError, ValueError) as exc:
-                print(f"[master] zygote unavailable ({exc}); spawning children instead", file=sys.stderr)
+                masterlog.error(f"zygote unavailable ({exc}); spawning children instead")
                 self.popen.kill()
         return spawn_module(module, blob_for, pass_fds=pass_fds)
 
