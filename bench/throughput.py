@@ -173,7 +173,8 @@ def main() -> None:
         for (subject, count), samples in results.items()
     ]
     notes = f"wrk -t2 -c64 -d{args.duration}s, uvicorn launcher: {args.socket}"
-    report("throughput", rows, anchor=f"starlette x{workers[0]}", notes=notes)
+    name = "throughput" if args.socket == "nodelay" else f"throughput_{args.socket.replace('-', '_')}"
+    report(name, rows, anchor=f"starlette x{workers[0]}", notes=notes)
 
 
 def print_table(results: dict[tuple[str, int], list[tuple[float, float]]], workers: list[int]) -> None:
@@ -186,7 +187,8 @@ def print_table(results: dict[tuple[str, int], list[tuple[float, float]]], worke
             rps = statistics.median(r for r, _ in results[(subject, count)])
             p99 = statistics.median(p for _, p in results[(subject, count)])
             ratios = f"{rps / base_rps:>7.2f} {p99 / base_p99:>7.2f}"
-            print(f"{subject:<12} {count:>5} {rps:>10.0f} {p99:>8.2f} {ratios}")
+            rounds = " ".join(f"{r:.0f}/{p:.1f}" for r, p in results[(subject, count)])
+            print(f"{subject:<12} {count:>5} {rps:>10.0f} {p99:>8.2f} {ratios}   rounds: {rounds}")
 
 
 if __name__ == "__main__":
