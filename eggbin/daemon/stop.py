@@ -53,18 +53,37 @@ def stop_cluster(cluster: Cluster, timeout: float) -> None:
         for proc in cluster.processes:
             with contextlib.suppress(psutil.NoSuchProcess):
                 proc.terminate()
-    _, alive = psutil.wait_procs(cluster.processes, timeout=timeout)
+    alive = wait_gone(cluster.processes, timeout)
     for proc in alive:
         console.warn(f"pid {proc.pid} did not stop within {timeout:g} s; killing it")
         with contextlib.suppress(psutil.NoSuchProcess):
             proc.kill()
-    psutil.wait_procs(alive, timeout=5)
+    wait_gone(alive, 5)
     if port:
         _wait_port_free(port, deadline=time.monotonic() + timeout)
     elapsed = (time.monotonic() - started) * 1000
     console.info(
         f"[eggscripts] stopped {cluster.title} ({len(cluster.processes)} processes, {elapsed:.0f} ms)"
     )
+
+
+def wait_gone(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Poll until every process has exited (zombies count as gone); those still alive at the deadline."""
+    deadline = time.monotonic() + timeout
+    alive = list(processes)
+    while alive:
+        alive = [p for p in alive if _running(p)]
+        if not alive or time.monotonic() >= deadline:
+            break
+        time.sleep(POLL)
+    return alive
+
+
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _port(cluster: Cluster) -> int | None:

@@ -25,6 +25,7 @@ def start(base: Path, title: str, port: int, *extra: str) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{title} is ready on http://0.0.0.0:{port}" in done.stdout
+    assert "warning" not in done.stderr  # the master's own progress lines go to stdout
 
 
 def test_start_serve_status_stop_three_times(make_app: MakeApp, isolated: Path) -> None:
