@@ -36,6 +36,7 @@ def start(
         bool, typer.Option(help="Do not show what the app wrote to stderr at boot.")
     ] = False,
     pid_file: Annotated[Path | None, typer.Option(help="Write the master's pid here.")] = None,
+    python: Annotated[str | None, typer.Option(help="Python interpreter to run the cluster with.")] = None,
 ) -> None:
     """Start the app's cluster in the prod env (foreground unless --daemon).
 
@@ -64,6 +65,7 @@ def start(
         timeout=timeout,
         ignore_stderr=ignore_stderr,
         pid_file=pid_file,
+        python=python,
     )
     raise typer.Exit(run_start(options))
 

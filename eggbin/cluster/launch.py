@@ -58,6 +58,7 @@ class ClusterProcess:
         new_session: bool = False,
         stdout: int | None = None,
         stderr: int | None = None,
+        python: str | None = None,
     ) -> ClusterProcess:
         popen, channel = spawn_module(
             "eggbin.cluster.master",
@@ -65,6 +66,7 @@ class ClusterProcess:
             new_session=new_session,
             stdout=stdout,
             stderr=stderr,
+            python=python,
         )
         return cls(popen, channel)
 

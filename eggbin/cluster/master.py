@@ -69,7 +69,7 @@ class Master:
         self.router = Router(lambda: list(self.children.values()), self.send_parent)
         self.respawner = Respawner(self)
         self.reloader = Reloader(self)
-        self.lock = StateLock(options.base_dir)
+        self.lock = StateLock(options.base_dir, options.pid_file)
         self.zygote: Zygote | None = None
 
     # -- set-up -----------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ class ClusterOptions:
     # `eggbin dev` / `debug` (eggbin/cluster/zygote.py, eggbin/debugger.py): fork children from a
     # pre-imported template; debugpy in each child (0 = off), worker slot 1 proxied at the CLI's port.
     zygote: bool = False
+    pid_file: str | None = None  # the master writes its pid there and removes it when it exits
     debug_host: str = "127.0.0.1"
     debug_port: int = 0
     debug_brk: bool = False

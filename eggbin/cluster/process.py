@@ -59,13 +59,17 @@ def spawn_module(
     new_session: bool = False,
     stdout: int | None = None,
     stderr: int | None = None,
+    python: str | None = None,
 ) -> tuple[subprocess.Popen[bytes], Channel]:
-    """Start `python -m <module> <blob>` with a channel; `blob_for(child_fd)` renders the options."""
+    """Start `python -m <module> <blob>` with a channel; `blob_for(child_fd)` renders the options.
+
+    `python` defaults to this interpreter; the master's children always run on the master's.
+    """
     parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     blob = blob_for(child_end.fileno())  # type: ignore[operator]
     try:
         popen = subprocess.Popen(
-            [sys.executable, "-m", module, blob],
+            [python or sys.executable, "-m", module, blob],
             pass_fds=(child_end.fileno(), *pass_fds),
             start_new_session=new_session,
             stdin=subprocess.DEVNULL,

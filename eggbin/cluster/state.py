@@ -8,7 +8,6 @@ Both files are removed when the master exits.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
 import os
@@ -75,9 +74,10 @@ def run_dir(base_dir: str | Path) -> Path:
 class StateLock:
     """The master's side: hold the lock, write the state, clean up at exit."""
 
-    def __init__(self, base_dir: str | Path) -> None:
+    def __init__(self, base_dir: str | Path, pid_file: str | None = None) -> None:
         self.dir = run_dir(base_dir)
         self.fd = -1
+        self.pid_file = Path(pid_file) if pid_file else None
 
     def acquire(self) -> None:
         """Take the lock, or raise naming the master that holds it."""
@@ -94,6 +94,9 @@ class StateLock:
                 f"a cluster of this app is already running (master pid {pid}, `{self.dir / STATE_FILE}`)",
                 hint="stop it first with `eggscripts stop`",
             ) from None
+        if self.pid_file is not None:  # written once we own the app, removed when we let go of it
+            self.pid_file.parent.mkdir(parents=True, exist_ok=True)
+            self.pid_file.write_text(f"{os.getpid()}\n")
 
     def write(self, state: dict[str, Any]) -> None:
         """Replace the state file atomically: readers see the old or the new file, never half of one."""
@@ -104,9 +107,9 @@ class StateLock:
     def release(self) -> None:
         if self.fd < 0:
             return
-        for name in (STATE_FILE, LOCK_FILE):
-            with contextlib.suppress(FileNotFoundError):
-                (self.dir / name).unlink()
+        for path in (self.dir / STATE_FILE, self.dir / LOCK_FILE, self.pid_file):
+            if path is not None:
+                path.unlink(missing_ok=True)
         os.close(self.fd)
         self.fd = -1
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from eggbin.cluster.launch import ClusterProcess, Ready
 from eggbin.cluster.options import ClusterOptions
 from eggbin.daemon.cpus import usable_cpus
 from eggbin.daemon.locate import default_title, find_cluster
-from eggbin.errors import ClusterStartError, EggbinError
+from eggbin.errors import ClusterStartError, EggbinError, UsageError
 from eggbin.web.appinfo import require_app_dir
 from eggbin.web.env import ServerEnv, resolve_env
 
@@ -46,12 +47,28 @@ class StartOptions:
     timeout: float = 300
     ignore_stderr: bool = False
     pid_file: Path | None = None
+    python: str | None = None
 
 
 def start_env(base_dir: Path, explicit: str | None, environ: Mapping[str, str] | None = None) -> ServerEnv:
     """`--env`, `config/env`, `EGG_SERVER_ENV`, `NODE_ENV` as DESIGN.md §5; with none of them, `prod`."""
     env = resolve_env(base_dir, explicit, environ)
     return ServerEnv("prod", "eggscripts start") if env.source == "default" else env
+
+
+def check_python(python: str | None) -> None:
+    """`--python` must be an interpreter that has eggbin installed, or the master dies unexplained."""
+    if python is None:
+        return
+    try:
+        done = subprocess.run([python, "-c", "import eggbin.cluster.master"], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise UsageError(f"--python `{python}` cannot be run: {exc}") from None
+    if done.returncode != 0:
+        raise UsageError(
+            f"--python `{python}` cannot import eggbin",
+            hint="install eggbin into that interpreter's environment",
+        )
 
 
 def cluster_options(options: StartOptions, base: Path, env: ServerEnv) -> ClusterOptions:
@@ -64,11 +81,13 @@ def cluster_options(options: StartOptions, base: Path, env: ServerEnv) -> Cluste
         framework=options.framework,
         title=options.title or default_title(base),
         exit_with_parent=not options.daemon,
+        pid_file=str(options.pid_file.resolve()) if options.pid_file else None,
     ).with_env_overrides()
 
 
 def start(options: StartOptions) -> int:
     base = require_app_dir(options.base_dir)
+    check_python(options.python)
     env = start_env(base, options.env)
     cluster = cluster_options(options, base, env)
     running = find_cluster(base, cluster.title)
@@ -84,8 +103,7 @@ def start(options: StartOptions) -> int:
 
 
 def start_foreground(options: StartOptions, cluster: ClusterOptions) -> int:
-    master = ClusterProcess.start(cluster)
-    _write_pid_file(options.pid_file, master.pid)
+    master = ClusterProcess.start(cluster, python=options.python)
     signals: list[int] = []
 
     def record(signum: int, frame: FrameType | None) -> None:
@@ -97,7 +115,6 @@ def start_foreground(options: StartOptions, cluster: ClusterOptions) -> int:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        _remove_pid_file(options.pid_file)
 
 
 def _supervise(master: ClusterProcess, signals: list[int]) -> int:
@@ -122,7 +139,9 @@ def start_daemon(options: StartOptions, cluster: ClusterOptions) -> int:
     stderr_path = options.stderr or logs / "master-stderr.log"
     stdout_fd, stderr_fd = _open_log(stdout_path), _open_log(stderr_path)
     try:
-        master = ClusterProcess.start(cluster, new_session=True, stdout=stdout_fd, stderr=stderr_fd)
+        master = ClusterProcess.start(
+            cluster, new_session=True, stdout=stdout_fd, stderr=stderr_fd, python=options.python
+        )
     finally:
         os.close(stdout_fd)
         os.close(stderr_fd)
@@ -133,7 +152,6 @@ def start_daemon(options: StartOptions, cluster: ClusterOptions) -> int:
         raise ClusterStartError(
             f"{exc}{_tail(stderr_path)}", hint=f"full output in `{stderr_path}`"
         ) from None
-    _write_pid_file(options.pid_file, master.pid)
     _report_ready(ready, cluster, stdout_path, stderr_path)
     if not options.ignore_stderr and stderr_path.stat().st_size > 0:
         console.warn(f"the app wrote to stderr while starting:{_tail(stderr_path)}")
@@ -176,14 +194,3 @@ def _stop_group(master: ClusterProcess) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(master.pid, signal.SIGKILL)
     master.wait(5)
-
-
-def _write_pid_file(path: Path | None, pid: int) -> None:
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"{pid}\n")
-
-
-def _remove_pid_file(path: Path | None) -> None:
-    if path is not None:
-        path.unlink(missing_ok=True)

@@ -140,3 +140,24 @@ def _zombie(pid: int) -> bool:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return True
+
+
+def test_python_and_pid_file(make_app: MakeApp, tmp_path: Path) -> None:
+    import sys
+
+    base, title = make_app("daemon_hello")
+    port, pid_file = free_port(), tmp_path / "run" / "shop.pid"
+    start(base, title, port, "--python", sys.executable, "--pid-file", str(pid_file))
+    master = psutil.Process(int(pid_file.read_text()))
+    assert master.exe() == psutil.Process().exe()
+    assert " ".join(master.cmdline()).startswith(f"{title} master")
+    assert eggscripts("stop", str(base)).returncode == 0
+    assert not pid_file.exists()  # the master removes it when it exits
+
+
+def test_a_python_without_eggbin_is_refused(make_app: MakeApp) -> None:
+    base, title = make_app("daemon_hello")
+    done = eggscripts("start", str(base), "--daemon", "--title", title, "--python", "/usr/bin/false")
+    assert done.returncode == 2
+    assert "--python `/usr/bin/false` cannot import eggbin" in done.stderr
+    assert processes_titled(title) == []
