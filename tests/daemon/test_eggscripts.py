@@ -161,3 +161,49 @@ def test_a_python_without_eggbin_is_refused(make_app: MakeApp) -> None:
     assert done.returncode == 2
     assert "--python `/usr/bin/false` cannot import eggbin" in done.stderr
     assert processes_titled(title) == []
+
+
+def test_reload_under_load_fails_no_request(make_app: MakeApp) -> None:
+    """Four clients hammer the app while `eggscripts reload` replaces both workers."""
+    import threading
+
+    base, title = make_app("daemon_hello")
+    port = free_port()
+    start(base, title, port)
+    old = {w["pid"] for w in json.loads((base / "run" / "cluster.json").read_text())["workers"]}
+    stop, failures, served = threading.Event(), [], []
+
+    def client() -> None:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            while not stop.is_set():
+                try:
+                    served.append(http.get("/").text)
+                except httpx.HTTPError as exc:
+                    failures.append(repr(exc))
+
+    threads = [threading.Thread(target=client) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_until(lambda: len(served) > 20, timeout=30, what="the clients to be served")
+        done = eggscripts("reload", str(base))
+        assert done.returncode == 0, done.stderr
+        assert "[eggscripts] reloaded 2 workers in" in done.stderr
+        seen = len(served)
+        wait_until(lambda: len(served) > seen + 20, timeout=30, what="requests after the reload")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(15)
+    new = {w["pid"] for w in json.loads((base / "run" / "cluster.json").read_text())["workers"]}
+    assert failures == []
+    assert not new & old
+    assert {f"hello from {pid}" for pid in new} <= set(served[-200:])
+    eggscripts("stop", str(base))
+
+
+def test_reload_without_a_cluster_says_so(make_app: MakeApp) -> None:
+    base, _ = make_app("daemon_hello")
+    done = eggscripts("reload", str(base))
+    assert done.returncode == 1
+    assert "no cluster of this app is running" in done.stderr
