@@ -205,6 +205,14 @@ class Context:
             self._csrf = csrf_token(self)
         return self._csrf
 
+    def assert_csrf(self) -> None:
+        """A 403 unless the request echoes its CSRF token (the security middleware asks on unsafe methods)."""
+        from eggbin.web.security import csrf_failure, csrf_options
+
+        failure = csrf_failure(self, csrf_options(self))
+        if failure:
+            raise HttpError(403, failure)
+
     # actions
     def throw(self, status: int, message: str = "", **props: Any) -> None:
         """Stop here with an HTTP error; `props` are added to the JSON error body."""

@@ -116,3 +116,10 @@ def test_csrf_can_be_disabled_and_ignored_by_path(boot_app: Callable[..., Booted
     assert egg.http.post("/echo", json={"a": 1}).json() == {"body": {"a": 1}}
     assert egg.http.post("/users", json={"name": "ann", "age": 3}).status_code == 403
     assert egg.http.get("/").headers["x-frame-options"] == "DENY"
+
+
+def test_csrf_switched_off_at_run_time_is_honoured(egg: Booted) -> None:
+    egg.app.config.security.csrf.enable = False
+    assert egg.http.post("/echo", json={"a": 1}).json() == {"body": {"a": 1}}
+    egg.app.config.security.csrf.enable = True
+    assert egg.http.post("/echo", json={"a": 1}).status_code == 403

@@ -8,23 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from eggbin.web.http_error import HttpError
 from eggbin.web.middleware import Middleware, Next, path_matcher
-from eggbin.web.security import CSRF_DEFAULTS, UNSAFE_METHODS, csrf_failure
+from eggbin.web.security import UNSAFE_METHODS
 
 
 def security(options: Any, app: Any) -> Middleware:
-    csrf = {**CSRF_DEFAULTS, **(options.get("csrf") or {})}
-    check_csrf = csrf.get("enable", True) is not False
+    csrf = options.get("csrf")
+    csrf = csrf if csrf is not None else {}
     skip = path_matcher(csrf["ignore"], "security.csrf") if csrf.get("ignore") else None
     headers = response_headers(options)
 
     async def secure(ctx: Any, next_: Next) -> None:
         ctx.response.headers.update(headers)
-        if check_csrf and ctx.request.scope["method"] in UNSAFE_METHODS and not (skip and skip(ctx)):
-            failure = csrf_failure(ctx, csrf)
-            if failure:
-                raise HttpError(403, failure)
+        # `enable` is read per request (tests switch it off at run time, see `mock.csrf()`).
+        unsafe = ctx.request.scope["method"] in UNSAFE_METHODS
+        if unsafe and csrf.get("enable", True) is not False and not (skip and skip(ctx)):
+            ctx.assert_csrf()
         await next_()
 
     return secure
