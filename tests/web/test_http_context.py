@@ -159,6 +159,14 @@ def upstream() -> Iterator[str]:
             self.end_headers()
             self.wfile.write(payload)
 
+        def do_POST(self) -> None:
+            sent = self.rfile.read(int(self.headers["content-length"]))
+            payload = f"{self.headers['content-type']} {sent.decode()}".encode()
+            self.send_response(201)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
         def log_message(self, *args: object) -> None:
             pass
 
@@ -176,6 +184,11 @@ def upstream() -> Iterator[str]:
 def test_curl_returns_status_headers_and_parsed_data(egg: Booted, upstream: str) -> None:
     response = egg.http.get("/proxy", params={"url": f"{upstream}/hello?x=1"})
     assert response.json() == {"status": 200, "type": "application/json", "data": {"path": "/hello?x=1"}}
+
+
+def test_curl_posts_json_and_reads_text(egg: Booted, upstream: str) -> None:
+    response = egg.http.get("/proxy-post", params={"url": upstream})
+    assert response.json() == {"status": 201, "data": 'application/json {"n":1}'}
 
 
 def test_curl_to_a_closed_port_is_a_500(egg: Booted) -> None:
