@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from eggbin import console
 from eggbin.web.appinfo import AppInfo, load_app_info, require_app_dir
 from eggbin.web.env import ServerEnv
+from eggbin.web.listen import configured_port, read_config
 
 if TYPE_CHECKING:
     from eggbin.cluster.launch import ClusterProcess
@@ -85,33 +86,6 @@ def choose_port(host: str, wanted: int | None, configured: int | None = None) ->
     return port
 
 
-def read_dev_config(info: AppInfo) -> tuple[dict[str, Any], dict[str, str]]:
-    """The merged config and the file that set each key, importing only config files (never in the master)."""
-    from eggbin.web.loader import app_unit, eggbin_unit, load_config
-
-    config, meta = load_config([eggbin_unit(), app_unit(info)], info)
-    return dict(config), meta
-
-
-def configured_port(config: dict[str, Any], meta: dict[str, str]) -> int | None:
-    """`config.cluster.listen.port` when the app (not eggbin's own default of 7001) sets it."""
-    from eggbin.web.loader import EGGBIN_PATH
-
-    origin = meta.get("cluster.listen.port", "")
-    if not origin or Path(origin).is_relative_to(EGGBIN_PATH):
-        return None
-    port = _dig(config, "cluster", "listen", "port")
-    return int(port) if port else None
-
-
-def _dig(config: dict[str, Any], *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(config, dict):
-            return None
-        config = config.get(key)  # type: ignore[assignment]
-    return config
-
-
 def plan_for(info: AppInfo, config: dict[str, Any]) -> WatchPlan:
     from eggbin.watcher import plan_watch
 
@@ -169,7 +143,7 @@ def run_dev(options: DevOptions) -> int:
         ServerEnv(options.env, "--env") if options.env else ServerEnv("local", f"eggbin {_command(options)}")
     )
     info = load_app_info(base, env)
-    config, meta = read_dev_config(info)
+    config, meta = read_config(info, options.framework)
     port = choose_port(options.host, options.port, configured_port(config, meta))
     debug_session = _open_debug(options, info)
     watcher = Watcher(plan_for(info, config))

@@ -24,8 +24,9 @@ from eggbin.cluster.options import ClusterOptions
 from eggbin.daemon.cpus import usable_cpus
 from eggbin.daemon.locate import default_title, find_cluster
 from eggbin.errors import ClusterStartError, EggbinError, UsageError
-from eggbin.web.appinfo import require_app_dir
+from eggbin.web.appinfo import load_app_info, require_app_dir
 from eggbin.web.env import ServerEnv, resolve_env
+from eggbin.web.listen import configured_port, read_config
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP)
 DEFAULT_PORT = 7001
@@ -71,10 +72,17 @@ def check_python(python: str | None) -> None:
         )
 
 
+def listen_port(options: StartOptions, base: Path, env: ServerEnv) -> int:
+    """`--port`, else the app's `config.cluster.listen.port` in this env, else 7001 (egg's default)."""
+    if options.port is not None:
+        return options.port
+    return configured_port(*read_config(load_app_info(base, env), options.framework)) or DEFAULT_PORT
+
+
 def cluster_options(options: StartOptions, base: Path, env: ServerEnv) -> ClusterOptions:
     return ClusterOptions(
         base_dir=str(base),
-        port=options.port if options.port is not None else DEFAULT_PORT,
+        port=listen_port(options, base, env),
         host=options.host,
         workers=options.workers or usable_cpus(),
         env=env.name,
