@@ -33,7 +33,7 @@ from eggbin.web.loader import (
 )
 from eggbin.web.logger import EggLogger, Loggers
 from eggbin.web.messenger import Messenger
-from eggbin.web.middleware import build_pipeline
+from eggbin.web.middleware import MiddlewareFactories, build_pipeline
 from eggbin.web.plugins import Plugin, load_plugins
 from eggbin.web.router import Router
 from eggbin.web.schedule import run_schedule
@@ -186,6 +186,7 @@ class Application(EggCore):
         self.controller: Any = _Tree({})
         self.service_classes: dict[str, Any] = {}
         self.context_class: type[Context] = Context
+        self.middleware = MiddlewareFactories(self)  # `app.middleware.<name>(options)` for one route
         self._handle = build_pipeline(self)
 
     def load_extends(self) -> None:

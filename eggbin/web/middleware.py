@@ -46,7 +46,6 @@ def compose(middlewares: Sequence[Middleware]) -> Pipeline:
 
 def build_pipeline(app: Application) -> Pipeline:
     """The whole request path, composed once at boot from `config.core_middleware` + `config.middleware`."""
-    app.__dict__["middleware"] = MiddlewareFactories(app)  # `app.middleware.<name>(options)`
     stack = [mw for key in CONFIG_KEYS for mw in _configured(app, key)]
     app.router.prepare(app)
     stack.append(_router(app))
