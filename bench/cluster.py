@@ -86,10 +86,12 @@ def stop_group(popen: subprocess.Popen[bytes]) -> None:
     psutil.wait_procs(with_children, timeout=5)
 
 
-def run_eggbin(app_dir: Path, workers: int) -> tuple[float, float, dict[str, list[float]]]:
+def run_eggbin(app_dir: Path, workers: int, zygote: bool) -> tuple[float, float, dict[str, list[float]]]:
     """(to egg-ready, to first 200, RSS by role)."""
     port = free_port()
-    options = ClusterOptions(base_dir=str(app_dir), port=port, workers=workers, env="prod", title="egg-bench")
+    options = ClusterOptions(
+        base_dir=str(app_dir), port=port, workers=workers, env="prod", title="egg-bench", zygote=zygote
+    )
     started = time.perf_counter()
     cluster = ClusterProcess.start(options, new_session=True, stderr=subprocess.DEVNULL)
     try:
@@ -163,14 +165,17 @@ def main() -> None:
         tmp = Path(tmp_name)
         app_dir = write_apps(tmp)
         for workers in (1, 2):
-            egg_ready: list[float] = []
+            egg_ready: dict[bool, list[float]] = {False: [], True: []}
 
             def egg_once(
-                workers: int = workers, egg_ready: list[float] = egg_ready
+                workers: int = workers, zygote: bool = False, egg_ready: dict[bool, list[float]] = egg_ready
             ) -> tuple[float, dict[str, list[float]]]:
-                to_ready, to_200, rss_by_role = run_eggbin(app_dir, workers)
-                egg_ready.append(to_ready)
+                to_ready, to_200, rss_by_role = run_eggbin(app_dir, workers, zygote)
+                egg_ready[zygote].append(to_ready)
                 return to_200, rss_by_role
+
+            def zygote_once(workers: int = workers) -> tuple[float, dict[str, list[float]]]:
+                return egg_once(workers, zygote=True)
 
             def uvicorn_once(workers: int = workers) -> tuple[float, dict[str, list[float]]]:
                 port = free_port()
@@ -183,8 +188,11 @@ def main() -> None:
             uvicorn_samples, uvicorn_memory = measure(runs, uvicorn_once)
             timing.append(Measurement(f"uvicorn --workers {workers}: first 200", uvicorn_samples))
             egg_samples, egg_memory = measure(runs, egg_once)
-            timing.append(Measurement(f"eggbin {workers}w: egg-ready", egg_ready[1:]))
+            timing.append(Measurement(f"eggbin {workers}w: egg-ready", egg_ready[False][1:]))
             timing.append(Measurement(f"eggbin {workers}w: first 200", egg_samples))
+            zygote_samples, _ = measure(runs, zygote_once)
+            timing.append(Measurement(f"eggbin+zygote {workers}w: egg-ready", egg_ready[True][1:]))
+            timing.append(Measurement(f"eggbin+zygote {workers}w: first 200", zygote_samples))
             if has_gunicorn:
                 gunicorn_samples, gunicorn_memory = measure(runs, gunicorn_once)
                 timing.append(

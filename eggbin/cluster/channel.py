@@ -8,13 +8,16 @@ The master reads with a selector (`Channel`); agent and workers read inside thei
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import socket
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from eggbin.web.messenger import Message, envelope
+
+if TYPE_CHECKING:
+    import asyncio  # the master's loop is a selector: only children import asyncio
 
 __all__ = ["AsyncChannel", "Channel", "Message", "encode", "envelope"]
 
@@ -74,6 +77,8 @@ class AsyncChannel:
     @classmethod
     async def from_fd(cls, fd: int) -> AsyncChannel:
         sock = socket.socket(fileno=fd)
+        import asyncio
+
         reader, writer = await asyncio.open_unix_connection(sock=sock, limit=16 * 1024 * 1024)
         return cls(reader, writer)
 

@@ -15,7 +15,7 @@ import psutil
 from eggbin.cluster.state import LOCK_FILE, live_cluster, run_dir
 from eggbin.web.appinfo import read_pyproject
 
-_ROLE = re.compile(r"^(?P<title>\S+) (?P<role>master|agent|worker \d+) --title=(?P<token>\S+)$")
+_ROLE = re.compile(r"^(?P<title>\S+) (?P<role>master|agent|zygote|worker \d+) --title=(?P<token>\S+)$")
 
 
 @dataclass

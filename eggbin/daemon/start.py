@@ -90,6 +90,7 @@ def cluster_options(options: StartOptions, base: Path, env: ServerEnv) -> Cluste
         title=options.title or default_title(base),
         exit_with_parent=not options.daemon,
         pid_file=str(options.pid_file.resolve()) if options.pid_file else None,
+        zygote=True,  # workers and respawns fork from a pre-imported process (bench/cluster.py)
     ).with_env_overrides()
 
 

@@ -59,7 +59,7 @@ def describe(cluster: Cluster) -> dict[str, Any]:
 
 def _order(proc: psutil.Process) -> tuple[int, str]:
     role = (role_of(proc) or ("", "z"))[1]
-    return ({"master": 0, "agent": 1}.get(role, 2), role)
+    return ({"master": 0, "zygote": 1, "agent": 2}.get(role, 3), role)
 
 
 def _process_info(proc: psutil.Process) -> dict[str, Any] | None:

@@ -12,11 +12,13 @@ Handlers registered with `on`/`once` receive `data`; async handlers run as tasks
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio  # imported when a handler is async: the master routes envelopes without a loop
 
 Message = dict[str, Any]
 Handler = Callable[[Any], Any]
@@ -114,6 +116,8 @@ class Messenger:
                 logger.exception("messenger handler for `%s` failed", action)
                 continue
             if inspect.isawaitable(result):
+                import asyncio
+
                 task = asyncio.ensure_future(result)
                 self._tasks.add(task)
                 task.add_done_callback(self._finished)

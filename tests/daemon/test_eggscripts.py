@@ -36,7 +36,8 @@ def test_start_serve_status_stop_three_times(make_app: MakeApp, isolated: Path) 
         assert httpx.get(f"http://127.0.0.1:{port}/", timeout=5).text.startswith("hello from ")
         status = json.loads(eggscripts("status", str(base), "--json").stdout)
         assert [c["title"] for c in status] == [title]
-        assert [p["role"] for p in status[0]["processes"]] == ["master", "agent", "worker 1", "worker 2"]
+        roles = [p["role"] for p in status[0]["processes"]]
+        assert roles == ["master", "zygote", "agent", "worker 1", "worker 2"]
         assert status[0]["env"] == "prod"
         stopped = eggscripts("stop", str(base))
         assert stopped.returncode == 0, stopped.stderr
@@ -54,7 +55,7 @@ def test_stopping_one_app_leaves_the_other_serving(make_app: MakeApp) -> None:
     assert eggscripts("stop", str(first)).returncode == 0
     assert processes_titled(first_title) == []
     assert httpx.get(f"http://127.0.0.1:{second_port}/", timeout=5).status_code == 200
-    assert len(processes_titled(second_title)) == 4
+    assert len(processes_titled(second_title)) == 5  # master, zygote, agent, 2 workers
 
 
 def test_a_second_start_is_refused_naming_the_master(make_app: MakeApp) -> None:
