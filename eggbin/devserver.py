@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from eggbin import console
 from eggbin.web.appinfo import AppInfo, load_app_info, require_app_dir
 from eggbin.web.env import ServerEnv
-from eggbin.web.listen import configured_port, read_config
+from eggbin.web.preview import AppPreview, preview
 
 if TYPE_CHECKING:
     from eggbin.cluster.launch import ClusterProcess
@@ -86,13 +86,13 @@ def choose_port(host: str, wanted: int | None, configured: int | None = None) ->
     return port
 
 
-def plan_for(info: AppInfo, config: dict[str, Any]) -> WatchPlan:
+def plan_for(info: AppInfo, app: AppPreview) -> WatchPlan:
+    """The app's watched dirs, `config.development` and local plugin source (an agent-side change)."""
     from eggbin.watcher import plan_watch
 
-    development = config.get("development") or {}
-    return plan_watch(
-        info.base_dir, development.get("watch_dirs") or (), development.get("ignore_dirs") or ()
-    )
+    development = app.config.get("development") or {}
+    watch, ignore = development.get("watch_dirs") or (), development.get("ignore_dirs") or ()
+    return plan_watch(info.base_dir, watch, ignore, agent_dirs=app.plugin_dirs)
 
 
 def cluster_options(options: DevOptions, info: AppInfo, port: int) -> ClusterOptions:
@@ -143,10 +143,10 @@ def run_dev(options: DevOptions) -> int:
         ServerEnv(options.env, "--env") if options.env else ServerEnv("local", f"eggbin {_command(options)}")
     )
     info = load_app_info(base, env)
-    config, meta = read_config(info, options.framework)
-    port = choose_port(options.host, options.port, configured_port(config, meta))
+    app = preview(info, options.framework)
+    port = choose_port(options.host, options.port, app.configured_port())
     debug_session = _open_debug(options, info)
-    watcher = Watcher(plan_for(info, config))
+    watcher = Watcher(plan_for(info, app))
     watcher.start()  # before the cluster: edits made during start-up are queued, not lost
     with stop_signals() as stop_requested:
         cluster = ClusterProcess.start(cluster_options(options, info, port))

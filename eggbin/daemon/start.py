@@ -26,7 +26,7 @@ from eggbin.daemon.locate import default_title, find_cluster
 from eggbin.errors import ClusterStartError, EggbinError, UsageError
 from eggbin.web.appinfo import load_app_info, require_app_dir
 from eggbin.web.env import ServerEnv, resolve_env
-from eggbin.web.listen import configured_port, read_config
+from eggbin.web.preview import preview
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP)
 DEFAULT_PORT = 7001
@@ -76,7 +76,7 @@ def listen_port(options: StartOptions, base: Path, env: ServerEnv) -> int:
     """`--port`, else the app's `config.cluster.listen.port` in this env, else 7001 (egg's default)."""
     if options.port is not None:
         return options.port
-    return configured_port(*read_config(load_app_info(base, env), options.framework)) or DEFAULT_PORT
+    return preview(load_app_info(base, env), options.framework).configured_port() or DEFAULT_PORT
 
 
 def cluster_options(options: StartOptions, base: Path, env: ServerEnv) -> ClusterOptions:

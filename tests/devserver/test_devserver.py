@@ -18,7 +18,7 @@ from eggbin.devserver import (
     plan_for,
 )
 from eggbin.web.appinfo import load_app_info
-from eggbin.web.listen import configured_port, read_config
+from eggbin.web.preview import preview
 from tests.devserver.running import copy_app
 from tests.support import free_port
 
@@ -33,13 +33,13 @@ def test_the_configured_port_wins_over_the_free_port_search() -> None:
 
 def test_eggbin_s_own_default_7001_does_not_count_as_configured(tmp_path: Path) -> None:
     info = load_app_info(copy_app(tmp_path))
-    assert configured_port(*read_config(info)) is None
+    assert preview(info).configured_port() is None
 
 
 def test_a_port_set_by_the_app_counts(tmp_path: Path) -> None:
     app = copy_app(tmp_path)
     (app / "config" / "local.py").write_text('config = {"cluster": {"listen": {"port": 7399}}}\n')
-    assert configured_port(*read_config(load_app_info(app))) == 7399
+    assert preview(load_app_info(app)).configured_port() == 7399
 
 
 def test_the_free_port_search_starts_at_7001_and_skips_busy_ports(capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,7 +61,7 @@ def test_watch_dirs_and_ignore_dirs_come_from_config_development(tmp_path: Path)
         'config = {"development": {"watch_dirs": ["schemas"], "ignore_dirs": ["app/generated"]}}\n'
     )
     info = load_app_info(app)
-    plan = plan_for(info, read_config(info)[0])
+    plan = plan_for(info, preview(info))
     assert app / "schemas" in plan.dirs
     assert plan.filter.ignores(app / "app" / "generated" / "x.py")
 

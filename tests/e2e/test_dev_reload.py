@@ -129,3 +129,25 @@ def test_a_busy_7001_falls_back_to_the_next_free_port_and_says_so(tmp_path: Path
             assert int(match.group(1)) > 7001
     finally:
         blocker.close()
+
+
+def test_a_local_plugins_source_is_agent_side(tmp_path: Path) -> None:
+    """A plugin enabled by `path` is watched like `agent.py`: a change there restarts agent and workers."""
+    app, port = copy_app(tmp_path), free_port()
+    plugin = tmp_path / "greeter"
+    (plugin / "config").mkdir(parents=True)
+    (plugin / "__init__.py").write_text('EGG_PLUGIN = {"name": "greeter"}\n')
+    (plugin / "config" / "default.py").write_text('config = {"greeter": {"word": "hi"}}\n')
+    (app / "config" / "plugin.py").write_text(
+        f'plugins = {{"greeter": {{"enable": True, "path": "{plugin}"}}}}\n'
+    )
+    with eggbin(["dev", "--port", str(port)], app, tmp_path / "dev.log", port) as run:
+        run.wait_text("hello v0")
+        before = _pids(run.popen.pid)
+        with (plugin / "config" / "default.py").open("a") as file:
+            file.write("# touched\n")
+        run.wait_output(r"default\.py changed: reloaded agent and workers in \d+ ms")
+        wait_until(
+            lambda: (p := _pids(run.popen.pid)) and p.get("agent") not in (None, before["agent"]),
+            what="a new agent",
+        )

@@ -1,4 +1,4 @@
-"""`config.cluster.listen.port` as the CLI reads it: every load unit counts, eggbin's own default does not."""
+"""The CLI's preview of an app: every load unit's config counts (eggbin's own port default does not)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from eggbin.web.appinfo import load_app_info
 from eggbin.web.env import ServerEnv
-from eggbin.web.listen import configured_port, read_config
+from eggbin.web.preview import preview
 
 
 def write(path: Path, text: str) -> None:
@@ -21,7 +21,7 @@ def make_app(base: Path) -> Path:
 
 
 def port_of(base: Path, env: str = "local") -> int | None:
-    return configured_port(*read_config(load_app_info(base, ServerEnv(env, "test"))))
+    return preview(load_app_info(base, ServerEnv(env, "test"))).configured_port()
 
 
 def test_eggbins_default_is_not_a_choice(tmp_path: Path) -> None:
@@ -38,3 +38,11 @@ def test_a_path_plugin_sets_the_port_and_the_app_wins(tmp_path: Path) -> None:
     write(app / "config" / "prod.py", 'config = {"cluster": {"listen": {"port": 8500}}}\n')
     assert port_of(app, "prod") == 8500
     assert port_of(app, "local") == 7500
+
+
+def test_path_plugins_are_local_source(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "app")
+    plugin = tmp_path / "ports"
+    write(plugin / "__init__.py", 'EGG_PLUGIN = {"name": "ports"}\n')
+    write(app / "config" / "plugin.py", f'plugins = {{"ports": {{"enable": True, "path": "{plugin}"}}}}\n')
+    assert preview(load_app_info(app, ServerEnv("local", "test"))).plugin_dirs == (plugin.resolve(),)
