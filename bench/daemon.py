@@ -84,7 +84,8 @@ def run_once(subject: Subject, port: int) -> tuple[float, float, float]:
     subprocess.run(subject.start, cwd=subject.cwd, check=True, capture_output=True)
     returned = time.monotonic() - started
     if not first_200(port, started + 60):
-        raise RuntimeError(f"{subject.name} never answered on {port}")
+        logs = "\n".join(p.read_text()[-2000:] for p in subject.cwd.glob("*.log"))
+        raise RuntimeError(f"{subject.name} never answered on {port}\n{logs}")
     ready = time.monotonic() - started
     stop_started = time.monotonic()
     subprocess.run(subject.stop, cwd=subject.cwd, check=True, capture_output=True)
@@ -123,9 +124,9 @@ def gunicorn_subject(port: int) -> Subject | None:
     (app / "hello.py").write_text(RAW_ASGI)
     pid = app / "gunicorn.pid"
     start = [str(BIN / "gunicorn"), "-k", "uvicorn.workers.UvicornWorker", "-w", "2", "--daemon"]
-    start += ["-b", f"127.0.0.1:{port}", "--pid", str(pid), "hello:app"]
+    start += ["-b", f"127.0.0.1:{port}", "--pid", str(pid), "--error-logfile", str(app / "error.log"), "hello:app"]
     stop = ["sh", "-c", f"kill -TERM $(cat {pid})"]
-    return Subject("gunicorn+UvicornWorker (raw ASGI)", start, stop, app, f"127.0.0.1:{port}")
+    return Subject("gunicorn+UvicornWorker (raw ASGI)", start, stop, app, "hello:app")  # its retitled processes
 
 
 def egg_subject(port: int, title: str) -> Subject | None:
