@@ -13,7 +13,6 @@ and >= 0.6x gunicorn+UvicornWorker (raw ASGI).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -26,6 +25,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from egg_anchor import bin_path, egg_app
 from harness import Measurement, report
 
 BIN = Path(sys.executable).parent
@@ -37,15 +37,6 @@ async def app(scope, receive, send):
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
     await send({"type": "http.response.body", "body": b"hi, egg"})
 """
-EGG_FILES = {
-    "package.json": json.dumps({"name": "egg-hello", "dependencies": {"egg": "^3", "egg-scripts": "^3"}}),
-    "app/router.js": "module.exports = app => { app.router.get('/', app.controller.home.index); };\n",
-    "app/controller/home.js": (
-        "const { Controller } = require('egg');\n"
-        "module.exports = class extends Controller { async index() { this.ctx.body = 'hi, egg'; } };\n"
-    ),
-    "config/config.default.js": "module.exports = { keys: 'bench' };\n",
-}
 
 
 @dataclass
@@ -124,23 +115,26 @@ def gunicorn_subject(port: int) -> Subject | None:
     (app / "hello.py").write_text(RAW_ASGI)
     pid = app / "gunicorn.pid"
     start = [str(BIN / "gunicorn"), "-k", "uvicorn.workers.UvicornWorker", "-w", "2", "--daemon"]
-    start += ["-b", f"127.0.0.1:{port}", "--pid", str(pid), "--error-logfile", str(app / "error.log"), "hello:app"]
+    start += [
+        "-b",
+        f"127.0.0.1:{port}",
+        "--pid",
+        str(pid),
+        "--error-logfile",
+        str(app / "error.log"),
+        "hello:app",
+    ]
     stop = ["sh", "-c", f"kill -TERM $(cat {pid})"]
-    return Subject("gunicorn+UvicornWorker (raw ASGI)", start, stop, app, "hello:app")  # its retitled processes
+    return Subject(
+        "gunicorn+UvicornWorker (raw ASGI)", start, stop, app, "hello:app"
+    )  # its retitled processes
 
 
 def egg_subject(port: int, title: str) -> Subject | None:
-    if shutil.which("npm") is None:
+    app = egg_app()
+    if app is None:
         return None
-    app = WORK / "egg"
-    if not (app / "node_modules" / "egg-scripts").exists():
-        for name, text in EGG_FILES.items():
-            (app / name).parent.mkdir(parents=True, exist_ok=True)
-            (app / name).write_text(text)
-        done = subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=app, capture_output=True)
-        if done.returncode != 0:
-            return None
-    scripts = str(app / "node_modules" / ".bin" / "egg-scripts")
+    scripts = bin_path(app, "egg-scripts")
     start = [scripts, "start", "--daemon", "--workers=2", f"--port={port}", f"--title={title}"]
     return Subject("egg-scripts", start, [scripts, "stop", f"--title={title}"], app, f"--title={title}")
 

@@ -53,11 +53,12 @@ def time_command(
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
     warmup: int = 1,
+    check: bool = True,
 ) -> list[float]:
-    """Wall time of a command (output discarded); fails loudly if it does not exit 0."""
+    """Wall time of a command (output discarded); fails loudly on a non-zero exit unless `check` is off."""
 
     def once() -> None:
-        subprocess.run(argv, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        subprocess.run(argv, cwd=cwd, env=env, check=check, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     return time_call(once, runs, warmup)
 

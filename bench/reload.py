@@ -5,9 +5,9 @@
 For each server: time from launch to the first 200 (polling every 10 ms); then, `--reloads` times,
 the latency from a file write to the first response with the new text (polling every 10 ms), while a
 second client requests continuously on fresh connections and counts failed and hung (> 1 s) requests.
-egg-bin dev (Node) is not measured: it is not installed here (LESSONS.md has its numbers: 2.20 s to
-first 200, 0.70 s reload). Targets (issue #6): eggbin reload median <= 0.5x uvicorn's and <= 150 ms,
-zero failed requests, first 200 <= 1.0 s.
+egg-bin dev runs on the equivalent egg app (bench/egg_anchor.py) when Node/npm can provide it.
+Targets (issue #6): eggbin reload median <= 0.5x uvicorn's and <= 150 ms, zero failed requests,
+first 200 <= 1.0 s.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from egg_anchor import CONTROLLER, bin_path, controller, egg_app
 from harness import Measurement, report
 
 POLL = 0.01
@@ -88,6 +89,14 @@ def make_eggbin(root: Path, port: int) -> Subject:
     return Subject(
         "eggbin dev", [str(BIN / "eggbin"), "dev", "--port", str(port)], root, source, EGGBIN_CONTROLLER
     )
+
+
+def make_egg(root: Path, port: int) -> Subject | None:
+    app = egg_app("hello 0")
+    if app is None:
+        return None
+    argv = [bin_path(app, "egg-bin"), "dev", f"--port={port}"]
+    return Subject("egg-bin dev", argv, app, controller(app), CONTROLLER)
 
 
 def get(client: httpx.Client, url: str) -> str | None:
@@ -190,9 +199,13 @@ def main() -> None:
     args = parser.parse_args()
     starts, latencies, notes = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
-        for make in (make_uvicorn, make_eggbin):
+        for make in (make_uvicorn, make_eggbin, make_egg):
             port = free_port()
-            subject = make(Path(tmp) / make.__name__, port)
+            made = make(Path(tmp) / make.__name__, port)
+            if made is None:
+                notes.append("egg-bin dev: not measured (no npm, or the install failed)")
+                continue
+            subject = made
             url = f"http://127.0.0.1:{port}/"
             starts.append(Measurement(f"{subject.name}: first 200", first_200(subject, url, args.starts)))
             samples, background = reloads(subject, url, args.reloads)
@@ -200,7 +213,6 @@ def main() -> None:
             latencies.append(Measurement(f"{subject.name}: reload", samples, extra=extra))
             notes.append(f"{subject.name}: {background.requests} requests during reloads, "
                          f"{background.failed} failed, {background.hung} hung > {HUNG:g} s")  # fmt: skip
-    notes.append("egg-bin dev: not installed here (not measured)")
     report(
         "dev_start",
         starts,
