@@ -42,6 +42,7 @@ def test_saves_reload_the_workers_without_a_failed_request(tmp_path: Path) -> No
                 _edit(home, f"hello v{n - 1}", f"hello v{n}")
                 run.wait_text(f"hello v{n}")
                 run.wait_output(r"home\.py changed: reloaded workers in \d+ ms(.|\n)*" * n)
+            wait_until(lambda: "hello v3" in poller.texts, what="the poller to see the last save")
         assert poller.failures == []
         assert {"hello v0", "hello v3"} <= set(poller.texts)
         assert port_accepts(port)
