@@ -46,7 +46,7 @@ Report = Annotated[
 CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": False}
 
 
-def _options(ctx: typer.Context, base: Path, files: list[str] | None, flags: dict[str, Any]) -> TestOptions:
+def _options(ctx: typer.Context, base: Path, files: list[str] | None, **flags: Any) -> TestOptions:
     """Everything after `--` lands in FILES too (click's rule): from the first `-…` on, it is pytest's."""
     from eggbin.testrunner import TestOptions
 
@@ -78,14 +78,10 @@ def test(
     """
     from eggbin.testrunner import run_tests
 
-    flags: dict[str, Any] = {
-        "keyword": keyword,
-        "bail": bail,
-        "timeout": timeout,
-        "changed": changed,
-        "parallel": parallel,
-    }
-    raise typer.Exit(run_tests(_options(ctx, base, files, flags)))
+    options = _options(
+        ctx, base, files, keyword=keyword, bail=bail, timeout=timeout, changed=changed, parallel=parallel
+    )
+    raise typer.Exit(run_tests(options))
 
 
 def cov(
@@ -113,15 +109,10 @@ def cov(
     """
     from eggbin.testing.cov import CovOptions, run_cov
 
-    flags: dict[str, Any] = {
-        "keyword": keyword,
-        "bail": bail,
-        "timeout": timeout,
-        "changed": changed,
-        "parallel": parallel,
-    }
     options = CovOptions(
-        test=_options(ctx, base, files, flags),
+        test=_options(
+            ctx, base, files, keyword=keyword, bail=bail, timeout=timeout, changed=changed, parallel=parallel
+        ),
         fail_under=fail_under,
         exclude=tuple(exclude or ()),
         reports=tuple(r.strip() for r in report.split(",") if r.strip()),
