@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from eggbin.errors import BootError
 from eggbin.web.config import Config, extend, read_config_module
@@ -34,6 +34,8 @@ __all__ = [
     "load_services",
     "with_plugins",
 ]
+
+T = TypeVar("T")
 
 
 def with_plugins(units: list[LoadUnit], plugins: list[Plugin]) -> list[LoadUnit]:
@@ -81,7 +83,7 @@ def _insert(tree: dict[str, Any], keys: list[str], value: Any) -> None:
     tree[keys[-1]] = value
 
 
-def subclasses_defined_in(module: ModuleType, base: type) -> list[type]:
+def subclasses_defined_in(module: ModuleType, base: type[T]) -> list[type[T]]:
     """Subclasses of `base` defined in `module` itself (not imported into it), in definition order."""
     return [
         value

@@ -125,12 +125,9 @@ def build_task(name: str, file: Path, schedule: Any, run: Callable[[Any], Awaita
 
 def task_of(module: Any, file: Path) -> tuple[Any, Callable[[Any], Awaitable[Any]]]:
     """The schedule dict and the coroutine function of one module."""
-    classes = [
-        v
-        for v in vars(module).values()
-        if isinstance(v, type) and issubclass(v, Subscription) and v is not Subscription
-        and v.__module__ == module.__name__
-    ]  # fmt: skip
+    from eggbin.web.loader import subclasses_defined_in
+
+    classes = subclasses_defined_in(module, Subscription)
     if classes:
         cls = classes[0]
         return cls.schedule, lambda ctx: cls(ctx).subscribe()
@@ -163,27 +160,6 @@ def schedules_of(app: Any) -> dict[str, ScheduleTask]:
     return cached
 
 
-def anonymous_context(app: Any) -> Any:
-    factory = getattr(app, "create_anonymous_context", None)
-    if callable(factory):
-        return factory()
-    from eggbin.web.context import Context
-
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": "/",
-        "raw_path": b"/",
-        "query_string": b"",
-        "headers": [],
-    }
-    return Context(app, scope, _no_body)
-
-
-async def _no_body() -> dict[str, Any]:
-    return {"type": "http.request", "body": b"", "more_body": False}
-
-
 async def run_schedule(app: Any, name: str, job_id: str = "manual") -> None:
     """Run schedule `name` once in this process, logging start, end and failure like egg-schedule."""
     tasks = schedules_of(app)
@@ -195,7 +171,7 @@ async def run_schedule(app: Any, name: str, job_id: str = "manual") -> None:
     started = time.monotonic()
     log.info("[Job#%s] %s executing by %s", job_id, name, app.role)
     try:
-        await task.run(anonymous_context(app))
+        await task.run(app.create_anonymous_context())
     except Exception:
         ms = (time.monotonic() - started) * 1000
         log.exception("[Job#%s] %s execute failed, used %.0f ms", job_id, name, ms)
