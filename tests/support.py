@@ -81,3 +81,19 @@ def kill_tree(popen: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
             proc.kill()
     with contextlib.suppress(subprocess.TimeoutExpired):
         popen.wait(5)
+
+
+def cluster_roles(root_pid: int) -> dict[str, list[psutil.Process]]:
+    """The eggbin processes below `root_pid` by role (`master`, `agent`, `worker 1`, `zygote`).
+
+    Processes that exit while we look (a reload retires workers) are skipped, not an error.
+    """
+    roles: dict[str, list[psutil.Process]] = {}
+    for proc in descendants(root_pid):
+        try:
+            title = " ".join(part for part in proc.cmdline() if part).split(" --title=")[0]
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue
+        if title.startswith("egg-server-") and " " in title:
+            roles.setdefault(title.split(" ", 1)[1], []).append(proc)
+    return roles

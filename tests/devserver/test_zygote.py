@@ -14,7 +14,15 @@ import pytest
 
 from eggbin.cluster.launch import ClusterProcess
 from eggbin.cluster.options import ClusterOptions
-from tests.support import FIXTURE_APPS, all_gone, descendants, free_port, port_bindable, wait_until
+from tests.support import (
+    FIXTURE_APPS,
+    all_gone,
+    cluster_roles,
+    descendants,
+    free_port,
+    port_bindable,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -43,11 +51,7 @@ def cluster(app_dir: Path) -> Iterator[tuple[ClusterProcess, int]]:
 
 
 def _roles(master_pid: int) -> dict[str, list[psutil.Process]]:
-    roles: dict[str, list[psutil.Process]] = {}
-    for proc in descendants(master_pid):
-        role = " ".join(proc.cmdline()).split(" --title=")[0].split(" ", 1)[1]
-        roles.setdefault(role, []).append(proc)
-    return roles
+    return cluster_roles(master_pid)
 
 
 def test_children_are_forked_by_the_zygote_and_owned_by_the_master(

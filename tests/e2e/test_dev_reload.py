@@ -11,18 +11,13 @@ from pathlib import Path
 import pytest
 
 from tests.devserver.running import Poller, copy_app, eggbin
-from tests.support import all_gone, descendants, free_port, port_accepts, wait_until
+from tests.support import all_gone, cluster_roles, descendants, free_port, port_accepts, wait_until
 
 pytestmark = pytest.mark.slow
 
 
 def _pids(cli_pid: int) -> dict[str, int]:
-    roles = {}
-    for proc in descendants(cli_pid):
-        with_title = " ".join(proc.cmdline()).split(" --title=")[0]
-        if with_title.startswith("egg-server-"):
-            roles[with_title.split(" ", 1)[1]] = proc.pid
-    return roles
+    return {role: procs[-1].pid for role, procs in cluster_roles(cli_pid).items()}  # the newest
 
 
 def _edit(file: Path, old: str, new: str) -> None:
