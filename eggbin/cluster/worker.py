@@ -103,6 +103,7 @@ class WorkerServer(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
+            self.draining_app.app.emit("server", self)  # egg's `server` event: the HTTP server, listening
             self.channel.send(envelope("app-start", {"pid": os.getpid()}, sender="app", to=TO_MASTER))
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:

@@ -219,8 +219,10 @@ class Application(EggCore):
             await _lifespan(receive, send)
             return
         ctx = self.context_class(self, scope, receive)
+        self.emit("request", ctx)
         await self._handle(ctx)
         await ctx.build_response()(scope, receive, send)
+        self.emit("response", ctx)
 
 
 class Agent(EggCore):

@@ -28,6 +28,9 @@ def test_agent_first_then_workers_then_egg_ready_everywhere(tmp_path: Path) -> N
         wait_until(lambda: {r["pid"] for r in cluster.observed("server_did_ready")} == everyone)
         wait_until(lambda: {r["pid"] for r in cluster.observed("egg-ready")} == everyone)
         assert all(r["data"]["pids"] == pids for r in cluster.observed("egg-ready"))
+        servers = cluster.observed("server")  # egg's `server` event, once per worker, with uvicorn's server
+        assert {r["pid"] for r in servers} == set(pids["workers"])
+        assert {r["data"] for r in servers} == {"WorkerServer"}
         assert cluster.ready.port > 0
         assert cluster.ready.address == f"http://127.0.0.1:{cluster.ready.port}"
         assert httpx.get(cluster.url + "/").text == "hi, cluster"
