@@ -11,10 +11,19 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from eggbin.cluster.channel import Channel, Message
 
 PR_SET_PDEATHSIG = 1
+
+
+class ChildProcess(Protocol):
+    """What the master needs of a child's process: a `subprocess.Popen`, or a zygote's `ForkedChild`."""
+
+    pid: int
+
+    def poll(self) -> int | None: ...
 
 
 @dataclass
@@ -23,7 +32,7 @@ class Child:
 
     role: str
     id: int
-    popen: subprocess.Popen[bytes]
+    popen: ChildProcess
     channel: Channel
     ready: bool = False
     boot_error: str | None = None

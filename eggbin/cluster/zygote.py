@@ -26,7 +26,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import replace
 from typing import Any
@@ -34,29 +33,31 @@ from typing import Any
 from eggbin.cluster import masterlog
 from eggbin.cluster.channel import Channel
 from eggbin.cluster.options import ChildOptions, ClusterOptions
-from eggbin.cluster.process import spawn_module
+from eggbin.cluster.process import ChildProcess, spawn_module
 
 PR_SET_CHILD_SUBREAPER = 36
 REPLY_TIMEOUT = 15.0  # the first request waits for the zygote's imports
 PRELOAD = ("eggbin.cluster.worker", "eggbin.cluster.agent", "eggbin.web.application", "starlette.responses")
 
 
-class ForkedPopen(subprocess.Popen[bytes]):
-    """A `Popen` for a child the zygote forked and the kernel re-parented to us.
+class ForkedChild:
+    """A child the zygote forked and the kernel re-parented to the master (its subreaper): reaped by pid."""
 
-    `poll`, `wait` and `send_signal` only need the pid of a child of this process, so they work as is.
-    """
-
-    def __init__(self, pid: int, args: list[str]) -> None:  # no super().__init__: nothing to exec
-        self.args = args
+    def __init__(self, pid: int) -> None:
         self.pid = pid
-        self.returncode: Any = None
-        self.stdin = self.stdout = self.stderr = None
-        self._waitpid_lock = threading.Lock()
-        self._child_created = True
-        self._sigint_wait_secs = 0.25
-        self._communication_started = False
-        self._input = None
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        """Like `Popen.poll`: the exit code once exited (negative: killed by that signal), else None."""
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # already reaped elsewhere: gone, its code unknown
+                self.returncode = 0
+            else:
+                if pid == self.pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
 
 
 class Zygote:
@@ -85,7 +86,7 @@ class Zygote:
 
     def spawn(
         self, module: str, blob_for: Any, *, pass_fds: tuple[int, ...] = ()
-    ) -> tuple[subprocess.Popen[bytes], Channel]:
+    ) -> tuple[ChildProcess, Channel]:
         """`process.spawn_module`'s contract: a fork of the zygote, or a plain spawn if it is gone."""
         if self.popen.poll() is None:
             try:
@@ -95,9 +96,7 @@ class Zygote:
                 self.popen.kill()
         return spawn_module(module, blob_for, pass_fds=pass_fds)
 
-    def fork(
-        self, module: str, blob_for: Any, pass_fds: tuple[int, ...]
-    ) -> tuple[subprocess.Popen[bytes], Channel]:
+    def fork(self, module: str, blob_for: Any, pass_fds: tuple[int, ...]) -> tuple[ChildProcess, Channel]:
         """Ask the zygote for a child; raises OSError when it cannot serve."""
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         with contextlib.closing(child_end):
@@ -108,7 +107,7 @@ class Zygote:
             parent_end.close()
             raise OSError("the zygote exited")
         pid = int(json.loads(reply)["pid"])
-        return ForkedPopen(pid, [sys.executable, "-m", module]), Channel(parent_end)
+        return ForkedChild(pid), Channel(parent_end)
 
     def stop(self) -> None:
         """Closing the control socket ends the zygote; its forked children are not affected."""
