@@ -43,7 +43,8 @@ class Running:
     def observed(self, event: str | None = None) -> list[dict[str, Any]]:
         """What the processes recorded in run/observed.jsonl (see the fixture's app.py)."""
         path = self.app_dir / "run" / "observed.jsonl"
-        lines = path.read_text().splitlines() if path.exists() else []
+        # Only complete lines: another process may be halfway through appending the last one.
+        lines = path.read_text().split("\n")[:-1] if path.exists() else []
         records = [json.loads(line) for line in lines if line]
         return [r for r in records if event is None or r["event"] == event]
 
