@@ -337,8 +337,6 @@ class Master:
         try:
             self.zygote = Zygote.start(self.options) if self.options.zygote else None
             self.spawn("agent", 0)
-            # Workers start their interpreter and imports beside the agent; they boot the app only
-            # once the agent has started (`agent-started`), as egg orders it.
             for worker_id in range(1, self.options.workers + 1):
                 self.spawn("worker", worker_id)
             while self.state is not State.DONE:
