@@ -22,6 +22,7 @@ import inspect
 import itertools
 import json
 import logging
+import socket
 import sys
 import tempfile
 from collections.abc import Callable
@@ -193,7 +194,7 @@ class Follower:
     async def _connect(self) -> asyncio.StreamReader:
         while True:
             try:
-                reader, self._writer = await asyncio.open_unix_connection(self._address)
+                reader, self._writer = await asyncio.open_unix_connection(sock=await self._socket())
             except OSError:
                 await asyncio.sleep(0.05)  # the leader is not listening yet (agent booting or restarting)
                 continue
@@ -205,6 +206,17 @@ class Follower:
                     self._writer.write(encode(message))
             self._connected.set()
             return reader
+
+    async def _socket(self) -> socket.socket:
+        """A connected socket: uvloop cannot connect to an abstract address itself (EINVAL), the loop can."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            await asyncio.get_running_loop().sock_connect(sock, self._address)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
         with contextlib.suppress(ConnectionError):
