@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import signal
 import socket
@@ -26,17 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from egg_anchor import bin_path, egg_app
-from harness import Measurement, report
+from harness import RAW_ASGI_APP, Measurement, report, wrk
 
 BIN = Path(sys.executable).parent
 WORK = Path(__file__).resolve().parent / ".work"
-RAW_ASGI = """
-async def app(scope, receive, send):
-    if scope["type"] != "http":
-        return
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
-    await send({"type": "http.response.body", "body": b"hi, egg"})
-"""
 
 
 @dataclass
@@ -85,19 +77,6 @@ def run_once(subject: Subject, port: int) -> tuple[float, float, float]:
     return returned, ready, time.monotonic() - stop_started
 
 
-def wrk(port: int, duration: int) -> tuple[float, float]:
-    out = subprocess.run(
-        ["wrk", "-t2", "-c64", f"-d{duration}s", "--latency", f"http://127.0.0.1:{port}/"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-    return rps, float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan")  # type: ignore[union-attr]
-
-
 def eggbin_subject(port: int, title: str) -> Subject:
     app = WORK / "eggbin-hello"
     if not app.exists():
@@ -112,7 +91,7 @@ def gunicorn_subject(port: int) -> Subject | None:
         return None
     app = WORK / "raw-asgi"
     app.mkdir(parents=True, exist_ok=True)
-    (app / "hello.py").write_text(RAW_ASGI)
+    (app / "hello.py").write_text(RAW_ASGI_APP)
     pid = app / "gunicorn.pid"
     start = [str(BIN / "gunicorn"), "-k", "uvicorn.workers.UvicornWorker", "-w", "2", "--daemon"]
     start += [
@@ -143,39 +122,55 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3, help="wrk runs per subject, interleaved")
     parser.add_argument("--no-egg", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("HOME", str(WORK))
     ports = {name: free_port() for name in ("eggbin", "gunicorn", "egg")}
-    subjects = [
+    candidates = [
         eggbin_subject(ports["eggbin"], "egg-server-bench"),
         gunicorn_subject(ports["gunicorn"]),
         None if args.no_egg else egg_subject(ports["egg"], "egg-server-bench-node"),
     ]
+    subjects = [(s, port) for s, port in zip(candidates, ports.values(), strict=True) if s is not None]
     rows: list[Measurement] = []
-    for subject, port in zip(subjects, ports.values(), strict=True):
-        if subject is None:
-            continue
+    for subject, port in subjects:
         timings = [run_once(subject, port) for _ in range(args.runs)]
-        subprocess.run(subject.start, cwd=subject.cwd, check=True, capture_output=True)
-        first_200(port, time.monotonic() + 60)
-        rps, p99 = wrk(port, args.duration)
-        subprocess.run(subject.stop, cwd=subject.cwd, capture_output=True)
-        while not gone(subject.processes):
-            time.sleep(0.01)
         rows += [
             Measurement(f"{subject.name}: start returns", [t[0] for t in timings]),
             Measurement(f"{subject.name}: first 200", [t[1] for t in timings]),
             Measurement(f"{subject.name}: stop returns", [t[2] for t in timings]),
-            Measurement(f"{subject.name}: req/s", [rps], unit="req/s", extra={"p99_ms": p99}),
-            Measurement(f"{subject.name}: p99", [p99], unit="ms"),
         ]
+    rows += throughput(subjects, args.rounds, args.duration)
     report(
         "daemon",
         rows,
         notes="targets: start <= 0.6x egg-scripts and <= 1.0 s; stop <= 0.5 s; "
         "req/s >= egg-scripts and >= 0.6x gunicorn raw ASGI",
     )
+
+
+def throughput(subjects: list[tuple[Subject, int]], rounds: int, duration: int) -> list[Measurement]:
+    """req/s and p99 of every subject, all started at once and loaded in turn, round after round."""
+    samples: dict[str, list[tuple[float, float]]] = {s.name: [] for s, _ in subjects}
+    try:
+        for subject, port in subjects:
+            subprocess.run(subject.start, cwd=subject.cwd, check=True, capture_output=True)
+            first_200(port, time.monotonic() + 60)
+            wrk(f"http://127.0.0.1:{port}/", 2)  # warm-up
+        for _ in range(rounds):
+            for subject, port in subjects:
+                samples[subject.name].append(wrk(f"http://127.0.0.1:{port}/", duration))
+    finally:
+        for subject, _ in subjects:
+            subprocess.run(subject.stop, cwd=subject.cwd, capture_output=True)
+            while not gone(subject.processes):
+                time.sleep(0.01)
+    rows = []
+    for name, runs in samples.items():
+        rows.append(Measurement(f"{name}: req/s", [r for r, _ in runs], unit="req/s"))
+        rows.append(Measurement(f"{name}: p99", [p / 1000 for _, p in runs]))
+    return rows
 
 
 if __name__ == "__main__":

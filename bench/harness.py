@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -19,6 +20,15 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# The raw ASGI anchor of the throughput benchmarks: the least a server can be asked to do.
+RAW_ASGI_APP = """
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"7")]})
+    await send({"type": "http.response.body", "body": b"hi, egg"})
+"""
 
 
 @dataclass
@@ -61,6 +71,19 @@ def time_command(
         subprocess.run(argv, cwd=cwd, env=env, check=check, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     return time_call(once, runs, warmup)
+
+
+def wrk(url: str, duration: int) -> tuple[float, float]:
+    """(req/s, p99 in ms) of `wrk -t2 -c64 --latency` (Debian: `apt-get install wrk`); errors fail it."""
+    out = subprocess.run(
+        ["wrk", "-t2", "-c64", f"-d{duration}s", "--latency", url], capture_output=True, text=True, check=True
+    ).stdout
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*", out)
+    if failed:
+        raise RuntimeError(f"wrk saw failed requests on {url}:\n{out}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+    return rps, float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
 def ratio(value: float, anchor: float) -> float:

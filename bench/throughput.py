@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import signal
 import socket
@@ -24,17 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import Measurement, report
+from harness import RAW_ASGI_APP, Measurement, report, wrk
 
 APPS = {
-    "raw_app.py": """
-async def app(scope, receive, send):
-    if scope["type"] != "http":
-        return
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"7")]})
-    await send({"type": "http.response.body", "body": b"hi, egg"})
-""",
+    "raw_app.py": RAW_ASGI_APP,
     "starlette_app.py": """
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
@@ -107,26 +99,18 @@ def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30.
     raise RuntimeError(f"uvicorn on port {port} not ready after {timeout} s")
 
 
-def parse_wrk(output: str) -> tuple[float, float]:
-    """(req/s, p99 in ms) from `wrk --latency` output."""
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", output).groups()  # type: ignore[union-attr]
-    return rps, float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
 def measure(
     target: str, workers: int, duration: int, cwd: Path, env: dict[str, str], launcher: str
 ) -> tuple[float, float]:
     port = free_port()
     argv = [*LAUNCHERS[launcher], target, "--port", str(port), "--workers", str(workers)]
-    argv += ["--no-access-log", "--log-level", "warning", "--loop", "asyncio", "--http", "h11"]
+    argv += ["--no-access-log", "--log-level", "warning"]  # uvloop + httptools, as eggbin's workers
     server = subprocess.Popen(argv, cwd=cwd, env=env, stderr=subprocess.PIPE, start_new_session=True)
     try:
         wait_ready(port, server)
         url = f"http://127.0.0.1:{port}/"
-        subprocess.run(["wrk", "-t2", "-c64", "-d2s", url], capture_output=True, check=True)  # warm-up
-        wrk = ["wrk", "-t2", "-c64", f"-d{duration}s", "--latency", url]
-        return parse_wrk(subprocess.run(wrk, capture_output=True, text=True, check=True).stdout)
+        wrk(url, 2)  # warm-up
+        return wrk(url, duration)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:

@@ -33,15 +33,21 @@ CONFIG_KEYS = ("core_middleware", "middleware")
 
 def compose(middlewares: Sequence[Middleware]) -> Pipeline:
     """One callable running `middlewares` in order, each wrapping the rest via `await next()`."""
-    chain = tuple(middlewares)
-    size = len(chain)
+    chain = tuple(reversed(middlewares))
 
-    async def dispatch(ctx: Any, index: int = 0) -> None:
-        if index < size:
-            # `partial` is the cheapest `next` there is: no closure object built in Python per layer.
-            await chain[index](ctx, partial(dispatch, ctx, index + 1))
+    def run(ctx: Any) -> Awaitable[None]:
+        # Each `next` is a `partial` built in C: per layer one coroutine (the middleware's) and no
+        # Python frame of our own, which is most of what a hello-world request costs here.
+        next_: Next = _nothing
+        for middleware in chain:
+            next_ = partial(middleware, ctx, next_)
+        return next_()
 
-    return dispatch
+    return run
+
+
+async def _nothing() -> None:
+    return None
 
 
 def build_pipeline(app: Application) -> Pipeline:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 EMPTY_STATUSES = frozenset({204, 205, 304})
 CHUNK = 64 * 1024
+WHOLE_TYPES = frozenset({str, bytes, dict, list})
 
 
 class Response:
@@ -96,7 +97,9 @@ class Response:
     async def send(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Write the response to ASGI `send`."""
         body, status = self._body, self.status
-        if isinstance(body, StarletteResponse):
+        if body is None or type(body) in WHOLE_TYPES:  # the common case first: no ABC checks
+            await self._send_whole(status, body, send)
+        elif isinstance(body, StarletteResponse):
             await self._send_starlette(body, scope, receive, send)
         elif isinstance(body, AsyncIterable):
             await self._send_stream(status, _aiter_bytes(body), send)

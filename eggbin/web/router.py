@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from starlette.routing import compile_path
 
 from eggbin.errors import BootError
+from eggbin.web.controller import ControllerMethod
 
 Handler = Callable[[Any], Awaitable[Any]]
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -227,6 +228,16 @@ def resolve_handler(route: Route, app: Any) -> Any:
 
 
 def _endpoint(handler: Any) -> Callable[..., Awaitable[None]]:
+    if isinstance(handler, ControllerMethod):  # the common case, one coroutine less per request
+        cls, name = handler.cls, handler.name
+
+        async def controller_endpoint(ctx: Any, next_: Any = None) -> None:
+            result = await getattr(cls(ctx), name)()
+            if result is not None:
+                ctx.body = result
+
+        return controller_endpoint
+
     async def endpoint(ctx: Any, next_: Any = None) -> None:
         result = handler(ctx)
         if inspect.isawaitable(result):
