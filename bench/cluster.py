@@ -159,12 +159,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     runs = parser.parse_args().runs
     has_gunicorn = importlib.util.find_spec("gunicorn") is not None
-    timing: list[Measurement] = []
     memory: list[Measurement] = []
+    skipped = "" if has_gunicorn else "; gunicorn rows skipped: not installed (pip install gunicorn)"
+    target = "target: eggbin egg-ready <= 1.0x uvicorn first 200 at the same worker count"
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         app_dir = write_apps(tmp)
         for workers in (1, 2):
+            timing: list[Measurement] = []
             egg_ready: dict[bool, list[float]] = {False: [], True: []}
 
             def egg_once(
@@ -198,6 +200,8 @@ def main() -> None:
                 timing.append(
                     Measurement(f"gunicorn+UvicornWorker -w {workers}: first 200", gunicorn_samples)
                 )
+            anchor = f"uvicorn --workers {workers}: first 200"
+            report(f"cluster_start_{workers}w", timing, anchor=anchor, notes=target + skipped)
             if workers == 2:
                 for role, values in egg_memory.items():
                     memory.append(Measurement(f"eggbin {role}", values, unit="MB"))
@@ -206,9 +210,6 @@ def main() -> None:
                 if has_gunicorn:
                     for role, values in gunicorn_memory.items():
                         memory.append(Measurement(f"gunicorn {role}", values, unit="MB"))
-    skipped = "" if has_gunicorn else "; gunicorn rows skipped: not installed (pip install gunicorn)"
-    target = "target: eggbin egg-ready <= 1.0x uvicorn first 200 at the same worker count"
-    report("cluster_start", timing, anchor="uvicorn --workers 2: first 200", notes=target + skipped)
     report(
         "cluster_rss", memory, anchor="uvicorn supervisor", notes="target: eggbin master <= 30 MB" + skipped
     )

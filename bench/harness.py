@@ -20,6 +20,10 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# Measure what users run: pip compiles bytecode at install and a checkout writes `__pycache__` on first
+# import, but some shells (this CI's included) export PYTHONDONTWRITEBYTECODE=1, which would make every
+# process started here recompile eggbin from source (the anchors' site-packages are precompiled).
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 # The raw ASGI anchor of the throughput benchmarks: the least a server can be asked to do.
 RAW_ASGI_APP = """
 async def app(scope, receive, send):

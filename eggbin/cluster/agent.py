@@ -13,7 +13,15 @@ import signal
 from typing import Any
 
 from eggbin.cluster.channel import AsyncChannel, Message, envelope
-from eggbin.cluster.child import boot_or_exit, connect_messenger, listen, make_app, parse_args, run
+from eggbin.cluster.child import (
+    boot_or_exit,
+    connect_messenger,
+    listen,
+    make_app,
+    parse_args,
+    run,
+    write_run_files,
+)
 from eggbin.cluster.logrotate import ROTATE_ACTION, rotate_daily, rotate_now
 from eggbin.cluster.options import ChildOptions
 from eggbin.cluster.scheduler import Scheduler, enabled_tasks
@@ -35,6 +43,7 @@ async def serve(options: ChildOptions) -> None:
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     channel.send(envelope("agent-start", {"pid": os.getpid()}, sender="agent", to=TO_MASTER))
+    write_run_files(agent)
 
     def workers_changed(message: Message) -> None:
         scheduler.set_workers((message.get("data") or {}).get("pids", []))

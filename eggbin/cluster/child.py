@@ -50,9 +50,12 @@ def connect_messenger(app: Any, channel: AsyncChannel, options: ChildOptions) ->
 
 
 async def boot_or_exit(channel: AsyncChannel, app: Any) -> None:
-    """Boot the app; on failure tell the master why, then exit with BOOT_FAILED."""
+    """Boot the app; on failure tell the master why, then exit with BOOT_FAILED.
+
+    `run/` is left to `write_run_files`, called once the start is reported.
+    """
     try:
-        await app.boot()
+        await app.boot(write_run_files=False)
     except Exception as exc:
         message = str(exc) if isinstance(exc, EggbinError) else f"{type(exc).__name__}: {exc}"
         if not isinstance(exc, EggbinError):
@@ -60,6 +63,16 @@ async def boot_or_exit(channel: AsyncChannel, app: Any) -> None:
         channel.send(envelope("boot-error", {"message": message}))
         await channel.drain()
         sys.exit(BOOT_FAILED)
+
+
+def write_run_files(app: Any) -> None:
+    """`run/<role>_config.json` and friends, after the start was reported (as egg dumps after ready)."""
+    from eggbin.web.dump import dump_run_files
+
+    try:
+        dump_run_files(app)
+    except OSError as exc:
+        app.core_logger.warning("[egg:dump] could not write run/: %s", exc)
 
 
 async def listen(channel: AsyncChannel, app: Any, handlers: dict[str, Handler]) -> None:

@@ -61,12 +61,14 @@ class ClusterProcess:
         python: str | None = None,
     ) -> ClusterProcess:
         popen, channel = spawn_module(
-            "eggbin.cluster.master",
+            "eggbin.cluster",
             partial(master_blob, options),
             new_session=new_session,
             stdout=stdout,
             stderr=stderr,
             python=python,
+            # debugpy needs real module files in the zygote the master forks (and its children)
+            flags=("-Xfrozen_modules=off",) if options.debug_port else (),
         )
         return cls(popen, channel)
 

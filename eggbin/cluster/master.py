@@ -1,11 +1,12 @@
 """The master: binds the socket, starts the agent then the workers, routes messages, never imports app code.
 
-    python -m eggbin.cluster.master '{"cluster": <ClusterOptions>, "channel_fd": N}'
+    python -m eggbin.cluster '{"cluster": <ClusterOptions>, "channel_fd": N}'   (see __main__.py)
 
 One thread, one selector loop, an explicit state machine; signal handlers only record the signal:
 
     STARTING_AGENT --agent-start--> STARTING_WORKERS --all app-start--> READY (respawn, reload, heartbeats)
-    (workers are spawned beside the agent but boot the app only after `agent-started`)
+    (spawned workers start beside the agent but boot the app only after `agent-started`; with the
+    zygote, workers are forked after `agent-start`, which is egg's order)
           |                               |                               |
           +------ child died / signal ----+------------- signal ----------+--> STOPPING_WORKERS
                                                                               --> STOPPING_AGENT --> DONE
@@ -53,7 +54,7 @@ STOPPING = (State.STOPPING_WORKERS, State.STOPPING_AGENT, State.DONE)
 
 
 class Master:
-    def __init__(self, options: ClusterOptions, parent: Channel | None) -> None:
+    def __init__(self, options: ClusterOptions, parent: Channel | None, zygote: Zygote | None = None) -> None:
         self.options = options
         self.parent = parent
         self.state = State.STARTING_AGENT
@@ -70,7 +71,7 @@ class Master:
         self.respawner = Respawner(self)
         self.reloader = Reloader(self)
         self.lock = StateLock(options.base_dir, options.pid_file)
-        self.zygote: Zygote | None = None
+        self.zygote = zygote
 
     # -- set-up -----------------------------------------------------------------------------------
     def install_signals(self) -> None:
@@ -103,6 +104,10 @@ class Master:
         self.selector.register(channel.sock, selectors.EVENT_READ, child)
         self.write_state()
         return child
+
+    def spawn_workers(self) -> None:
+        for worker_id in range(1, self.options.workers + 1):
+            self.spawn("worker", worker_id)
 
     @property
     def ready(self) -> bool:
@@ -176,6 +181,8 @@ class Master:
             self.state = State.STARTING_WORKERS
             for worker in self.workers:
                 worker.send(envelope(AGENT_STARTED, sender="master"))
+            if not self.workers:  # forked by the zygote: they boot the moment they exist
+                self.spawn_workers()
         elif self.state is State.READY:
             child.send(self.ready_message())
             self.tell_agent_workers()
@@ -320,6 +327,13 @@ class Master:
                 self.reloader.start(agent=False)
 
     def run(self) -> int:
+        try:
+            return self._run()
+        finally:
+            if self.zygote:
+                self.zygote.stop()
+
+    def _run(self) -> int:
         self.install_signals()
         try:
             self.lock.acquire()
@@ -335,15 +349,12 @@ class Master:
         if self.parent:
             self.selector.register(self.parent.sock, selectors.EVENT_READ, "parent")
         try:
-            self.zygote = Zygote.start(self.options) if self.options.zygote else None
             self.spawn("agent", 0)
-            for worker_id in range(1, self.options.workers + 1):
-                self.spawn("worker", worker_id)
+            if not self.zygote:  # fresh interpreters: their imports overlap the agent's boot
+                self.spawn_workers()
             while self.state is not State.DONE:
                 self.tick()
         finally:
-            if self.zygote:
-                self.zygote.stop()
             self.lock.release()
             release(self.listener, self.options)
         return self.exit_code
@@ -381,8 +392,9 @@ class Master:
             self.parent = None
 
 
-def main() -> None:
-    options, channel_fd = parse_master_blob(sys.argv[1])
+def run_master(blob: str, zygote: Zygote | None = None) -> None:
+    """Run the master the blob describes (with the zygote `__main__` forked, if any); exits."""
+    options, channel_fd = parse_master_blob(blob)
     set_title(options.title, "master")
     parent = Channel(socket.socket(fileno=channel_fd)) if channel_fd >= 0 else None
     try:
@@ -391,9 +403,7 @@ def main() -> None:
         masterlog.error(str(exc))
         if parent:
             parent.send(envelope("egg-start-failed", {"message": str(exc)}, sender="master"))
+        if zygote:
+            zygote.stop()
         sys.exit(1)
-    sys.exit(Master(options, parent).run())
-
-
-if __name__ == "__main__":
-    main()
+    sys.exit(Master(options, parent, zygote).run())

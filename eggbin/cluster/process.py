@@ -69,8 +69,9 @@ def spawn_module(
     stdout: int | None = None,
     stderr: int | None = None,
     python: str | None = None,
+    flags: tuple[str, ...] = (),
 ) -> tuple[subprocess.Popen[bytes], Channel]:
-    """Start `python -m <module> <blob>` with a channel; `blob_for(child_fd)` renders the options.
+    """Start `python <flags> -m <module> <blob>` with a channel; `blob_for(child_fd)` renders the options.
 
     `python` defaults to this interpreter; the master's children always run on the master's.
     """
@@ -78,7 +79,7 @@ def spawn_module(
     blob = blob_for(child_end.fileno())  # type: ignore[operator]
     try:
         popen = subprocess.Popen(
-            [python or sys.executable, "-m", module, blob],
+            [python or sys.executable, *flags, "-m", module, blob],
             pass_fds=(child_end.fileno(), *pass_fds),
             start_new_session=new_session,
             stdin=subprocess.DEVNULL,

@@ -29,7 +29,15 @@ from typing import Any
 import uvicorn
 
 from eggbin.cluster.channel import AsyncChannel, envelope
-from eggbin.cluster.child import boot_or_exit, connect_messenger, listen, make_app, parse_args, run
+from eggbin.cluster.child import (
+    boot_or_exit,
+    connect_messenger,
+    listen,
+    make_app,
+    parse_args,
+    run,
+    write_run_files,
+)
 from eggbin.cluster.options import ChildOptions
 from eggbin.cluster.scheduler import RUN_ACTION, run_in_worker
 from eggbin.web.messenger import TO_MASTER
@@ -105,6 +113,7 @@ class WorkerServer(uvicorn.Server):
         if self.started:
             self.draining_app.app.emit("server", self)  # egg's `server` event: the HTTP server, listening
             self.channel.send(envelope("app-start", {"pid": os.getpid()}, sender="app", to=TO_MASTER))
+            write_run_files(self.draining_app.app)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         """uvicorn's shutdown, with keep-alive connections drained as the module docstring says."""

@@ -4,40 +4,45 @@ Most of a fresh worker's start-up is the interpreter plus uvicorn, starlette and
 (≈ 90 ms of ≈ 120 ms here). The zygote pays that once. It imports the framework (never the app),
 starts no thread and no event loop, and forks a child per request; the child then loads the app fresh.
 
+The master forks the zygote first thing (`python -m eggbin.cluster`, before the master's own imports),
+so the zygote's imports and the master's run side by side and no second interpreter starts. This
+module is imported at that point: only cheap standard modules at its top, eggbin's own where used.
+
     master ──packet {module, blob} + fds [channel, listening socket?]──> zygote
                                     fork ─> A ── fork ─> B (the agent/worker); A exits at once
     master <────────────── packet {pid: B} ─────────── zygote, once A is reaped
 
 The master is a child subreaper (`PR_SET_CHILD_SUBREAPER`), so B is re-parented to it when A exits:
 the master waits for, signals and reaps B like any child it spawned, and B dies with the master.
-Used by `eggbin dev` / `debug` (`ClusterOptions.zygote`); anything going wrong falls back to a spawn.
-
-    python -m eggbin.cluster.zygote '{"title": ..., "master_pid": N, "control_fd": N}'
+Used by `eggbin dev` / `debug` and `eggscripts start` (`ClusterOptions.zygote`); anything going wrong
+falls back to a spawn.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import importlib
 import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
-from dataclasses import replace
-from typing import Any
 
-from eggbin.cluster import masterlog
-from eggbin.cluster.channel import Channel
-from eggbin.cluster.options import ChildOptions, ClusterOptions
-from eggbin.cluster.process import ChildProcess, spawn_module
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the master imports this module before it forks
+if TYPE_CHECKING:
+    from typing import Any
+
+    from eggbin.cluster.channel import Channel
+    from eggbin.cluster.process import ChildProcess
+
+    Request = tuple[dict[str, Any], list[int]]  # a message from the master and the fds it carried
 
 PR_SET_CHILD_SUBREAPER = 36
 REPLY_TIMEOUT = 15.0  # the first request waits for the zygote's imports
-PRELOAD = ("eggbin.cluster.worker", "eggbin.cluster.agent", "eggbin.web.application", "starlette.responses")
+# What the agent needs: it is forked as soon as these are in and boots while the rest comes in.
+AGENT_PRELOAD = ("eggbin.cluster.agent", "eggbin.web.framework", "eggbin.web.application")
+WORKER_PRELOAD = ("eggbin.cluster.worker", "starlette.responses", "starlette.staticfiles")
 
 
 class ForkedChild:
@@ -61,62 +66,78 @@ class ForkedChild:
 
 
 class Zygote:
-    """The master's handle: start the zygote, ask it for children, fall back to spawning on trouble."""
+    """The master's handle: ask the zygote for children, fall back to spawning on trouble."""
 
-    def __init__(self, popen: subprocess.Popen[bytes], control: socket.socket) -> None:
-        self.popen = popen
+    def __init__(self, pid: int, control: socket.socket) -> None:
+        self.process = ForkedChild(pid)
         self.control = control
-
-    @classmethod
-    def start(cls, options: ClusterOptions) -> Zygote | None:
-        """Spawn the zygote (imports run while the master carries on); None where fork is unsuitable."""
-        if not sys.platform.startswith("linux") or not _become_subreaper():
-            return None
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        blob = json.dumps({"title": options.title, "master_pid": os.getpid(), "control_fd": theirs.fileno()})
-        flags = ["-Xfrozen_modules=off"] if options.debug_port else []  # debugpy needs real module files
-        with contextlib.closing(theirs):
-            popen = subprocess.Popen(
-                [sys.executable, *flags, "-m", __name__, blob],
-                pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL,
-            )
-        ours.settimeout(REPLY_TIMEOUT)
-        return cls(popen, ours)
+        control.settimeout(REPLY_TIMEOUT)
 
     def spawn(
         self, module: str, blob_for: Any, *, pass_fds: tuple[int, ...] = ()
     ) -> tuple[ChildProcess, Channel]:
         """`process.spawn_module`'s contract: a fork of the zygote, or a plain spawn if it is gone."""
-        if self.popen.poll() is None:
+        from eggbin.cluster import masterlog
+        from eggbin.cluster.process import spawn_module
+
+        if self.process.poll() is None:
             try:
                 return self.fork(module, blob_for, pass_fds)
             except (OSError, ValueError) as exc:
                 masterlog.error(f"zygote unavailable ({exc}); spawning children instead")
-                self.popen.kill()
+                self.kill()
         return spawn_module(module, blob_for, pass_fds=pass_fds)
 
     def fork(self, module: str, blob_for: Any, pass_fds: tuple[int, ...]) -> tuple[ChildProcess, Channel]:
         """Ask the zygote for a child; raises OSError when it cannot serve."""
+        from eggbin.cluster.channel import Channel
+
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        with contextlib.closing(child_end):
+        try:
             request = json.dumps({"module": module, "blob": blob_for(child_end.fileno())}).encode()
             socket.send_fds(self.control, [request], [child_end.fileno(), *pass_fds])
             reply = self.control.recv(4096)
+        finally:
+            child_end.close()
         if not reply:
             parent_end.close()
             raise OSError("the zygote exited")
         pid = int(json.loads(reply)["pid"])
         return ForkedChild(pid), Channel(parent_end)
 
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+
     def stop(self) -> None:
         """Closing the control socket ends the zygote; its forked children are not affected."""
         self.control.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.popen.wait(1)
-        if self.popen.poll() is None:
-            self.popen.kill()
-            self.popen.wait()
+        deadline = time.monotonic() + 1
+        while self.process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        self.kill()
+        while self.process.poll() is None:
+            time.sleep(0.001)
+
+
+def fork_zygote(title: str, inherited_fds: tuple[int, ...]) -> Zygote | None:
+    """Fork the zygote from this (the master) process; None where fork is unsuitable.
+
+    `inherited_fds` (the master's channel to its parent) are closed in the zygote, so that the
+    parent sees the master's end as soon as the master is gone.
+    """
+    if not sys.platform.startswith("linux") or not _become_subreaper():
+        return None
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    master_pid = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        ours.close()
+        for fd in inherited_fds:
+            os.close(fd)
+        run_zygote(theirs, master_pid, title)
+    theirs.close()
+    return Zygote(pid, ours)
 
 
 def _become_subreaper() -> bool:
@@ -125,35 +146,73 @@ def _become_subreaper() -> bool:
 
 
 # -- the zygote process ---------------------------------------------------------------------------
-def preload() -> None:
-    """Import what every child needs, and what uvicorn would import lazily at its first start."""
-    for name in PRELOAD:
+def preload(modules: tuple[str, ...]) -> None:
+    for name in modules:
         importlib.import_module(name)
+
+
+def preload_worker() -> None:
+    """What workers need, what uvicorn would import at its first start, and eggbin's own load unit."""
+    import pkgutil
+
     import uvicorn
 
-    uvicorn.Config(app=_asgi_placeholder, lifespan="off", log_level="warning").load()
+    import eggbin.web.builtin
+
+    preload(WORKER_PRELOAD)
+    config = uvicorn.Config(app=_asgi_placeholder, lifespan="off", log_level="warning")
+    config.load()
+    config.get_loop_factory()  # uvloop, when installed
+    prefix = f"{eggbin.web.builtin.__name__}."
+    preload(tuple(m.name for m in pkgutil.walk_packages(eggbin.web.builtin.__path__, prefix)))
 
 
 async def _asgi_placeholder(scope: Any, receive: Any, send: Any) -> None:
     """Never called: lets uvicorn import its protocol classes in the zygote."""
 
 
-def serve(control: socket.socket, master_pid: int) -> None:
-    """Fork one child per request until the master closes the control socket."""
-    while True:
-        try:
-            data, fds, _, _ = socket.recv_fds(control, 1 << 20, 8)
-        except OSError:
-            return
-        if not data:
-            return
-        request = json.loads(data)
-        try:
-            pid = fork_child(control, master_pid, request["module"], request["blob"], fds)
-        finally:
-            for fd in fds:
-                os.close(fd)
-        control.send(json.dumps({"pid": pid}).encode())
+def receive(control: socket.socket) -> Request | None:
+    """The master's next request and the fds that came with it; None once the master is gone."""
+    try:
+        data, fds, _, _ = socket.recv_fds(control, 1 << 20, 8)
+    except BlockingIOError:
+        raise
+    except OSError:
+        return None
+    return (json.loads(data), fds) if data else None
+
+
+def answer(control: socket.socket, master_pid: int, request: Request) -> None:
+    message, fds = request
+    try:
+        pid = fork_child(control, master_pid, message["module"], message["blob"], fds)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    control.send(json.dumps({"pid": pid}).encode())
+
+
+def serve_agent(control: socket.socket, master_pid: int) -> Request | None:
+    """Fork the agent if the master already asked for it; a worker's request is held and returned."""
+    control.setblocking(False)
+    try:
+        while (request := receive(control)) is not None:
+            if request[0]["module"] != "eggbin.cluster.agent":
+                return request
+            answer(control, master_pid, request)
+    except BlockingIOError:
+        pass
+    finally:
+        control.setblocking(True)
+    return None
+
+
+def serve(control: socket.socket, master_pid: int, held: Request | None = None) -> None:
+    """Fork one child per request (`held` first) until the master closes the control socket."""
+    request = held or receive(control)
+    while request is not None:
+        answer(control, master_pid, request)
+        request = receive(control)
 
 
 def fork_child(control: socket.socket, master_pid: int, module: str, blob: str, fds: list[int]) -> int:
@@ -177,6 +236,10 @@ def fork_child(control: socket.socket, master_pid: int, module: str, blob: str, 
 
 def _rewrite_fds(blob: str, fds: list[int]) -> str:
     """The fd numbers the master wrote are its own; here they arrived as `fds`."""
+    from dataclasses import replace
+
+    from eggbin.cluster.options import ChildOptions
+
     options = ChildOptions.loads(blob)
     listen_fd = fds[1] if len(fds) > 1 else -1
     return replace(options, channel_fd=fds[0], listen_fd=listen_fd).dumps()
@@ -207,17 +270,25 @@ def run_child(master_pid: int, module: str, blob: str) -> None:
     os._exit(code)
 
 
-def main() -> None:
-    from eggbin.cluster.process import die_with_parent, set_title
+def run_zygote(control: socket.socket, master_pid: int, title: str) -> None:
+    """The zygote process, just forked from the master: import, then serve forks; never returns."""
+    code = 0
+    try:
+        from eggbin.cluster.process import die_with_parent, set_title
 
-    args = json.loads(sys.argv[1])
-    die_with_parent(args["master_pid"])
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # only the master decides when anything stops
-    set_title(args["title"], "zygote")
-    control = socket.socket(fileno=args["control_fd"])
-    preload()
-    serve(control, args["master_pid"])
+        die_with_parent(master_pid)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # only the master decides when anything stops
+        set_title(title, "zygote")
+        preload(AGENT_PRELOAD)
+        held = serve_agent(control, master_pid)
+        preload_worker()
+        serve(control, master_pid, held)
+    except BaseException:
+        import traceback
 
-
-if __name__ == "__main__":
-    main()
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)

@@ -111,8 +111,12 @@ class EggCore(EventEmitter):
     def schedule_logger(self) -> EggLogger:
         return self.loggers.schedule_logger
 
-    async def boot(self) -> None:
-        """Load plugins, config and code, run the boot hooks in order, then write `run/`."""
+    async def boot(self, *, write_run_files: bool = True) -> None:
+        """Load plugins, config and code, run the boot hooks in order, then write `run/`.
+
+        Cluster children write `run/` themselves once they have reported their start (egg dumps
+        after ready too): those writes flush to disk and would delay `egg-ready`.
+        """
         with self.timing.phase("load plugins"):
             found = load_plugins(self.units, self.env)
             self.plugins, self.units = found.plugins, with_plugins(self.units, found.plugins)
@@ -134,7 +138,8 @@ class EggCore(EventEmitter):
         await self.lifecycle.run("will_ready")
         await self._await_singletons()
         await self.lifecycle.run("did_ready")
-        dump_run_files(self)
+        if write_run_files:
+            dump_run_files(self)
 
     def load_extends(self) -> None:
         """`app/extend/<role>.py` of every unit onto this object."""

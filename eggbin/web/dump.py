@@ -12,6 +12,7 @@ because every worker writes the same files.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import os
@@ -63,10 +64,17 @@ def plain(value: Any) -> Any:
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Write `data` to `path` atomically (readers never see half a file)."""
+    """Write `data` to `path` atomically (readers never see half a file), unless it already holds it.
+
+    Replacing a file flushes its data (ext4: ~0.8 ms), and N workers dump the same config.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    with contextlib.suppress(OSError):
+        if path.read_text(encoding="utf-8") == text:
+            return
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    temp.write_text(text, encoding="utf-8")
     os.replace(temp, path)
 
 

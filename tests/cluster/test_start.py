@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import time
@@ -35,6 +36,17 @@ def test_agent_first_then_workers_then_egg_ready_everywhere(tmp_path: Path) -> N
         assert cluster.ready.address == f"http://127.0.0.1:{cluster.ready.port}"
         assert httpx.get(cluster.url + "/").text == "hi, cluster"
         assert re.search(rf"\[master\] egg started on {cluster.url} \(\d+ ms\)", cluster.log())
+
+
+def test_every_child_writes_its_run_files_once_it_has_started(tmp_path: Path) -> None:
+    with running(tmp_path) as cluster:
+        run = cluster.app_dir / "run"
+        names = ["agent_config.json", "agent_timing.json", "application_config.json", "router.json"]
+        wait_until(lambda: all((run / name).exists() for name in names), what="run/ files")
+        timings = [
+            json.loads((run / name).read_text()) for name in ("agent_timing.json", "application_timing.json")
+        ]
+        assert all(item["name"] and item["duration"] >= 0 for timing in timings for item in timing)
 
 
 def test_titles_name_every_role_with_a_unique_token(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from eggbin.web.dump import masked
+from eggbin.web.dump import masked, write_json
 from tests.web.boot_support import PLUGINS, add_fixture_packages, boot, copy_app
 
 
@@ -82,6 +82,18 @@ def test_agent_dumps_its_own_files_and_no_router(tmp_path: Path) -> None:
         "agent_config_meta.json",
         "agent_timing.json",
     ]
+
+
+def test_an_unchanged_file_is_not_rewritten_and_a_changed_one_is_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "run" / "application_config.json"
+    write_json(path, {"a": 1})
+    first = path.stat()
+    write_json(path, {"a": 1})
+    assert (path.stat().st_ino, path.stat().st_mtime_ns) == (first.st_ino, first.st_mtime_ns)
+    write_json(path, {"a": 2})
+    assert path.stat().st_ino != first.st_ino  # a new file renamed over the old one: never half-written
+    assert _read(path) == {"a": 2}
+    assert [p.name for p in path.parent.iterdir()] == ["application_config.json"]
 
 
 def test_masking_rules() -> None:
