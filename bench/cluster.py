@@ -143,14 +143,21 @@ def write_apps(tmp: Path) -> Path:
     return app_dir
 
 
-def measure(
-    runs: int, once: Callable[[], tuple[float, dict[str, list[float]]]]
-) -> tuple[list[float], dict[str, list[float]]]:
-    once()  # warm-up: page cache, .pyc
-    samples, memory = [], {}
-    for _ in range(runs):
-        seconds, memory = once()
-        samples.append(seconds)
+Once = Callable[[], tuple[dict[str, float], dict[str, list[float]]]]
+
+
+def interleaved(runs: int, subjects: list[Once]) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Each subject once per round, `runs` rounds after a warm-up round (page cache, bytecode), so that
+    a change of load on the machine hits every subject alike. (samples by row, RSS by role)."""
+    samples: dict[str, list[float]] = {}
+    memory: dict[str, list[float]] = {}
+    for round_number in range(runs + 1):
+        for once in subjects:
+            rows, rss_by_role = once()
+            memory.update(rss_by_role)
+            if round_number:
+                for row, seconds in rows.items():
+                    samples.setdefault(row, []).append(seconds)
     return samples, memory
 
 
@@ -159,57 +166,46 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     runs = parser.parse_args().runs
     has_gunicorn = importlib.util.find_spec("gunicorn") is not None
-    memory: list[Measurement] = []
     skipped = "" if has_gunicorn else "; gunicorn rows skipped: not installed (pip install gunicorn)"
     target = "target: eggbin egg-ready <= 1.0x uvicorn first 200 at the same worker count"
+    memory: list[Measurement] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         app_dir = write_apps(tmp)
         for workers in (1, 2):
-            timing: list[Measurement] = []
-            egg_ready: dict[bool, list[float]] = {False: [], True: []}
+            uvicorn = f"uvicorn --workers {workers}"
 
-            def egg_once(
-                workers: int = workers, zygote: bool = False, egg_ready: dict[bool, list[float]] = egg_ready
-            ) -> tuple[float, dict[str, list[float]]]:
-                to_ready, to_200, rss_by_role = run_eggbin(app_dir, workers, zygote)
-                egg_ready[zygote].append(to_ready)
-                return to_200, rss_by_role
+            def server(argv: Callable[[int, int], list[str]], name: str, workers: int = workers) -> Once:
+                def once() -> tuple[dict[str, float], dict[str, list[float]]]:
+                    port = free_port()
+                    to_200, rss_by_role = run_server(argv(workers, port), tmp, port)
+                    return {f"{name}: first 200": to_200}, {f"{name} {r}": v for r, v in rss_by_role.items()}
 
-            def zygote_once(workers: int = workers) -> tuple[float, dict[str, list[float]]]:
-                return egg_once(workers, zygote=True)
+                return once
 
-            def uvicorn_once(workers: int = workers) -> tuple[float, dict[str, list[float]]]:
-                port = free_port()
-                return run_server(uvicorn_argv(workers, port), tmp, port)
+            def eggbin(zygote: bool, workers: int = workers) -> Once:
+                name = f"eggbin{'+zygote' if zygote else ''} {workers}w"
 
-            def gunicorn_once(workers: int = workers) -> tuple[float, dict[str, list[float]]]:
-                port = free_port()
-                return run_server(gunicorn_argv(workers, port), tmp, port)
+                def once() -> tuple[dict[str, float], dict[str, list[float]]]:
+                    to_ready, to_200, rss_by_role = run_eggbin(app_dir, workers, zygote)
+                    rows = {f"{name}: egg-ready": to_ready, f"{name}: first 200": to_200}
+                    return rows, {f"eggbin {r}": v for r, v in rss_by_role.items()} if zygote else {}
 
-            uvicorn_samples, uvicorn_memory = measure(runs, uvicorn_once)
-            timing.append(Measurement(f"uvicorn --workers {workers}: first 200", uvicorn_samples))
-            egg_samples, egg_memory = measure(runs, egg_once)
-            timing.append(Measurement(f"eggbin {workers}w: egg-ready", egg_ready[False][1:]))
-            timing.append(Measurement(f"eggbin {workers}w: first 200", egg_samples))
-            zygote_samples, _ = measure(runs, zygote_once)
-            timing.append(Measurement(f"eggbin+zygote {workers}w: egg-ready", egg_ready[True][1:]))
-            timing.append(Measurement(f"eggbin+zygote {workers}w: first 200", zygote_samples))
+                return once
+
+            subjects = [server(uvicorn_argv, uvicorn), eggbin(zygote=False), eggbin(zygote=True)]
             if has_gunicorn:
-                gunicorn_samples, gunicorn_memory = measure(runs, gunicorn_once)
-                timing.append(
-                    Measurement(f"gunicorn+UvicornWorker -w {workers}: first 200", gunicorn_samples)
-                )
-            anchor = f"uvicorn --workers {workers}: first 200"
-            report(f"cluster_start_{workers}w", timing, anchor=anchor, notes=target + skipped)
+                subjects.append(server(gunicorn_argv, f"gunicorn+UvicornWorker -w {workers}"))
+            samples, rss = interleaved(runs, subjects)
+            timing = [Measurement(row, values) for row, values in samples.items()]
+            report(
+                f"cluster_start_{workers}w", timing, anchor=f"{uvicorn}: first 200", notes=target + skipped
+            )
             if workers == 2:
-                for role, values in egg_memory.items():
-                    memory.append(Measurement(f"eggbin {role}", values, unit="MB"))
-                for role, values in uvicorn_memory.items():
-                    memory.append(Measurement(f"uvicorn {role}", values, unit="MB"))
-                if has_gunicorn:
-                    for role, values in gunicorn_memory.items():
-                        memory.append(Measurement(f"gunicorn {role}", values, unit="MB"))
+                memory = [
+                    Measurement(name.replace(" --workers 2", "").replace(" -w 2", ""), values, unit="MB")
+                    for name, values in rss.items()
+                ]
     report(
         "cluster_rss", memory, anchor="uvicorn supervisor", notes="target: eggbin master <= 30 MB" + skipped
     )

@@ -39,8 +39,10 @@ class ClusterOptions:
     agent_close_timeout: float = 5.0
     master_close_timeout: float = 15.0
     worker_timeout: float = 30.0
-    # `eggbin dev` / `debug` (eggbin/cluster/zygote.py, eggbin/debugger.py): fork children from a
-    # pre-imported template; debugpy in each child (0 = off), worker slot 1 proxied at the CLI's port.
+    # `eggbin dev` / `debug` and `eggscripts start` (eggbin/cluster/zygote.py): fork children from a
+    # pre-imported template forked by the master (off: spawn fresh interpreters, as the test plugin does).
+    # `eggbin debug` (eggbin/debugger.py): debugpy in each child (0 = off), worker slot 1 proxied at the
+    # CLI's port.
     zygote: bool = False
     pid_file: str | None = None  # the master writes its pid there and removes it when it exits
     debug_host: str = "127.0.0.1"
