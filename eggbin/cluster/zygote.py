@@ -24,6 +24,7 @@ import ctypes
 import importlib
 import json
 import os
+import select
 import signal
 import socket
 import sys
@@ -41,7 +42,8 @@ if TYPE_CHECKING:
 PR_SET_CHILD_SUBREAPER = 36
 REPLY_TIMEOUT = 15.0  # the first request waits for the zygote's imports
 # What the agent needs: it is forked as soon as these are in and boots while the rest comes in.
-AGENT_PRELOAD = ("eggbin.cluster.agent", "eggbin.web.framework", "eggbin.web.application")
+AGENT = "eggbin.cluster.agent"
+AGENT_PRELOAD = (AGENT, "eggbin.web.framework", "eggbin.web.application")
 WORKER_PRELOAD = ("eggbin.cluster.worker", "starlette.responses", "starlette.staticfiles")
 
 
@@ -175,8 +177,6 @@ def receive(control: socket.socket) -> Request | None:
     """The master's next request and the fds that came with it; None once the master is gone."""
     try:
         data, fds, _, _ = socket.recv_fds(control, 1 << 20, 8)
-    except BlockingIOError:
-        raise
     except OSError:
         return None
     return (json.loads(data), fds) if data else None
@@ -194,16 +194,11 @@ def answer(control: socket.socket, master_pid: int, request: Request) -> None:
 
 def serve_agent(control: socket.socket, master_pid: int) -> Request | None:
     """Fork the agent if the master already asked for it; a worker's request is held and returned."""
-    control.setblocking(False)
-    try:
-        while (request := receive(control)) is not None:
-            if request[0]["module"] != "eggbin.cluster.agent":
-                return request
-            answer(control, master_pid, request)
-    except BlockingIOError:
-        pass
-    finally:
-        control.setblocking(True)
+    while select.select([control], [], [], 0)[0]:
+        request = receive(control)
+        if request is None or request[0]["module"] != AGENT:
+            return request
+        answer(control, master_pid, request)
     return None
 
 
