@@ -373,6 +373,8 @@ class Master:
                     self.handle_message(child, message)
         self.handle_signals()
         self.reap_children()
+        if self.zygote:
+            self.zygote.reap_orphans(set(self.children))
         if self.state is State.READY:
             self.respawner.spawn_due()
             self.respawner.check_heartbeats()

@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -32,8 +33,8 @@ def app_dir(tmp_path: Path) -> Path:
     return Path(shutil.copytree(FIXTURE_APPS / "dev_hello", tmp_path / "dev_hello"))
 
 
-@pytest.fixture
-def cluster(app_dir: Path) -> Iterator[tuple[ClusterProcess, int]]:
+@contextmanager
+def _started(app_dir: Path) -> Iterator[tuple[ClusterProcess, int]]:
     port = free_port()
     options = ClusterOptions(
         base_dir=str(app_dir), port=port, title=f"egg-server-zy{port}", zygote=True, app_close_timeout=1
@@ -48,6 +49,12 @@ def cluster(app_dir: Path) -> Iterator[tuple[ClusterProcess, int]]:
         )
         process.stop(timeout=10)
         wait_until(lambda: all_gone(tree), timeout=10, what="every cluster process to exit")
+
+
+@pytest.fixture
+def cluster(app_dir: Path) -> Iterator[tuple[ClusterProcess, int]]:
+    with _started(app_dir) as started:
+        yield started
 
 
 def _roles(master_pid: int) -> dict[str, list[psutil.Process]]:
@@ -98,3 +105,35 @@ def test_kill_9_of_the_master_takes_the_zygote_and_forked_children_down(
     os.kill(process.pid, signal.SIGKILL)
     wait_until(lambda: all_gone(tree), timeout=5, what="every child to die with the master")
     assert port_bindable(port)
+
+
+ORPHAN_CONTROLLER = """
+import subprocess
+import sys
+
+from eggbin import Controller
+
+
+class OrphanController(Controller):
+    async def spawn(self):
+        sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
+        self.ctx.body = {"pid": sleeper.pid}
+"""
+
+
+def test_the_master_reaps_what_a_dead_worker_left_behind(app_dir: Path) -> None:
+    (app_dir / "app" / "controller" / "orphan.py").write_text(ORPHAN_CONTROLLER)
+    router = app_dir / "app" / "router.py"
+    router.write_text(router.read_text() + '    app.router.get("/orphan", app.controller.orphan.spawn)\n')
+    with _started(app_dir) as (process, port):
+        sleeper = httpx.get(f"http://127.0.0.1:{port}/orphan").json()["pid"]
+        _roles(process.pid)["worker 1"][0].kill()  # the sleeper is now the master's (its subreaper)
+        wait_until(lambda: not psutil.pid_exists(sleeper), timeout=10, what="the orphan to be reaped")
+        wait_until(lambda: _serves(port), timeout=10, what="a new worker to serve")
+
+
+def _serves(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/").text == "hello v0"
+    except httpx.HTTPError:
+        return False
