@@ -5,7 +5,9 @@ and a `DevFilter` drops every event under an ignored directory or from an editor
 it can wake the reload loop. Two watches run, both in the CLI process (threads are fine there):
 
     recursive      app/  config/  lib/  + config.development.watch_dirs   (+ local plugin dirs)
-    top level      the base dir itself, non-recursively: only `app.py` and `agent.py` pass
+    top level      the base dir itself, non-recursively: only `app.py`, `agent.py` and the creation
+                   of a watched dir that did not exist yet pass (the recursive watch is then redone
+                   with it, and its creation alone asks for a reload)
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,13 +83,16 @@ def _under_any(relative: Path, patterns: Iterable[str]) -> bool:
 
 @dataclass(frozen=True)
 class TopLevelFilter:
-    """The non-recursive watch of the base dir lets through only `app.py` and `agent.py`."""
+    """The non-recursive watch of the base dir: `app.py`, `agent.py` and the watched dirs not there yet."""
 
     base_dir: Path
+    missing: tuple[Path, ...] = ()
 
     def __call__(self, change: Any, path: str) -> bool:
         candidate = Path(path)
-        return candidate.parent == self.base_dir and candidate.name in BOOT_FILES
+        return candidate.parent == self.base_dir and (
+            candidate.name in BOOT_FILES or candidate in self.missing
+        )
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,11 @@ class WatchPlan:
     dirs: tuple[Path, ...]
     filter: DevFilter
     agent_dirs: tuple[Path, ...] = ()
+    missing: tuple[Path, ...] = ()  # watched dirs directly in the base dir that do not exist yet
+
+    def with_created(self, created: Iterable[Path]) -> WatchPlan:
+        added = tuple(d for d in created if d in self.missing)
+        return replace(self, dirs=self.dirs + added, missing=tuple(d for d in self.missing if d not in added))
 
 
 def plan_watch(
@@ -110,9 +120,11 @@ def plan_watch(
     base = base_dir.resolve()
     agent = tuple(Path(d).resolve() for d in agent_dirs)
     wanted = [base / name for name in WATCHED_DIRS] + [base / d for d in watch_dirs] + list(agent)
-    dirs = tuple(dict.fromkeys(d.resolve() for d in wanted if d.is_dir()))
+    candidates = dict.fromkeys(d.resolve() for d in wanted)
+    dirs = tuple(d for d in candidates if d.is_dir())
+    missing = tuple(d for d in candidates if d.parent == base and not d.exists())
     ignored = tuple((base / d).resolve() for d in ignore_dirs)
-    return WatchPlan(base, dirs, DevFilter(base, ignored), agent)
+    return WatchPlan(base, dirs, DevFilter(base, ignored), agent, missing)
 
 
 def restarts_agent(plan: WatchPlan, path: Path) -> bool:
@@ -140,22 +152,27 @@ class Watcher:
     def __init__(self, plan: WatchPlan) -> None:
         self.plan = plan
         self._events: queue.Queue[tuple[float, list[Path]]] = queue.Queue()
-        self._stop = threading.Event()
+        self._stops: list[threading.Event] = []
         self._threads: list[threading.Thread] = []
         self._armed = threading.Semaphore(0)
+        self._recursive: threading.Event | None = None  # stops the recursive watch
+        self._stop_all = threading.Event()
+        self._lock = threading.Lock()  # a rewatch and `stop()` never interleave
 
     def start(self) -> None:
         """Start both watches in the background (see `wait_armed`)."""
-        watches: list[tuple[tuple[Path, ...], bool, DevFilter | TopLevelFilter]] = [
-            (self.plan.dirs, True, self.plan.filter),
-            ((self.plan.base_dir,), False, TopLevelFilter(self.plan.base_dir)),
-        ]
-        for paths, recursive, path_filter in watches:
-            if not paths:
-                continue
-            thread = threading.Thread(target=self._watch, args=(paths, recursive, path_filter), daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self._recursive = self._start(self.plan.dirs, True, self.plan.filter)
+        self._start((self.plan.base_dir,), False, TopLevelFilter(self.plan.base_dir, self.plan.missing))
+
+    def _start(self, paths: tuple[Path, ...], recursive: bool, path_filter: Any) -> threading.Event | None:
+        if not paths:
+            return None
+        stop = threading.Event()
+        thread = threading.Thread(target=self._watch, args=(paths, recursive, path_filter, stop), daemon=True)
+        thread.start()
+        self._stops.append(stop)
+        self._threads.append(thread)
+        return stop
 
     def wait_armed(self, timeout: float = 5.0) -> None:
         """Return once every watch exists: an edit made after this is never lost."""
@@ -163,7 +180,9 @@ class Watcher:
         for _ in self._threads:
             self._armed.acquire(timeout=max(0.0, deadline - time.monotonic()))
 
-    def _watch(self, paths: tuple[Path, ...], recursive: bool, path_filter: Any) -> None:
+    def _watch(
+        self, paths: tuple[Path, ...], recursive: bool, path_filter: Any, stop: threading.Event
+    ) -> None:
         import watchfiles
 
         changes = watchfiles.watch(
@@ -171,7 +190,7 @@ class Watcher:
             watch_filter=path_filter,
             step=STEP_MS,
             debounce=DEBOUNCE_MS,
-            stop_event=self._stop,
+            stop_event=stop,
             recursive=recursive,
             rust_timeout=ARM_MS,
             yield_on_timeout=True,
@@ -183,7 +202,20 @@ class Watcher:
                 self._armed.release()  # the notify watch exists once the generator first yields
                 first = False
             if batch:
-                self._events.put((time.monotonic(), sorted({Path(p) for _, p in batch})))
+                paths_changed = sorted({Path(p) for _, p in batch})
+                if not recursive:
+                    self._watch_created([p for p in paths_changed if p in self.plan.missing and p.is_dir()])
+                self._events.put((time.monotonic(), paths_changed))
+
+    def _watch_created(self, created: list[Path]) -> None:
+        """Redo the recursive watch with dirs that appeared (`mkdir lib` after `eggbin dev` started)."""
+        with self._lock:
+            if not created or self._stop_all.is_set():
+                return
+            self.plan = self.plan.with_created(created)
+            if self._recursive is not None:
+                self._recursive.set()
+            self._recursive = self._start(self.plan.dirs, True, self.plan.filter)
 
     def take(self, timeout: float) -> Batch | None:
         """Wait up to `timeout` for changes; everything queued is merged into one batch."""
@@ -198,6 +230,9 @@ class Watcher:
         return batch
 
     def stop(self) -> None:
-        self._stop.set()
-        for thread in self._threads:
+        with self._lock:
+            self._stop_all.set()
+            for stop in self._stops:
+                stop.set()
+        for thread in list(self._threads):
             thread.join(timeout=2)

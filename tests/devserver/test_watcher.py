@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -168,5 +169,29 @@ def test_changes_queued_while_nobody_takes_them_are_merged(tmp_path: Path) -> No
         while not expected <= seen:
             seen.update(_wait_batch(watcher, "queued writes").paths)
         assert seen == expected
+    finally:
+        watcher.stop()
+
+
+def test_a_watched_dir_created_after_start_is_watched_from_then_on(tmp_path: Path) -> None:
+    base = _app(tmp_path)
+    shutil.rmtree(base / "lib")
+    plan = plan_watch(base)
+    assert base / "lib" in plan.missing
+    watcher = Watcher(plan)
+    watcher.start()
+    try:
+        watcher.wait_armed()
+        (base / "lib").mkdir()
+        assert base / "lib" in _wait_batch(watcher, "mkdir lib").paths  # its creation alone reloads
+        assert base / "lib" in watcher.plan.dirs
+        money = base / "lib" / "money.py"
+        deadline = time.monotonic() + 15
+        seen: set[Path] = set()
+        while money not in seen and time.monotonic() < deadline:  # the new watch arms in the background
+            money.write_text(f"x = {time.monotonic()}\n")
+            batch = watcher.take(timeout=0.5)
+            seen.update(batch.paths if batch else ())
+        assert money in seen
     finally:
         watcher.stop()
