@@ -241,21 +241,6 @@ class Master:
         self.send_parent(message)
         self.router.become_ready()
 
-    # -- retiring (rolling replacement: eggbin.cluster.reload) ---------------------------------------
-    def retire(self, child: Child, grace: float) -> None:
-        """SIGTERM now, SIGKILL if it is still there after `grace` seconds."""
-        child.retiring = True
-        child.kill_at = time.monotonic() + grace
-        child.signal(signal.SIGTERM)
-
-    def kill_overdue(self) -> None:
-        now = time.monotonic()
-        for child in self.children.values():
-            if child.kill_at is not None and now >= child.kill_at and not child.killed:
-                masterlog.error(f"{child.label} did not stop within its close timeout; killing it")
-                child.killed = True
-                child.signal(signal.SIGKILL)
-
     # -- state file -------------------------------------------------------------------------------
     def write_state(self) -> None:
         if self.lock.fd < 0 or self.listener is None or self.state is State.DONE:
@@ -378,7 +363,7 @@ class Master:
         if self.state is State.READY:
             self.respawner.spawn_due()
             self.respawner.check_heartbeats()
-            self.kill_overdue()
+            self.reloader.kill_overdue()
         if self.state in STOPPING:
             self.advance_stop()
 

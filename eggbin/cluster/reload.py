@@ -12,6 +12,7 @@ parent gets `reload-failed` {message}. A reload asked for while one runs is coal
 
 from __future__ import annotations
 
+import signal
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -71,8 +72,6 @@ class ReloadHost(Protocol):
 
     def spawn(self, role: str, child_id: int) -> Child: ...
 
-    def retire(self, child: Child, grace: float) -> None: ...
-
     def send_parent(self, message: Message) -> bool: ...
 
     def write_state(self) -> None: ...
@@ -101,7 +100,7 @@ class Reloader:
         self.current = RollingReload(sorted(host.workers, key=lambda w: w.id), agent)
         if agent and host.agent:
             self.current.waiting_agent = True
-            host.retire(host.agent, host.options.agent_close_timeout)
+            self.retire(host.agent, host.options.agent_close_timeout)
         else:
             self._advance()
 
@@ -142,12 +141,26 @@ class Reloader:
         if done.again:
             self.start(done.again_agent)
 
+    def retire(self, child: Child, grace: float) -> None:
+        """SIGTERM now, SIGKILL if it is still there after `grace` seconds (see `kill_overdue`)."""
+        child.retiring = True
+        child.kill_at = time.monotonic() + grace
+        child.signal(signal.SIGTERM)
+
+    def kill_overdue(self) -> None:
+        now, host = time.monotonic(), self.host
+        for child in [*host.workers, *([host.agent] if host.agent else [])]:
+            if child.kill_at is not None and now >= child.kill_at and not child.killed:
+                masterlog.error(f"{child.label} did not stop within its close timeout; killing it")
+                child.killed = True
+                child.signal(signal.SIGKILL)
+
     def _retire_next(self) -> None:
         assert self.current is not None
         old = self.current.next_old()
         self.current.replacement = None
         if old is not None:
-            self.host.retire(old, self.host.options.app_close_timeout + 1)
+            self.retire(old, self.host.options.app_close_timeout + 1)
             self.host.write_state()
             self.current.old_workers.pop(0)
         self.host.tell_agent_workers()
