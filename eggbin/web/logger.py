@@ -17,7 +17,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -180,8 +180,12 @@ class ContextLogger(logging.LoggerAdapter[logging.Logger]):
         super().__init__(logger, None)
         self.ctx = ctx
 
-    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
-        return f"{self.prefix()} {msg}", kwargs
+    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+        if self.isEnabledFor(level):
+            prefix = self.prefix()
+            if args:  # the message will be %-formatted: a `%` of the URL must stay literal
+                prefix = prefix.replace("%", "%%")
+            self.logger.log(level, f"{prefix} {msg}", *args, **kwargs)
 
     def prefix(self) -> str:
         ctx = self.ctx

@@ -197,7 +197,10 @@ def test_curl_to_a_closed_port_is_a_500(egg: Booted) -> None:
     url = f"http://127.0.0.1:{free_port()}/"
     response = egg.http.get("/proxy", params={"url": url}, headers={"accept": "application/json"})
     assert response.status_code == 500
-    assert response.json() == {"message": "Internal Server Error"}
+    assert response.json()["message"] == "All connection attempts failed"  # unittest shows 5xx messages
+    log = (egg.base / "logs" / "http-app" / "common-error.log").read_text()
+    assert "%3A" in log  # the URL in the request prefix is not taken for a format string
+    assert "ConnectError" in log
 
 
 def test_render_string(egg: Booted) -> None:

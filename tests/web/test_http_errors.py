@@ -47,7 +47,8 @@ def test_wrong_method_is_404_and_csrf_comes_first_for_unsafe_ones(egg: Booted) -
     assert egg.http.delete("/", headers={**csrf_headers(egg), **JSON}).status_code == 404
 
 
-def test_exception_is_500_without_details_outside_local(egg: Booted) -> None:
+def test_exception_is_500_without_details_in_prod(boot_app: Callable[..., Booted]) -> None:
+    egg = boot_app("http_app", env="prod")
     response = egg.http.get("/boom", headers=JSON)
     assert response.status_code == 500
     assert response.json() == {"message": "Internal Server Error"}
@@ -66,15 +67,24 @@ def test_exception_is_logged_with_its_trace(egg: Booted) -> None:
     assert "Traceback" in text
 
 
-def test_exception_shows_message_and_stack_in_local(boot_app: Callable[..., Booted]) -> None:
-    egg = boot_app("http_app", env="local")
+@pytest.mark.parametrize("env", ["local", "unittest"])
+def test_exception_shows_message_and_stack_in_development_envs(
+    boot_app: Callable[..., Booted], env: str
+) -> None:
+    egg = boot_app("http_app", env=env)
     body = egg.http.get("/boom", headers=JSON).json()
-    assert body["message"] == "secret detail"
+    assert (body["message"], body["name"]) == ("secret detail", "RuntimeError")
     assert "Traceback" in body["stack"]
     assert "controller/errors.py" in body["stack"]
     page = egg.http.get("/boom", headers=HTML)
     assert "<pre>Traceback" in page.text
     assert "secret detail" in page.text
+
+
+def test_a_4xx_shows_its_message_but_no_stack_in_prod(boot_app: Callable[..., Booted]) -> None:
+    egg = boot_app("http_app", env="prod")
+    response = egg.http.get("/throw", headers=JSON)
+    assert (response.status_code, response.json()) == (418, {"message": "short and stout", "code": "TEAPOT"})
 
 
 def test_throw_answers_its_status_message_and_props(egg: Booted) -> None:
@@ -87,10 +97,11 @@ def test_validation_failure_is_egg_422(egg: Booted) -> None:
     response = egg.http.post("/users", json={"name": "a"}, headers={**csrf_headers(egg), **JSON})
     assert response.status_code == 422
     assert response.json() == {
-        "error": "Validation Failed",
-        "detail": [
+        "code": "invalid_param",
+        "message": "Validation Failed",
+        "errors": [
             {"message": "String should have at least 2 characters", "field": "name", "code": "invalid"},
-            {"message": "Field required", "field": "age", "code": "missing_field"},
+            {"message": "required", "field": "age", "code": "missing_field"},
         ],
     }
 

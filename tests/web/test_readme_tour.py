@@ -44,8 +44,9 @@ def test_resources_redirect_and_validation(boot_app: Callable[..., Booted]) -> N
     invalid = http.post("/orders", json={"sku": "egg-1"})
     assert invalid.status_code == 422
     assert invalid.json() == {
-        "error": "Validation Failed",
-        "detail": [{"message": "Field required", "field": "quantity", "code": "missing_field"}],
+        "code": "invalid_param",
+        "message": "Validation Failed",
+        "errors": [{"message": "required", "field": "quantity", "code": "missing_field"}],
     }
 
 

@@ -1,7 +1,9 @@
 """onerror: any exception becomes a response: JSON for JSON requests, HTML otherwise.
 
-The stack trace reaches the client only in the `local` env; outside it a 5xx says only its status
-phrase. `config.onerror.all(err, ctx)` replaces all of this, `json` / `html` replace one kind.
+egg-onerror's rules: the JSON body is `{code, message, errors}` (keys left out when the error has no such
+field, plus any `ctx.throw` props). In the development envs (`local`, `unittest`) a 5xx also shows its own
+message, `name` and `stack`; in any other env it says only its status phrase, while a 4xx always shows
+its message. `config.onerror.all(err, ctx)` replaces all of this, `json` / `html` replace one kind.
 Errors of 5xx are logged with their trace; every error is emitted as the app's `error` event.
 """
 
@@ -15,6 +17,8 @@ from typing import Any
 
 from eggbin.web.http_error import HttpError
 from eggbin.web.middleware import Middleware, Next
+
+DEVELOPMENT_ENVS = ("local", "unittest")  # egg-onerror's `isProd` is false for these
 
 
 def onerror(options: Any, app: Any) -> Middleware:
@@ -45,8 +49,9 @@ async def respond(ctx: Any, exc: Exception, options: Any) -> None:
         if inspect.isawaitable(result):
             await result
         return
-    show_stack = ctx.app.env == "local"
-    message = message_of(exc, status, show_stack)
+    development = ctx.app.env in DEVELOPMENT_ENVS
+    message = message_of(exc, status, development)
+    show_stack = development and status >= 500
     if kind == "json":
         ctx.body = json_body(exc, message, show_stack)
     else:
@@ -64,20 +69,30 @@ def report(ctx: Any, exc: Exception, status: int) -> None:
         emit("error", exc, ctx)
 
 
-def message_of(exc: Exception, status: int, local: bool) -> str:
+def message_of(exc: Exception, status: int, development: bool) -> str:
+    """The error's own message for a 4xx, or in a development env; else the status phrase."""
     phrase = HTTPStatus(status).phrase
-    if isinstance(exc, HttpError) and (exc.expose or local):
-        return exc.message or phrase
-    return str(exc) or phrase if local else phrase
+    if status >= 500 and not development:
+        return phrase
+    message = exc.message if isinstance(exc, HttpError) else str(exc)
+    return message or phrase
 
 
 def json_body(exc: Exception, message: str, show_stack: bool) -> Any:
     if isinstance(exc, HttpError) and exc.body is not None:
         return exc.body
-    body: dict[str, Any] = {"message": message}
+    body: dict[str, Any] = {}
+    code = getattr(exc, "code", None)  # egg's `err.code`; a method or other object is not one
+    if isinstance(code, str | int) and not isinstance(code, bool):
+        body["code"] = code
+    body["message"] = message
+    errors = getattr(exc, "errors", None)
+    if isinstance(errors, list):
+        body["errors"] = errors
     if isinstance(exc, HttpError):
         body.update(exc.props)
     if show_stack:
+        body["name"] = type(exc).__name__
         body["stack"] = "".join(traceback.format_exception(exc))
     return body
 
