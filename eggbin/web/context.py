@@ -248,11 +248,11 @@ class Context:
 
         return await render_string(self, source, data)
 
-    async def curl(self, url: str, **options: Any) -> CurlResult:
-        """An outgoing HTTP request (httpx): `status`, `headers`, `data`."""
+    async def curl(self, url: str, options: dict[str, Any] | None = None, **kwargs: Any) -> CurlResult:
+        """egg's `ctx.curl(url, options)`: an outgoing HTTP request (httpx): `status`, `headers`, `data`."""
         from eggbin.web.curl import curl
 
-        return await curl(url, **options)
+        return await curl(url, options, **kwargs)
 
     def validate(self, model: builtins.type[M], data: Any = None) -> M:
         """`data` (default: the request body) as a `model`, or a 422 in egg's format."""

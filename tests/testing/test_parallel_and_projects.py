@@ -65,7 +65,7 @@ def test_http_reaches_the_fixture_app(http):
 
 
 def test_bad_base_dir_says_what_to_pass(app_factory):
-    with pytest.raises(pytest.fail.Exception, match="has no app/router.py"):
+    with pytest.raises(pytest.fail.Exception, match="is not an eggbin app"):
         app_factory("tests/fixtures/apps/missing")
 """
 

@@ -28,7 +28,7 @@ def config(app_info: Any) -> dict[str, Any]:
         "name": app_info.name,
         "keys": "",
         "middleware": [],
-        "core_middleware": ["onerror", "notfound", "bodyparser", "security", "static"],
+        "core_middleware": ["onerror", "site_file", "notfound", "body_parser", "security", "static"],
         "cluster": {"listen": {"port": 7001, "hostname": "127.0.0.1"}},
         "ready_timeout": 10,
         **request_side(app_info),
@@ -53,8 +53,18 @@ def request_side(app_info: Any) -> dict[str, Any]:
     return {
         "onerror": {"all": None, "json": None, "html": None},
         "notfound": {"page_url": ""},
+        "site_file": {"cache_control": "public, max-age=2592000"},
         "static": {"prefix": "/public/", "dir": "", "max_age": 0 if app_info.env == "local" else 31536000},
-        "bodyparser": {"json_limit": "1mb", "form_limit": "1mb", "multipart_limit": "10mb", "strict": True},
+        "body_parser": {
+            "enable_types": ["json", "form"],
+            "extend_types": {},
+            "encoding": "utf-8",
+            "json_limit": "1mb",
+            "form_limit": "1mb",
+            "text_limit": "1mb",
+            "multipart_limit": "10mb",
+            "strict": True,
+        },
         "security": {
             "csrf": {"enable": True, "ignore": None, "cookie_name": "csrfToken"},
             "domain_white_list": [],
