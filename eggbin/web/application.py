@@ -37,7 +37,7 @@ from eggbin.web.loop_errors import log_loop_errors, stop_logging_loop_errors
 from eggbin.web.messenger import Messenger
 from eggbin.web.middleware import MiddlewareFactories, build_pipeline
 from eggbin.web.plugins import Plugin, load_plugins
-from eggbin.web.router import Router
+from eggbin.web.router import Router, RouterDelegates
 from eggbin.web.schedule import run_schedule
 from eggbin.web.singleton import Create, Singleton
 from eggbin.web.units import EGGBIN_PATH
@@ -194,14 +194,14 @@ class EggCore(EventEmitter, EggApi):
             self._loggers = None
 
 
-class Application(EggCore):
+class Application(EggCore, RouterDelegates):
     """The web app: an ASGI callable over the router, middleware and controllers."""
 
     role = "app"
 
     def __init__(self, base_dir: Path, env: ServerEnv | None = None) -> None:
         super().__init__(base_dir, env)
-        self.router = Router()
+        self.router = Router(self)
         self.controller: Any = _Tree({})
         self.service_classes: dict[str, Any] = {}
         self.context_class: type[Context] = Context

@@ -10,10 +10,11 @@ import asyncio
 import builtins
 import inspect
 import time
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from eggbin.web.http_error import HttpError
+from eggbin.web.http_error import HttpError, http_error
 from eggbin.web.request import Request
 from eggbin.web.response import Response
 
@@ -133,9 +134,21 @@ class Context:
         return self.request.accepts("html", "text", "json") == "json"
 
     # response delegates
-    def set(self, name: str, value: str) -> None:
-        """Set a response header."""
-        self.response.set(name, value)
+    def set(self, name: str | Mapping[str, Any], value: Any = None) -> None:
+        """Set a response header, or several: `ctx.set({"x-a": "1", "x-b": "2"})` (Koa's forms)."""
+        if isinstance(name, Mapping):
+            for key, item in name.items():
+                self.response.set(key, item)
+        else:
+            self.response.set(name, value)
+
+    def attachment(self, filename: str | None = None) -> None:
+        """Koa's `ctx.attachment(filename)`: `Content-Disposition: attachment` and the file's type."""
+        from eggbin.web.response import content_disposition
+
+        if filename:
+            self.type = PurePath(filename).suffix.lstrip(".") or "bin"
+        self.response.set("content-disposition", content_disposition(filename))
 
     @property
     def status(self) -> int:
@@ -214,9 +227,12 @@ class Context:
             raise HttpError(403, failure)
 
     # actions
-    def throw(self, status: int, message: str = "", **props: Any) -> None:
-        """Stop here with an HTTP error; `props` are added to the JSON error body."""
-        raise HttpError(status, message, **props)
+    def throw(self, *args: Any, **props: Any) -> NoReturn:
+        """Stop here with an HTTP error, as Koa's `ctx.throw`: `throw(404)`, `throw(400, "name required")`,
+        `throw("name required", 400)`, `throw(500, "failed", {"data": ...})` or `data=...`, or
+        `throw(403, err)` (the exception itself, given that status). Props reach the JSON error body.
+        """
+        raise http_error(*args, **props)
 
     def redirect(self, url: str, status: int = 302) -> None:
         """Redirect to `url` if it is on this site or `security.domain_white_list`, else to `/`."""
