@@ -155,7 +155,8 @@ def app(app_factory: Any) -> Any:
     """The project's app, booted once per session in the unittest env (plugins: override with app_factory)."""
     if project_kind(app_factory.rootdir) != "app":
         pytest.fail(
-            f"`{app_factory.rootdir}` is not an app (no app/router.py): in a plugin or framework, define "
+            f"`{app_factory.rootdir}` is not an app (no app/router.py, config/default.py, ...): "
+            "in a plugin or framework, define "
             '`app` in conftest.py as `return app_factory("tests/fixtures/apps/<name>")`'
         )
     return app_factory()

@@ -11,7 +11,7 @@ APP, PLUGIN, FRAMEWORK = "app", "plugin", "framework"
 
 
 def project_kind(root: Path) -> str | None:
-    """`app` (has `app/router.py`), `plugin` (a package declaring `EGG_PLUGIN`), `framework`, or None."""
+    """`app` (see `is_app_dir`), `plugin` (a package declaring `EGG_PLUGIN`), `framework`, or None."""
     if is_app_dir(root):
         return APP
     try:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from eggbin.web.appinfo import AppInfo, load_app_info
 from eggbin.web.boots import load_boots
 from eggbin.web.cluster_client import ClusterClientBuilder
-from eggbin.web.config import Config, confused_config_keys
+from eggbin.web.config import Config, config_warnings
 from eggbin.web.context import Context
 from eggbin.web.dump import dump_run_files
 from eggbin.web.egg_api import EggApi
@@ -138,7 +138,7 @@ class EggCore(EventEmitter, EggApi):
         with self.timing.phase("load boots"):
             boots = load_boots(self.units, self.role, self)
             self.lifecycle = Lifecycle(self, boots.entries, self.timing, self.lifecycle.functions)
-        for warning in [*warnings, *confused_config_keys(self.config, self.config_meta), *boots.warnings]:
+        for warning in [*warnings, *config_warnings(self.config, self.config_meta), *boots.warnings]:
             self.core_logger.warning("[egg:loader] %s", warning)
         self.lifecycle.config_will_load()
         await self.lifecycle.run("config_did_load")

@@ -104,11 +104,28 @@ CONFUSED_KEYS = {
 }
 
 
-def confused_config_keys(config: Config, meta: dict[str, str]) -> list[str]:
-    """egg's warning for a key that looks like a config key eggbin reads but is spelled otherwise."""
+VIEW_ENGINES = ("nunjucks", "jinja2", "jinja")  # jinja2 renders views; nunjucks is its JavaScript port
+
+
+def config_warnings(config: Config, meta: dict[str, str]) -> list[str]:
+    """Keys eggbin would not read as written: egg's confused keys, a view engine it does not have."""
     warnings = []
     for key, expected in CONFUSED_KEYS.items():
         if dict.__contains__(config, key):
-            where = next((file for path, file in meta.items() if path.split(".")[0] == key), "config")
-            warnings.append(f"unexpected config key `{key}` (set in `{where}`): eggbin reads `{expected}`")
+            warnings.append(
+                f"unexpected config key `{key}` (set in `{_set_in(meta, key)}`): eggbin reads `{expected}`"
+            )
+    view = config.get("view") or {}
+    engines = {"view.default_view_engine": view.get("default_view_engine")}
+    engines |= {f"view.mapping.{ext}": name for ext, name in entries(view.get("mapping") or {})}
+    for key, name in engines.items():
+        if name and str(name).lower() not in VIEW_ENGINES:
+            warnings.append(
+                f"`{key}` names the view engine `{name}` (set in `{_set_in(meta, key)}`): "
+                "eggbin renders every view with jinja2"
+            )
     return warnings
+
+
+def _set_in(meta: dict[str, str], key: str) -> str:
+    return next((file for path, file in meta.items() if path == key or path.startswith(key + ".")), "config")

@@ -12,7 +12,7 @@ import inspect
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
 from eggbin.web.http_error import HttpError, http_error
 from eggbin.web.request import Request
@@ -270,11 +270,17 @@ class Context:
 
         return await curl(url, options, **kwargs)
 
-    def validate(self, model: builtins.type[M], data: Any = None) -> M:
-        """`data` (default: the request body) as a `model`, or a 422 in egg's format."""
+    @overload
+    def validate(self, model: builtins.type[M], data: Any = None) -> M: ...
+    @overload
+    def validate(self, model: Mapping[str, Any], data: Any = None) -> Any: ...
+
+    def validate(self, model: Any, data: Any = None) -> Any:
+        """`data` (default: the request body) checked against a pydantic model (the instance is returned) or
+        egg-validate's rules (`{"title": "string"}`, the data is returned); else a 422 in egg's format."""
         from eggbin.web.validation import validate
 
-        return validate(model, self.request.body if data is None else data)
+        return validate(model, self.request.body if data is None else data, self.app)
 
     def run_in_background(self, fn: Callable[[Context], Awaitable[Any] | Any]) -> None:
         """Run `fn(ctx)` without delaying the response; its failure is logged and emitted as `error`."""
@@ -284,7 +290,7 @@ class Context:
 
     async def _background(self, fn: Callable[[Context], Awaitable[Any] | Any]) -> None:
         try:
-            result = fn(self)
+            result = fn(self) if _takes_an_argument(fn) else fn()  # type: ignore[call-arg]
             if inspect.isawaitable(result):
                 await result
         except Exception as exc:
@@ -296,6 +302,15 @@ class Context:
     def build_response(self) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
         """The ASGI callable that writes the response `status`, `headers` and `body` describe."""
         return self.response.send
+
+
+def _takes_an_argument(fn: Any) -> bool:
+    """egg passes `ctx` to a background function; a JS function ignores it, a Python one may not take it."""
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in parameters)
 
 
 async def background_tasks_finished() -> None:

@@ -1,4 +1,4 @@
-"""What egg's app and agent offer beside the boot classes: `before_start`, `ready`, `before_close`, `curl`.
+"""egg's app and agent API beside boot classes: `before_start`, `ready`, `before_close`, `curl`, `validator`.
 
     def app(app):                                    # app.py, egg 1's function style
         app.before_start(load_cache)                 # awaited before the app is ready
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from eggbin.web.curl import CurlResult
     from eggbin.web.lifecycle import Lifecycle
+    from eggbin.web.rules import Validator
 
 F = TypeVar("F", bound=Callable[[], Any])
 _LATE_READY: set[asyncio.Future[Any]] = set()  # `ready(fn)` after ready: fn's task, held until done
@@ -53,6 +54,13 @@ class EggApi:
         """Run `fn()` when the app closes, before the boots' `before_close` hooks."""
         self.lifecycle.functions.before_close.append(fn)
         return fn
+
+    @property
+    def validator(self) -> Validator:
+        """egg-validate's `app.validator`: `validate(rules, data)`, `add_rule(name, check)`."""
+        from eggbin.web.rules import validator_of
+
+        return validator_of(self)
 
     async def curl(self, url: str, options: dict[str, Any] | None = None, **kwargs: Any) -> CurlResult:
         """egg's `app.curl(url, options)`: an outgoing HTTP request (see `ctx.curl`)."""
