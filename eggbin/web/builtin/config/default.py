@@ -26,6 +26,10 @@ def config(app_info: Any) -> dict[str, Any]:
     return {
         "env": app_info.env,
         "name": app_info.name,
+        "base_dir": str(app_info.base_dir),
+        "root": str(app_info.root),
+        "home": str(app_info.home),
+        "pkg": app_info.pkg,
         "keys": "",
         "middleware": [],
         "core_middleware": ["onerror", "site_file", "notfound", "body_parser", "security", "static"],
@@ -54,7 +58,11 @@ def request_side(app_info: Any) -> dict[str, Any]:
         "onerror": {"all": None, "json": None, "html": None},
         "notfound": {"page_url": ""},
         "site_file": {"cache_control": "public, max-age=2592000"},
-        "static": {"prefix": "/public/", "dir": "", "max_age": 0 if app_info.env == "local" else 31536000},
+        "static": {
+            "prefix": "/public/",
+            "dir": str(app_info.base_dir / "app" / "public"),
+            "max_age": 0 if app_info.env == "local" else 31536000,
+        },
         "body_parser": {
             "enable_types": ["json", "form"],
             "extend_types": {},
