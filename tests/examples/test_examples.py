@@ -38,12 +38,17 @@ def find_roots() -> list[Path]:
 ROOTS = find_roots()
 
 
-def python_path(root: Path) -> list[str]:
-    """The project and its path dependencies, as an editable install would make them importable."""
-    sources = tomllib.loads((root / "pyproject.toml").read_text()).get("tool", {}).get("uv", {}).get("sources", {})
-    paths = [root]
-    paths += [(root / source["path"]).resolve() for source in sources.values() if "path" in source]
-    return [str(path) for path in paths]
+def python_path(root: Path, seen: list[Path] | None = None) -> list[Path]:
+    """The project and its path dependencies (theirs too), as editable installs would make them importable."""
+    seen = seen if seen is not None else []
+    if root in seen:
+        return seen
+    seen.append(root)
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    for source in pyproject.get("tool", {}).get("uv", {}).get("sources", {}).values():
+        if "path" in source:
+            python_path((root / source["path"]).resolve(), seen)
+    return seen
 
 
 def test_the_suite_holds_the_ported_examples() -> None:
@@ -57,7 +62,8 @@ def test_example_passes_under_eggbin_test(root: Path, tmp_path: Path) -> None:
     example = root.relative_to(EXAMPLES).parts[0]
     shutil.copytree(EXAMPLES / example, tmp_path / example, ignore=shutil.ignore_patterns("__pycache__", "logs", "run"))
     project = tmp_path / root.relative_to(EXAMPLES)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(python_path(project)), "PYTHONDONTWRITEBYTECODE": "1"}
+    path = os.pathsep.join(str(p) for p in python_path(project))
+    env = {**os.environ, "PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1"}
     popen = subprocess.Popen(
         [str(BIN / "eggbin"), "test", "--", "-p", "no:cacheprovider", "-rs"],
         cwd=project,
