@@ -1,4 +1,4 @@
-"""egg's own example apps (eggjs/examples), ported to eggbin: each runs its translated tests with `eggbin test`.
+"""egg's own example apps (eggjs/examples), ported: each runs its translated tests with `eggbin test`.
 
 Every project under `tests/fixtures/apps/examples/<name>/` that has tests (an app, a plugin or a framework:
 some examples hold several) runs in a copy of its example directory, in its own process, with the installed
@@ -60,7 +60,8 @@ def test_the_suite_holds_the_ported_examples() -> None:
 @pytest.mark.parametrize("root", ROOTS, ids=[str(root.relative_to(EXAMPLES)) for root in ROOTS])
 def test_example_passes_under_eggbin_test(root: Path, tmp_path: Path) -> None:
     example = root.relative_to(EXAMPLES).parts[0]
-    shutil.copytree(EXAMPLES / example, tmp_path / example, ignore=shutil.ignore_patterns("__pycache__", "logs", "run"))
+    skip = shutil.ignore_patterns("__pycache__", "logs", "run")
+    shutil.copytree(EXAMPLES / example, tmp_path / example, ignore=skip)
     project = tmp_path / root.relative_to(EXAMPLES)
     path = os.pathsep.join(str(p) for p in python_path(project))
     env = {**os.environ, "PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1"}
@@ -81,4 +82,5 @@ def test_example_passes_under_eggbin_test(root: Path, tmp_path: Path) -> None:
     summary = SUMMARY.findall(output)
     assert summary, output
     counts = dict(reversed(item.split(" ", 1)) for item in summary[-1].split(", "))
-    assert set(counts) == {"passed"} and int(counts["passed"]) > 0, output
+    assert set(counts) == {"passed"}, output  # nothing failed, skipped, xfailed or warned
+    assert int(counts["passed"]) > 0, output
