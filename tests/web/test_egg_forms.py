@@ -31,6 +31,8 @@ def test_config_keys_win_over_dict_methods(tmp_path: Path) -> None:
             assert app.config.keys == "k1,k2"
             assert (app.config.shop.items, app.config.shop.get, app.config.shop.copy) == (["egg"], 1, "c")
             assert app.config.shop["items"] == ["egg"]
+            assert app.config.base_dir == str(base)  # egg's `config.baseDir`
+            assert app.config.static.dir == str(base / "app" / "public")  # resolved, not empty
         finally:
             await app.close()
 
