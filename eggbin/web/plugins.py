@@ -30,6 +30,7 @@ BUILT_IN = frozenset({
     "onerror", "session", "i18n", "watcher", "multipart", "security", "development", "logrotator",
     "schedule", "static", "jsonp", "view", "nunjucks", "validate",
 })  # fmt: skip
+CAN_BE_OFF = frozenset({"onerror", "security", "static"})  # core middleware of those names is dropped
 BUILT_IN_PACKAGES = frozenset({f"egg-{name}" for name in BUILT_IN} | {"egg-view-nunjucks"})
 PLUGINS_EXAMPLE = 'e.g. plugins = {"mysql": {"enable": True, "package": "egg_mysql"}, "dev": False}'
 
@@ -88,7 +89,7 @@ def load_plugins(units: list[LoadUnit], env: str, extra: Mapping[str, Any] | Non
     specs = read_plugin_specs(units, env, warnings)
     for name, entry in (extra or {}).items():
         _merge_spec(specs, name, entry, units[-1].path, "the plugin under test (eggbin's test plugin)")
-    built_in = take_built_ins(specs)
+    built_in = take_built_ins(specs, warnings)
     found = resolve_plugins(specs, env)
     found.warnings, found.built_in = warnings, built_in
     found.notes += [f"plugin `{name}` is built into eggbin" for name, on in built_in.items() if on]
@@ -116,10 +117,11 @@ def read_plugin_specs(
     return specs
 
 
-def take_built_ins(specs: dict[str, PluginSpec]) -> dict[str, bool]:
+def take_built_ins(specs: dict[str, PluginSpec], warnings: list[str]) -> dict[str, bool]:
     """Remove the entries naming what eggbin builds in (egg's built-in plugins, its view and validate).
 
-    `static = True` or `nunjucks = {"package": "egg-view-nunjucks"}` ported from egg need no package here.
+    `static = True` or `nunjucks = {"package": "egg-view-nunjucks"}` ported from egg need no package here;
+    turning off one eggbin cannot do without is reported, not ignored.
     """
     taken: dict[str, bool] = {}
     for name, spec in list(specs.items()):
@@ -127,6 +129,8 @@ def take_built_ins(specs: dict[str, PluginSpec]) -> dict[str, bool]:
         if spec.path is None and (package in BUILT_IN_PACKAGES or (not package and name in BUILT_IN)):
             taken[name] = spec.enable
             del specs[name]
+            if not spec.enable and name not in CAN_BE_OFF:
+                warnings.append(f"`{spec.where}` turns off `{name}`, which eggbin builds in: it stays on")
     return taken
 
 

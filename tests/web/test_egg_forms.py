@@ -101,16 +101,24 @@ def test_a_view_engine_eggbin_lacks_is_reported(tmp_path: Path) -> None:
 
 
 def test_plugin_file_in_exports_style_and_built_in_plugins(tmp_path: Path) -> None:
-    plugin = 'import os\n\nstatic = False\nnunjucks = {"enable": True, "package": "egg-view-nunjucks"}\n'
+    plugin = """
+        import os
+
+        static = False
+        schedule = False
+        nunjucks = {"enable": True, "package": "egg-view-nunjucks"}
+    """
     files = {"config/plugin.py": plugin, "app/public/a.txt": "file", "app/router.py": ROUTE_ROOT}
     base = write_app(tmp_path / "app", files)
 
     async def scenario() -> None:
         async with serving(base) as (app, client):
             assert (await client.get("/public/a.txt")).status_code == 404  # static is off
-            assert app.built_in_plugins == {"static": False, "nunjucks": True}
+            assert app.built_in_plugins == {"static": False, "schedule": False, "nunjucks": True}
 
     asyncio.run(scenario())
+    [warning] = _warnings(base)
+    assert f"`{base / 'config' / 'plugin.py'}:4` turns off `schedule`, which eggbin builds in" in warning
 
 
 ROUTE_ROOT = "def router(app):\n    app.router.get('/', lambda ctx: 'root')\n"
