@@ -32,7 +32,7 @@ class TestOptions:
 def pytest_args(options: TestOptions, files: list[str]) -> list[str]:
     """The pytest command line for `options`, running `files` (default: tests/)."""
     args = files or ([TEST_DIR] if (options.base_dir / TEST_DIR).is_dir() else [])
-    args = [*args, "--ignore-glob=*/fixtures/*"]
+    args = [*args, "--ignore-glob=*/fixtures/*", *own_root(options), *import_mode(options)]
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):  # the pytest11 entry point is not loaded then
         args += ["-p", "eggbin.testing.plugin"]
     if options.keyword:
@@ -44,6 +44,41 @@ def pytest_args(options: TestOptions, files: list[str]) -> list[str]:
     if options.parallel is not None:
         args += parallel_args(options.parallel)
     return [*args, *options.pytest_args]
+
+
+PYTEST_CONFIGS = {
+    "pytest.ini": "",
+    ".pytest.ini": "",
+    "pyproject.toml": "[tool.pytest.ini_options]",
+    "tox.ini": "[pytest]",
+    "setup.cfg": "[tool:pytest]",
+}
+
+
+def own_root(options: TestOptions) -> list[str]:
+    """The app is pytest's root: its own config, or none at all, never a parent directory's.
+
+    An app inside a repository whose root has pytest settings (an example app, a monorepo service)
+    would otherwise get that root's config, conftest files and rootdir.
+    """
+    base = options.base_dir
+    if any(arg in ("-c", "--config-file") or arg.startswith("--config-file=") for arg in options.pytest_args):
+        return []
+    args = [f"--rootdir={base}", f"--confcutdir={base}"]
+    for name, section in PYTEST_CONFIGS.items():
+        file = base / name
+        if file.is_file() and section in file.read_text(encoding="utf-8", errors="replace"):
+            return args
+    return [*args, "-c", str(base / "pyproject.toml" if (base / "pyproject.toml").is_file() else os.devnull)]
+
+
+def import_mode(options: TestOptions) -> list[str]:
+    """pytest's `importlib` mode, unless the app chose one: test files of one name in several directories
+    (`tests/controller/test_user.py`, `tests/service/test_user.py`, as egg's tests are laid out) work."""
+    chosen = any(arg.startswith("--import-mode") for arg in options.pytest_args)
+    configs = [options.base_dir / name for name in PYTEST_CONFIGS]
+    chosen = chosen or any(f.is_file() and "--import-mode" in f.read_text(errors="replace") for f in configs)
+    return [] if chosen else ["--import-mode=importlib"]
 
 
 def parallel_args(workers: int) -> list[str]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -48,40 +50,64 @@ def pair_messengers(app: Any, agent: Any) -> None:
     agent.messenger.attach(transport)
 
 
-class AppFactory:
-    """Boots each (base_dir, framework) once per session, its agent first, as one process plays the cluster.
+def resolve_test_base(rootdir: Path, base_dir: str | Path | None, who: str) -> Path:
+    """An app directory: `base_dir` relative to the project, else to `tests/fixtures/` (egg-mock's rule)."""
+    candidates = [(rootdir / (base_dir or ".")).resolve()]
+    if base_dir is not None and not Path(base_dir).is_absolute():
+        candidates.append((rootdir / "tests" / "fixtures" / base_dir).resolve())
+    for base in candidates:
+        if is_app_dir(base):
+            return base
+    where = "pass base_dir=" if base_dir is None else f"`{candidates[0]}` is not an eggbin app; pass"
+    pytest.fail(f"{where} an app directory (e.g. `tests/fixtures/apps/<name>`) to {who}")
 
-    `app.agent` is the in-process agent; `close()` runs `before_close` of every app, then of its agent.
+
+class AppFactory:
+    """Boots each app once per session (egg-mock's `mm.app` cache), its agent first, as one process plays
+    the cluster: `app_factory(base_dir=None, framework=None, env=None, cache=True)`.
+
+    `base_dir` is relative to the project or to `tests/fixtures/`; `framework=True` means the project is
+    the framework under test; in a plugin project the plugin under test is enabled in the app (egg-mock's
+    rule). `env` boots another env than unittest (its logs stay under the app, as egg-mock mocks HOME);
+    `cache=False` boots a fresh app. `app.agent` is the in-process agent; `close()` runs `before_close` of
+    every app, then of its agent.
     """
 
     def __init__(self, rootdir: Path, loop: LoopThread) -> None:
         self.rootdir = rootdir
         self.loop = loop
-        self._apps: dict[tuple[Path, str | None], Any] = {}
+        self._apps: dict[Any, Any] = {}
+        self._fresh: list[Any] = []
 
-    def __call__(self, base_dir: str | Path | None = None, framework: str | None = None) -> Any:
+    def __call__(
+        self,
+        base_dir: str | Path | None = None,
+        framework: str | bool | None = None,
+        *,
+        env: str | None = None,
+        cache: bool = True,
+    ) -> Any:
         base = self.resolve(base_dir)
-        key = (base, framework)
+        if framework is True:
+            framework = self_package(self.rootdir, "framework")
+        key = (base, framework or None, env)
+        if not cache:
+            self._fresh.append(self._boot(base, framework or None, env))
+            return self._fresh[-1]
         if key not in self._apps:
-            self._apps[key] = self._boot(base, framework)
+            self._apps[key] = self._boot(base, framework or None, env)
         return self._apps[key]
 
     def resolve(self, base_dir: str | Path | None) -> Path:
-        base = (self.rootdir / (base_dir or ".")).resolve()
-        if not is_app_dir(base):
-            where = "pass base_dir=" if base_dir is None else f"`{base}` has no app/router.py; pass"
-            pytest.fail(f"{where} an app directory (e.g. `tests/fixtures/apps/<name>`) to app_factory")
-        return base
+        return resolve_test_base(self.rootdir, base_dir, "app_factory")
 
-    def _boot(self, base: Path, framework: str | None) -> Any:
-        from eggbin.web.env import resolve_env
-        from eggbin.web.framework import create_app
+    def _boot(self, base: Path, framework: str | None, env_name: str | None) -> Any:
+        from eggbin.web.env import ServerEnv, resolve_env
 
         if xdist_worker() is None:
             clean_logs(base)
-        env = resolve_env(base)
-        agent = create_app("agent", base, env, framework)
-        application: Any = create_app("app", base, env, framework)
+        env = ServerEnv(env_name, "app_factory(env=...)") if env_name else resolve_env(base)
+        agent, application = self._create(base, env, framework)
         pair_messengers(application, agent)
         self.loop.run(agent.boot())
         self.loop.run(application.boot())
@@ -94,8 +120,51 @@ class AppFactory:
                 separate_logs(booted, worker)
         return application
 
+    def _create(self, base: Path, env: Any, framework: str | None) -> tuple[Any, Any]:
+        from eggbin.web.appinfo import LOCAL_ENVS
+        from eggbin.web.framework import create_app
+
+        keep_home = env.name in LOCAL_ENVS or os.environ.get("EGG_HOME")
+        if not keep_home:
+            os.environ["EGG_HOME"] = str(base)  # egg-mock mocks HOME as the base dir: logs stay there
+        try:
+            agent = create_app("agent", base, env, framework)
+            application = create_app("app", base, env, framework)
+        finally:
+            if not keep_home:
+                os.environ.pop("EGG_HOME", None)
+        plugin = under_test_plugin(self.rootdir) if framework is None or framework == "eggbin" else None
+        if plugin is not None:
+            for booted in (agent, application):
+                booted.extra_plugins.update(plugin)
+        return agent, application
+
     def close(self) -> None:
-        for application in reversed(list(self._apps.values())):
+        for application in reversed([*self._apps.values(), *self._fresh]):
             self.loop.run(application.close())
             self.loop.run(application.agent.close())
         self._apps.clear()
+        self._fresh.clear()
+
+
+def self_package(rootdir: Path, kind: str) -> str:
+    """The import name of the project under test, made importable (egg-mock uses the cwd's package)."""
+    from eggbin.testing.project import package_dir
+
+    found = package_dir(rootdir)
+    if found is None:
+        pytest.fail(f"`{rootdir}` holds no package of its `[project] name`: it is not a {kind} project")
+    parent = str(found.parent)
+    if importlib.util.find_spec(found.name) is None and parent not in sys.path:
+        sys.path.insert(0, parent)
+    return found.name
+
+
+def under_test_plugin(rootdir: Path) -> dict[str, Any] | None:
+    """egg-mock enables the plugin a plugin project's tests run in: `{name: {"enable", "package"}}`."""
+    from eggbin.testing.project import PLUGIN, package_dir, plugin_name, project_kind
+
+    if project_kind(rootdir) != PLUGIN or package_dir(rootdir) is None:
+        return None
+    package = self_package(rootdir, "plugin")
+    return {plugin_name(rootdir) or package: {"enable": True, "package": package}}

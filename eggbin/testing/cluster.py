@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from eggbin.web.appinfo import is_app_dir, load_app_info
+from eggbin.web.appinfo import load_app_info
 
 START_TIMEOUT = 60.0
 LOCK_TIMEOUT = 300.0
@@ -129,10 +129,9 @@ class ClusterFactory:
         return running
 
     def _base(self, base_dir: str | Path | None) -> Path:
-        base = (self.rootdir / (base_dir or ".")).resolve()
-        if not is_app_dir(base):
-            pytest.fail(f"`{base}` has no app/router.py; pass cluster(base_dir=...) an app directory")
-        return base
+        from eggbin.testing.apps import resolve_test_base
+
+        return resolve_test_base(self.rootdir, base_dir, "cluster")
 
     def _options(self, base: Path, workers: int, framework: str | None, env: str) -> Any:
         from eggbin.cluster.options import ClusterOptions

@@ -53,8 +53,10 @@ class LoopTransport(httpx.BaseTransport):
         async def send() -> httpx.Response:
             await request.aread()
             response = await self._asgi.handle_async_request(request)
-            content = await response.aread()
-            return httpx.Response(response.status_code, headers=response.headers, content=content)
+            # the raw bytes, as sent: the sync client decodes them (gzip...) once, from the headers
+            raw = b"".join([chunk async for chunk in response.aiter_raw()])
+            await response.aclose()
+            return httpx.Response(response.status_code, headers=response.headers, content=raw)
 
         return self._loop.run(send())
 

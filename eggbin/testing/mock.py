@@ -10,12 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 from eggbin.testing.mockctx import ContextPatch, context_class
-from eggbin.testing.mockhttp import ANY_METHOD, HttpClientMock
+from eggbin.testing.mockhttp import ANY_METHOD, HttpClientMock, Result
 from eggbin.testing.mocklog import LogMock, Pattern, resolve_logger
 from eggbin.testing.patching import Patches
 
 Logger = str | logging.Logger | logging.LoggerAdapter[Any] | None
 CSRF_CHECKS = ("assert_csrf", "check_csrf")
+_UNSET: Any = object()
+REQUEST_KEYS = ("headers", "method", "url")  # what `mock.context(...)` gives the request, not the ctx
 
 
 class Mock:
@@ -57,9 +59,17 @@ class Mock:
         return node
 
     # context and request ------------------------------------------------------------------------
-    def context(self, **attrs: Any) -> None:
-        """Every context created during the test has these attributes (`ctx.user`, …)."""
-        self._ctx_patch().set_attrs(attrs)
+    def context(self, data: dict[str, Any] | None = None, **attrs: Any) -> Any:
+        """egg-mock's `mockContext(data)`: a context whose request has `data`'s `headers`, `method`, `url`.
+
+        Its other keys (`user=...`) become attributes of that context and of every context created
+        during the test. `mock.context({"headers": {...}})` and `mock.context(headers={...})` are alike.
+        """
+        merged = {**(data or {}), **attrs}
+        request = {key: merged.pop(key) for key in REQUEST_KEYS if key in merged}
+        if merged:
+            self._ctx_patch().set_attrs(merged)
+        return self.app.create_anonymous_context(request)
 
     def headers(self, headers: dict[str, str]) -> None:
         """Requests to the app carry these headers (replacing the client's)."""
@@ -93,9 +103,23 @@ class Mock:
         return self._context
 
     # outside world ------------------------------------------------------------------------------
-    def http_client(self, url: str | re.Pattern[str], method: str = ANY_METHOD, result: Any = "") -> None:
-        """Outgoing requests (`ctx.curl`) to `url` (exact, `prefix*` or regex) get `result` back."""
-        self._http.add(url, method, result)
+    def http_client(
+        self, url: str | re.Pattern[str], method: str | list[str] | Result = ANY_METHOD, result: Any = _UNSET
+    ) -> None:
+        """Outgoing requests (`ctx.curl`) to `url` get `result` back (egg-mock's `mockHttpclient`).
+
+        `mock.http_client(url, result)` or `mock.http_client(url, "POST", result)`; see
+        `eggbin.testing.mockhttp` for the URL rule and the result forms (`{"data", "status", "headers"}`).
+        """
+        if result is _UNSET:
+            method, result = ANY_METHOD, method
+        if not isinstance(method, str | list | tuple):
+            raise TypeError(f"mock.http_client method must be a string or a list of them, got {method!r}")
+        self._http.add(url, list(method) if isinstance(method, tuple) else method, result)
+
+    def forbid_network(self, allow_loopback: bool = True) -> None:
+        """For the rest of the test, a request no `http_client` mock answers fails instead of going out."""
+        self._http.forbid_network(allow_loopback)
 
     def env(self, name: str) -> None:
         """`app.env` / `app.config.env` read `name` for the rest of the test."""

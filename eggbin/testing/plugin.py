@@ -34,6 +34,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Fail a test that runs longer than S seconds (default 60 in eggbin projects; 0 = off).",
     )
     parser.addini("eggbin_timeout", "Default per-test timeout in seconds for eggbin projects.", default="")
+    parser.addini(
+        "eggbin_forbid_network",
+        "Fail any outgoing HTTP request of the app that no mock.http_client answers (loopback allowed).",
+        type="bool",
+        default=False,
+    )
 
 
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: Any, args: list[str]) -> None:
@@ -136,7 +142,7 @@ def egg_loop() -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def app_factory(request: pytest.FixtureRequest, egg_loop: Any) -> Iterator[Any]:
-    """`app_factory(base_dir="tests/fixtures/apps/x", framework=None)`: boot an app once per session."""
+    """`app_factory("tests/fixtures/apps/x", framework=None, env=None, cache=True)`: boot an app (once)."""
     from eggbin.testing.apps import AppFactory
 
     factory = AppFactory(request.config.rootpath, egg_loop)
@@ -149,7 +155,8 @@ def app(app_factory: Any) -> Any:
     """The project's app, booted once per session in the unittest env (plugins: override with app_factory)."""
     if project_kind(app_factory.rootdir) != "app":
         pytest.fail(
-            f"`{app_factory.rootdir}` is not an app (no app/router.py): in a plugin or framework, define "
+            f"`{app_factory.rootdir}` is not an app (no app/router.py, config/default.py, ...): "
+            "in a plugin or framework, define "
             '`app` in conftest.py as `return app_factory("tests/fixtures/apps/<name>")`'
         )
     return app_factory()
@@ -188,6 +195,31 @@ def mock(request: pytest.FixtureRequest) -> Iterator[Any]:
     mocks = Mock(lambda: request.getfixturevalue("app"))
     yield mocks
     mocks.restore()
+
+
+@pytest.fixture(scope="session")
+def session_mock(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """`mock` for the whole session: what the app does while it boots (an `app.curl` in `before_start`)."""
+    from eggbin.testing.mock import Mock
+
+    mocks = Mock(lambda: request.getfixturevalue("app"))
+    yield mocks
+    mocks.restore()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _eggbin_forbid_network(request: pytest.FixtureRequest) -> Iterator[None]:
+    """`eggbin_forbid_network = true`: no real HTTP request leaves an app under test unless mocked."""
+    if request.config.stash.get(_KIND, None) is None or not request.config.getini("eggbin_forbid_network"):
+        yield
+        return
+    from eggbin.testing.mockhttp import HttpClientMock
+    from eggbin.testing.patching import Patches
+
+    patches = Patches()
+    HttpClientMock(patches).forbid_network()
+    yield
+    patches.restore()
 
 
 @pytest.fixture

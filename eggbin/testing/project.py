@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from eggbin.web.appinfo import is_app_dir, read_pyproject
@@ -10,7 +11,7 @@ APP, PLUGIN, FRAMEWORK = "app", "plugin", "framework"
 
 
 def project_kind(root: Path) -> str | None:
-    """`app` (has `app/router.py`), `plugin` (a package declaring `EGG_PLUGIN`), `framework`, or None."""
+    """`app` (see `is_app_dir`), `plugin` (a package declaring `EGG_PLUGIN`), `framework`, or None."""
     if is_app_dir(root):
         return APP
     try:
@@ -36,3 +37,29 @@ def _package_inits(root: Path, name: str) -> list[Path]:
     module = name.replace("-", "_")
     candidates = (root / module / "__init__.py", root / "src" / module / "__init__.py")
     return [path for path in candidates if path.is_file()]
+
+
+def package_dir(root: Path) -> Path | None:
+    """The directory of the project's own package (`<name>/` or `src/<name>/`), if it has one."""
+    try:
+        name = str(read_pyproject(root).get("project", {}).get("name", ""))
+    except Exception:
+        return None
+    inits = _package_inits(root, name)
+    return inits[0].parent if inits else None
+
+
+def plugin_name(root: Path) -> str | None:
+    """`EGG_PLUGIN["name"]` of the project's package, read without importing it."""
+    found = package_dir(root)
+    if found is None:
+        return None
+    tree = ast.parse((found / "__init__.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "EGG_PLUGIN" for t in node.targets):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                return None
+            return str(value.get("name")) if isinstance(value, dict) and value.get("name") else None
+    return None

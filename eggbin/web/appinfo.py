@@ -43,8 +43,29 @@ def read_pyproject(base_dir: Path) -> dict[str, Any]:
         raise BootError(f"`{path}` is not valid TOML: {exc}", hint="fix the file and try again") from exc
 
 
+# what makes a directory an app besides `app/router.py`: egg's `app/` directories (an app may have only
+# schedules, middleware or an agent), never a Python package (a FastAPI `app/__init__.py` is not one)
+APP_DIRS = ("controller", "service", "middleware", "schedule", "extend", "public", "view")
+WHAT_AN_APP_HAS = "`app/router.py`, `config/default.py`, `[tool.egg]` or an `app/` of egg's directories"
+
+
 def is_app_dir(base_dir: Path) -> bool:
-    return (base_dir / "app" / "router.py").is_file()
+    """An eggbin app: `app/router.py`, `config/default.py` or `config/plugin.py`, `[tool.egg]` in its
+    pyproject (not a plugin's or a framework's), or an `app/` that is not a package but holds egg's dirs."""
+    if (base_dir / "app" / "router.py").is_file():
+        return True
+    if any((base_dir / "config" / name).is_file() for name in ("default.py", "plugin.py")):
+        return True
+    app = base_dir / "app"
+    if app.is_dir() and not (app / "__init__.py").exists() and any((app / d).is_dir() for d in APP_DIRS):
+        return True
+    try:
+        egg = read_pyproject(base_dir).get("tool", {}).get("egg")
+    except BootError:
+        return False
+    return (
+        isinstance(egg, dict) and egg.get("type", "app") == "app" and not (base_dir / "__init__.py").exists()
+    )
 
 
 def require_app_dir(base_dir: Path) -> Path:
@@ -54,7 +75,7 @@ def require_app_dir(base_dir: Path) -> Path:
         raise NotAnAppError(f"`{base}` does not exist", hint="pass an app directory with --base")
     if not is_app_dir(base):
         raise NotAnAppError(
-            f"`{base}` is not an eggbin app (no `app/router.py`)",
+            f"`{base}` is not an eggbin app (none of {WHAT_AN_APP_HAS})",
             hint="run this inside an app, pass --base DIR, or create one with `eggbin init`",
         )
     return base

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from eggbin.web.appinfo import AppInfo, load_app_info
+from eggbin.web.boots import load_boots
 from eggbin.web.cluster_client import ClusterClientBuilder
-from eggbin.web.config import Config
+from eggbin.web.config import Config, config_warnings
 from eggbin.web.context import Context
 from eggbin.web.dump import dump_run_files
+from eggbin.web.egg_api import EggApi
 from eggbin.web.env import ServerEnv
 from eggbin.web.events import EventEmitter
 from eggbin.web.extend import build_context_class, extend_instance, read_extension
@@ -24,7 +26,6 @@ from eggbin.web.loader import (
     LoadUnit,
     app_unit,
     framework_units,
-    load_boots,
     load_config,
     load_controllers,
     load_router,
@@ -32,10 +33,11 @@ from eggbin.web.loader import (
     with_plugins,
 )
 from eggbin.web.logger import EggLogger, Loggers
+from eggbin.web.loop_errors import log_loop_errors, stop_logging_loop_errors
 from eggbin.web.messenger import Messenger
 from eggbin.web.middleware import MiddlewareFactories, build_pipeline
 from eggbin.web.plugins import Plugin, load_plugins
-from eggbin.web.router import Router
+from eggbin.web.router import Router, RouterDelegates
 from eggbin.web.schedule import run_schedule
 from eggbin.web.singleton import Create, Singleton
 from eggbin.web.units import EGGBIN_PATH
@@ -58,7 +60,7 @@ class _Tree:
         return _Tree(value) if isinstance(value, dict) else value
 
 
-class EggCore(EventEmitter):
+class EggCore(EventEmitter, EggApi):
     """What the app and the agent share: identity, load units, config, loggers, boot hooks."""
 
     role: ClassVar[str] = "app"
@@ -69,6 +71,8 @@ class EggCore(EventEmitter):
         self.info: AppInfo = load_app_info(base_dir, env)
         self.units: list[LoadUnit] = [*framework_units(type(self)), app_unit(self.info)]
         self.plugins: list[Plugin] = []
+        self.built_in_plugins: dict[str, bool] = {}  # `static = False` in config/plugin.py, ...
+        self.extra_plugins: dict[str, Any] = {}  # entries added after the app's own (the tests' plugin)
         self.config = Config()
         self.config_meta: dict[str, str] = {}
         self.timing = Timing()
@@ -118,26 +122,35 @@ class EggCore(EventEmitter):
         after ready too): those writes flush to disk and would delay `egg-ready`.
         """
         with self.timing.phase("load plugins"):
-            found = load_plugins(self.units, self.env)
+            found = load_plugins(self.units, self.env, self.extra_plugins)
             self.plugins, self.units = found.plugins, with_plugins(self.units, found.plugins)
+            self.built_in_plugins = found.built_in
         with self.timing.phase("load config"):
-            self.config, self.config_meta = load_config(self.units, self.info)
+            warnings = [*found.warnings]
+            self.config, self.config_meta = load_config(self.units, self.info, warnings)
             self._close_loggers()  # anything logged so far used defaults: reopen with the real config
             self.loggers  # noqa: B018 (built now, so a bad `config.logger` fails here, naming its file)
+        log_loop_errors(self)
         for note in found.notes:
             self.core_logger.info("[egg:plugin] %s", note)
+        with self.timing.phase("load extends"):  # egg loads extends before the boot classes run
+            self.load_extends()
         with self.timing.phase("load boots"):
-            self.lifecycle = Lifecycle(self, load_boots(self.units, self.role, self), self.timing)
+            boots = load_boots(self.units, self.role, self)
+            self.lifecycle = Lifecycle(self, boots.entries, self.timing, self.lifecycle.functions)
+        for warning in [*warnings, *config_warnings(self.config, self.config_meta), *boots.warnings]:
+            self.core_logger.warning("[egg:loader] %s", warning)
         self.lifecycle.config_will_load()
         await self.lifecycle.run("config_did_load")
         with self.timing.phase("load files"):
-            self.load_extends()
             self.load()
         await self.lifecycle.run("did_load")
+        await self.lifecycle.run_before_start()
         await self._await_singletons()
         await self.lifecycle.run("will_ready")
         await self._await_singletons()
         await self.lifecycle.run("did_ready")
+        await self.lifecycle.mark_ready()
         if write_run_files:
             dump_run_files(self)
 
@@ -172,6 +185,7 @@ class EggCore(EventEmitter):
     async def close(self) -> None:
         """`before_close` hooks in reverse unit order, then the log files."""
         await self.lifecycle.close()
+        stop_logging_loop_errors(self)
         self._close_loggers()
 
     def _close_loggers(self) -> None:
@@ -180,14 +194,14 @@ class EggCore(EventEmitter):
             self._loggers = None
 
 
-class Application(EggCore):
+class Application(EggCore, RouterDelegates):
     """The web app: an ASGI callable over the router, middleware and controllers."""
 
     role = "app"
 
     def __init__(self, base_dir: Path, env: ServerEnv | None = None) -> None:
         super().__init__(base_dir, env)
-        self.router = Router()
+        self.router = Router(self)
         self.controller: Any = _Tree({})
         self.service_classes: dict[str, Any] = {}
         self.context_class: type[Context] = Context

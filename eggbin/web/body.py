@@ -1,4 +1,5 @@
-"""Reading request bodies for the bodyparser: size limits (413), JSON (400 if malformed), forms, multipart."""
+"""Reading request bodies for the body parser: size limits (413), JSON / text (400 if malformed), forms,
+multipart, and which content types count as which kind (egg's `enable_types` / `extend_types`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from eggbin.web.http_error import HttpError
+from eggbin.web.request import mime_of
 
 if TYPE_CHECKING:
     from starlette.datastructures import FormData, UploadFile
@@ -59,25 +61,87 @@ async def read_limited(request: Request, limit: int) -> bytes:
     return request.raw_body
 
 
-def parse_json(data: bytes, strict: bool = True) -> Any:
+# koa-bodyparser's types for each kind; any `+json` type is JSON too
+DEFAULT_TYPES = {
+    "json": (
+        "application/json",
+        "application/json-patch+json",
+        "application/vnd.api+json",
+        "application/csp-report",
+        "application/scim+json",
+    ),
+    "form": ("application/x-www-form-urlencoded",),
+    "text": ("text/plain",),
+    "xml": ("text/xml", "application/xml"),
+}
+DEFAULT_ENABLED = ("json", "form")
+KINDS = ("json", "form", "text", "xml")
+
+
+@dataclass(frozen=True)
+class BodyTypes:
+    """Content type → the kind of body parser for it (`json`, `form`, `text`, `multipart`), built once."""
+
+    kinds: dict[str, str]
+    plus_json: bool
+
+    @classmethod
+    def from_options(cls, enable_types: Any, extend_types: Any) -> BodyTypes:
+        enabled = _names(enable_types if enable_types is not None else DEFAULT_ENABLED, "enable_types")
+        unknown = [kind for kind in enabled if kind not in KINDS]
+        if unknown:
+            raise ValueError(f"body_parser.enable_types has {unknown}: use {list(KINDS)}")
+        kinds: dict[str, str] = {"multipart/form-data": "multipart"}
+        extra = extend_types or {}
+        for kind in enabled:
+            parsed_as = "text" if kind == "xml" else kind
+            for mime in (*DEFAULT_TYPES[kind], *_names(extra.get(kind) or (), f"extend_types.{kind}")):
+                kinds[mime_of(mime).lower()] = parsed_as
+        return cls(kinds, "json" in enabled)
+
+    def kind_of(self, content_type: str) -> str | None:
+        kind = self.kinds.get(content_type)
+        if kind is None and self.plus_json and content_type.endswith("+json"):
+            return "json"
+        return kind
+
+
+def _names(value: Any, key: str) -> list[str]:
+    names = [value] if isinstance(value, str) else list(value)
+    if not all(isinstance(name, str) for name in names):
+        raise ValueError(f"body_parser.{key} must be a type or a list of types, got {value!r}")
+    return names
+
+
+def parse_json(data: bytes, strict: bool = True, encoding: str = "utf-8") -> Any:
     if not data.strip():
         return {}
     try:
-        value = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+        value = json.loads(data.decode(encoding))
+    except (ValueError, UnicodeDecodeError, LookupError) as exc:
         raise HttpError(400, f"invalid JSON body: {exc}") from exc
+    except RecursionError:
+        raise HttpError(400, "invalid JSON body: nested too deeply") from None
     if strict and not isinstance(value, dict | list):
         raise HttpError(400, "invalid JSON, only supports object and array")
     return value
 
 
-def parse_form(data: bytes) -> dict[str, Any]:
+def parse_form(data: bytes, encoding: str = "utf-8") -> dict[str, Any]:
     """`a=1&b=2&b=3` → `{"a": "1", "b": ["2", "3"]}`."""
     try:
-        pairs = parse_qsl(data.decode(), keep_blank_values=True, strict_parsing=False)
-    except UnicodeDecodeError as exc:
+        pairs = parse_qsl(data.decode(encoding), keep_blank_values=True, strict_parsing=False)
+    except (UnicodeDecodeError, LookupError) as exc:
         raise HttpError(400, f"invalid form body: {exc}") from exc
     return group(pairs)
+
+
+def parse_text(data: bytes, encoding: str) -> str:
+    """A text body as a string, decoded with its charset (400 when it is not in it)."""
+    try:
+        return data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise HttpError(400, f"invalid text body: {exc}") from exc
 
 
 def group(pairs: Any) -> dict[str, Any]:

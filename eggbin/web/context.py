@@ -10,10 +10,11 @@ import asyncio
 import builtins
 import inspect
 import time
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
-from eggbin.web.http_error import HttpError
+from eggbin.web.http_error import HttpError, http_error
 from eggbin.web.request import Request
 from eggbin.web.response import Response
 
@@ -133,9 +134,21 @@ class Context:
         return self.request.accepts("html", "text", "json") == "json"
 
     # response delegates
-    def set(self, name: str, value: str) -> None:
-        """Set a response header."""
-        self.response.set(name, value)
+    def set(self, name: str | Mapping[str, Any], value: Any = None) -> None:
+        """Set a response header, or several: `ctx.set({"x-a": "1", "x-b": "2"})` (Koa's forms)."""
+        if isinstance(name, Mapping):
+            for key, item in name.items():
+                self.response.set(key, item)
+        else:
+            self.response.set(name, value)
+
+    def attachment(self, filename: str | None = None) -> None:
+        """Koa's `ctx.attachment(filename)`: `Content-Disposition: attachment` and the file's type."""
+        from eggbin.web.response import content_disposition
+
+        if filename:
+            self.type = PurePath(filename).suffix.lstrip(".") or "bin"
+        self.response.set("content-disposition", content_disposition(filename))
 
     @property
     def status(self) -> int:
@@ -214,9 +227,12 @@ class Context:
             raise HttpError(403, failure)
 
     # actions
-    def throw(self, status: int, message: str = "", **props: Any) -> None:
-        """Stop here with an HTTP error; `props` are added to the JSON error body."""
-        raise HttpError(status, message, **props)
+    def throw(self, *args: Any, **props: Any) -> NoReturn:
+        """Stop here with an HTTP error, as Koa's `ctx.throw`: `throw(404)`, `throw(400, "name required")`,
+        `throw("name required", 400)`, `throw(500, "failed", {"data": ...})` or `data=...`, or
+        `throw(403, err)` (the exception itself, given that status). Props reach the JSON error body.
+        """
+        raise http_error(*args, **props)
 
     def redirect(self, url: str, status: int = 302) -> None:
         """Redirect to `url` if it is on this site or `security.domain_white_list`, else to `/`."""
@@ -248,17 +264,23 @@ class Context:
 
         return await render_string(self, source, data)
 
-    async def curl(self, url: str, **options: Any) -> CurlResult:
-        """An outgoing HTTP request (httpx): `status`, `headers`, `data`."""
+    async def curl(self, url: str, options: dict[str, Any] | None = None, **kwargs: Any) -> CurlResult:
+        """egg's `ctx.curl(url, options)`: an outgoing HTTP request (httpx): `status`, `headers`, `data`."""
         from eggbin.web.curl import curl
 
-        return await curl(url, **options)
+        return await curl(url, options, **kwargs)
 
-    def validate(self, model: builtins.type[M], data: Any = None) -> M:
-        """`data` (default: the request body) as a `model`, or a 422 in egg's format."""
+    @overload
+    def validate(self, model: builtins.type[M], data: Any = None) -> M: ...
+    @overload
+    def validate(self, model: Mapping[str, Any], data: Any = None) -> Any: ...
+
+    def validate(self, model: Any, data: Any = None) -> Any:
+        """`data` (default: the request body) checked against a pydantic model (the instance is returned) or
+        egg-validate's rules (`{"title": "string"}`, the data is returned); else a 422 in egg's format."""
         from eggbin.web.validation import validate
 
-        return validate(model, self.request.body if data is None else data)
+        return validate(model, self.request.body if data is None else data, self.app)
 
     def run_in_background(self, fn: Callable[[Context], Awaitable[Any] | Any]) -> None:
         """Run `fn(ctx)` without delaying the response; its failure is logged and emitted as `error`."""
@@ -268,7 +290,7 @@ class Context:
 
     async def _background(self, fn: Callable[[Context], Awaitable[Any] | Any]) -> None:
         try:
-            result = fn(self)
+            result = fn(self) if _takes_an_argument(fn) else fn()  # type: ignore[call-arg]
             if inspect.isawaitable(result):
                 await result
         except Exception as exc:
@@ -280,6 +302,15 @@ class Context:
     def build_response(self) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
         """The ASGI callable that writes the response `status`, `headers` and `body` describe."""
         return self.response.send
+
+
+def _takes_an_argument(fn: Any) -> bool:
+    """egg passes `ctx` to a background function; a JS function ignores it, a Python one may not take it."""
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in parameters)
 
 
 async def background_tasks_finished() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ class ControllerMethod:
         self.name = name
 
     async def __call__(self, ctx: Context) -> Any:
-        return await getattr(self.cls(ctx), self.name)()
+        result = getattr(self.cls(ctx), self.name)()
+        return await result if inspect.isawaitable(result) else result
 
     def __repr__(self) -> str:
         return f"{self.cls.__name__}.{self.name}"

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from eggbin.web.config import entries
+
 
 def is_secret(key: str, ignore: Iterable[Any]) -> bool:
     for rule in ignore:
@@ -35,7 +37,7 @@ def masked(value: Any, ignore: list[Any]) -> Any:
     """`value` as JSON-ready data with every secret key's value hidden."""
     if isinstance(value, Mapping):
         return {
-            str(k): _mask(v) if is_secret(str(k), ignore) else masked(v, ignore) for k, v in value.items()
+            str(k): _mask(v) if is_secret(str(k), ignore) else masked(v, ignore) for k, v in entries(value)
         }
     if isinstance(value, list | tuple | set | frozenset):
         return [masked(item, ignore) for item in value]

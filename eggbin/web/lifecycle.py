@@ -1,16 +1,19 @@
 """Boot hooks: the `Boot` class of each unit's `app.py` / `agent.py`, called in one documented order.
 
-    Boot(app)                      constructed once config is merged, unit by unit
+    Boot(app)                      constructed once config is merged and extends applied, unit by unit
     config_will_load()             sync: may still change `app.config`
-    config_did_load()              config final
-    did_load()                     files loaded (extends, services, controllers, router)
+    config_did_load()              config final (a function-style `def app(app)` runs here)
+    did_load()                     files loaded (services, controllers, router)
+    app.before_start(fn) functions awaited in registration order
     will_ready()                   last chance before the app is ready
-    did_ready()                    ready; run/ dumps are written right after
+    did_ready()                    ready, then `app.ready(fn)` functions; run/ dumps are written right after
     server_did_ready()             the cluster is serving (`egg-ready`)
-    before_close()                 on stop, in reverse unit order
+    before_close()                 on stop: `app.before_close(fn)` functions last first, then boots in
+                                   reverse unit order
 
 Units run plugins → framework(s) → app; each hook may be sync or async. An async hook still pending
-after `config.ready_timeout` seconds fails the boot with an error naming it.
+after `config.ready_timeout` seconds fails the boot with an error naming it. Finding each file's boot
+(a class with hooks, or egg 1's function) is `eggbin.web.boots`.
 """
 
 from __future__ import annotations
@@ -19,15 +22,14 @@ import asyncio
 import inspect
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from eggbin.errors import BootError
-from eggbin.web.units import EGGBIN_PATH, LoadUnit
+from eggbin.web.units import LoadUnit
 
 HOOKS = (
     "config_will_load",
@@ -71,21 +73,7 @@ class BootEntry:
         return self.unit.modules.user_frame(exc, self.file) if exc else str(self.file)
 
 
-def load_boots(units: list[LoadUnit], role: str, app: Any) -> list[BootEntry]:
-    """`app.py` / `agent.py` `Boot` classes of every unit, constructed with the app, in unit order."""
-    entries = []
-    for unit in units:
-        file = unit.file(f"{role}.py")
-        if file.is_file() and unit.path != EGGBIN_PATH:
-            boot_class = getattr(unit.modules.import_file(file), "Boot", None)
-            if boot_class is not None:
-                entry = BootEntry(None, file, unit)
-                entry.boot = _guarded(entry, "Boot(app)", partial(boot_class, app))
-                entries.append(entry)
-    return entries
-
-
-def _guarded(entry: BootEntry, what: str, call: Any) -> Any:
+def guarded(entry: BootEntry, what: str, call: Any) -> Any:
     try:
         return call()
     except BootError:
@@ -94,18 +82,43 @@ def _guarded(entry: BootEntry, what: str, call: Any) -> Any:
         raise BootError(f"`{what}` failed in `{entry.where(exc)}`: {type(exc).__name__}: {exc}") from exc
 
 
+@dataclass
+class BootFunctions:
+    """What `app.before_start(fn)`, `app.ready(fn)` and `app.before_close(fn)` registered (egg's API)."""
+
+    before_start: list[Callable[[], Any]] = field(default_factory=list)
+    ready: list[Callable[[], Any]] = field(default_factory=list)
+    before_close: list[Callable[[], Any]] = field(default_factory=list)
+    is_ready: bool = False
+    event: asyncio.Event | None = None
+
+    async def wait_ready(self) -> None:
+        if not self.is_ready:
+            self.event = self.event or asyncio.Event()
+            await self.event.wait()
+
+
+def function_where(fn: Any) -> str:
+    """`file:line` of a function (what a failure or a timeout names)."""
+    code = getattr(inspect.unwrap(fn), "__code__", None)
+    return f"{code.co_filename}:{code.co_firstlineno}" if code else repr(fn)
+
+
 class Lifecycle:
     """Runs one hook across every boot, timed, with the ready timeout."""
 
-    def __init__(self, app: Any, entries: list[BootEntry], timing: Timing) -> None:
+    def __init__(
+        self, app: Any, entries: list[BootEntry], timing: Timing, functions: BootFunctions | None = None
+    ) -> None:
         self.app = app
         self.entries = entries
         self.timing = timing
+        self.functions = functions or BootFunctions()
 
     def config_will_load(self) -> None:
         for entry in self._with("config_will_load"):
             with self.timing.phase(f"config_will_load {entry.file}"):
-                result = _guarded(entry, "config_will_load", entry.boot.config_will_load)
+                result = guarded(entry, "config_will_load", entry.boot.config_will_load)
             if inspect.isawaitable(result):
                 _close(result)
                 raise BootError(f"`config_will_load` in `{entry.file}` must be sync (plain `def`)")
@@ -117,29 +130,65 @@ class Lifecycle:
                 await self._call(entry, hook)
 
     async def close(self) -> None:
-        """`before_close` in reverse unit order; a failure is logged and the others still run."""
+        """`app.before_close` functions (last registered first), then `before_close` in reverse unit order.
+
+        A failure is logged and the others still run.
+        """
+        for fn in reversed(self.functions.before_close):
+            try:
+                await self.call_function("before_close", fn)
+            except BootError as exc:
+                self.app.core_logger.error("%s", exc)
         for entry in reversed(self._with("before_close")):
             try:
                 await self._call(entry, "before_close")
             except BootError as exc:
                 self.app.core_logger.error("%s", exc)
 
+    async def run_before_start(self) -> None:
+        """`app.before_start(fn)` functions, in registration order (the app is not ready until they end)."""
+        while self.functions.before_start:
+            fn = self.functions.before_start.pop(0)
+            with self.timing.phase(f"before_start {function_where(fn)}"):
+                await self.call_function("before_start", fn)
+
+    async def mark_ready(self) -> None:
+        """The app is ready: run `app.ready(fn)` functions and wake `await app.ready()`."""
+        self.functions.is_ready = True
+        if self.functions.event is not None:
+            self.functions.event.set()
+        while self.functions.ready:
+            await self.call_function("ready", self.functions.ready.pop(0))
+
     async def _call(self, entry: BootEntry, hook: str) -> None:
-        result = _guarded(entry, hook, getattr(entry.boot, hook))
-        if not inspect.isawaitable(result):
-            return
+        result = guarded(entry, hook, getattr(entry.boot, hook))
+        if inspect.isawaitable(result):
+            what = f"`{hook}` of `{type(entry.boot).__name__}` in `{entry.file}`"
+            await self._await(result, what, lambda exc: f"`{hook}` failed in `{entry.where(exc)}`")
+
+    async def call_function(self, kind: str, fn: Callable[[], Any]) -> None:
+        """One registered function, with the ready timeout; a failure names its file and line."""
+        failed = f"`app.{kind}` function failed in `{function_where(fn)}`"
+        try:
+            result = fn()
+        except Exception as exc:
+            raise BootError(f"{failed}: {type(exc).__name__}: {exc}") from exc
+        if inspect.isawaitable(result):
+            await self._await(result, f"`app.{kind}` function `{function_where(fn)}`", lambda _: failed)
+
+    async def _await(self, result: Any, what: str, failed: Callable[[BaseException], str]) -> None:
         timeout = float(self.app.config.get("ready_timeout") or 10)
         try:
             await asyncio.wait_for(result, timeout)
         except TimeoutError:
-            message = f"`{hook}` of `Boot` in `{entry.file}` is still pending after {timeout:g} s"
+            message = f"{what} is still pending after {timeout:g} s"
             self.app.core_logger.error("%s", message)
             hint = "make it finish sooner, or raise `ready_timeout` in config"
             raise BootError(message, hint=hint) from None
         except BootError:
             raise
         except Exception as exc:
-            raise BootError(f"`{hook}` failed in `{entry.where(exc)}`: {type(exc).__name__}: {exc}") from exc
+            raise BootError(f"{failed(exc)}: {type(exc).__name__}: {exc}") from exc
 
     def _with(self, hook: str) -> list[BootEntry]:
         return [entry for entry in self.entries if callable(getattr(entry.boot, hook, None))]

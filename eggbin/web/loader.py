@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from eggbin.errors import BootError
 from eggbin.web.config import Config, extend, read_config_module
 from eggbin.web.controller import Controller, ControllerClass
-from eggbin.web.lifecycle import load_boots
 from eggbin.web.modules import definition_line
 from eggbin.web.units import EGGBIN_PATH, LoadUnit, app_unit, eggbin_unit, framework_units
 
@@ -27,7 +26,6 @@ __all__ = [
     "app_unit",
     "eggbin_unit",
     "framework_units",
-    "load_boots",
     "load_config",
     "load_controllers",
     "load_router",
@@ -43,18 +41,26 @@ def with_plugins(units: list[LoadUnit], plugins: list[Plugin]) -> list[LoadUnit]
     return [units[0], *(plugin.unit for plugin in plugins), *units[1:]]
 
 
-def load_config(units: list[LoadUnit], app_info: AppInfo) -> tuple[Config, dict[str, str]]:
-    """Every unit's `config/default.py`, then every unit's `config/<env>.py` (see `eggbin.web.config`)."""
+def load_config(
+    units: list[LoadUnit], app_info: AppInfo, warnings: list[str] | None = None
+) -> tuple[Config, dict[str, str]]:
+    """Every unit's `config/default.py`, then every unit's `config/<env>.py` (see `eggbin.web.config`).
+
+    What a file assigns but the config does not read is appended to `warnings` (file:line).
+    """
     config, meta = Config(), dict[str, str]()
     for file_name in ("default", app_info.env):
         for unit in units:
             file = unit.file("config", f"{file_name}.py")
             if file.is_file():
-                extend(config, _declared_config(unit, file, app_info), meta, str(file))
+                declared, ignored = _declared_config(unit, file, app_info)
+                extend(config, declared, meta, str(file))
+                if warnings is not None:
+                    warnings.extend(ignored)
     return config, meta
 
 
-def _declared_config(unit: LoadUnit, file: Path, app_info: AppInfo) -> Any:
+def _declared_config(unit: LoadUnit, file: Path, app_info: AppInfo) -> tuple[Any, list[str]]:
     module = unit.modules.import_file(file)
     try:
         return read_config_module(module, file, app_info)

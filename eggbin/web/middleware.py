@@ -2,7 +2,7 @@
 
 The pipeline, outermost first:
 
-    config.core_middleware (framework order: onerror, notfound, bodyparser, security, static)
+    config.core_middleware (framework order: onerror, site_file, notfound, body_parser, security, static)
       → config.middleware (the app's order) → the router → the route's own middleware → the handler
 
 A name resolves to `app/middleware/<name>.py` of the last load unit that has it (the app wins), whose
@@ -12,6 +12,7 @@ understands `enable`, and `match` or `ignore` (a path prefix, a regex, a list of
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
@@ -65,7 +66,10 @@ def _configured(app: Application, key: str) -> list[Middleware]:
             f"`config.{key}` must be a list of middleware names, got `{names!r}`{_set_in(app, key)}"
         )
     made = []
+    disabled = {name for name, on in getattr(app, "built_in_plugins", {}).items() if not on}
     for name in names:
+        if key == "core_middleware" and name in disabled:
+            continue  # `static = False` in config/plugin.py: egg's built-in plugin is off
         factory = find_factory(app, name)
         if factory is None:
             raise BootError(
@@ -104,10 +108,33 @@ def instantiate(
     app: Application, name: str, found: tuple[Callable[..., Any], Path], options: Any
 ) -> Middleware:
     factory, file = found
-    middleware = factory(options, app)
+    try:
+        middleware = factory(options, app)
+    except BootError:
+        raise
+    except Exception as exc:
+        raise BootError(
+            f"middleware `{name}` failed to start in `{file}`: {type(exc).__name__}: {exc}",
+            hint=f"check `config.{name}`{_set_in(app, name)}",
+        ) from exc
     if not callable(middleware):
         raise BootError(f"`{file}`: `{name}(options, app)` returned `{middleware!r}`, not a middleware")
-    return conditional(middleware, options, name)
+    return conditional(as_async(middleware), options, name)
+
+
+def as_async(middleware: Any) -> Middleware:
+    """A middleware as a coroutine function: a plain `def mw(ctx, next)` may return `next()` or nothing."""
+    if inspect.iscoroutinefunction(middleware) or inspect.iscoroutinefunction(
+        getattr(middleware, "__call__", None)  # noqa: B004 (an object whose __call__ is async)
+    ):
+        return middleware  # type: ignore[no-any-return]
+
+    async def run(ctx: Any, next_: Next) -> None:
+        result = middleware(ctx, next_)
+        if inspect.isawaitable(result):
+            await result
+
+    return run
 
 
 def conditional(middleware: Middleware, options: Any, name: str) -> Middleware:

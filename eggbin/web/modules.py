@@ -25,6 +25,8 @@ from types import ModuleType
 
 from eggbin.errors import BootError
 
+APP_DIRS = ("app", "config", "lib")  # a unit's own top-level directories: imported relatively
+
 
 def unit_root_name(name: str, path: Path) -> str:
     slug = re.sub(r"\W", "_", name)[:40]
@@ -44,15 +46,27 @@ class UnitModules:
         """The unit's own package, its `__init__.py` run once (a plugin's `EGG_PLUGIN` lives there)."""
         module = sys.modules.get(self.root)
         if module is not None:
+            self._register_app_package()
             return module
         init = self.path / "__init__.py"
         if self.package is not None:
-            return self._guarded(init, self.root, lambda: importlib.import_module(self.root))
-        if not init.is_file():
-            return _register_package(self.root, self.path)
-        locations = [str(self.path)]
-        spec = importlib.util.spec_from_file_location(self.root, init, submodule_search_locations=locations)
-        return self._guarded(init, self.root, lambda: _exec_spec(spec))
+            module = self._guarded(init, self.root, lambda: importlib.import_module(self.root))
+        elif not init.is_file():
+            module = _register_package(self.root, self.path)
+        else:
+            locations = [str(self.path)]
+            spec = importlib.util.spec_from_file_location(
+                self.root, init, submodule_search_locations=locations
+            )
+            module = self._guarded(init, self.root, lambda: _exec_spec(spec))
+        self._register_app_package()
+        return module
+
+    def _register_app_package(self) -> None:
+        """`app/` is a package beside `app.py`: `<root>.app` must never resolve to the boot file, so that
+        `from .app.lib import x` in `app.py` works."""
+        if f"{self.root}.app" not in sys.modules and (self.path / "app").is_dir():
+            _register_package(f"{self.root}.app", self.path / "app")
 
     def module_name(self, file: Path) -> str:
         relative = file.relative_to(self.path).with_suffix("")
@@ -69,10 +83,6 @@ class UnitModules:
         if name in sys.modules:
             return sys.modules[name]
         self.import_root()
-        # `app/` is a package beside `app.py`: register it first so `<root>.app` is never the boot file.
-        parts = file.relative_to(self.path).parts
-        if parts[0] == "app" and len(parts) > 1 and f"{self.root}.app" not in sys.modules:
-            _register_package(f"{self.root}.app", self.path / "app")
         if name.rsplit(".", 1)[-1].startswith("_boot_"):
             spec = importlib.util.spec_from_file_location(name, file)
             return self._guarded(file, name, lambda: _exec_spec(spec))
@@ -89,7 +99,11 @@ class UnitModules:
             raise
         except Exception as exc:
             sys.modules.pop(name, None)
-            raise BootError(f"{type(exc).__name__} in `{self.user_frame(exc, file)}`: {exc}") from exc
+            hint = None
+            if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] in APP_DIRS:
+                hint = "import the app's own modules relatively: `from .app.x import y` in app.py"
+            where = self.user_frame(exc, file)
+            raise BootError(f"{type(exc).__name__} in `{where}`: {exc}", hint=hint) from exc
 
     def user_frame(self, exc: BaseException, file: Path) -> str:
         """`path:line` of the deepest frame inside this unit's directory, else `file` itself."""

@@ -20,10 +20,18 @@ from pathlib import Path
 from typing import Any
 
 from eggbin.errors import BootError
+from eggbin.web.declared import declared
 from eggbin.web.modules import UnitModules, definition_line
 from eggbin.web.units import LoadUnit
 
 SPEC_FIELDS = {"enable", "package", "path", "env"}
+# egg's built-in plugins, and the plugins eggbin builds in (jinja2 plays egg-view-nunjucks' role)
+BUILT_IN = frozenset({
+    "onerror", "session", "i18n", "watcher", "multipart", "security", "development", "logrotator",
+    "schedule", "static", "jsonp", "view", "nunjucks", "validate",
+})  # fmt: skip
+CAN_BE_OFF = frozenset({"onerror", "security", "static"})  # core middleware of those names is dropped
+BUILT_IN_PACKAGES = frozenset({f"egg-{name}" for name in BUILT_IN} | {"egg-view-nunjucks"})
 PLUGINS_EXAMPLE = 'e.g. plugins = {"mysql": {"enable": True, "package": "egg_mysql"}, "dev": False}'
 
 
@@ -71,26 +79,59 @@ class PluginSet:
 
     plugins: list[Plugin] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    built_in: dict[str, bool] = field(default_factory=dict)  # egg's built-in plugin names → enabled
 
 
-def load_plugins(units: list[LoadUnit], env: str) -> PluginSet:
-    """Read the plugin config of `units` (eggbin, frameworks, app) and resolve it for `env`."""
-    return resolve_plugins(read_plugin_specs(units, env), env)
+def load_plugins(units: list[LoadUnit], env: str, extra: Mapping[str, Any] | None = None) -> PluginSet:
+    """Read the plugin config of `units` (eggbin, frameworks, app), then `extra`; resolve it for `env`."""
+    warnings: list[str] = []
+    specs = read_plugin_specs(units, env, warnings)
+    for name, entry in (extra or {}).items():
+        _merge_spec(specs, name, entry, units[-1].path, "the plugin under test (eggbin's test plugin)")
+    built_in = take_built_ins(specs, warnings)
+    found = resolve_plugins(specs, env)
+    found.warnings, found.built_in = warnings, built_in
+    found.notes += [f"plugin `{name}` is built into eggbin" for name, on in built_in.items() if on]
+    return found
 
 
-def read_plugin_specs(units: list[LoadUnit], env: str) -> dict[str, PluginSpec]:
+def read_plugin_specs(
+    units: list[LoadUnit], env: str, warnings: list[str] | None = None
+) -> dict[str, PluginSpec]:
+    """`plugins = {...}` (or egg's `exports.<name> = ...` form: top-level names) of every plugin file."""
     specs: dict[str, PluginSpec] = {}
     for unit in units:
         for stem in ("plugin", f"plugin_{env}"):
             file = unit.file("config", f"{stem}.py")
             if file.is_file():
-                declared = getattr(unit.modules.import_file(file), "plugins", None) or {}
-                if not isinstance(declared, Mapping):
+                found = declared(unit.modules.import_file(file), file, "plugins")
+                entries = found.value if found.value is not None else {}
+                if not isinstance(entries, Mapping):
                     raise BootError(f"`{file}` must define `plugins` as a dict", hint=PLUGINS_EXAMPLE)
-                lines = _key_lines(file)
-                for name, entry in declared.items():
+                if warnings is not None:
+                    warnings.extend(found.warnings)
+                lines = {**found.lines, **_key_lines(file)}
+                for name, entry in entries.items():
                     _merge_spec(specs, str(name), entry, unit.path, f"{file}:{lines.get(name, 1)}")
     return specs
+
+
+def take_built_ins(specs: dict[str, PluginSpec], warnings: list[str]) -> dict[str, bool]:
+    """Remove the entries naming what eggbin builds in (egg's built-in plugins, its view and validate).
+
+    `static = True` or `nunjucks = {"package": "egg-view-nunjucks"}` ported from egg need no package here;
+    turning off one eggbin cannot do without is reported, not ignored.
+    """
+    taken: dict[str, bool] = {}
+    for name, spec in list(specs.items()):
+        package = (spec.package or "").replace("_", "-")
+        if spec.path is None and (package in BUILT_IN_PACKAGES or (not package and name in BUILT_IN)):
+            taken[name] = spec.enable
+            del specs[name]
+            if not spec.enable and name not in CAN_BE_OFF:
+                warnings.append(f"`{spec.where}` turns off `{name}`, which eggbin builds in: it stays on")
+    return taken
 
 
 def _merge_spec(specs: dict[str, PluginSpec], name: str, entry: Any, base: Path, where: str) -> None:

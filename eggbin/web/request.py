@@ -35,7 +35,7 @@ def mime_of(name: str) -> str:
 
 
 class Request:
-    """The request half of `ctx`; `body` and `files` are filled by the bodyparser middleware."""
+    """The request half of `ctx`; `body` and `files` are filled by the body_parser middleware."""
 
     def __init__(self, app: Application, scope: Scope, receive: Receive) -> None:
         self.app = app
@@ -176,6 +176,15 @@ class Request:
     @property
     def content_type(self) -> str:
         return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+    @property
+    def charset(self) -> str:
+        """The `charset` parameter of `Content-Type`, `""` when it has none."""
+        for param in self.headers.get("content-type", "").split(";")[1:]:
+            key, _, value = param.strip().partition("=")
+            if key.lower() == "charset":
+                return value.strip().strip('"')
+        return ""
 
 
 def _parse_accept(accept: str) -> list[tuple[str, float, int]]:

@@ -1,13 +1,19 @@
 """`ctx.response`: status, headers and body, written to ASGI `send` without building a starlette Response.
 
-Body rules (egg's): `str` → text/html, `dict`/`list` → JSON, `bytes` → octet-stream, async iterator or
-file object → streamed, a starlette `Response` (static files) → sent as it is with our headers added;
-`None` with status unset → 204; status is 404 until a body is set.
+Body rules (Koa's, set when the body is): `str` → text/html if it starts with `<`, else text/plain;
+`dict`/`list` (and datetimes, UUIDs, pydantic models, dataclasses inside) → JSON; `bytes` → octet-stream;
+async iterator or file object → streamed; a starlette `Response` (static files) → sent as it is with our
+headers added. A type set before is kept (JSON excepted, as Koa does); `None` with status unset → 204;
+status is 404 until a body is set. `prepare()` encodes a JSON body early, so a value that cannot be
+encoded fails inside the middleware chain (onerror answers it and logs it) rather than after it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
+import uuid
 from collections.abc import AsyncIterable
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +27,10 @@ if TYPE_CHECKING:
 EMPTY_STATUSES = frozenset({204, 205, 304})
 CHUNK = 64 * 1024
 WHOLE_TYPES = frozenset({str, bytes, dict, list})
+HTML = "text/html; charset=utf-8"
+TEXT = "text/plain; charset=utf-8"
+JSON_TYPE = "application/json"
+BINARY = "application/octet-stream"
 
 
 class Response:
@@ -32,6 +42,7 @@ class Response:
         self._status: int | None = None
         self._body: Any = None
         self._body_set = False
+        self._encoded: tuple[Any, bytes] | None = None  # (body, its JSON) once `prepare()` ran
 
     @property
     def status(self) -> int:
@@ -53,6 +64,31 @@ class Response:
     def body(self, value: Any) -> None:
         self._body = value
         self._body_set = True
+        headers = self.headers
+        headers.pop("content-length", None)
+        kind = type(value)
+        if kind is str:
+            if "content-type" not in headers:
+                headers["content-type"] = HTML if value.lstrip()[:1] == "<" else TEXT
+        elif kind is dict or kind is list:
+            headers["content-type"] = JSON_TYPE  # Koa: an object body is always JSON
+        elif value is None:
+            headers.pop("content-type", None)
+        elif isinstance(value, bytes | bytearray | memoryview | AsyncIterable) or hasattr(value, "read"):
+            headers.setdefault("content-type", BINARY)
+        elif not isinstance(value, StarletteResponse):
+            headers["content-type"] = JSON_TYPE
+
+    def prepare(self) -> None:
+        """Encode a JSON body now: a value that cannot be encoded raises here, in the middleware chain."""
+        body = self._body
+        kind = type(body)
+        if body is None or kind is str or kind is bytes or self._encoded is not None:
+            return
+        if isinstance(body, bytes | bytearray | memoryview):
+            return
+        if kind is dict or kind is list or not _sent_as_is(body):
+            self._encoded = (body, to_json(body))
 
     @property
     def type(self) -> str:
@@ -109,7 +145,8 @@ class Response:
             await self._send_whole(status, body, send)
 
     async def _send_whole(self, status: int, body: Any, send: Send) -> None:
-        content, default_type = encode(body)
+        encoded = self._encoded
+        content, default_type = (encoded[1], JSON_TYPE) if encoded and encoded[0] is body else encode(body)
         if status in EMPTY_STATUSES:
             for key in ("content-type", "content-length"):
                 self.headers.pop(key, None)
@@ -146,10 +183,32 @@ def encode(body: Any) -> tuple[bytes | None, str | None]:
     if body is None:
         return None, None
     if isinstance(body, str):
-        return body.encode(), "text/html; charset=utf-8"
+        return body.encode(), HTML if body.lstrip()[:1] == "<" else TEXT
     if isinstance(body, bytes | bytearray | memoryview):
-        return bytes(body), "application/octet-stream"
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), "application/json"
+        return bytes(body), BINARY
+    return to_json(body), JSON_TYPE
+
+
+def to_json(value: Any) -> bytes:
+    """JSON as egg's `JSON.stringify` gives it: dates as ISO strings; a value it cannot encode raises."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_value).encode()
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    dump = getattr(value, "model_dump", None)  # a pydantic model
+    if callable(dump):
+        return dump(mode="json")
+    raise TypeError(f"a response body holds a `{type(value).__name__}`, which cannot be sent as JSON")
+
+
+def _sent_as_is(body: Any) -> bool:
+    return isinstance(body, StarletteResponse | AsyncIterable) or hasattr(body, "read")
 
 
 async def _aiter_bytes(body: AsyncIterable[Any]) -> AsyncIterable[bytes]:
@@ -169,3 +228,17 @@ async def _file_chunks(file: Any) -> AsyncIterable[bytes]:
             yield chunk.encode() if isinstance(chunk, str) else chunk
     finally:
         file.close()
+
+
+def content_disposition(filename: str | None) -> str:
+    """`attachment; filename="..."` (and `filename*=UTF-8''...` beyond Latin-1), as Koa writes it."""
+    if not filename:
+        return "attachment"
+    from urllib.parse import quote
+
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    fallback = name.encode("latin-1", "replace").decode("latin-1").replace("\\", "\\\\").replace('"', '\\"')
+    header = f'attachment; filename="{fallback}"'
+    if fallback != name:
+        header += f"; filename*=UTF-8''{quote(name, safe='!#$&+-.^_`|~')}"
+    return header

@@ -1,9 +1,11 @@
-"""Egg's router: `app.router.get("/user/:id", mw, handler, name="user")`, compiled once, checked at load.
+"""Egg's router: `app.router.get([name,] "/user/:id", *middleware, handler)`, compiled once, checked at load.
 
 Matching: paths without parameters sit in a dict keyed by (method, path), looked up first; the others
 are tried in definition order by regex. A trailing slash is optional (egg's non-strict routing).
+A path may be a compiled regex (egg's `RegExp` paths): its groups are `ctx.params[0]`, `[1]`... or by name.
 Handlers: a controller method (`app.controller.home.index`), a string naming one (`"home.index"`),
-or any `async def handler(ctx)`; a returned value becomes the body.
+or any `def`/`async def handler(ctx)`; a returned value becomes the body. A route's name is a keyword
+(`name="user"`) or, as in egg, a first string argument followed by the path and a handler.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ RESOURCE_ACTIONS = (
     ("show", ("GET", "HEAD"), "/{id}", "{singular}"),
     ("edit", ("GET", "HEAD"), "/{id}/edit", "edit_{singular}"),
     ("create", ("POST",), "", None),
-    ("update", ("PUT",), "/{id}", None),
+    ("update", ("PUT", "PATCH"), "/{id}", None),
     ("destroy", ("DELETE",), "/{id}", None),
 )
 
@@ -39,7 +41,7 @@ RESOURCE_ACTIONS = (
 @dataclass
 class Route:
     methods: tuple[str, ...]
-    path: str
+    path: str | re.Pattern[str]
     handler: Any
     middlewares: tuple[Any, ...] = ()
     name: str | None = None
@@ -50,17 +52,27 @@ class Route:
     run: Callable[[Any], Awaitable[None]] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
+        if isinstance(self.path, re.Pattern):
+            self.regex, self.path_format, self.convertors = self.path, self.path.pattern, {}
+            return
         self.regex, self.path_format, self.convertors = compile_path(_COLON_PARAM.sub(r"{\1}", self.path))
 
     @property
     def is_static(self) -> bool:
-        return not self.convertors
+        return not self.convertors and not isinstance(self.path, re.Pattern)
 
-    def match(self, path: str) -> dict[str, Any] | None:
+    def match(self, path: str) -> dict[Any, Any] | None:
+        if isinstance(self.path, re.Pattern):  # egg: `regexp.exec(path)`, groups by position (and name)
+            found = self.path.search(path)
+            return None if found is None else {**dict(enumerate(found.groups())), **found.groupdict()}
         found = self.regex.match(path)
         if found is None:
             return None
         return {key: self.convertors[key].convert(value) for key, value in found.groupdict().items()}
+
+    @property
+    def shown_path(self) -> str:
+        return self.path if isinstance(self.path, str) else f"/{self.path.pattern}/"
 
     def prepare(self, app: Any) -> Callable[[Any], Awaitable[None]]:
         """Resolve the handler and compose the route's own middleware, once."""
@@ -77,20 +89,39 @@ class Route:
 
 
 class Router:
-    """The routes of one app."""
+    """The routes of one app (`app` resolves the string controllers of `resources`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, app: Any = None) -> None:
+        self.app = app
         self.routes: list[Route] = []
         self._seen: dict[tuple[str, str], Route] = {}
         self._named: dict[str, Route] = {}
         self._static: dict[tuple[str, str], Route] = {}
         self._dynamic: dict[str, list[Route]] = {}
 
-    def add(self, methods: tuple[str, ...], path: str, *args: Any, name: str | None = None) -> Route:
-        """Register `path` for `methods`; `args` are route middleware then the handler."""
+    def add(self, methods: tuple[str, ...], path: Any, *args: Any, name: str | None = None) -> Route:
+        """Register `path` for `methods`; `args` are route middleware then the handler.
+
+        egg's `(name, path, ..., handler)` form is recognised: a string first, then a string or regex path.
+        """
+        if (
+            len(args) >= 2
+            and isinstance(path, str)
+            and isinstance(args[0], str | re.Pattern)
+            and name is None
+        ):
+            name, path, args = path, args[0], args[1:]
+        where = _caller()
         if not args:
-            raise BootError(f"route `{' '.join(methods)} {path}` at `{_caller()}` has no handler")
-        route = Route(methods, path, args[-1], tuple(args[:-1]), name, _caller())
+            raise BootError(f"route `{' '.join(methods)} {path}` at `{where}` has no handler")
+        try:
+            route = Route(methods, path, args[-1], tuple(args[:-1]), name, where)
+        except Exception as exc:
+            raise BootError(
+                f"route `{' '.join(methods)} {path}` at `{where}` has a bad path: "
+                f"{type(exc).__name__}: {exc}",
+                hint="use `/user/:id`, `/user/{id}`, `/user/{id:int}` or a compiled regex",
+            ) from exc
         self._check(route)
         for method in methods:
             self._seen[(method, route.path_format)] = route
@@ -108,7 +139,8 @@ class Router:
             other = self._seen.get((method, route.path_format))
             if other is not None:
                 raise BootError(
-                    f"route `{method} {route.path}` is defined twice: at `{other.where}` and `{route.where}`",
+                    f"route `{method} {route.shown_path}` is defined twice: "
+                    f"at `{other.where}` and `{route.where}`",
                     hint="remove or rename one of them",
                 )
         if route.name and route.name in self._named:
@@ -118,28 +150,28 @@ class Router:
                 hint="give one of them another name",
             )
 
-    def get(self, path: str, *args: Any, name: str | None = None) -> Route:
+    def get(self, path: Any, *args: Any, name: str | None = None) -> Route:
         return self.add(("GET", "HEAD"), path, *args, name=name)
 
-    def post(self, path: str, *args: Any, name: str | None = None) -> Route:
+    def post(self, path: Any, *args: Any, name: str | None = None) -> Route:
         return self.add(("POST",), path, *args, name=name)
 
-    def put(self, path: str, *args: Any, name: str | None = None) -> Route:
+    def put(self, path: Any, *args: Any, name: str | None = None) -> Route:
         return self.add(("PUT",), path, *args, name=name)
 
-    def patch(self, path: str, *args: Any, name: str | None = None) -> Route:
+    def patch(self, path: Any, *args: Any, name: str | None = None) -> Route:
         return self.add(("PATCH",), path, *args, name=name)
 
-    def delete(self, path: str, *args: Any, name: str | None = None) -> Route:
+    def delete(self, path: Any, *args: Any, name: str | None = None) -> Route:
         return self.add(("DELETE",), path, *args, name=name)
 
-    def head(self, path: str, *args: Any, name: str | None = None) -> Route:
+    def head(self, path: Any, *args: Any, name: str | None = None) -> Route:
         return self.add(("HEAD",), path, *args, name=name)
 
-    def options(self, path: str, *args: Any, name: str | None = None) -> Route:
+    def options(self, path: Any, *args: Any, name: str | None = None) -> Route:
         return self.add(("OPTIONS",), path, *args, name=name)
 
-    def all(self, path: str, *args: Any, name: str | None = None) -> Route:
+    def all(self, path: Any, *args: Any, name: str | None = None) -> Route:
         return self.add(METHODS, path, *args, name=name)
 
     def redirect(self, source: str, destination: str, status: int = 302) -> Route:
@@ -151,10 +183,15 @@ class Router:
         return self.add(METHODS, source, redirect)
 
     def resources(self, *args: Any) -> list[Route]:
-        """`resources([name,] prefix, *middlewares, controller)`: egg's RESTful routes of its actions."""
+        """`resources([name,] prefix, *middlewares, controller)`: egg's RESTful routes of its actions.
+
+        `controller` is a controller (`app.controller.topics`) or its name (`"topics"`, `"v1.users"`).
+        """
         name, prefix = (args[0], args[1]) if len(args) > 2 and isinstance(args[1], str) else (None, args[0])
         rest = args[2:] if name is not None else args[1:]
         middlewares, controller = rest[:-1], rest[-1]
+        if isinstance(controller, str):
+            controller = self._controller_named(controller, prefix)
         plural = name or prefix.rstrip("/").rsplit("/", 1)[-1]
         singular = plural[:-1] if plural.endswith("s") else plural
         routes = []
@@ -166,6 +203,20 @@ class Router:
             path = prefix.rstrip("/") + suffix
             routes.append(self.add(methods, path, *middlewares, handler, name=route_name))
         return routes
+
+    def _controller_named(self, dotted: str, prefix: str) -> Any:
+        target = getattr(self.app, "controller", None)
+        try:
+            for part in dotted.split("."):
+                target = getattr(target, part)
+        except AttributeError:
+            target = None
+        if target is None or isinstance(target, str):
+            raise BootError(
+                f"resources `{prefix}` at `{_caller()}` names controller `{dotted}`, which does not exist",
+                hint="name a file of app/controller (`topics`, `v1.users`) or pass `app.controller.<name>`",
+            )
+        return target
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, Any]] | None:
         """The route for `method` and `path` and its parameters, or `None`."""
@@ -185,6 +236,8 @@ class Router:
         route = self._named.get(name)
         if route is None:
             raise KeyError(f"no route named {name!r}; named routes: {sorted(self._named)}")
+        if isinstance(route.path, re.Pattern):
+            raise KeyError(f"route {name!r} has a regex path: it has no URL to build")
         missing = [key for key in route.convertors if key not in params]
         if missing:
             raise KeyError(f"route {name!r} ({route.path}) needs {missing}")
@@ -200,7 +253,7 @@ class Router:
     def describe(self) -> list[dict[str, Any]]:
         """What `run/router.json` holds."""
         return [
-            {"name": r.name, "methods": list(r.methods), "path": r.path, "where": r.where}
+            {"name": r.name, "methods": list(r.methods), "path": r.shown_path, "where": r.where}
             for r in self.routes
         ]
 
@@ -215,21 +268,23 @@ def resolve_handler(route: Route, app: Any) -> Any:
                 target = getattr(target, part)
         except AttributeError as exc:
             raise BootError(
-                f"route `{route.path}` at `{route.where}` names `{handler}`: no such controller method",
+                f"route `{route.shown_path}` at `{route.where}` names `{handler}`: no such controller method",
                 hint="use `file.method` relative to app/controller",
             ) from exc
         handler = target
     if not callable(handler) or isinstance(handler, type):
         raise BootError(
-            f"route `{route.path}` at `{route.where}` has handler `{handler!r}`, which is not callable",
+            f"route `{route.shown_path}` at `{route.where}` has handler `{handler!r}`, which is not callable",
             hint="pass a controller method or an `async def handler(ctx)`",
         )
     return handler
 
 
 def _endpoint(handler: Any) -> Callable[..., Awaitable[None]]:
-    if isinstance(handler, ControllerMethod):  # the common case, one coroutine less per request
-        cls, name = handler.cls, handler.name
+    if isinstance(handler, ControllerMethod) and inspect.iscoroutinefunction(
+        getattr(handler.cls, handler.name)
+    ):
+        cls, name = handler.cls, handler.name  # the common case, one coroutine less per request
 
         async def controller_endpoint(ctx: Any, next_: Any = None) -> None:
             result = await getattr(cls(ctx), name)()
@@ -254,3 +309,39 @@ def _caller() -> str:
     while frame.f_back is not None and frame.f_code.co_filename == __file__:
         frame = frame.f_back
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+class RouterDelegates:
+    """egg's `app.get(...)`, `app.redirect(...)`, `app.resources(...)`: the app's router, from `app`."""
+
+    router: Router
+
+    def get(self, path: Any, *args: Any, name: str | None = None) -> Route:
+        return self.router.get(path, *args, name=name)
+
+    def post(self, path: Any, *args: Any, name: str | None = None) -> Route:
+        return self.router.post(path, *args, name=name)
+
+    def put(self, path: Any, *args: Any, name: str | None = None) -> Route:
+        return self.router.put(path, *args, name=name)
+
+    def patch(self, path: Any, *args: Any, name: str | None = None) -> Route:
+        return self.router.patch(path, *args, name=name)
+
+    def delete(self, path: Any, *args: Any, name: str | None = None) -> Route:
+        return self.router.delete(path, *args, name=name)
+
+    def head(self, path: Any, *args: Any, name: str | None = None) -> Route:
+        return self.router.head(path, *args, name=name)
+
+    def options(self, path: Any, *args: Any, name: str | None = None) -> Route:
+        return self.router.options(path, *args, name=name)
+
+    def all(self, path: Any, *args: Any, name: str | None = None) -> Route:
+        return self.router.all(path, *args, name=name)
+
+    def redirect(self, source: str, destination: str, status: int = 302) -> Route:
+        return self.router.redirect(source, destination, status)
+
+    def resources(self, *args: Any) -> list[Route]:
+        return self.router.resources(*args)

@@ -16,6 +16,7 @@ envs it runs in). A schedule's name is its file path under `app/schedule`, witho
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import logging
 import re
 import time
@@ -130,11 +131,16 @@ def task_of(module: Any, file: Path) -> tuple[Any, Callable[[Any], Awaitable[Any
     classes = subclasses_defined_in(module, Subscription)
     if classes:
         cls = classes[0]
-        return cls.schedule, lambda ctx: cls(ctx).subscribe()
+        return cls.schedule, lambda ctx: _awaited(cls(ctx).subscribe())
     task = getattr(module, "task", None)
     if not callable(task):
         raise BootError(f"`{file}` defines neither a `Subscription` subclass nor `async def task(ctx)`")
-    return getattr(module, "schedule", None), task
+    return getattr(module, "schedule", None), lambda ctx: _awaited(task(ctx))
+
+
+async def _awaited(result: Any) -> Any:
+    """A task's result, awaited when it is a coroutine: `def task(ctx)` and `def subscribe` work too."""
+    return await result if inspect.isawaitable(result) else result
 
 
 def load_schedules(units: list[LoadUnit]) -> dict[str, ScheduleTask]:

@@ -69,7 +69,7 @@ def test_usage_errors_are_one_line_exit_2(
 def test_dev_outside_an_app_is_one_line_exit_1(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
     assert invoke(eggbin_app, "dev") == 1
     err = capsys.readouterr().err
-    assert "is not an eggbin app (no `app/router.py`)" in err
+    assert "is not an eggbin app (none of `app/router.py`, `config/default.py`" in err
     assert "eggbin init" in err
     assert err.count("\n") == 1
     assert "Traceback" not in err

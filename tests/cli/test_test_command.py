@@ -56,6 +56,19 @@ def test_runs_the_apps_tests_in_the_unittest_env(tmp_path: Path) -> None:
     assert "1 passed" in done.stdout  # tests/fixtures is never collected
 
 
+def test_an_app_inside_a_repository_is_its_own_pytest_root(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "pyproject.toml").write_text('[tool.pytest.ini_options]\naddopts = ["--not-an-option"]\n')
+    (repo / "conftest.py").write_text("raise RuntimeError('the repository conftest must not load')\n")
+    app = make_app(repo / "tests" / "fixtures" / "apps", {"test_home.py": PASSING})
+    (app / "pyproject.toml").write_text('[project]\nname = "testing-full"\n')  # no pytest settings of its own
+    done = eggbin("test", cwd=app)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"rootdir: {app}" in done.stdout
+    assert "1 passed" in done.stdout  # not "no tests found": `fixtures` above the app is no reason to skip
+
+
 def test_exit_code_is_pytests(tmp_path: Path) -> None:
     app = make_app(tmp_path, {"test_home.py": FAILING})
     done = eggbin("test", "-x", "-k", "home", cwd=app)

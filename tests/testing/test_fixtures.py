@@ -59,7 +59,7 @@ def test_mock_headers_and_cookies(http, mock):
 
 
 def test_mock_http_client(http, mock):
-    mock.http_client("http://upstream.invalid/data", "GET", {"mocked": True})
+    mock.http_client("http://upstream.invalid/data", "GET", {"data": {"mocked": True}})
     assert http.get("/proxy").json() == {"status": 200, "data": {"mocked": True}}
     mock.http_client(re.compile(r"upstream[.]invalid"), "*", httpx.Response(503, json={"down": 1}))
     assert http.get("/proxy").json() == {"status": 503, "data": {"down": 1}}

@@ -64,7 +64,7 @@ def test_plugins_are_listed_with_where_they_came_from(tmp_path: Path) -> None:
 def test_timing_lists_boot_phases_and_hooks(tmp_path: Path) -> None:
     timing = _read(_booted_run_dir(copy_app("boot_plugins", tmp_path)) / "application_timing.json")
     names = [item["name"] for item in timing]
-    assert names[:3] == ["load plugins", "load config", "load boots"]
+    assert names[:4] == ["load plugins", "load config", "load extends", "load boots"]
     assert "load files" in names
     assert any(name.startswith("did_ready ") and name.endswith("app.py") for name in names)
     assert all(item["duration"] >= 0 and isinstance(item["pid"], int) for item in timing)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import inspect
 import traceback
 from html import escape
-from http import HTTPStatus
 from typing import Any
 
 from eggbin.web.http_error import HttpError
+from eggbin.web.http_error import status_phrase as phrase
 from eggbin.web.middleware import Middleware, Next
 
 DEVELOPMENT_ENVS = ("local", "unittest")  # egg-onerror's `isProd` is false for these
@@ -25,6 +25,7 @@ def onerror(options: Any, app: Any) -> Middleware:
     async def handle(ctx: Any, next_: Next) -> None:
         try:
             await next_()
+            ctx.response.prepare()  # a body that cannot be encoded fails here, answered and logged
         except Exception as exc:
             await respond(ctx, exc, options)
 
@@ -71,11 +72,10 @@ def report(ctx: Any, exc: Exception, status: int) -> None:
 
 def message_of(exc: Exception, status: int, development: bool) -> str:
     """The error's own message for a 4xx, or in a development env; else the status phrase."""
-    phrase = HTTPStatus(status).phrase
     if status >= 500 and not development:
-        return phrase
+        return phrase(status)
     message = exc.message if isinstance(exc, HttpError) else str(exc)
-    return message or phrase
+    return message or phrase(status)
 
 
 def json_body(exc: Exception, message: str, show_stack: bool) -> Any:
@@ -98,7 +98,7 @@ def json_body(exc: Exception, message: str, show_stack: bool) -> Any:
 
 
 def html_body(status: int, message: str, exc: Exception | None) -> str:
-    page = f"<h1>{status} {escape(HTTPStatus(status).phrase)}</h1>\n<p>{escape(message)}</p>"
+    page = f"<h1>{status} {escape(phrase(status))}</h1>\n<p>{escape(message)}</p>"
     if exc is not None:
         page += f"\n<pre>{escape(''.join(traceback.format_exception(exc)))}</pre>"
     return page
