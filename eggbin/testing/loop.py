@@ -53,7 +53,8 @@ class LoopTransport(httpx.BaseTransport):
         async def send() -> httpx.Response:
             await request.aread()
             response = await self._asgi.handle_async_request(request)
-            content = await response.aread()
+            # the raw bytes: the sync response decodes them itself (a gzip body must not be decoded twice)
+            content = b"".join([chunk async for chunk in response.aiter_raw()])
             return httpx.Response(response.status_code, headers=response.headers, content=content)
 
         return self._loop.run(send())
