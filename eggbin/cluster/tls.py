@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eggbin.errors import UsageError
+from eggbin.errors import BootError, EggbinError, UsageError
 
 HTTPS_PORT = 8443
 
@@ -41,47 +41,48 @@ def choose_https(
 ) -> Https | None:
     """The flags if given, else `config.cluster.https`; checked (see the module docstring)."""
     configured = https_config(config)
-    where = "--https-key/--https-cert"
-    if key is None and cert is None:
-        key, cert, where = configured.get("key"), configured.get("cert"), "config.cluster.https"
+    from_flags = key is not None or cert is not None
+    if not from_flags:
+        key, cert = configured.get("key"), configured.get("cert")
+    source = "--https-key/--https-cert" if from_flags else "config.cluster.https"
+    fault = UsageError if from_flags else BootError  # a wrong flag is a usage error (exit 2)
     if not key and not cert:
         return None
     if not key or not cert:
         missing = "key" if not key else "cert"
-        raise UsageError(f"HTTPS needs both a key and a certificate: `{missing}` is missing in {where}")
+        raise fault(f"HTTPS needs both a key and a certificate: the {missing} is missing from {source}")
     ca = configured.get("ca")
     found = Https(
-        str(resolve(base_dir, key, "key")),
-        str(resolve(base_dir, cert, "cert")),
-        str(resolve(base_dir, ca, "ca")) if ca else None,
+        str(resolve(base_dir, key, "key", fault)),
+        str(resolve(base_dir, cert, "cert", fault)),
+        str(resolve(base_dir, ca, "ca", fault)) if ca else None,
     )
-    check(found, configured.get("passphrase"))
+    check(found, configured.get("passphrase"), fault)
     return found
 
 
-def resolve(base_dir: Path, path: str | Path, what: str) -> Path:
+def resolve(base_dir: Path, path: str | Path, what: str, fault: type[EggbinError]) -> Path:
     full = (base_dir / Path(path).expanduser()).resolve()
     if not full.is_file():
-        raise UsageError(
-            f"HTTPS {what} file `{full}` does not exist", hint="check the path (relative to the app)"
-        )
+        raise fault(f"HTTPS {what} file `{full}` does not exist", hint="paths are relative to the app")
     return full
 
 
-def check(https: Https, passphrase: str | None = None) -> None:
+def check(https: Https, passphrase: str | None, fault: type[EggbinError]) -> None:
     """Load the files as a worker will; a bad PEM, a wrong passphrase or a key of another cert fails."""
     try:
         server_context(https, passphrase)
     except (ssl.SSLError, OSError) as exc:
-        raise UsageError(
-            f"HTTPS files `{https.cert}` / `{https.key}` cannot be used: {exc.strerror or exc}",
+        raise fault(
+            f"HTTPS certificate `{https.cert}` and key `{https.key}` cannot be used: {exc.strerror or exc}",
             hint="give a PEM certificate and the PEM private key it was issued for",
         ) from None
 
 
 def server_context(https: Https, passphrase: str | None = None) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(https.cert, https.key, passphrase)
+    # a callable, never None: OpenSSL would prompt on the terminal for an encrypted key's passphrase
+    context.load_cert_chain(https.cert, https.key, lambda: passphrase or "")
     if https.ca:
         context.load_verify_locations(https.ca)
     return context
