@@ -56,9 +56,10 @@ async def serve_websocket(app: Application, scope: Scope, receive: Receive, send
     except Exception as exc:
         await fail(ctx, socket, exc)
         return
-    with contextlib.suppress(RuntimeError, OSError):  # the client may be gone already
+    with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):  # the client may be gone
         if socket.application_state is WebSocketState.CONNECTED:
-            await socket.close(NORMAL_CLOSURE)
+            if socket.client_state is WebSocketState.CONNECTED:
+                await socket.close(NORMAL_CLOSURE)
         elif socket.application_state is WebSocketState.CONNECTING:
             await deny(ctx, socket, 403, "the handler did not accept the connection")
 
@@ -69,7 +70,7 @@ async def fail(ctx: Context, socket: WebSocket, exc: Exception) -> None:
     if status >= 500:
         ctx.logger.exception("websocket %s failed: %s", ctx.path, exc)
         ctx.app.emit("error", exc, ctx)
-    with contextlib.suppress(RuntimeError, OSError):
+    with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
         if socket.application_state is WebSocketState.CONNECTING:
             exposed = isinstance(exc, HttpError) and exc.expose and exc.message
             message = str(exc) if exposed else HTTPStatus(status).phrase
