@@ -66,6 +66,17 @@ def test_echo_text_bytes_json_and_close_codes(cluster: Running) -> None:
         assert ws.close_reason == "asked to"
 
 
+def test_a_client_that_leaves_ends_the_handler_quietly(cluster: Running) -> None:
+    before = len(cluster.observed("echo-left"))
+    with open_ws(cluster, "/echo") as ws:
+        ws.recv(timeout=15)
+    wait_until(
+        lambda: len(cluster.observed("echo-left")) > before, what="the handler to see the client leave"
+    )
+    assert cluster.observed("echo-left")[-1]["data"] == 1000
+    assert "Exception in ASGI application" not in cluster.log()
+
+
 def test_path_params_query_subprotocol_and_protocol(cluster: Running) -> None:
     with open_ws(cluster, "/rooms/lobby/42?user=ann", subprotocols=["chat.v1"]) as ws:
         assert ws.subprotocol == "chat.v1"
