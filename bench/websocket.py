@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -28,7 +27,7 @@ import time
 import uuid
 from pathlib import Path
 
-from harness import Measurement, report
+from harness import Measurement, report, stop_group
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -185,12 +184,7 @@ def measure_starlette(root: Path, workers: int, connections: int, duration: floa
         time.sleep(1)  # every worker has started (uvicorn has no readiness signal for all of them)
         return run_load(port, connections, duration)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_group(server)
 
 
 def main() -> None:
