@@ -137,7 +137,9 @@ def test_size_rotation_keeps_max_files_pieces(tmp_path: Path) -> None:
             wait_until(filled, timeout=60, what=f"round {round_} written")
             rotate(cluster, "size")
             wait_until(
-                lambda r=round_: first.exists() and f" line r{r}-" in first.read_text(), what="a rotation"
+                lambda r=round_: first.exists() and f" line r{r}-" in first.read_text(),
+                timeout=60,
+                what="a rotation",
             )
         pieces = sorted(p.name for p in log_dir(cluster).glob(f"{WEB_LOG}.*"))
         assert pieces == [f"{WEB_LOG}.1", f"{WEB_LOG}.2"]  # `.3` would be the oldest: dropped
