@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -23,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import RAW_ASGI_APP, Measurement, report, wrk
+from harness import RAW_ASGI_APP, Measurement, report, stop_group, wrk
 
 APPS = {
     "raw_app.py": RAW_ASGI_APP,
@@ -112,12 +111,7 @@ def measure(
         wrk(url, 2)  # warm-up
         return wrk(url, duration)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_group(server)
 
 
 def main() -> None:

@@ -12,7 +12,15 @@ TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs ever
 
 __version__ = "0.1.0"
 
-__all__ = ["Agent", "Application", "Controller", "Service", "Subscription", "__version__"]
+__all__ = [
+    "Agent",
+    "Application",
+    "Controller",
+    "Service",
+    "Subscription",
+    "WebSocketDisconnect",
+    "__version__",
+]
 
 _LAZY = {
     "Application": "eggbin.web.application",
@@ -20,6 +28,7 @@ _LAZY = {
     "Controller": "eggbin.web.controller",
     "Service": "eggbin.web.service",
     "Subscription": "eggbin.web.schedule",
+    "WebSocketDisconnect": "eggbin.web.websocket",  # `ctx.websocket.receive_*()`: the client left
 }
 
 if TYPE_CHECKING:
@@ -29,6 +38,7 @@ if TYPE_CHECKING:
     from eggbin.web.controller import Controller
     from eggbin.web.schedule import Subscription
     from eggbin.web.service import Service
+    from eggbin.web.websocket import WebSocketDisconnect
 
 
 def __getattr__(name: str) -> Any:

@@ -136,6 +136,7 @@ def stop_signals() -> Iterator[list[int]]:
 def run_dev(options: DevOptions) -> int:
     """Serve the app until Ctrl-C or SIGTERM, reloading on every save; the exit code of the session."""
     from eggbin.cluster.launch import ClusterProcess
+    from eggbin.cluster.tls import choose_https
     from eggbin.watcher import Watcher
 
     base = require_app_dir(options.base_dir)
@@ -149,7 +150,8 @@ def run_dev(options: DevOptions) -> int:
     watcher = Watcher(plan_for(info, app))
     watcher.start()  # before the cluster: edits made during start-up are queued, not lost
     with stop_signals() as stop_requested:
-        cluster = ClusterProcess.start(cluster_options(options, info, port))
+        https = choose_https(info.base_dir, None, None, app.config)  # config.cluster.https, as egg
+        cluster = ClusterProcess.start(cluster_options(options, info, port).with_https(https))
         try:
             watcher.wait_armed()
             timeout = None if options.debug and options.debug.brk else READY_TIMEOUT

@@ -20,6 +20,9 @@ T = TypeVar("T")
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_APPS = Path(__file__).resolve().parent / "fixtures" / "apps"
 BIN = Path(sys.executable).parent
+# egg's built-in plugins, in load order: every app loads them first (eggbin/web/builtin/config/plugin.py)
+BUILTIN_PLUGINS = ["logrotator"]
+BUILTIN_PLUGIN_DIRS = [REPO / "eggbin" / "web" / "builtin" / "plugins" / name for name in BUILTIN_PLUGINS]
 
 
 def wait_until(
@@ -97,3 +100,44 @@ def cluster_roles(root_pid: int) -> dict[str, list[psutil.Process]]:
         if title.startswith("egg-server-") and " " in title:
             roles.setdefault(title.split(" ", 1)[1], []).append(proc)
     return roles
+
+
+def self_signed_cert(
+    directory: Path, host: str = "127.0.0.1", passphrase: bytes | None = None
+) -> tuple[Path, Path]:
+    """A fresh key and a self-signed certificate for `host` (also its own CA), as PEM files."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]), critical=False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    encryption = (
+        serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    key_file, cert_file = directory / "server.key", directory / "server.crt"
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    )
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key_file, cert_file

@@ -10,6 +10,8 @@ import typer
 from eggbin.cli.options import Env, Framework, Port, Title
 
 BaseDir = Annotated[Path, typer.Argument(help="The app's directory.", show_default="current directory")]
+HttpsKey = Annotated[Path | None, typer.Option("--https-key", help="PEM private key: serve HTTPS.")]
+HttpsCert = Annotated[Path | None, typer.Option("--https-cert", help="PEM certificate for --https-key.")]
 
 
 def start(
@@ -37,16 +39,21 @@ def start(
     ] = False,
     pid_file: Annotated[Path | None, typer.Option(help="Write the master's pid here.")] = None,
     python: Annotated[str | None, typer.Option(help="Python interpreter to run the cluster with.")] = None,
+    https_key: HttpsKey = None,
+    https_cert: HttpsCert = None,
 ) -> None:
     """Start the app's cluster in the prod env (foreground unless --daemon).
 
     The env is --env, else `config/env`, else EGG_SERVER_ENV, else from NODE_ENV, else prod.
+    HTTPS: --https-key and --https-cert, else `config.cluster.https` ({"key", "cert"}); port 8443 by default.
 
     Examples:
 
       eggscripts start --daemon --title=egg-server-shop
 
       EGG_SERVER_ENV=staging eggscripts start ./shop --workers 4
+
+      eggscripts start --https-key=tls/server.key --https-cert=tls/server.crt
     """
     from eggbin.daemon.start import StartOptions
     from eggbin.daemon.start import start as run_start
@@ -66,6 +73,8 @@ def start(
         ignore_stderr=ignore_stderr,
         pid_file=pid_file,
         python=python,
+        https_key=https_key,
+        https_cert=https_cert,
     )
     raise typer.Exit(run_start(options))
 

@@ -1,4 +1,5 @@
-"""The agent: boots `Agent`, reports `agent-start`, runs schedules and log rotation until told to stop.
+"""The agent: boots `Agent`, reports `agent-start`, runs schedules (and plugins' agent side, such as
+log rotation: `eggbin.web.logrotator`) until told to stop.
 
 python -m eggbin.cluster.agent '<ChildOptions json>'
 """
@@ -7,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import os
 import signal
 from typing import Any
@@ -22,7 +22,6 @@ from eggbin.cluster.child import (
     run,
     write_run_files,
 )
-from eggbin.cluster.logrotate import ROTATE_ACTION, rotate_daily, rotate_now
 from eggbin.cluster.options import ChildOptions
 from eggbin.cluster.scheduler import Scheduler, enabled_tasks
 from eggbin.web.messenger import TO_MASTER
@@ -51,17 +50,14 @@ async def serve(options: ChildOptions) -> None:
     handlers = {
         "egg-ready": lambda _: scheduler.start(),
         "cluster-workers": workers_changed,
-        ROTATE_ACTION: lambda _: rotate_now(agent, dt.date.today()),
     }
-    background = [asyncio.create_task(rotate_daily(agent))]
     listener = asyncio.create_task(listen(channel, agent, handlers))
     listener.add_done_callback(lambda _: stop.set())  # master gone
     await stop.wait()
     scheduler.stop()
-    for task in (listener, *background):
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+    listener.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await listener
     await agent.close()
 
 

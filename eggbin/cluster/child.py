@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from eggbin.cluster.channel import AsyncChannel, Message, envelope
-from eggbin.cluster.logrotate import reopen_logs
 from eggbin.cluster.options import ChildOptions
 from eggbin.cluster.process import die_with_parent, set_title
 from eggbin.debugger import activate as activate_debugger
@@ -81,8 +80,6 @@ async def listen(channel: AsyncChannel, app: Any, handlers: dict[str, Handler]) 
         action = message["action"]
         if action == "egg-ready":
             await app.server_did_ready()
-        elif action == "log-reopen":
-            reopen_logs(app)
         handler = handlers.get(action)
         if handler is not None:
             handler(message)

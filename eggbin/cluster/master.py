@@ -218,10 +218,11 @@ class Master:
         assert self.listener is not None
         agent = self.agent
         pids = {"master": os.getpid(), "agent": agent.pid if agent else None, "workers": self.worker_pids()}
+        protocol = self.options.protocol
         if self.options.path:
-            return {"port": 0, "address": f"unix:{self.options.path}", "protocol": "http", "pids": pids}
+            return {"port": 0, "address": f"unix:{self.options.path}", "protocol": protocol, "pids": pids}
         host, port = self.listener.getsockname()[:2]
-        return {"port": port, "address": f"http://{host}:{port}", "protocol": "http", "pids": pids}
+        return {"port": port, "address": f"{protocol}://{host}:{port}", "protocol": protocol, "pids": pids}
 
     def worker_pids(self) -> list[int]:
         return [w.pid for w in self.workers if not w.retiring]

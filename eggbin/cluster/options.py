@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from eggbin.cluster.tls import Https
 from eggbin.errors import UsageError
 
 # egg's environment overrides, in milliseconds like egg-cluster reads them.
@@ -48,6 +49,10 @@ class ClusterOptions:
     debug_host: str = "127.0.0.1"
     debug_port: int = 0
     debug_brk: bool = False
+    # HTTPS (eggbin/cluster/tls.py): absolute paths, checked by the CLI; unset means plain HTTP
+    https_key: str | None = None
+    https_cert: str | None = None
+    https_ca: str | None = None
 
     def dumps(self) -> str:
         return json.dumps(asdict(self))
@@ -64,6 +69,21 @@ class ClusterOptions:
             if environ.get(var):
                 changes[field] = parse_ms(var, environ[var]) / 1000
         return replace(self, **changes)
+
+    @property
+    def https(self) -> Https | None:
+        if self.https_key and self.https_cert:
+            return Https(self.https_key, self.https_cert, self.https_ca)
+        return None
+
+    @property
+    def protocol(self) -> str:
+        return "https" if self.https else "http"
+
+    def with_https(self, https: Https | None) -> ClusterOptions:
+        if https is None:
+            return self
+        return replace(self, https_key=https.key, https_cert=https.cert, https_ca=https.ca)
 
     @property
     def heartbeat_interval(self) -> float:

@@ -9,7 +9,13 @@ accepting, finish in-flight requests (graceful timeout), run `before_close`, exi
 Keep-alive clients must not see a reset when a worker retires (reload, stop). While draining, every
 response carries `Connection: close`, so an active client moves to a new connection (served by
 another worker) after a complete response; a connection is closed while idle only after it has
-stayed idle for `IDLE_GRACE` with nothing unread in its socket.
+stayed idle for `IDLE_GRACE` with nothing unread in its socket. WebSockets are closed at once with
+1012 (service restart) so their clients reconnect to a worker that stays; their handlers get the
+disconnect and end within the graceful timeout, or are cancelled with the rest.
+
+WebSockets run on uvicorn's `websockets` (sans-I/O) protocol with `config.websocket` (`max_size`,
+`ping_interval`, `ping_timeout`, `per_message_deflate`); HTTPS with the cluster's TLS files
+(`eggbin.cluster.tls`).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from collections.abc import Generator
 from typing import Any
 
 import uvicorn
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from eggbin.cluster.channel import AsyncChannel, envelope
 from eggbin.cluster.child import (
@@ -40,6 +47,7 @@ from eggbin.cluster.child import (
 )
 from eggbin.cluster.options import ChildOptions
 from eggbin.cluster.scheduler import RUN_ACTION, run_in_worker
+from eggbin.cluster.tls import uvicorn_ssl
 from eggbin.web.messenger import TO_MASTER
 
 DRAIN_POLL = 0.01
@@ -84,6 +92,10 @@ def pending_bytes(connection: Any) -> int:
 def is_busy(connection: Any) -> bool:
     cycle = getattr(connection, "cycle", None)
     return cycle is not None and not cycle.response_complete
+
+
+def is_websocket(connection: Any) -> bool:
+    return isinstance(connection, WebSocketsSansIOProtocol)
 
 
 class WorkerServer(uvicorn.Server):
@@ -134,6 +146,9 @@ class WorkerServer(uvicorn.Server):
 
     def drain(self, connection: Any, idle: dict[int, tuple[object, float]]) -> None:
         now, cycle = time.monotonic(), getattr(connection, "cycle", None)
+        if is_websocket(connection):
+            connection.shutdown()  # close 1012: the client reconnects to a worker that stays
+            return
         if is_busy(connection):
             connection.shutdown()  # close right after this response
             return
@@ -180,7 +195,8 @@ async def serve(options: ChildOptions) -> None:
     await app.close()
 
 
-def uvicorn_config(app: Any, options: ChildOptions) -> uvicorn.Config:
+def uvicorn_config(app: DrainingApp, options: ChildOptions) -> uvicorn.Config:
+    settings = app.app.config
     config = uvicorn.Config(
         app=app,
         lifespan="off",
@@ -189,9 +205,24 @@ def uvicorn_config(app: Any, options: ChildOptions) -> uvicorn.Config:
         server_header=False,
         timeout_graceful_shutdown=max(1, round(options.cluster.app_close_timeout)),
         log_config=None,  # uvicorn's dictConfig would close every handler the app opened
+        **websocket_settings(settings.get("websocket") or {}),
+        **uvicorn_ssl(options.cluster.https, settings),
     )
     config.load()
     return config
+
+
+def websocket_settings(options: Any) -> dict[str, Any]:
+    """`config.websocket` as uvicorn's `ws_*` options."""
+    from eggbin.web.body import parse_size
+
+    return {
+        "ws": "websockets-sansio",
+        "ws_max_size": parse_size(options.get("max_size", "1mb")),
+        "ws_ping_interval": options.get("ping_interval", 20.0),
+        "ws_ping_timeout": options.get("ping_timeout", 20.0),
+        "ws_per_message_deflate": bool(options.get("per_message_deflate", True)),
+    }
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from types import FrameType
 from eggbin import console
 from eggbin.cluster.launch import ClusterProcess, Ready
 from eggbin.cluster.options import ClusterOptions
+from eggbin.cluster.tls import HTTPS_PORT, Https, choose_https
 from eggbin.daemon.cpus import usable_cpus
 from eggbin.daemon.locate import default_title, find_cluster
 from eggbin.errors import ClusterStartError, EggbinError, UsageError
@@ -49,6 +50,8 @@ class StartOptions:
     ignore_stderr: bool = False
     pid_file: Path | None = None
     python: str | None = None
+    https_key: Path | None = None
+    https_cert: Path | None = None
 
 
 def start_env(base_dir: Path, explicit: str | None, environ: Mapping[str, str] | None = None) -> ServerEnv:
@@ -72,17 +75,26 @@ def check_python(python: str | None) -> None:
         )
 
 
-def listen_port(options: StartOptions, base: Path, env: ServerEnv) -> int:
-    """`--port`, else the app's `config.cluster.listen.port` in this env, else 7001 (egg's default)."""
+def listen_port(options: StartOptions, base: Path, env: ServerEnv, https: Https | None = None) -> int:
+    """`--port`, else the app's `config.cluster.listen.port` in this env, else 7001 (8443 with HTTPS: egg's
+    defaults)."""
     if options.port is not None:
         return options.port
-    return preview(load_app_info(base, env), options.framework).configured_port() or DEFAULT_PORT
+    configured = preview(load_app_info(base, env), options.framework).configured_port()
+    return configured or (HTTPS_PORT if https else DEFAULT_PORT)
+
+
+def start_https(options: StartOptions, base: Path, env: ServerEnv) -> Https | None:
+    """`--https-key`/`--https-cert`, else `config.cluster.https` (its passphrase applies to both)."""
+    config = preview(load_app_info(base, env), options.framework).config
+    return choose_https(base, options.https_key, options.https_cert, config)
 
 
 def cluster_options(options: StartOptions, base: Path, env: ServerEnv) -> ClusterOptions:
-    return ClusterOptions(
+    https = start_https(options, base, env)
+    cluster = ClusterOptions(
         base_dir=str(base),
-        port=listen_port(options, base, env),
+        port=listen_port(options, base, env, https),
         host=options.host,
         workers=options.workers or usable_cpus(),
         env=env.name,
@@ -91,7 +103,8 @@ def cluster_options(options: StartOptions, base: Path, env: ServerEnv) -> Cluste
         exit_with_parent=not options.daemon,
         pid_file=str(options.pid_file.resolve()) if options.pid_file else None,
         zygote=True,  # workers and respawns fork from a pre-imported process (bench/cluster.py)
-    ).with_env_overrides()
+    )
+    return cluster.with_env_overrides().with_https(https)
 
 
 def start(options: StartOptions) -> int:

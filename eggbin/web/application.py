@@ -35,7 +35,7 @@ from eggbin.web.loader import (
 from eggbin.web.logger import EggLogger, Loggers
 from eggbin.web.loop_errors import log_loop_errors, stop_logging_loop_errors
 from eggbin.web.messenger import Messenger
-from eggbin.web.middleware import MiddlewareFactories, build_pipeline
+from eggbin.web.middleware import MiddlewareFactories, Pipeline, build_pipelines
 from eggbin.web.plugins import Plugin, load_plugins
 from eggbin.web.router import Router, RouterDelegates
 from eggbin.web.schedule import run_schedule
@@ -43,7 +43,7 @@ from eggbin.web.singleton import Create, Singleton
 from eggbin.web.units import EGGBIN_PATH
 
 if TYPE_CHECKING:
-    from starlette.types import Receive, Scope, Send
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 class _Tree:
@@ -195,7 +195,11 @@ class EggCore(EventEmitter, EggApi):
 
 
 class Application(EggCore, RouterDelegates):
-    """The web app: an ASGI callable over the router, middleware and controllers."""
+    """The web app: an ASGI callable over the router, middleware and controllers.
+
+    ASGI middleware (config order) → mounts → HTTP: `_handle` (egg middleware → router)
+                                             → WebSocket: `websocket_pipeline` (see `eggbin.web.websocket`)
+    """
 
     role = "app"
 
@@ -206,7 +210,10 @@ class Application(EggCore, RouterDelegates):
         self.service_classes: dict[str, Any] = {}
         self.context_class: type[Context] = Context
         self.middleware = MiddlewareFactories(self)  # `app.middleware.<name>(options)` for one route
-        self._handle = build_pipeline(self)
+        self._handle: Pipeline
+        self.websocket_pipeline: Pipeline
+        self._asgi: ASGIApp | None  # ASGI middleware and mounts around `serve`; None: plain HTTP fast path
+        self._handle, self.websocket_pipeline, self._asgi = build_pipelines(self)
 
     def load_extends(self) -> None:
         super().load_extends()
@@ -217,7 +224,7 @@ class Application(EggCore, RouterDelegates):
         self.service_classes = load_services(self.units)
         self.controller = _Tree(load_controllers(app))
         load_router(app, self)
-        self._handle = build_pipeline(self)
+        self._handle, self.websocket_pipeline, self._asgi = build_pipelines(self)
 
     def url_for(self, name: str, **params: Any) -> str:
         """The path of the route called `name` (`app.url_for("user", id=1)` → `/user/1`)."""
@@ -234,14 +241,33 @@ class Application(EggCore, RouterDelegates):
         await run_schedule(self, name)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+        if self._asgi is not None or scope["type"] != "http":
+            await (self._asgi or self.serve)(scope, receive, send)
             return
-        ctx = self.context_class(self, scope, receive)
+        ctx = self.context_class(self, scope, receive)  # the common case inline: one coroutine less
         self.emit("request", ctx)
         await self._handle(ctx)
         await ctx.build_response()(scope, receive, send)
         self.emit("response", ctx)
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """What the ASGI middleware wrap: mounted apps, HTTP, WebSockets, lifespan."""
+        kind = scope["type"]
+        mount = self.router.mount_for(scope["path"]) if kind != "lifespan" and self.router.mounts else None
+        if mount is not None:
+            await mount.app(mount.scope_for(scope), receive, send)
+        elif kind == "http":
+            ctx = self.context_class(self, scope, receive)
+            self.emit("request", ctx)
+            await self._handle(ctx)
+            await ctx.build_response()(scope, receive, send)
+            self.emit("response", ctx)
+        elif kind == "websocket":
+            from eggbin.web.websocket import serve_websocket
+
+            await serve_websocket(self, scope, receive, send)
+        elif kind == "lifespan":
+            await _lifespan(receive, send)
 
 
 class Agent(EggCore):

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
     from starlette.datastructures import Headers
     from starlette.types import Receive, Scope, Send
+    from starlette.websockets import WebSocket
 
     from eggbin.web.application import Application
     from eggbin.web.cookies import Cookies
@@ -44,7 +45,9 @@ class Helper:
 
 
 class Context:
-    """One request and its response."""
+    """One request and its response (or, for a WebSocket route, its connection: `ctx.websocket`)."""
+
+    websocket: WebSocket | None = None  # set per connection by `eggbin.web.websocket`; HTTP pays nothing
 
     def __init__(self, app: Application, scope: Scope, receive: Receive) -> None:
         self.app = app

@@ -8,6 +8,8 @@ The pipeline, outermost first:
 A name resolves to `app/middleware/<name>.py` of the last load unit that has it (the app wins), whose
 `def <name>(options, app)` returns the middleware; `options` is `config[<name>]`. Every middleware
 understands `enable`, and `match` or `ignore` (a path prefix, a regex, a list of them, or `callable(ctx)`).
+A middleware with `websocket: True` in its options runs for WebSocket handshakes too (`eggbin.web.websocket`).
+The file may instead expose an ASGI middleware class: see `eggbin.web.asgi_middleware`.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eggbin.errors import BootError
+from eggbin.web.asgi_middleware import AsgiLayer, Selector, build_asgi_stack, is_asgi_middleware
 from eggbin.web.config import Config, wrap
 from eggbin.web.context import Context
 
 if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
     from eggbin.web.application import Application
 
 Next = Callable[[], Awaitable[None]]
@@ -51,15 +56,32 @@ async def _nothing() -> None:
     return None
 
 
-def build_pipeline(app: Application) -> Pipeline:
-    """The whole request path, composed once at boot from `config.core_middleware` + `config.middleware`."""
-    stack = [mw for key in CONFIG_KEYS for mw in _configured(app, key)]
+def build_pipelines(app: Application) -> tuple[Pipeline, Pipeline, ASGIApp | None]:
+    """The request paths, composed once at boot from `config.core_middleware` + `config.middleware`:
+    HTTP, WebSocket (the middleware that opted in), and the ASGI layers around them (None if none)."""
+    from eggbin.web.websocket import websocket_router
+
+    http: list[Middleware] = []
+    websocket: list[Middleware] = []
+    layers: list[AsgiLayer] = []
+    for key in CONFIG_KEYS:
+        for name, found, options in _configured(app, key):
+            if is_asgi_middleware(found[0]):
+                layers.append(AsgiLayer.of(name, found[0], options, selector(options, name)))
+                continue
+            middleware = instantiate(app, name, found, options)
+            http.append(middleware)
+            if options.get("websocket") is True:
+                websocket.append(middleware)
     app.router.prepare(app)
-    stack.append(_router(app))
-    return compose(stack)
+    http.append(_router(app))
+    websocket.append(websocket_router(app))
+    asgi = build_asgi_stack(app, app.serve, layers) if layers or app.router.mounts else None
+    return compose(http), compose(websocket), asgi
 
 
-def _configured(app: Application, key: str) -> list[Middleware]:
+def _configured(app: Application, key: str) -> list[tuple[str, tuple[Any, Path], Config]]:
+    """(name, what its file defines, options) of each enabled middleware `config.<key>` names."""
     names = app.config.get(key) or []
     if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
         raise BootError(
@@ -80,7 +102,7 @@ def _configured(app: Application, key: str) -> list[Middleware]:
         options = app.config.get(name)
         options = options if isinstance(options, Config) else Config()
         if options.get("enable", True) is not False:
-            made.append(instantiate(app, name, factory, options))
+            made.append((name, factory, options))
     return made
 
 
@@ -93,21 +115,25 @@ def candidate_files(app: Application, name: str) -> list[Path]:
     return [unit.file("app", "middleware", f"{name}.py") for unit in reversed(app.units)]
 
 
-def find_factory(app: Application, name: str) -> tuple[Callable[..., Any], Path] | None:
-    """`def <name>(options, app)` from the last load unit holding `app/middleware/<name>.py`."""
+def find_factory(app: Application, name: str) -> tuple[Any, Path] | None:
+    """`def <name>(options, app)` (or an ASGI middleware class called `<name>`) from the last load unit
+    holding `app/middleware/<name>.py`."""
     for unit, file in zip(reversed(app.units), candidate_files(app, name), strict=True):
         if file.is_file():
             factory = getattr(unit.modules.import_file(file), name, None)
-            if not callable(factory):
+            if not (callable(factory) or is_asgi_middleware(factory)):
                 raise BootError(f"`{file}` must define `def {name}(options, app)` returning a middleware")
             return factory, file
     return None
 
 
-def instantiate(
-    app: Application, name: str, found: tuple[Callable[..., Any], Path], options: Any
-) -> Middleware:
+def instantiate(app: Application, name: str, found: tuple[Any, Path], options: Any) -> Middleware:
     factory, file = found
+    if is_asgi_middleware(factory):
+        raise BootError(
+            f"`{file}`: `{name}` is an ASGI middleware class; it can only wrap the whole app",
+            hint=f"list `{name}` in `config.middleware` instead of using it on one route",
+        )
     try:
         middleware = factory(options, app)
     except BootError:
@@ -137,15 +163,23 @@ def as_async(middleware: Any) -> Middleware:
     return run
 
 
-def conditional(middleware: Middleware, options: Any, name: str) -> Middleware:
-    """`middleware` limited by the universal `match` / `ignore` options (unchanged without them)."""
+def selector(options: Any, name: str) -> Selector | None:
+    """The universal `match` / `ignore` options as (test of a ctx, result meaning "run"), or None."""
     match, ignore = options.get("match"), options.get("ignore")
     if match is not None and ignore is not None:
         raise BootError(f"middleware `{name}`: `match` and `ignore` can not both be set", hint="keep one")
     if match is None and ignore is None:
-        return middleware
+        return None
     wanted = match is not None
-    test = path_matcher(match if wanted else ignore, name)
+    return path_matcher(match if wanted else ignore, name), wanted
+
+
+def conditional(middleware: Middleware, options: Any, name: str) -> Middleware:
+    """`middleware` limited by the universal `match` / `ignore` options (unchanged without them)."""
+    chosen = selector(options, name)
+    if chosen is None:
+        return middleware
+    test, wanted = chosen
 
     async def limited(ctx: Any, next_: Next) -> None:
         if test(ctx) is wanted:

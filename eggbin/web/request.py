@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from eggbin.web.application import Application
 
+WS_SCHEMES = {"ws": "http", "wss": "https"}  # a WebSocket's `ctx.protocol` is its handshake's
 SHORT_TYPES = {
     "json": "application/json",
     "html": "text/html",
@@ -49,7 +50,7 @@ class Request:
 
     @property
     def method(self) -> str:
-        return str(self.scope["method"])
+        return str(self.scope.get("method", "GET"))  # a WebSocket handshake is a GET with no `method` key
 
     @property
     def path(self) -> str:
@@ -131,7 +132,8 @@ class Request:
             forwarded = self._proxy_header("protocol_headers").split(",")[0].strip()
             if forwarded:
                 return forwarded.lower()
-        return str(self.scope.get("scheme", "http"))
+        scheme = str(self.scope.get("scheme", "http"))
+        return WS_SCHEMES.get(scheme, scheme)
 
     @property
     def secure(self) -> bool:

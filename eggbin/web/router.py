@@ -6,6 +6,10 @@ A path may be a compiled regex (egg's `RegExp` paths): its groups are `ctx.param
 Handlers: a controller method (`app.controller.home.index`), a string naming one (`"home.index"`),
 or any `def`/`async def handler(ctx)`; a returned value becomes the body. A route's name is a keyword
 (`name="user"`) or, as in egg, a first string argument followed by the path and a handler.
+
+`websocket(path, handler)` routes WebSocket handshakes the same way (method `WEBSOCKET`, see
+`eggbin.web.websocket`); `mount(prefix, asgi_app)` hands every request under `prefix` to another ASGI app
+(a Starlette or FastAPI app, a metrics endpoint) before any egg middleware runs.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from eggbin.web.controller import ControllerMethod
 
 Handler = Callable[[Any], Awaitable[Any]]
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+WEBSOCKET = "WEBSOCKET"  # the method of WebSocket routes: no HTTP request has it
 _COLON_PARAM = re.compile(r"(?<=/):([A-Za-z_][A-Za-z0-9_]*)")  # a segment `:id`, never `{id:int}`
 # egg's RESTful table: action → (methods, path suffix, route-name pattern)
 RESOURCE_ACTIONS = (
@@ -88,12 +93,35 @@ class Route:
         return self.run
 
 
+@dataclass
+class Mount:
+    """An ASGI app serving every path under `prefix` (Starlette's `Mount` semantics)."""
+
+    prefix: str
+    app: Any
+    name: str | None = None
+    where: str = "?"
+
+    def covers(self, path: str) -> bool:
+        return path == self.prefix or path.startswith(self.prefix + "/")
+
+    def scope_for(self, scope: Any) -> dict[str, Any]:
+        """The sub-app's scope: `root_path` grows by the prefix, `path` stays whole (as uvicorn sends it)."""
+        root_path = scope.get("root_path", "")
+        return {
+            **scope,
+            "app_root_path": scope.get("app_root_path", root_path),
+            "root_path": root_path + self.prefix,
+        }
+
+
 class Router:
     """The routes of one app (`app` resolves the string controllers of `resources`)."""
 
     def __init__(self, app: Any = None) -> None:
         self.app = app
         self.routes: list[Route] = []
+        self.mounts: list[Mount] = []
         self._seen: dict[tuple[str, str], Route] = {}
         self._named: dict[str, Route] = {}
         self._static: dict[tuple[str, str], Route] = {}
@@ -174,6 +202,36 @@ class Router:
     def all(self, path: Any, *args: Any, name: str | None = None) -> Route:
         return self.add(METHODS, path, *args, name=name)
 
+    def websocket(self, path: str, *args: Any, name: str | None = None) -> Route:
+        """A WebSocket endpoint: `handler(ctx)` talks through `ctx.websocket` (accept, receive, send...)."""
+        return self.add((WEBSOCKET,), path, *args, name=name)
+
+    def mount(self, prefix: str, app: Any, name: str | None = None) -> Mount:
+        """Serve every request under `prefix` (HTTP and WebSocket) with the ASGI `app`."""
+        where = _caller()
+        if not callable(app):
+            raise BootError(f"mount `{prefix}` at `{where}`: `{app!r}` is not an ASGI app")
+        normal = "/" + prefix.strip("/")
+        if normal == "/" or not prefix.startswith("/"):
+            raise BootError(
+                f"mount prefix `{prefix}` at `{where}` must be a path below `/`, such as `/metrics`",
+                hint="the egg app itself serves `/`",
+            )
+        for other in self.mounts:
+            if other.prefix == normal:
+                raise BootError(f"`{normal}` is mounted twice: at `{other.where}` and `{where}`")
+        mount = Mount(normal, app, name, where)
+        self.mounts.append(mount)
+        self.mounts.sort(key=lambda m: len(m.prefix), reverse=True)  # the longest prefix wins
+        return mount
+
+    def mount_for(self, path: str) -> Mount | None:
+        """The mount serving `path`, if any."""
+        for mount in self.mounts:
+            if mount.covers(path):
+                return mount
+        return None
+
     def redirect(self, source: str, destination: str, status: int = 302) -> Route:
         """Every method on `source` answers with a redirect to `destination`."""
 
@@ -249,13 +307,25 @@ class Router:
         """Resolve every handler now, so a wrong one fails the boot rather than a request."""
         for route in self.routes:
             route.prepare(app)
+            shadow = self.mount_for(route.path_format)
+            if shadow is not None:
+                raise BootError(
+                    f"route `{route.path}` at `{route.where}` is under `{shadow.prefix}`, mounted at "
+                    f"`{shadow.where}`: the mounted app would serve it",
+                    hint="move the route or the mount",
+                )
 
     def describe(self) -> list[dict[str, Any]]:
         """What `run/router.json` holds."""
-        return [
+        routes = [
             {"name": r.name, "methods": list(r.methods), "path": r.shown_path, "where": r.where}
             for r in self.routes
         ]
+        mounts = [
+            {"name": m.name, "methods": ["*"], "path": m.prefix, "where": m.where, "mount": _app_name(m.app)}
+            for m in self.mounts
+        ]
+        return routes + mounts
 
 
 def resolve_handler(route: Route, app: Any) -> Any:
@@ -301,6 +371,11 @@ def _endpoint(handler: Any) -> Callable[..., Awaitable[None]]:
             ctx.body = result
 
     return endpoint
+
+
+def _app_name(app: Any) -> str:
+    kind = app if isinstance(app, type) or inspect.isfunction(app) else type(app)
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _caller() -> str:

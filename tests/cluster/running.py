@@ -78,8 +78,9 @@ def with_title(title: str) -> list[psutil.Process]:
 
 
 def copy_app(tmp_path: Path, fixture: str) -> Path:
+    """The fixture app in `tmp_path` (files a test put there first stay, unless the fixture has them)."""
     app_dir = tmp_path / fixture
-    shutil.copytree(FIXTURE_APPS / fixture, app_dir)
+    shutil.copytree(FIXTURE_APPS / fixture, app_dir, dirs_exist_ok=True)
     return app_dir
 
 

@@ -186,7 +186,7 @@ def test_function_style_app_py_with_egg_1_api(tmp_path: Path) -> None:
             (base / "config" / "default.py").write_text(f'upstream = "http://127.0.0.1:{port}/"\n')
             app = await boot(base)
             await app.ready()  # already ready: returns at once
-            module = next(e.boot.fn.__globals__ for e in app.lifecycle.entries)
+            module = next(e.boot.fn.__globals__ for e in app.lifecycle.entries if hasattr(e.boot, "fn"))
             await app.close()
             return list(module["events"])
         finally:

@@ -79,10 +79,21 @@ def request_side(app_info: Any) -> dict[str, Any]:
             "nosniff": {"enable": True},
             "xframe": {"enable": True, "value": "SAMEORIGIN"},
         },
+        # ASGI middleware shipped for `config.middleware` (off until listed there)
+        "cors": {"allow_methods": ["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH"]},  # egg-cors' methods
+        "compress": {"threshold": 1024, "level": 6},
         "proxy": False,
         "ip_headers": "x-forwarded-for",
         "max_ips_count": 0,
         "protocol_headers": "x-forwarded-proto",
         "host_headers": "x-forwarded-host",
         "view": {"root": "", "autoescape": True},
+        # uvicorn's WebSocket limits (a larger message closes with 1009) and the cross-site origin check
+        "websocket": {
+            "max_size": "1mb",
+            "ping_interval": 20.0,
+            "ping_timeout": 20.0,
+            "per_message_deflate": True,
+            "check_origin": True,
+        },
     }

@@ -1,1 +1,1 @@
-"""eggbin's core middleware, each file `def <name>(options, app)` as in an app's `app/middleware/`."""
+"""eggbin's middleware: each file defines `def <name>(options, app)` or an ASGI middleware class."""

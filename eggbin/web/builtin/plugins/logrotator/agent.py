@@ -1,0 +1,30 @@
+"""The agent side of logrotator: the one rotator of the cluster, started once the cluster serves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eggbin.web.logrotator import REOPEN_ACTION, ROTATE_ACTION, LogRotator, reopen_logs
+
+
+class Boot:
+    def __init__(self, agent: Any) -> None:
+        self.agent = agent
+        self.rotator: LogRotator | None = None
+
+    def did_load(self) -> None:
+        self.agent.messenger.on(REOPEN_ACTION, lambda _: reopen_logs(self.agent))
+        self.agent.messenger.on(ROTATE_ACTION, self.rotate)
+
+    async def server_did_ready(self) -> None:
+        if self.rotator is None:
+            self.rotator = LogRotator(self.agent)
+            self.rotator.start()
+
+    def rotate(self, data: Any) -> None:
+        rotator = self.rotator or LogRotator(self.agent)
+        rotator.rotate(str((data or {}).get("by", "day")) if isinstance(data, dict) else "day")
+
+    async def before_close(self) -> None:
+        if self.rotator is not None:
+            self.rotator.stop()
