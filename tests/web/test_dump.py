@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from eggbin.web.dump import masked, write_json
+from tests.support import BUILTIN_PLUGINS
 from tests.web.boot_support import PLUGINS, add_fixture_packages, boot, copy_app
 
 
@@ -55,7 +56,7 @@ def test_meta_names_the_file_that_set_each_key(tmp_path: Path) -> None:
 def test_plugins_are_listed_with_where_they_came_from(tmp_path: Path) -> None:
     base = copy_app("boot_plugins", tmp_path)
     plugins = _read(_booted_run_dir(base) / "application_config.json")["plugins"]
-    assert list(plugins) == ["base", "greeting", "extra"]
+    assert list(plugins) == [*BUILTIN_PLUGINS, "base", "greeting", "extra"]
     assert plugins["base"]["path"] == str(PLUGINS / "base")
     assert plugins["greeting"]["package"] == "egg_fixture_greeting"
     assert plugins["greeting"]["from"] == f"{base / 'config' / 'plugin.py'}:2"

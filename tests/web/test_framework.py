@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from eggbin.web.framework import create_app, framework_choice
+from tests.support import BUILTIN_PLUGINS
 from tests.web.boot_support import (
     FRAMEWORKS,
     add_fixture_packages,
@@ -36,6 +37,7 @@ def test_chained_framework_from_pyproject_layers_config_and_extends(tmp_path: Pa
             }
             assert [u.name for u in app.units] == [
                 "eggbin",
+                *BUILTIN_PLUGINS,
                 "fw_plugin",
                 "egg_fixture_fw",
                 "egg_fixture_fw2",

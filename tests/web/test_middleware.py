@@ -9,6 +9,7 @@ import pytest
 
 from eggbin.errors import BootError
 from eggbin.web.loader import EGGBIN_PATH
+from tests.support import BUILTIN_PLUGIN_DIRS
 from tests.web.conftest import Booted
 
 
@@ -74,9 +75,11 @@ def test_middleware_named_in_config_but_absent_fails_boot(
         base / "app" / "middleware" / "gzip.py",
         EGGBIN_PATH / "app" / "middleware" / "gzip.py",
     )
+    plugins = [f"`{d / 'app' / 'middleware' / 'gzip.py'}`, " for d in reversed(BUILTIN_PLUGIN_DIRS)]
     assert str(caught.value) == (
         f"middleware `gzip` named in `config.middleware` (set in `{config}`) was not found: "
-        f"looked for `{mine}`, `{eggbins}`; create `app/middleware/gzip.py` defining `def gzip(options, app)`"
+        f"looked for `{mine}`, {''.join(plugins)}`{eggbins}`; "
+        "create `app/middleware/gzip.py` defining `def gzip(options, app)`"
     )
 
 
