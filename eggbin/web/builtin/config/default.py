@@ -54,7 +54,7 @@ def request_side(app_info: Any) -> dict[str, Any]:
         "onerror": {"all": None, "json": None, "html": None},
         "notfound": {"page_url": ""},
         "static": {"prefix": "/public/", "dir": "", "max_age": 0 if app_info.env == "local" else 31536000},
-        "bodyparser": {"json_limit": "1mb", "form_limit": "1mb", "multipart_limit": "10mb", "strict": True},
+        "bodyparser": {"json_limit": "1mb", "form_limit": "1mb", "strict": True},
         "security": {
             "csrf": {"enable": True, "ignore": None, "cookie_name": "csrfToken"},
             "domain_white_list": [],

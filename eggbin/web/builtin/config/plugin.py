@@ -5,4 +5,5 @@ plugins = {"i18n": False}
 
 plugins = {
     "session": {"enable": True, "package": "eggbin.web.builtin.plugins.session"},
+    "multipart": {"enable": True, "package": "eggbin.web.builtin.plugins.multipart"},
 }

@@ -1,14 +1,14 @@
-"""bodyparser: JSON, urlencoded forms and multipart into `ctx.request.body` (and `.files`).
+"""bodyparser: JSON and urlencoded forms into `ctx.request.body` (multipart is the multipart plugin's).
 
-Options (`config.bodyparser`): `json_limit`, `form_limit`, `multipart_limit` (413 beyond), `strict`
-(JSON must be an object or an array), `max_files`, `max_fields`. Malformed bodies answer 400.
+Options (`config.bodyparser`): `json_limit`, `form_limit` (413 beyond), `strict` (JSON must be an
+object or an array). Malformed bodies answer 400.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from eggbin.web.body import has_body, parse_form, parse_json, parse_multipart, parse_size, read_limited
+from eggbin.web.body import has_body, parse_form, parse_json, parse_size, read_limited
 from eggbin.web.middleware import Middleware, Next
 
 JSON_TYPES = frozenset({"application/json", "application/csp-report", "application/json-patch+json"})
@@ -17,9 +17,7 @@ JSON_TYPES = frozenset({"application/json", "application/csp-report", "applicati
 def bodyparser(options: Any, app: Any) -> Middleware:
     json_limit = parse_size(options.get("json_limit", "1mb"))
     form_limit = parse_size(options.get("form_limit", "1mb"))
-    multipart_limit = parse_size(options.get("multipart_limit", "10mb"))
     strict = bool(options.get("strict", True))
-    max_files, max_fields = int(options.get("max_files", 100)), int(options.get("max_fields", 1000))
 
     async def parse(ctx: Any, next_: Next) -> None:
         request = ctx.request
@@ -31,13 +29,6 @@ def bodyparser(options: Any, app: Any) -> Middleware:
             request.body = parse_json(await read_limited(request, json_limit), strict)
         elif kind == "application/x-www-form-urlencoded":
             request.body = parse_form(await read_limited(request, form_limit))
-        elif kind == "multipart/form-data":
-            data = await read_limited(request, multipart_limit)
-            form = await parse_multipart(request, data, max_files, max_fields)
-            try:
-                return await next_()
-            finally:
-                await form.close()
         await next_()
 
     return parse
