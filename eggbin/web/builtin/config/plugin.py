@@ -5,5 +5,7 @@ plugins = {"i18n": False}
 
 plugins = {
     "session": {"enable": True, "package": "eggbin.web.builtin.plugins.session"},
+    "i18n": {"enable": True, "package": "eggbin.web.builtin.plugins.i18n"},
+    "jsonp": {"enable": True, "package": "eggbin.web.builtin.plugins.jsonp"},
     "multipart": {"enable": True, "package": "eggbin.web.builtin.plugins.multipart"},
 }

@@ -1,0 +1,30 @@
+"""Boot of the i18n plugin: reads every unit's locale files, adds the `i18n` middleware to the core ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from eggbin.errors import BootError
+from eggbin.web.i18n import LOCALES, Locales, duration_seconds, load_resources
+
+
+class Boot:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def config_will_load(self) -> None:
+        options = self.app.config.i18n
+        try:
+            duration_seconds(options.get("cookie_max_age") or "1y")
+        except ValueError as exc:
+            where = self.app.config_meta.get("i18n.cookie_max_age", "config")
+            raise BootError(f"`i18n.cookie_max_age` (set in `{where}`): {exc}") from exc
+        dirs = [Path(d) for d in options.get("dirs") or []]
+        for unit in self.app.units:  # eggbin → plugins → framework → app: the app's texts win
+            locale = unit.file("config", "locale")
+            dirs.append(locale if locale.is_dir() else unit.file("config", "locales"))
+        locales = Locales(load_resources(dirs), str(options.get("default_locale") or "en_US"))
+        self.app.__dict__[LOCALES] = locales
+        self.app.core_logger.info("[egg-i18n] locales: %s", ", ".join(sorted(locales.resources)) or "none")
+        self.app.config.core_middleware.append("i18n")
