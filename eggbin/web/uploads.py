@@ -81,6 +81,9 @@ class UploadedFile:
     async def read(self) -> bytes:
         return b"".join([chunk async for chunk in self.chunks()])
 
+    async def drain(self) -> None:
+        """Nothing to skip: the file was read before the handler (a `FilePart` has the same method)."""
+
     def discard(self) -> None:
         """Close and delete the temp file (done after every request)."""
         if self.file is not None:

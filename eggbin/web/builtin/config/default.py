@@ -26,6 +26,7 @@ def config(app_info: Any) -> dict[str, Any]:
     return {
         "env": app_info.env,
         "name": app_info.name,
+        "base_dir": str(app_info.base_dir),
         "keys": "",
         "middleware": [],
         "core_middleware": ["onerror", "notfound", "bodyparser", "security", "static"],
