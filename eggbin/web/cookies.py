@@ -18,10 +18,9 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import datetime
-from email.utils import formatdate
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from eggbin.errors import EggbinError
 from eggbin.web.keygrip import Keygrip, keygrip
@@ -35,6 +34,8 @@ EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
 SIZE_LIMIT = 4093  # browsers' per-cookie limit (egg emits `cookieLimitExceed` beyond it)
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f;]")
 _NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 class CookieKeysMissing(EggbinError):
@@ -67,17 +68,23 @@ class CookieOptions:
 OPTION_NAMES = frozenset(field.name for field in fields(CookieOptions))
 
 
+DEFAULTS = CookieOptions()
+
+
 def options_from(*layers: Mapping[str, Any] | None) -> CookieOptions:
     """`CookieOptions` from dicts merged left to right; an unknown key is an error naming its spelling."""
     merged: dict[str, Any] = {}
     for layer in layers:
-        for key, value in (layer or {}).items():
-            if key not in OPTION_NAMES:
-                snake = re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
-                hint = f" (eggbin spells it `{snake}`)" if snake in OPTION_NAMES else ""
-                known = ", ".join(sorted(OPTION_NAMES))
-                raise TypeError(f"unknown cookie option `{key}`{hint}; known: {known}")
-            merged[key] = value
+        if layer:
+            merged.update(layer)
+    if not merged:
+        return DEFAULTS
+    unknown = merged.keys() - OPTION_NAMES
+    if unknown:
+        key = min(unknown)
+        snake = re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
+        hint = f" (eggbin spells it `{snake}`)" if snake in OPTION_NAMES else ""
+        raise TypeError(f"unknown cookie option `{key}`{hint}; known: {', '.join(sorted(OPTION_NAMES))}")
     return CookieOptions(**merged)
 
 
@@ -150,17 +157,15 @@ class Cookies:
         request_secure = self._ctx.request.secure
         if opts.secure and not request_secure and not opts.ignore_secure_error:
             raise CookieError("Cannot send secure cookie over unencrypted connection")
-        if opts.secure is None:
-            opts = replace(opts, secure=request_secure)
         if opts.encrypt and text:
             text = self.keys.encrypt(text)
         if len(text) > SIZE_LIMIT:
             self._limit_exceeded(name, text)
-        opts = _browser_safe(opts)
-        self._push(name, format_cookie(name, text, opts), opts.overwrite)
+        flags = _flags(opts, request_secure if opts.secure is None else opts.secure)
+        self._push(name, format_cookie(name, text, opts, flags), opts.overwrite)
         if opts.signed and not opts.encrypt:
             signature = self.keys.sign(f"{name}={text}") if text else ""
-            self._push(f"{name}.sig", format_cookie(f"{name}.sig", signature, opts), opts.overwrite)
+            self._push(f"{name}.sig", format_cookie(f"{name}.sig", signature, opts, flags), opts.overwrite)
         return self
 
     def _push(self, name: str, header: str, overwrite: bool) -> None:
@@ -177,17 +182,31 @@ class Cookies:
             emit("cookie_limit_exceed", {"name": name, "value": value, "ctx": self._ctx})
 
 
-def _browser_safe(opts: CookieOptions) -> CookieOptions:
+class Flags(NamedTuple):
+    """The attributes that depend on the request as well as on the options."""
+
+    secure: bool
+    same_site: str | bool | None
+    partitioned: bool
+
+
+def _flags(opts: CookieOptions, secure: bool) -> Flags:
     """egg's rule: browsers drop `SameSite=None` without `Secure`: it is not sent then (nor `Partitioned`)."""
-    same_site = opts.same_site
-    if isinstance(same_site, str) and same_site.lower() == "none" and not opts.secure:
-        return replace(opts, same_site=None, partitioned=False)
-    if opts.partitioned and not (isinstance(same_site, str) and same_site.lower() == "none"):
-        return replace(opts, partitioned=False)
-    return opts
+    same_site, partitioned = opts.same_site, opts.partitioned
+    none = isinstance(same_site, str) and same_site.lower() == "none"
+    if none and not secure:
+        return Flags(secure, None, False)
+    return Flags(secure, same_site, partitioned and none)
 
 
-def format_cookie(name: str, value: str, opts: CookieOptions) -> str:
+def http_date(timestamp: float) -> str:
+    """`Thu, 01 Jan 1970 00:00:00 GMT` (what `email.utils.formatdate(usegmt=True)` says, faster)."""
+    t = time.gmtime(timestamp)
+    clock = f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+    return f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year} {clock} GMT"
+
+
+def format_cookie(name: str, value: str, opts: CookieOptions, flags: Flags) -> str:
     """egg-cookies' `Set-Cookie` line: `name=value; path; max-age; expires; domain; …; httponly`."""
     _check("name", name, _NAME.match(name) is not None)
     for label, text in (("value", value), ("path", opts.path), ("domain", opts.domain)):
@@ -200,20 +219,20 @@ def format_cookie(name: str, value: str, opts: CookieOptions) -> str:
         parts.append(f"expires={EPOCH}")  # deleted: expired, and no max-age
     elif max_age:
         parts.append(f"max-age={round(max_age)}")
-        parts.append(f"expires={formatdate(time.time() + max_age, usegmt=True)}")
+        parts.append(f"expires={http_date(time.time() + max_age)}")
     elif opts.expires is not None:
-        parts.append(f"expires={formatdate(opts.expires.timestamp(), usegmt=True)}")
+        parts.append(f"expires={http_date(opts.expires.timestamp())}")
     if opts.domain:
         parts.append(f"domain={opts.domain}")
     if opts.priority:
         _check("priority", opts.priority, opts.priority.lower() in PRIORITIES)
         parts.append(f"priority={opts.priority.lower()}")
-    if opts.same_site:
-        same_site = "strict" if opts.same_site is True else str(opts.same_site).lower()
-        _check("same_site", opts.same_site, same_site in SAME_SITE)
+    if flags.same_site:
+        same_site = "strict" if flags.same_site is True else str(flags.same_site).lower()
+        _check("same_site", flags.same_site, same_site in SAME_SITE)
         parts.append(f"samesite={same_site}")
-    flags = (("secure", opts.secure), ("httponly", opts.http_only), ("partitioned", opts.partitioned))
-    parts.extend(flag for flag, on in flags if on)
+    on = (("secure", flags.secure), ("httponly", opts.http_only), ("partitioned", flags.partitioned))
+    parts.extend(flag for flag, wanted in on if wanted)
     return "; ".join(parts)
 
 

@@ -49,7 +49,7 @@ def environment(app: Application) -> Environment:
 
 def locals_of(ctx: Context, data: dict[str, Any] | None) -> dict[str, Any]:
     """What every template sees (egg's view locals): `ctx`, `request`, `helper`, `app`, `ctx.locals`
-    (`app.locals` and what middleware added: i18n's `__` and `gettext`), then `data`."""
+    (`app.locals`, e.g. i18n's `__` and `gettext`, and what middleware added), then `data`."""
     shared = getattr(ctx, "locals", None) or {}
     return {
         "ctx": ctx,

@@ -22,7 +22,7 @@ core_logger = property(_core_logger, doc="`app.core_logger` with the request pre
 def _get_locals(ctx: Any) -> dict[str, Any]:
     found: dict[str, Any] | None = ctx.__dict__.get("_locals")
     if found is None:
-        found = ctx.__dict__["_locals"] = dict(getattr(ctx.app, "locals", None) or {})
+        found = ctx.__dict__["_locals"] = dict(ctx.app.__dict__.get("_locals") or {})
     return found
 
 

@@ -1,4 +1,4 @@
-"""Boot of the i18n plugin: reads every unit's locale files, adds the `i18n` middleware to the core ones."""
+"""Boot of the i18n plugin: reads every unit's locale files, gives templates `__` and `gettext`."""
 
 from __future__ import annotations
 
@@ -27,4 +27,14 @@ class Boot:
         locales = Locales(load_resources(dirs), str(options.get("default_locale") or "en_US"))
         self.app.__dict__[LOCALES] = locales
         self.app.core_logger.info("[egg-i18n] locales: %s", ", ".join(sorted(locales.resources)) or "none")
-        self.app.config.core_middleware.append("i18n")
+
+    def did_load(self) -> None:
+        # Templates call `__` / `gettext` with the request they render for. egg-i18n's middleware puts
+        # them in `ctx.locals` on every request; shared through `app.locals` they cost a request nothing.
+        from jinja2 import pass_context
+
+        @pass_context
+        def gettext(context: Any, key: str = "", *args: Any) -> str:
+            return str(context["ctx"].__(key, *args))
+
+        self.app.locals = {"__": gettext, "gettext": gettext}

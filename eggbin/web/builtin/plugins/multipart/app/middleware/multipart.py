@@ -21,7 +21,7 @@ def multipart(options: Any, app: Any) -> Middleware:
 
     async def handle(ctx: Any, next_: Next) -> None:
         request = ctx.request
-        if not request.content_type.startswith("multipart/") or not has_body(request):
+        if not has_body(request) or not request.content_type.startswith("multipart/"):  # cheap test first
             return await next_()
         file_mode = mode == "file" or (file_mode_match is not None and file_mode_match(ctx))
         if mode == "stream" and not file_mode:

@@ -11,8 +11,10 @@ from eggbin.web.session import ATTRIBUTE, context_session
 def session(options: Any, app: Any) -> Middleware:
     auto_commit = options.get("auto_commit", True) is not False
 
+    state = app.__dict__
+
     async def handle(ctx: Any, next_: Next) -> None:
-        if "_session_store" in app.__dict__ and app.__dict__["_session_store"] is not None:
+        if state.get("_session_store") is not None:
             await context_session(ctx).init_from_external()
         try:
             await next_()
