@@ -179,20 +179,10 @@ def _by_index(values: list[Any], found: re.Match[str]) -> str:
 
 def accepted_languages(header: str) -> list[str]:
     """`Accept-Language` ranges by preference (quality, then order), those with `q=0` left out."""
-    ranked = []
-    for index, item in enumerate(header.split(",")):
-        language, _, params = item.strip().partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if language and quality > 0:
-            ranked.append((-quality, index, language.strip()))
-    return [language for _, _, language in sorted(ranked)]
+    from eggbin.web.request import parse_accept
+
+    ranked = sorted((-quality, index, language) for language, quality, index in parse_accept(header))
+    return [language for quality, _, language in ranked if quality < 0]
 
 
 # the request's locale ------------------------------------------------------------------------------
