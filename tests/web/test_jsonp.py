@@ -133,3 +133,11 @@ def test_the_plugin_can_be_disabled(boot_app: Callable[..., Booted]) -> None:
 
     with pytest.raises(BootError, match="jsonp"):
         boot_app("jsonp_app", edit=disable)
+
+
+def test_csrf_off_in_security_turns_the_jsonp_csrf_check_off(boot_app: Callable[..., Booted]) -> None:
+    def csrf_off(base: Path) -> None:
+        (base / "config" / "default.py").write_text('config = {"keys": "k", "security": {"csrf": False}}\n')
+
+    egg = boot_app("jsonp_app", edit=csrf_off)
+    assert egg.http.get("/csrf").json() == {"foo": "bar"}

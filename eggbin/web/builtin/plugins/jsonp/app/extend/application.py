@@ -11,6 +11,13 @@ from eggbin.web.jsonp import callback_of, referrer_check
 OPTIONS = frozenset({"limit", "callback", "csrf", "white_list"})
 
 
+def csrf_enabled(csrf: Any) -> bool:
+    """egg-security's CSRF switch: `security.csrf` off as `False` or as `{"enable": False}`."""
+    if isinstance(csrf, Mapping):
+        return csrf.get("enable", True) is not False
+    return csrf is not False
+
+
 def jsonp(app: Any, options: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
     """egg-jsonp's middleware factory; `options` (a dict or keywords) override `config.jsonp`."""
     given = {**(options or {}), **kwargs}
@@ -20,8 +27,7 @@ def jsonp(app: Any, options: Mapping[str, Any] | None = None, **kwargs: Any) -> 
     settings = {**(app.config.get("jsonp") or {}), **given}
     names = settings["callback"] if isinstance(settings["callback"], list | tuple) else [settings["callback"]]
     limit = int(settings.get("limit") or 50)
-    csrf_options = (app.config.get("security") or {}).get("csrf") or {}
-    check_csrf = bool(settings.get("csrf")) and csrf_options.get("enable", True) is not False
+    check_csrf = bool(settings.get("csrf")) and csrf_enabled((app.config.get("security") or {}).get("csrf"))
     check_referrer = referrer_check(settings.get("white_list"))
     if not check_csrf and check_referrer is None:
         app.core_logger.warning(
