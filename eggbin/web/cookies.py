@@ -129,14 +129,16 @@ class Cookies:
 
     def get(self, name: str, options: Mapping[str, Any] | None = None, **kwargs: Any) -> str | None:
         """The cookie's value; `None` when absent, or when its signature or encryption does not verify."""
-        opts = options_from(options, kwargs)
+        asked = {**options, **kwargs} if options else kwargs
+        if asked.keys() - OPTION_NAMES:
+            options_from(asked)  # raises, naming the unknown option
         value = self._request_cookies.get(name)
         if value is None:
             return None
-        if opts.encrypt:
+        if asked.get("encrypt"):
             opened = self.keys.decrypt(value) if value else None
             return None if opened is None else opened[0]
-        if not opts.signed:
+        if asked.get("signed", True) is False:
             return value
         signature = self._request_cookies.get(f"{name}.sig")
         if not signature:

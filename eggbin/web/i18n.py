@@ -149,9 +149,12 @@ def _number(value: Any, integer: bool) -> str:
 class Locales:
     """The texts of every locale, and koa-locales' `gettext(locale, key, ...args)`."""
 
-    def __init__(self, resources: dict[str, dict[str, str]], default_locale: str) -> None:
+    def __init__(
+        self, resources: dict[str, dict[str, str]], default_locale: str, cookie_options: dict[str, Any]
+    ) -> None:
         self.resources = resources
         self.default_locale = format_locale(default_locale)
+        self.cookie_options = cookie_options  # of the locale cookie, worked out once
 
     def gettext(self, locale: str, key: str, *args: Any) -> str:
         text = self.resources.get(locale, {}).get(key, key)
@@ -228,17 +231,20 @@ def _from_header(header: str, locales: Locales, alias: Mapping[str, str]) -> str
     return None
 
 
+def locale_cookie_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """How the locale cookie is written (koa-locales): readable by page scripts, unsigned."""
+    return {
+        "http_only": False,
+        "max_age": duration_seconds(options.get("cookie_max_age") or "1y"),
+        "signed": False,
+        "domain": options.get("cookie_domain") or None,
+        "overwrite": True,
+    }
+
+
 def write_locale_cookie(ctx: Any, locale: str) -> None:
-    options = ctx.app.config.i18n
-    ctx.cookies.set(
-        options["cookie_field"],
-        locale,
-        http_only=False,  # page scripts may read it
-        max_age=duration_seconds(options.get("cookie_max_age") or "1y"),
-        signed=False,
-        domain=options.get("cookie_domain") or None,
-        overwrite=True,
-    )
+    locales = locales_of(ctx.app)
+    ctx.cookies.set(ctx.app.config.i18n["cookie_field"], locale, locales.cookie_options)
 
 
 def set_request_locale(ctx: Any, locale: str) -> None:

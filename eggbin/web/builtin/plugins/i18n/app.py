@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from eggbin.errors import BootError
-from eggbin.web.i18n import LOCALES, Locales, duration_seconds, load_resources
+from eggbin.web.i18n import LOCALES, Locales, load_resources, locale_cookie_options
 
 
 class Boot:
@@ -16,7 +16,7 @@ class Boot:
     def config_will_load(self) -> None:
         options = self.app.config.i18n
         try:
-            duration_seconds(options.get("cookie_max_age") or "1y")
+            cookie_options = locale_cookie_options(options)
         except ValueError as exc:
             where = self.app.config_meta.get("i18n.cookie_max_age", "config")
             raise BootError(f"`i18n.cookie_max_age` (set in `{where}`): {exc}") from exc
@@ -24,7 +24,7 @@ class Boot:
         for unit in self.app.units:  # eggbin → plugins → framework → app: the app's texts win
             locale = unit.file("config", "locale")
             dirs.append(locale if locale.is_dir() else unit.file("config", "locales"))
-        locales = Locales(load_resources(dirs), str(options.get("default_locale") or "en_US"))
+        locales = Locales(load_resources(dirs), str(options.get("default_locale") or "en_US"), cookie_options)
         self.app.__dict__[LOCALES] = locales
         self.app.core_logger.info("[egg-i18n] locales: %s", ", ".join(sorted(locales.resources)) or "none")
 
