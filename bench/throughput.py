@@ -1,5 +1,9 @@
 """Hello-world throughput: eggbin (default middleware stack) vs bare Starlette vs a raw ASGI callable.
 
+`eggbin` is the hello app as every app is: security, session, i18n, jsonp and multipart on, untouched by
+the handler. `eggbin+plugs` is the same app whose handler reads `ctx.session` and answers `ctx.__(...)`
+(a new visitor each request: the locale is detected and its cookie written every time).
+
     python bench/throughput.py [--duration 10] [--rounds 1] [--workers 1,2]
 
 Each subject is served by `uvicorn --workers N` (same flags and launcher for all; by default with the
@@ -36,6 +40,11 @@ async def home(request):
 
 app = Starlette(routes=[Route("/", home)])
 """,
+    "eggbin_plugs_app.py": """
+import os
+os.environ["BENCH_EGG_APP"] = os.environ["BENCH_EGG_PLUGS_APP"]
+from eggbin_app import app
+""",
     "eggbin_app.py": """
 import os
 from pathlib import Path
@@ -66,11 +75,24 @@ EGG_APP = {
         "    async def index(self):\n        self.ctx.type = 'text'\n        self.ctx.body = 'hi, egg'\n"
     ),
 }
+EGG_PLUGS_APP = {
+    **EGG_APP,
+    "app/controller/home.py": (
+        "from eggbin import Controller\n\n\nclass HomeController(Controller):\n"
+        "    async def index(self):\n        self.ctx.session.get('count', 0)\n"
+        "        self.ctx.type = 'text'\n        self.ctx.body = self.ctx.__('hi, egg')\n"
+    ),
+}
 LAUNCHERS = {
     "nodelay": [sys.executable, str(Path(__file__).resolve().parent / "uvicorn_nodelay.py")],
     "as-is": [sys.executable, "-m", "uvicorn"],
 }
-SUBJECTS = {"eggbin": "eggbin_app:app", "starlette": "starlette_app:app", "raw asgi": "raw_app:app"}
+SUBJECTS = {
+    "eggbin": "eggbin_app:app",
+    "eggbin+plugs": "eggbin_plugs_app:app",
+    "starlette": "starlette_app:app",
+    "raw asgi": "raw_app:app",
+}
 
 
 def free_port() -> int:
@@ -136,7 +158,9 @@ def main() -> None:
         root = Path(tmp)
         write_tree(root, APPS)
         write_tree(root / "egg", EGG_APP)
+        write_tree(root / "egg_plugs", EGG_PLUGS_APP)
         env = {**os.environ, "BENCH_EGG_APP": str(root / "egg"), "EGG_HOME": str(root), "HOME": str(root)}
+        env["BENCH_EGG_PLUGS_APP"] = str(root / "egg_plugs")
         for _ in range(args.rounds):
             for count in workers:
                 for subject, target in SUBJECTS.items():

@@ -84,7 +84,7 @@ class Mock:
         patch.install()
 
     def session(self, data: dict[str, Any]) -> None:
-        """`ctx.session` is `data` in every request of the test."""
+        """Every request of the test starts with the real `ctx.session` holding `data` (a copy each time)."""
         self._ctx_patch().set_attrs({"session": data})
 
     def csrf(self) -> None:

@@ -1,5 +1,6 @@
 """Reading request bodies for the body parser: size limits (413), JSON / text (400 if malformed), forms,
-multipart, and which content types count as which kind (egg's `enable_types` / `extend_types`)."""
+and which content types count as which kind (egg's `enable_types` / `extend_types`; multipart bodies are the
+multipart plugin's)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,6 @@ from eggbin.web.http_error import HttpError
 from eggbin.web.request import mime_of
 
 if TYPE_CHECKING:
-    from starlette.datastructures import FormData, UploadFile
-    from starlette.types import Message
-
     from eggbin.web.request import Request
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$", re.IGNORECASE)
@@ -153,50 +151,3 @@ def group(pairs: Any) -> dict[str, Any]:
         else:
             found[key] = value
     return found
-
-
-@dataclass
-class UploadedFile:
-    """One file of a multipart request: its form `field` and starlette's `UploadFile`."""
-
-    field: str
-    upload: UploadFile
-
-    @property
-    def filename(self) -> str | None:
-        return self.upload.filename
-
-    @property
-    def content_type(self) -> str | None:
-        return self.upload.content_type
-
-    @property
-    def size(self) -> int | None:
-        return self.upload.size
-
-    async def read(self) -> bytes:
-        return await self.upload.read()
-
-
-async def parse_multipart(request: Request, data: bytes, max_files: int, max_fields: int) -> FormData:
-    """Fields into `request.body`, files into `request.files`; the `FormData` to close after the response."""
-    from starlette.datastructures import UploadFile
-    from starlette.formparsers import MultiPartException
-    from starlette.requests import Request as StarletteRequest
-
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": data, "more_body": False}
-
-    try:
-        form = await StarletteRequest(request.scope, replay).form(max_files=max_files, max_fields=max_fields)
-    except MultiPartException as exc:
-        raise HttpError(400, f"invalid multipart body: {exc.message}") from exc
-    request.body = group((k, v) for k, v in form.multi_items() if not isinstance(v, UploadFile))
-    request.files = [UploadedFile(k, v) for k, v in form.multi_items() if isinstance(v, UploadFile)]
-    return form

@@ -21,7 +21,7 @@ def members(module: Any) -> dict[str, Any]:
     """The public functions defined in `module` itself and its `property` objects."""
     found: dict[str, Any] = {}
     for name, value in vars(module).items():
-        if name.startswith("_"):
+        if name.startswith("_") and name != "__":  # `__` is egg-i18n's `ctx.__(key)`
             continue
         own_function = inspect.isfunction(value) and value.__module__ == module.__name__
         if own_function or isinstance(value, property):

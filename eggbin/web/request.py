@@ -163,7 +163,7 @@ class Request:
         accept = self.headers.get("accept")
         if not accept:
             return types[0]
-        ranges = _parse_accept(accept)
+        ranges = parse_accept(accept)
         best, best_rank = None, (0.0, -1, 0)
         for candidate in types:
             rank = _rank(mime_of(candidate), ranges)
@@ -189,7 +189,8 @@ class Request:
         return ""
 
 
-def _parse_accept(accept: str) -> list[tuple[str, float, int]]:
+def parse_accept(accept: str) -> list[tuple[str, float, int]]:
+    """`Accept`-style header → `(value lower-cased, quality, position)` for each range."""
     ranges = []
     for index, part in enumerate(accept.split(",")):
         mime, _, params = part.strip().partition(";")

@@ -74,8 +74,17 @@ def environment(app: Application) -> Environment:
 
 
 def locals_of(ctx: Context, data: dict[str, Any] | None) -> dict[str, Any]:
-    """What every template sees (egg's view locals): `ctx`, `request`, `helper`, `app`, then `data`."""
-    return {"ctx": ctx, "request": ctx.request, "helper": ctx.helper, "app": ctx.app, **(data or {})}
+    """What every template sees (egg's view locals): `ctx`, `request`, `helper`, `app`, `ctx.locals`
+    (`app.locals`, e.g. i18n's `__` and `gettext`, and what middleware added), then `data`."""
+    shared = getattr(ctx, "locals", None) or {}
+    return {
+        "ctx": ctx,
+        "request": ctx.request,
+        "helper": ctx.helper,
+        "app": ctx.app,
+        **shared,
+        **(data or {}),
+    }
 
 
 async def render(ctx: Context, template: str, data: dict[str, Any] | None = None) -> str:

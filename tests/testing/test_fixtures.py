@@ -48,7 +48,7 @@ def test_mock_context_and_session(http, mock):
 
 
 def test_mock_context_was_restored(http):
-    assert http.get("/whoami").json() == {"user": None, "session": None}
+    assert http.get("/whoami").json() == {"user": None, "session": {}}
 
 
 def test_mock_headers_and_cookies(http, mock):

@@ -100,7 +100,7 @@ def test_form_beyond_form_limit_is_413(egg: Booted) -> None:
 
 
 def test_multipart_beyond_its_limit_is_413(egg: Booted) -> None:
-    response = egg.http.post("/upload", files={"doc": ("a.bin", b"x" * 5000)}, headers=JSON)
+    response = egg.http.post("/upload", files={"doc": ("a.txt", b"x" * 5000)}, headers=JSON)
     assert response.status_code == 413
 
 

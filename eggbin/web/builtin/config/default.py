@@ -70,7 +70,6 @@ def request_side(app_info: Any) -> dict[str, Any]:
             "json_limit": "1mb",
             "form_limit": "1mb",
             "text_limit": "1mb",
-            "multipart_limit": "10mb",
             "strict": True,
         },
         "security": {

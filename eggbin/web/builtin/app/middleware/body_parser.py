@@ -1,9 +1,9 @@
-"""body_parser (egg's `bodyParser`): JSON, forms, text and multipart into `ctx.request.body` (and `.files`).
+"""body_parser (egg's `bodyParser`): JSON, forms and text into `ctx.request.body` (multipart: its plugin).
 
 Options (`config.body_parser`, egg's keys in snake_case): `enable_types` (default `["json", "form"]`; add
 `"text"`, or `"xml"` for XML as text), `extend_types` (`{"json": [...], "form": [...], "text": [...]}`:
-more content types parsed as that kind), `json_limit`, `form_limit`, `text_limit`, `multipart_limit`
-(413 beyond), `strict` (JSON must be an object or an array), `encoding`, `max_files`, `max_fields`.
+more content types parsed as that kind), `json_limit`, `form_limit`, `text_limit` (413 beyond), `strict`
+(JSON must be an object or an array), `encoding`.
 A body of any other type is left unread (`ctx.request.body` is `{}`); a malformed one answers 400.
 """
 
@@ -16,7 +16,6 @@ from eggbin.web.body import (
     has_body,
     parse_form,
     parse_json,
-    parse_multipart,
     parse_size,
     parse_text,
     read_limited,
@@ -29,10 +28,8 @@ def body_parser(options: Any, app: Any) -> Middleware:
     json_limit = parse_size(options.get("json_limit", "1mb"))
     form_limit = parse_size(options.get("form_limit", "1mb"))
     text_limit = parse_size(options.get("text_limit", "1mb"))
-    multipart_limit = parse_size(options.get("multipart_limit", "10mb"))
     strict = bool(options.get("strict", True))
     encoding = str(options.get("encoding") or "utf-8")
-    max_files, max_fields = int(options.get("max_files", 100)), int(options.get("max_fields", 1000))
 
     async def parse(ctx: Any, next_: Next) -> None:
         request = ctx.request
@@ -46,13 +43,6 @@ def body_parser(options: Any, app: Any) -> Middleware:
             request.body = parse_form(await read_limited(request, form_limit), encoding)
         elif kind == "text":
             request.body = parse_text(await read_limited(request, text_limit), request.charset or encoding)
-        elif kind == "multipart":
-            data = await read_limited(request, multipart_limit)
-            form = await parse_multipart(request, data, max_files, max_fields)
-            try:
-                return await next_()
-            finally:
-                await form.close()
         await next_()
 
     return parse

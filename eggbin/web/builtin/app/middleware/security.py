@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from eggbin.web.config import wrap
 from eggbin.web.middleware import Middleware, Next, path_matcher
 from eggbin.web.security import UNSAFE_METHODS
 
 
 def security(options: Any, app: Any) -> Middleware:
     csrf = options.get("csrf")
+    if isinstance(csrf, bool):  # egg's shorthand: `security: {csrf: false}`
+        csrf = options["csrf"] = wrap({"enable": csrf})
     csrf = csrf if csrf is not None else {}
     skip = path_matcher(csrf["ignore"], "security.csrf") if csrf.get("ignore") else None
     headers = response_headers(options)

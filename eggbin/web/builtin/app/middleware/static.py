@@ -19,6 +19,7 @@ from eggbin.web.middleware import Middleware, Next
 def static(options: Any, app: Any) -> Middleware:
     prefix = "/" + str(options.get("prefix") or "/public/").strip("/") + "/"
     directory = Path(options.get("dir") or Path(app.base_dir) / "app" / "public")
+    directory.mkdir(parents=True, exist_ok=True)  # egg-static makes it too: uploads may be saved there
     files = StaticFiles(directory=directory, check_dir=False)
     max_age = int(options.get("max_age") or 0)
 

@@ -1,0 +1,19 @@
+"""eggbin's own `app` extensions: `app.locals`, what every template sees (egg's view locals)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _get_locals(app: Any) -> dict[str, Any]:
+    found: dict[str, Any] | None = app.__dict__.get("_locals")
+    if found is None:
+        found = app.__dict__["_locals"] = {}
+    return found
+
+
+def _merge_locals(app: Any, values: dict[str, Any]) -> None:
+    _get_locals(app).update(values)
+
+
+locals = property(_get_locals, _merge_locals, doc="template data shared by every request; setting merges")

@@ -1,0 +1,1 @@
+"""The i18n plugin's app side (a package, so that importing it never finds the boot file `app.py`)."""

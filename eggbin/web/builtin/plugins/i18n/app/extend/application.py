@@ -1,0 +1,16 @@
+"""`app.__(locale, key, *args)` and `app.gettext`: a text for any locale, outside a request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eggbin.web.i18n import format_locale, locales_of
+
+
+def __(app: Any, locale: str = "", key: str = "", *args: Any) -> str:
+    if not key:
+        return ""
+    return locales_of(app).gettext(format_locale(locale), key, *args)
+
+
+gettext = __

@@ -1,0 +1,35 @@
+"""multipart: in `buffer` and `file` modes (and `file_mode_match` paths), read the upload before the handler.
+
+In `stream` mode the body is left for `ctx.get_file_stream()` / `ctx.multipart()`. Temp files go once
+the response is sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eggbin.web.body import has_body
+from eggbin.web.middleware import Middleware, Next, path_matcher
+from eggbin.web.uploads import default_tmpdir, discard_request, save_request
+
+
+def multipart(options: Any, app: Any) -> Middleware:
+    mode = options.get("mode", "buffer")
+    match = options.get("file_mode_match")
+    file_mode_match = path_matcher(match, "multipart.file_mode_match") if match else None
+    tmpdir = str(options.get("tmpdir") or default_tmpdir(app.name))
+
+    async def handle(ctx: Any, next_: Next) -> None:
+        request = ctx.request
+        if not has_body(request) or not request.content_type.startswith("multipart/"):  # cheap test first
+            return await next_()
+        file_mode = mode == "file" or (file_mode_match is not None and file_mode_match(ctx))
+        if mode == "stream" and not file_mode:
+            return await next_()
+        try:
+            await save_request(ctx, tmpdir if file_mode else None)
+            await next_()
+        finally:
+            discard_request(ctx)
+
+    return handle

@@ -1,0 +1,3 @@
+"""session (egg-session): `ctx.session` in an encrypted cookie, or in `app.session_store`."""
+
+EGG_PLUGIN = {"name": "session"}

@@ -1,0 +1,26 @@
+"""session: fetch an external-store session before the handler, commit the session after it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eggbin.web.middleware import Middleware, Next
+from eggbin.web.session import ATTRIBUTE, context_session
+
+
+def session(options: Any, app: Any) -> Middleware:
+    auto_commit = options.get("auto_commit", True) is not False
+
+    state = app.__dict__
+
+    async def handle(ctx: Any, next_: Next) -> None:
+        if state.get("_session_store") is not None:
+            await context_session(ctx).init_from_external()
+        try:
+            await next_()
+        finally:
+            touched = ctx.__dict__.get(ATTRIBUTE)  # None: nobody read or set the session
+            if touched is not None and auto_commit:
+                await touched.commit()
+
+    return handle
