@@ -19,7 +19,7 @@ import asyncio
 import inspect
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -45,9 +45,13 @@ class Timing:
 
     def __init__(self) -> None:
         self.items: list[dict[str, Any]] = []
+        # told each phase's name as it begins: a cluster child reports it, so a hung start names it
+        self.on_phase: Callable[[str], object] | None = None
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
+        if self.on_phase is not None:
+            self.on_phase(name)
         start, clock = time.time(), time.perf_counter()
         try:
             yield
