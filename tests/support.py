@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,6 +17,9 @@ from typing import TypeVar
 import psutil
 
 T = TypeVar("T")
+
+OTHER_UID = 54321  # a throwaway local user: in no passwd file, owning nothing
+HAS_OTHER_UID = os.geteuid() == 0 and shutil.which("setpriv") is not None
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_APPS = Path(__file__).resolve().parent / "fixtures" / "apps"
@@ -97,3 +101,10 @@ def cluster_roles(root_pid: int) -> dict[str, list[psutil.Process]]:
         if title.startswith("egg-server-") and " " in title:
             roles.setdefault(title.split(" ", 1)[1], []).append(proc)
     return roles
+
+
+def as_other_user(code: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`python -c <code> <args>` as `OTHER_UID` with no groups (setpriv; needs root): another local user."""
+    setpriv = ["setpriv", f"--reuid={OTHER_UID}", f"--regid={OTHER_UID}", "--clear-groups"]
+    command = [*setpriv, sys.executable, "-c", code, *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd="/")

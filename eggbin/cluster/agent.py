@@ -25,6 +25,7 @@ from eggbin.cluster.child import (
 from eggbin.cluster.logrotate import ROTATE_ACTION, rotate_daily, rotate_now
 from eggbin.cluster.options import ChildOptions
 from eggbin.cluster.scheduler import Scheduler, enabled_tasks
+from eggbin.web.cluster_client import close_leaders
 from eggbin.web.messenger import TO_MASTER
 
 
@@ -63,6 +64,7 @@ async def serve(options: ChildOptions) -> None:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
     await agent.close()
+    close_leaders(agent)
 
 
 def main() -> None:
