@@ -10,7 +10,7 @@ A new worker that dies before it listens aborts the reload: the old workers keep
 parent gets `reload-failed` {message}. A reload asked for while one runs is coalesced into one more.
 
 Requests are counted; `run/cluster.json` holds the count (`reload_requests`) and the outcome of the
-last reload with the count it answered (`last_reload`: {request, ok, message, ms}), so `eggscripts
+last reload with the count it answered (`last_reload`: {request, ok, message, ms, workers}), so `eggscripts
 reload`, which has no channel to the master, waits for the reload that covers its SIGHUP and names
 the cause when it fails.
 """
@@ -150,7 +150,13 @@ class Reloader:
         """Record the outcome (the state file) and tell the parent."""
         host = self.host
         workers = host.worker_pids()
-        self.last = {"request": request, "ok": failure is None, "message": failure, "ms": ms}
+        self.last = {
+            "request": request,
+            "ok": failure is None,
+            "message": failure,
+            "ms": ms,
+            "workers": workers,
+        }
         if failure is None:
             host.send_parent(envelope("reload-done", {"ms": ms, "workers": workers}))
         else:

@@ -117,7 +117,8 @@ def test_nothing_running_is_not_an_error(make_app: MakeApp) -> None:
         (("--env", "staging"), {"EGG_SERVER_ENV": "test"}, "staging"),
         ((), {"EGG_SERVER_ENV": "staging"}, "staging"),
         ((), {"NODE_ENV": "production"}, "prod"),
-        ((), {"NODE_ENV": "test"}, "unittest"),
+        ((), {"NODE_ENV": "development"}, "prod"),
+        (("--env", "local"), {"NODE_ENV": "production"}, "local"),
     ],
 )
 def test_env_mapping(

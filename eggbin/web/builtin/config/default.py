@@ -12,7 +12,8 @@ def config(app_info: Any) -> dict[str, Any]:
         "keys": "",
         "middleware": [],
         "core_middleware": ["onerror", "notfound", "bodyparser", "security", "static"],
-        "cluster": {"listen": {"port": 7001, "hostname": "127.0.0.1"}},
+        # egg's: a unix socket `path`, else `port` on `hostname` ("": the command's default host)
+        "cluster": {"listen": {"path": "", "port": 7001, "hostname": ""}},
         "ready_timeout": 10,
         **request_side(app_info),
         "rundir": str(app_info.base_dir / "run"),
