@@ -48,6 +48,7 @@ class AppendFileHandler(logging.Handler):
     def __init__(self, path: Path, level: int = logging.NOTSET) -> None:
         super().__init__(level)
         self.path = path
+        self.fd = -1  # logging knows the handler from here on, and closes it at exit even if opening fails
         self.fd = self._open()
 
     def _open(self) -> int:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,7 @@ import psutil
 import pytest
 
 from tests.daemon.conftest import MakeApp, eggscripts, processes_titled, start_daemon, state_of
-from tests.support import free_port, wait_until
+from tests.support import HAS_OTHER_UID, as_other_user, free_port, owned_by_other_user, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -206,3 +209,58 @@ def test_run_dir_and_every_log_are_the_owners_only(make_app: MakeApp, isolated: 
         assert {f: f.stat().st_mode & 0o777 for f in files} == dict.fromkeys(files, 0o600)
     finally:
         eggscripts("stop", str(base))
+
+
+EGGSCRIPTS = (
+    "import sys; from eggbin.cli import eggscripts_main; sys.argv[0] = 'eggscripts'; eggscripts_main()"
+)
+
+
+@pytest.fixture
+def other_users_app(make_app: MakeApp) -> Iterator[tuple[Path, str, Path]]:
+    """daemon_hello, its HOME and its logs owned by another local user, outside pytest's 0700 temp dir."""
+    if not HAS_OTHER_UID:
+        pytest.skip("a second local user needs root and setpriv")
+    base, title = make_app("daemon_hello")
+    workdir = Path(tempfile.mkdtemp(prefix="eggbin-uid-"))
+    try:
+        shutil.copytree(base, workdir / "app")
+        (workdir / "home" / "logs" / "daemon-hello").mkdir(parents=True)
+        owned_by_other_user(workdir)
+        yield workdir / "app", title, workdir / "home"
+    finally:
+        for proc in processes_titled(title):
+            proc.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_a_read_only_app_log_dir_is_one_line_naming_it(other_users_app: tuple[Path, str, Path]) -> None:
+    base, title, home = other_users_app
+    logs = home / "logs" / "daemon-hello"
+    logs.chmod(0o500)
+    done = as_other_user(
+        EGGSCRIPTS, "start", str(base), "--title", title, "--port", str(free_port()), env={"HOME": str(home)}
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    failures = [line for line in done.stderr.splitlines() if "failed to start" in line]
+    assert failures == [
+        f"[master] agent failed to start: cannot write the log file `{logs / 'common-error.log'}`: "
+        "Permission denied; make its directory writable by this user, or set `logger.dir` in config"
+    ]
+    assert "Traceback" not in done.stderr, done.stderr
+    assert processes_titled(title) == []
+
+
+def test_a_read_only_home_logs_dir_is_one_line_naming_it(other_users_app: tuple[Path, str, Path]) -> None:
+    base, title, home = other_users_app
+    (home / "logs").chmod(0o500)
+    done = as_other_user(
+        EGGSCRIPTS, "start", str(base), "--daemon", "--title", title, env={"HOME": str(home)}
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"error: cannot write the master's log `{home / 'logs' / 'master-stdout.log'}`: Permission denied; "
+        "make that directory writable by this user, or pass --stdout and --stderr"
+    )
+    assert "Traceback" not in done.stderr
+    assert processes_titled(title) == []
