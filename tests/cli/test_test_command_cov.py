@@ -9,6 +9,34 @@ import pytest
 from tests.cli.test_test_command import PASSING, eggbin, make_app
 
 CLUSTER_ONLY = 'def test_user(cluster):\n    assert cluster().http.get("/user/7").json()["id"] == "7"\n'
+# A test that runs the app as `eggbin dev` does: master, zygote, and workers forked from the zygote.
+DEV_SERVER = """
+import os, signal, socket, subprocess, time
+
+import httpx
+
+
+def test_user_through_eggbin_dev(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = open(tmp_path / "dev.log", "wb")
+    command = ["eggbin", "dev", "--port", str(port)]
+    dev = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/user/7", timeout=5).json()["id"] == "7"
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, (tmp_path / "dev.log").read_text()
+                time.sleep(0.1)
+        dev.send_signal(signal.SIGTERM)
+        assert dev.wait(30) == 0
+    finally:
+        os.killpg(dev.pid, signal.SIGKILL) if dev.poll() is None else None
+"""
 
 
 def lcov_hits(lcov: Path, source: str) -> dict[int, int]:
@@ -83,5 +111,18 @@ def test_worker_lines_hit_through_a_cluster_are_covered(tmp_path: Path) -> None:
     # only the worker process ran this handler: the test process never booted the app
     assert hits[line_of(home, "await self.ctx.service.user.find")] > 0
     assert hits[line_of(home, 'self.ctx.body = "hi, egg"')] == 0
+    service = lcov_hits(app / "coverage" / "lcov.info", "app/service/user.py")
+    assert service[line_of(app / "app" / "service" / "user.py", "return {")] > 0
+
+
+@pytest.mark.slow
+def test_workers_forked_from_the_zygote_are_covered(tmp_path: Path) -> None:
+    """`eggbin dev` (or `eggscripts start`) started by a test: its workers fork from the zygote."""
+    app = make_app(tmp_path, {"test_dev.py": DEV_SERVER})
+    done = eggbin("cov", "--report", "lcov", cwd=app)
+    assert done.returncode == 0, done.stdout + done.stderr
+    home = app / "app" / "controller" / "home.py"
+    hits = lcov_hits(app / "coverage" / "lcov.info", "app/controller/home.py")
+    assert hits[line_of(home, "await self.ctx.service.user.find")] > 0
     service = lcov_hits(app / "coverage" / "lcov.info", "app/service/user.py")
     assert service[line_of(app / "app" / "service" / "user.py", "return {")] > 0
