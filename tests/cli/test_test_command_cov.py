@@ -102,8 +102,10 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: tuple[str, ...],
 
 
 @pytest.mark.slow
-def test_worker_lines_hit_through_a_cluster_are_covered(tmp_path: Path) -> None:
-    app = make_app(tmp_path, {"test_cluster.py": CLUSTER_ONLY})
+@pytest.mark.parametrize("test", [CLUSTER_ONLY, DEV_SERVER], ids=["cluster-fixture", "eggbin-dev-forks"])
+def test_worker_lines_hit_through_a_cluster_are_covered(tmp_path: Path, test: str) -> None:
+    """Spawned workers (the `cluster` fixture) and workers forked from the zygote (`eggbin dev`) alike."""
+    app = make_app(tmp_path, {"test_cluster.py": test})
     done = eggbin("cov", "--report", "lcov", cwd=app)
     assert done.returncode == 0, done.stdout + done.stderr
     home = app / "app" / "controller" / "home.py"
@@ -111,18 +113,5 @@ def test_worker_lines_hit_through_a_cluster_are_covered(tmp_path: Path) -> None:
     # only the worker process ran this handler: the test process never booted the app
     assert hits[line_of(home, "await self.ctx.service.user.find")] > 0
     assert hits[line_of(home, 'self.ctx.body = "hi, egg"')] == 0
-    service = lcov_hits(app / "coverage" / "lcov.info", "app/service/user.py")
-    assert service[line_of(app / "app" / "service" / "user.py", "return {")] > 0
-
-
-@pytest.mark.slow
-def test_workers_forked_from_the_zygote_are_covered(tmp_path: Path) -> None:
-    """`eggbin dev` (or `eggscripts start`) started by a test: its workers fork from the zygote."""
-    app = make_app(tmp_path, {"test_dev.py": DEV_SERVER})
-    done = eggbin("cov", "--report", "lcov", cwd=app)
-    assert done.returncode == 0, done.stdout + done.stderr
-    home = app / "app" / "controller" / "home.py"
-    hits = lcov_hits(app / "coverage" / "lcov.info", "app/controller/home.py")
-    assert hits[line_of(home, "await self.ctx.service.user.find")] > 0
     service = lcov_hits(app / "coverage" / "lcov.info", "app/service/user.py")
     assert service[line_of(app / "app" / "service" / "user.py", "return {")] > 0
