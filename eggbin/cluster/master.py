@@ -20,7 +20,6 @@ import os
 import selectors
 import signal
 import socket
-import sys
 import time
 from typing import Any
 
@@ -28,8 +27,8 @@ from eggbin.cluster import masterlog
 from eggbin.cluster.channel import BOOT_PROGRESS, Channel, Message, envelope
 from eggbin.cluster.listener import bind, release
 from eggbin.cluster.messenger import Router
-from eggbin.cluster.options import ChildOptions, ClusterOptions, parse_master_blob
-from eggbin.cluster.process import Child, set_title, spawn_module
+from eggbin.cluster.options import ChildOptions, ClusterOptions
+from eggbin.cluster.process import Child, spawn_module
 from eggbin.cluster.reload import Reloader
 from eggbin.cluster.respawn import Respawner
 from eggbin.cluster.state import StateLock, process_started_at, snapshot
@@ -64,7 +63,6 @@ class Master:
         self.children: dict[int, Child] = {}
         self.signals: list[int] = []
         self.deadline: float | None = None
-        self.final_deadline: float | None = None
         self.exit_code = 0
         self.listener: socket.socket | None = None
         self.router = Router(lambda: list(self.children.values()), self.send_parent)
@@ -282,18 +280,16 @@ class Master:
             return
         self.state = State.STOPPING_WORKERS
         self.respawner.pending.clear()
-        now = time.monotonic()
-        self.deadline = now + self.options.app_close_timeout + 1
-        self.final_deadline = now + self.options.master_close_timeout
+        # the master close timeout bounds the workers' phase only: the agent's turn always follows
+        grace = min(self.options.app_close_timeout + 1, self.options.master_close_timeout)
+        self.deadline = time.monotonic() + grace
         for worker in self.workers:
             worker.signal(signal.SIGTERM)
 
     def advance_stop(self) -> None:
-        """Workers first, then the agent; a deadline only ever kills workers before the agent's turn,
-        so the agent always gets its SIGTERM and its own close timeout (`before_close` runs)."""
+        """Workers first, then the agent: whatever the workers did, the agent gets its SIGTERM and its
+        own close timeout (`before_close` runs)."""
         now = time.monotonic()
-        if self.final_deadline is not None and now >= self.final_deadline:
-            self.kill_leftovers("the master close timeout passed", roles=("worker",))
         if self.state is State.STOPPING_WORKERS:
             if self.workers and self.deadline is not None and now >= self.deadline:
                 self.kill_leftovers("workers did not stop in time", roles=("worker",))
@@ -392,20 +388,3 @@ class Master:
                 masterlog.info("parent process is gone, stopping")
                 self.begin_stop()
             self.parent = None
-
-
-def run_master(blob: str, zygote: Zygote | None = None) -> None:
-    """Run the master the blob describes (with the zygote `__main__` forked, if any); exits."""
-    options, channel_fd = parse_master_blob(blob)
-    set_title(options.title, "master")
-    parent = Channel(socket.socket(fileno=channel_fd)) if channel_fd >= 0 else None
-    try:
-        options = options.with_env_overrides()
-    except EggbinError as exc:
-        masterlog.error(str(exc))
-        if parent:
-            parent.send(envelope("egg-start-failed", {"message": str(exc)}, sender="master"))
-        if zygote:
-            zygote.stop()
-        sys.exit(1)
-    sys.exit(Master(options, parent, zygote).run())

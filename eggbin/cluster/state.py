@@ -16,7 +16,6 @@ import fcntl
 import json
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -179,24 +178,3 @@ def validate_state(state: Any, path: Path) -> None:
                 f"`{path}` has no valid `{key}` (expected {kind.__name__})",
                 hint=FIX,
             )
-
-
-@dataclass(frozen=True)
-class LiveCluster:
-    """A state file whose master still holds the lock."""
-
-    state: dict[str, Any]
-
-    @property
-    def pids(self) -> list[int]:
-        """Master first, then agent, then workers."""
-        agent = [self.state["agent_pid"]] if self.state.get("agent_pid") else []
-        return [self.state["master_pid"], *agent, *(w["pid"] for w in self.state["workers"])]
-
-
-def live_cluster(base_dir: str | Path) -> LiveCluster | None:
-    """The running cluster of this app, or None (no file, or a stale one left by a killed master)."""
-    state = read_state(base_dir)
-    if state is None or not is_locked(base_dir):
-        return None
-    return LiveCluster(state)
