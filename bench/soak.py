@@ -7,9 +7,10 @@ connection knows which worker it talks to. At random times (exponential, mean `-
 from `--seed`) the injector SIGKILLs a worker, SIGKILLs the agent, sends SIGHUP to the master, or
 runs `eggscripts reload`. A failed request is explained only if a worker was SIGKILLed while it was
 in flight, on its connection (or on a new one); agent kills, SIGHUP and reloads explain nothing.
-Prints requests, failures, failures not explained (must be 0), latency, and RSS: the master's and,
-for each worker that lived at least `--rss-min-life` seconds, its growth. Exit 1 on any unexplained
-failure. Writes `bench/results/soak.json`.
+Prints requests, failures, failures not explained (must be 0), latency, and RSS growth: the
+master's, each worker's over its life (those that lived at least `--rss-min-life` seconds), and each
+slot's from its first worker to its last. Exit 1 on any unexplained failure. Writes
+`bench/results/soak.json`.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def client(url: str, stop: threading.Event, tally: Tally) -> None:
             worker = None if closing else int(response.text)
 
 
-def strike(kind: str, app: Path, rng: random.Random) -> Fault:
+def strike(kind: str, app: Path, rng: random.Random, reloads: list[threading.Thread]) -> Fault:
     now, current = time.monotonic(), state(app)
     if kind == "kill-worker":
         ready = [w["pid"] for w in current["workers"] if w["ready"] and not w["retiring"]]
@@ -133,9 +134,15 @@ def strike(kind: str, app: Path, rng: random.Random) -> Fault:
     if kind == "sighup":
         os.kill(current["master_pid"], signal.SIGHUP)
         return Fault(now, kind, current["master_pid"])
+    fault = Fault(now, kind, current["master_pid"], "running")
+    reloads.append(threading.Thread(target=reload, args=(app, fault), daemon=True))
+    reloads[-1].start()  # faults go on while it runs
+    return fault
+
+
+def reload(app: Path, fault: Fault) -> None:
     done = subprocess.run([str(BIN / "eggscripts"), "reload", str(app)], capture_output=True, text=True)
-    outcome = "ok" if done.returncode == 0 else done.stderr.strip().splitlines()[-1]
-    return Fault(now, kind, current["master_pid"], outcome)
+    fault.outcome = "ok" if done.returncode == 0 else (done.stderr.strip().splitlines() or ["?"])[-1]
 
 
 def unexplained(failures: list[Failure], faults: list[Fault]) -> list[Failure]:
@@ -152,28 +159,45 @@ def unexplained(failures: list[Failure], faults: list[Fault]) -> list[Failure]:
 
 
 class RssWatch:
-    """RSS of the master and of every worker, sampled; growth over each process's observed life."""
+    """RSS of the master and of every worker, sampled every few seconds.
+
+    Workers are replaced all the time here (kills, reloads), so growth is read two ways: within one
+    worker's life (those that lived long enough), and per slot, from the slot's first worker at the
+    start to its last worker at the end (a fork that inherits a grown zygote would show there).
+    """
 
     def __init__(self) -> None:
         self.first: dict[int, tuple[float, float]] = {}  # pid -> (when, MB)
         self.last: dict[int, tuple[float, float]] = {}
-        self.roles: dict[int, str] = {}
+        self.names: dict[int, str] = {}  # pid -> "master" | "worker <slot>"
 
     def sample(self, current: dict[str, Any]) -> None:
-        pids = {current["master_pid"]: "master"} | {w["pid"]: "worker" for w in current["workers"]}
-        for pid, role in pids.items():
+        names = {current["master_pid"]: "master"} | {
+            w["pid"]: f"worker {w['id']}" for w in current["workers"]
+        }
+        for pid, name in names.items():
             with contextlib.suppress(psutil.Error):
                 mb = psutil.Process(pid).memory_info().rss / 2**20
                 self.first.setdefault(pid, (time.monotonic(), mb))
                 self.last[pid] = (time.monotonic(), mb)
-                self.roles[pid] = role
+                self.names[pid] = name
 
-    def growth(self, role: str, min_life: float) -> list[float]:
+    def within_life(self, prefix: str, min_life: float) -> list[float]:
         return [
             self.last[pid][1] - self.first[pid][1]
-            for pid, r in self.roles.items()
-            if r == role and self.last[pid][0] - self.first[pid][0] >= min_life
+            for pid, name in self.names.items()
+            if name.startswith(prefix) and self.last[pid][0] - self.first[pid][0] >= min_life
         ]
+
+    def per_slot(self) -> dict[str, tuple[float, float]]:
+        """`worker N` -> (MB of its first worker when first seen, MB of its last worker when last seen)."""
+        slots: dict[str, tuple[float, float]] = {}
+        for pid in sorted(self.first, key=lambda p: self.first[p][0]):
+            name = self.names[pid]
+            if name.startswith("worker"):
+                start = slots[name][0] if name in slots else self.first[pid][1]
+                slots[name] = (start, self.last[pid][1])
+        return dict(sorted(slots.items()))
 
 
 def soak(args: argparse.Namespace) -> dict[str, Any]:
@@ -185,6 +209,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         [*start, "--port", str(port), "--host", "127.0.0.1"], check=True, env=env, capture_output=True
     )
     rng, stop, tally, faults, rss = random.Random(args.seed), threading.Event(), Tally(), [], RssWatch()
+    reloads: list[threading.Thread] = []
     clients = [
         threading.Thread(target=client, args=(f"http://127.0.0.1:{port}", stop, tally), daemon=True)
         for _ in range(args.clients)
@@ -203,11 +228,13 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
                 rss.sample(state(app))
                 next_sample = now + 5
             if now >= next_fault:
-                faults.append(strike(rng.choice(FAULTS), app, rng))
+                faults.append(strike(rng.choice(FAULTS), app, rng, reloads))
                 next_fault = time.monotonic() + rng.expovariate(1 / args.fault_every)
             time.sleep(0.05)  # the injector's tick
         took = time.monotonic() - began
         rss.sample(state(app))
+        for thread in reloads:
+            thread.join(120)
     finally:
         stop.set()
         for thread in clients:
@@ -220,8 +247,8 @@ def summarize(
     args: argparse.Namespace, tally: Tally, faults: list[Fault], rss: RssWatch, took: float
 ) -> dict[str, Any]:
     latencies = sorted(tally.latencies)
-    workers = rss.growth("worker", args.rss_min_life)
-    master = rss.growth("master", 0)
+    workers = rss.within_life("worker", args.rss_min_life)
+    master = rss.within_life("master", 0)
     return {
         "seconds": round(took, 1),
         "seed": args.seed,
@@ -242,6 +269,9 @@ def summarize(
             "median": round(statistics.median(workers), 2) if workers else None,
             "max": round(max(workers), 2) if workers else None,
         },
+        "worker_rss_by_slot_mb": {
+            slot: [round(a, 1), round(b, 1)] for slot, (a, b) in rss.per_slot().items()
+        },
         "machine": {
             "python": sys.version.split()[0],
             "platform": platform.platform(),
@@ -260,7 +290,10 @@ def print_table(result: dict[str, Any], min_life: float) -> None:
         ("failures", f"{result['failures']} (each in flight on a SIGKILLed worker)"),
         ("failures unexplained", f"{len(result['unexplained'])} (must be 0)"),
         ("faults", ", ".join(f"{kind} {n}" for kind, n in result["faults"].items())),
-        ("reloads refused", f"{len(result['reloads_refused'])} (a worker killed mid-reload)"),
+        (
+            "reloads failed",
+            f"{len(result['reloads_refused'])} (each names its cause: a new worker killed mid-reload)",
+        ),
         ("latency", "p50 {p50} ms, p99 {p99} ms, max {max} ms".format(**result["latency_ms"])),
         ("master RSS growth", f"{result['master_rss_growth_mb']} MB"),
         (
@@ -269,6 +302,10 @@ def print_table(result: dict[str, Any], min_life: float) -> None:
                 **result["worker_rss_growth_mb"]
             )
             + f"{min_life:g} s)",
+        ),
+        *(
+            (f"{slot} RSS", f"{start} MB (its first worker) -> {end} MB (its last)")
+            for slot, (start, end) in result["worker_rss_by_slot_mb"].items()
         ),
     ]
     width = max(len(name) for name, _ in rows)
@@ -285,7 +322,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--fault-every", type=float, default=5, help="mean seconds between faults")
-    parser.add_argument("--rss-min-life", type=float, default=60, help="seconds a worker must live to count")
+    parser.add_argument("--rss-min-life", type=float, default=20, help="seconds a worker must live to count")
     args = parser.parse_args()
     result = soak(args)
     print_table(result, args.rss_min_life)
