@@ -240,7 +240,8 @@ def start_daemon(options: StartOptions, cluster: ClusterOptions) -> int:
         return 0
     finally:
         stdout.close()
-        stderr.close()
+        if stderr is not stdout:
+            stderr.close()
 
 
 class _Terminated(Exception):

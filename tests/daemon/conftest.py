@@ -37,8 +37,10 @@ def state_of(base: Path) -> dict[str, Any]:
     return dict(json.loads((base / "run" / "cluster.json").read_text()))
 
 
-def processes_titled(title: str) -> list[psutil.Process]:
-    return [p for p in psutil.process_iter() if (role_of(p) or ("",))[0] == title]
+def processes_titled(title: str, role: str | None = None) -> list[psutil.Process]:
+    """Live processes of the cluster titled `title` (of that `role` only, if given)."""
+    found = ((p, role_of(p)) for p in psutil.process_iter())
+    return [p for p, r in found if r is not None and r[0] == title and role in (None, r[1])]
 
 
 def named(base: Path) -> str:

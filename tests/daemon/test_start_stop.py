@@ -164,7 +164,7 @@ def test_a_signal_while_the_daemon_starts_stops_the_cluster(make_app: MakeApp, s
         text=True,
     )
     try:
-        wait_until(lambda: any("agent" in " ".join(p.cmdline()) for p in processes_titled(title)), timeout=30)
+        wait_until(lambda: processes_titled(title, "agent"), timeout=30, what="the agent booting")
         cli.send_signal(signum)
         _, err = cli.communicate(timeout=30)
         assert cli.returncode == 130, err
@@ -264,3 +264,13 @@ def test_a_read_only_home_logs_dir_is_one_line_naming_it(other_users_app: tuple[
     )
     assert "Traceback" not in done.stderr
     assert processes_titled(title) == []
+
+
+def test_stdout_and_stderr_may_share_one_file(make_app: MakeApp, tmp_path: Path) -> None:
+    base, title = make_app("daemon_hello")
+    log = tmp_path / "master.log"
+    done = start_daemon(base, title, free_port(), "--stdout", str(log), "--stderr", str(log))
+    assert f"  logs: {log}\n" in done.stdout
+    assert eggscripts("stop", str(base)).returncode == 0
+    assert "[master] egg started on " in log.read_text()
+    assert log.stat().st_mode & 0o777 == 0o600
