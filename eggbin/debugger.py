@@ -52,7 +52,7 @@ def activate(options: ChildOptions) -> None:
 
 def publish(file: Path, endpoint: dict[str, object]) -> None:
     """Write atomically: the proxy reads the old endpoint or the new one, never half of one."""
-    file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_name(f".{file.name}.{os.getpid()}")
-    tmp.write_text(json.dumps(endpoint))
-    os.replace(tmp, file)
+    from eggbin.private_files import private_dir, write_private
+
+    private_dir(file.parent)
+    write_private(file, json.dumps(endpoint))

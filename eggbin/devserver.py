@@ -24,6 +24,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from eggbin import console
+from eggbin.listen import Listen, resolve_listen
 from eggbin.web.appinfo import AppInfo, load_app_info, require_app_dir
 from eggbin.web.env import ServerEnv
 from eggbin.web.preview import AppPreview, preview
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from eggbin.watcher import Batch, WatchPlan
 
 DEFAULT_PORT = 7001
+DEFAULT_HOST = "127.0.0.1"
 DEV_CLOSE_TIMEOUT = 1.0
 READY_TIMEOUT = 60.0
 RELOAD_TIMEOUT = 60.0
@@ -54,7 +56,7 @@ class DevOptions:
     base_dir: Path
     port: int | None = None
     workers: int = 1
-    host: str = "127.0.0.1"
+    host: str | None = None  # --host, else `config.cluster.listen.hostname`, else 127.0.0.1
     env: str | None = None
     framework: str | None = None
     debug: DebugOptions | None = None
@@ -95,14 +97,17 @@ def plan_for(info: AppInfo, app: AppPreview) -> WatchPlan:
     return plan_watch(info.base_dir, watch, ignore, agent_dirs=app.plugin_dirs)
 
 
-def cluster_options(options: DevOptions, info: AppInfo, port: int) -> ClusterOptions:
+def cluster_options(
+    options: DevOptions, info: AppInfo, port: int, listen: Listen | None = None
+) -> ClusterOptions:
     from eggbin.cluster.options import ClusterOptions
 
     debug = options.debug
     return ClusterOptions(
         base_dir=str(info.base_dir),
         port=port,
-        host=options.host,
+        host=listen.host if listen else options.host or DEFAULT_HOST,
+        path=listen.path if listen else None,
         workers=options.workers,
         env=info.env,
         framework=options.framework,
@@ -145,13 +150,14 @@ def run_dev(options: DevOptions) -> int:
     )
     info = load_app_info(base, env)
     app = preview(info, options.framework)
-    port = choose_port(options.host, options.port, app.configured_port())
+    listen = resolve_listen(Listen(host=options.host or "", port=options.port), app, base, DEFAULT_HOST, None)
+    port = 0 if listen.path else choose_port(listen.host, listen.port)
     debug_session = _open_debug(options, info)
     watcher = Watcher(plan_for(info, app))
     watcher.start()  # before the cluster: edits made during start-up are queued, not lost
     with stop_signals() as stop_requested:
         https = choose_https(info.base_dir, None, None, app.config)  # config.cluster.https, as egg
-        cluster = ClusterProcess.start(cluster_options(options, info, port).with_https(https))
+        cluster = ClusterProcess.start(cluster_options(options, info, port, listen).with_https(https))
         try:
             watcher.wait_armed()
             timeout = None if options.debug and options.debug.brk else READY_TIMEOUT

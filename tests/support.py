@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psutil
+import pytest
 
 T = TypeVar("T")
+
+OTHER_UID = 54321  # a throwaway local user: in no passwd file, owning nothing
+HAS_OTHER_UID = os.geteuid() == 0 and shutil.which("setpriv") is not None
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_APPS = Path(__file__).resolve().parent / "fixtures" / "apps"
@@ -141,3 +148,50 @@ def self_signed_cert(
     )
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return key_file, cert_file
+
+
+@functools.cache
+def other_user_python() -> str | None:
+    """An interpreter of this Python version that another user can run (ours may live under /root)."""
+    if _world_reachable(os.path.realpath(sys.executable)):
+        return sys.executable
+    for candidate in ("/usr/bin/python3", "/usr/local/bin/python3"):
+        if os.path.exists(candidate) and _world_reachable(os.path.realpath(candidate)):
+            version = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2])"], **TEXT)
+            if version.stdout.strip() == str(sys.version_info[:2]):
+                return candidate
+    return None
+
+
+def _world_reachable(path: str) -> bool:
+    parents = Path(path).parents
+    return all(p.stat().st_mode & 0o001 for p in parents) and bool(os.stat(path).st_mode & 0o001)
+
+
+TEXT: dict[str, Any] = {"capture_output": True, "text": True}
+
+
+def as_other_user(
+    code: str, *args: str, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -c <code> <args>` as `OTHER_UID` with no groups (setpriv; needs root): another local user.
+
+    eggbin and its dependencies are importable (PYTHONPATH), and the processes it starts inherit that.
+    """
+    python = other_user_python()
+    if python is None:
+        pytest.skip("no Python another user can run")
+    setpriv = ["setpriv", f"--reuid={OTHER_UID}", f"--regid={OTHER_UID}", "--clear-groups"]
+    path = os.pathsep.join([str(REPO), sysconfig.get_paths()["purelib"]])
+    environ = {**os.environ, "PYTHONPATH": path, **(env or {})}
+    command = [*setpriv, python, "-c", code, *args]
+    return subprocess.run(command, timeout=timeout, cwd="/", env=environ, **TEXT)
+
+
+def owned_by_other_user(path: Path) -> Path:
+    """`path` and all below it handed to `OTHER_UID` (who must reach it: not inside a 0700 dir)."""
+    for root, dirs, files in os.walk(path):
+        for name in [*dirs, *files]:
+            os.lchown(os.path.join(root, name), OTHER_UID, OTHER_UID)
+    os.lchown(path, OTHER_UID, OTHER_UID)
+    return path

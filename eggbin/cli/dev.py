@@ -14,11 +14,13 @@ def dev(
     base: Base = Path("."),
     port: Port = None,
     workers: Workers = 1,
-    host: Host = "127.0.0.1",
+    host: Host = None,
     env: Env = None,
     framework: Framework = None,
 ) -> None:
     """Run the app locally: master, agent and workers on 127.0.0.1:7001 (or the first free port).
+
+    --host/--port win, then `config.cluster.listen` (hostname, port, or a unix socket `path`).
 
     Examples:
 
@@ -39,7 +41,7 @@ def debug(
     base: Base = Path("."),
     port: Port = None,
     workers: Workers = 1,
-    host: Host = "127.0.0.1",
+    host: Host = None,
     env: Env = None,
     framework: Framework = None,
     debug_port: Annotated[

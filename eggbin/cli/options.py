@@ -25,8 +25,13 @@ Framework = Annotated[
         "--framework", help="Framework package to run the app on (default: `[tool.egg] framework`)."
     ),
 ]
-Port = Annotated[int | None, typer.Option("--port", "-p", help="Port to listen on.")]
-Host = Annotated[str, typer.Option("--host", help="Address to bind.")]
+Port = Annotated[
+    int | None,
+    typer.Option("--port", "-p", min=1, max=65535, help="Port (default: `config.cluster.listen.port`)."),
+]
+Host = Annotated[
+    str | None, typer.Option("--host", help="Address to bind (default: `config.cluster.listen.hostname`).")
+]
 Workers = Annotated[int, typer.Option("--workers", "-c", min=1, help="Number of app workers.")]
 Env = Annotated[str | None, typer.Option("--env", help="Server env (EGG_SERVER_ENV).")]
 Title = Annotated[

@@ -24,7 +24,16 @@ def start(
         int | None, typer.Option("--workers", "-c", min=1, help="Workers (default: usable CPUs).")
     ] = None,
     port: Port = None,
-    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "0.0.0.0",
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host", help="Address to bind (default: `config.cluster.listen.hostname`, else 0.0.0.0)."
+        ),
+    ] = None,
+    path: Annotated[
+        str | None,
+        typer.Option("--path", help="Listen on this unix socket (default: `config.cluster.listen.path`)."),
+    ] = None,
     env: Env = None,
     framework: Framework = None,
     stdout: Annotated[
@@ -33,7 +42,13 @@ def start(
     stderr: Annotated[
         Path | None, typer.Option(help="Daemon stderr file (default ~/logs/master-stderr.log).")
     ] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for `egg-ready`.")] = 300,
+    timeout: Annotated[float, typer.Option(min=0, help="Seconds to wait for `egg-ready`.")] = 300,
+    worker_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0, help="Seconds without a heartbeat before a worker is replaced (0: off; default 30)."
+        ),
+    ] = None,
     ignore_stderr: Annotated[
         bool, typer.Option(help="Do not show what the app wrote to stderr at boot.")
     ] = False,
@@ -44,14 +59,15 @@ def start(
 ) -> None:
     """Start the app's cluster in the prod env (foreground unless --daemon).
 
-    The env is --env, else `config/env`, else EGG_SERVER_ENV, else from NODE_ENV, else prod.
+    The env is --env, else `config/env`, else EGG_SERVER_ENV, else prod (NODE_ENV is not asked).
+    It listens on --path, or --host/--port, else `config.cluster.listen`, else 0.0.0.0:7001.
     HTTPS: --https-key and --https-cert, else `config.cluster.https` ({"key", "cert"}); port 8443 by default.
 
     Examples:
 
       eggscripts start --daemon --title=egg-server-shop
 
-      EGG_SERVER_ENV=staging eggscripts start ./shop --workers 4
+      EGG_SERVER_ENV=staging eggscripts start ./shop --workers 4 --host 127.0.0.1
 
       eggscripts start --https-key=tls/server.key --https-cert=tls/server.crt
     """
@@ -65,6 +81,7 @@ def start(
         workers=workers,
         port=port,
         host=host,
+        path=path,
         env=env,
         framework=framework,
         stdout=stdout,
@@ -75,6 +92,7 @@ def start(
         python=python,
         https_key=https_key,
         https_cert=https_cert,
+        worker_timeout=worker_timeout,
     )
     raise typer.Exit(run_start(options))
 
@@ -82,7 +100,10 @@ def start(
 def stop(
     base: BaseDir = Path("."),
     title: Title = None,
-    timeout: Annotated[float, typer.Option(help="Seconds before leftovers are killed.")] = 5,
+    timeout: Annotated[
+        float,
+        typer.Option(min=0, help="Seconds before workers still serving are killed (the agent still closes)."),
+    ] = 5,
     all: Annotated[bool, typer.Option("--all", help="Stop every eggbin cluster on this host.")] = False,
 ) -> None:
     """Stop the app's cluster and wait until every process is gone and the port is free.
@@ -120,7 +141,9 @@ def status(
 
 def reload(
     base: BaseDir = Path("."),
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for every worker to be replaced.")] = 60,
+    timeout: Annotated[
+        float, typer.Option(min=0, help="Seconds to wait for every worker to be replaced.")
+    ] = 60,
 ) -> None:
     """Replace the workers one by one without dropping a request.
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 import json
 import sys
 
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: nothing more is imported before the zygote forks
+if TYPE_CHECKING:
+    from eggbin.cluster.zygote import Zygote
+
 
 def main() -> None:
     blob = sys.argv[1]
@@ -19,9 +23,33 @@ def main() -> None:
 
         channel_fd = int(args.get("channel_fd", -1))
         zygote = fork_zygote(args["cluster"]["title"], (channel_fd,) if channel_fd >= 0 else ())
-    from eggbin.cluster.master import run_master
-
     run_master(blob, zygote)
+
+
+def run_master(blob: str, zygote: Zygote | None) -> None:
+    """Run the master the blob describes (with the zygote forked above, if any); exits."""
+    import socket
+
+    from eggbin.cluster import masterlog
+    from eggbin.cluster.channel import Channel, envelope
+    from eggbin.cluster.master import Master
+    from eggbin.cluster.options import parse_master_blob
+    from eggbin.cluster.process import set_title
+    from eggbin.errors import EggbinError
+
+    options, channel_fd = parse_master_blob(blob)
+    set_title(options.title, "master")
+    parent = Channel(socket.socket(fileno=channel_fd)) if channel_fd >= 0 else None
+    try:
+        options = options.with_env_overrides()
+    except EggbinError as exc:
+        masterlog.error(str(exc))
+        if parent:
+            parent.send(envelope("egg-start-failed", {"message": str(exc)}, sender="master"))
+        if zygote:
+            zygote.stop()
+        sys.exit(1)
+    sys.exit(Master(options, parent, zygote).run())
 
 
 if __name__ == "__main__":

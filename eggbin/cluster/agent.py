@@ -24,6 +24,7 @@ from eggbin.cluster.child import (
 )
 from eggbin.cluster.options import ChildOptions
 from eggbin.cluster.scheduler import Scheduler, enabled_tasks
+from eggbin.web.cluster_client import close_leaders
 from eggbin.web.messenger import TO_MASTER
 
 
@@ -59,6 +60,7 @@ async def serve(options: ChildOptions) -> None:
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await listener
     await agent.close()
+    close_leaders(agent)
 
 
 def main() -> None:

@@ -19,7 +19,9 @@ from eggbin.web.messenger import Message, envelope
 if TYPE_CHECKING:
     import asyncio  # the master's loop is a selector: only children import asyncio
 
-__all__ = ["AsyncChannel", "Channel", "Message", "encode", "envelope"]
+__all__ = ["BOOT_PROGRESS", "AsyncChannel", "Channel", "Message", "encode", "envelope"]
+
+BOOT_PROGRESS = "boot-progress"  # a child's boot phase as it begins; the master forwards it while starting
 
 
 def encode(message: Message) -> bytes:

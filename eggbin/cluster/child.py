@@ -10,11 +10,12 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from eggbin.cluster.channel import AsyncChannel, Message, envelope
+from eggbin.cluster.channel import BOOT_PROGRESS, AsyncChannel, Message, envelope
 from eggbin.cluster.options import ChildOptions
 from eggbin.cluster.process import die_with_parent, set_title
 from eggbin.debugger import activate as activate_debugger
 from eggbin.errors import EggbinError
+from eggbin.web.messenger import TO_MASTER
 
 BOOT_FAILED = 3  # gunicorn's WORKER_BOOT_ERROR: a boot that failed once will fail again
 Handler = Callable[[Message], Any]
@@ -46,6 +47,9 @@ def connect_messenger(app: Any, channel: AsyncChannel, options: ChildOptions) ->
     if messenger is not None:
         messenger.attach(channel.send)
     app.cluster_key = f"{options.cluster.base_dir}:{options.master_pid}"
+    timing = getattr(app, "timing", None)
+    if timing is not None:  # sent before the phase runs: a hook blocking the loop is still named
+        timing.on_phase = lambda phase: channel.send(envelope(BOOT_PROGRESS, {"phase": phase}, to=TO_MASTER))
 
 
 async def boot_or_exit(channel: AsyncChannel, app: Any) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from eggbin.cluster.channel import Channel, Message, envelope
+from eggbin.cluster.channel import BOOT_PROGRESS, Channel, Message, envelope
 from eggbin.cluster.options import ClusterOptions, master_blob
 from eggbin.cluster.process import spawn_module
 from eggbin.errors import ClusterStartError, EggbinError
@@ -77,17 +77,23 @@ class ClusterProcess:
         return self.popen.pid
 
     def wait_ready(self, timeout: float) -> Ready:
-        """Block until `egg-ready`; a failed or timed-out start stops the master and raises."""
+        """Block until `egg-ready`; a failed or timed-out start stops the master and raises.
+
+        A timeout names what each child was still doing (the boot phases the master forwards).
+        """
         deadline = time.monotonic() + timeout
+        progress: dict[str, tuple[str, float]] = {}
         while (left := deadline - time.monotonic()) > 0:
             messages = self.messages(min(left, 0.5))
             while messages:
                 message = messages.pop(0)
                 data = message.get("data") or {}
-                if message["action"] == "egg-ready":
+                if message["action"] == BOOT_PROGRESS:
+                    progress[str(data.get("who"))] = (str(data.get("phase")), time.monotonic())
+                elif message["action"] == "egg-ready":
                     self._inbox = messages  # what came with it is kept for `messages()`
                     return Ready(data["port"], data["address"], data["pids"])
-                if message["action"] == "egg-start-failed":
+                elif message["action"] == "egg-start-failed":
                     self.wait(10)
                     self.channel.close()
                     raise ClusterStartError(data.get("message", "the app failed to start"))
@@ -96,7 +102,10 @@ class ClusterProcess:
                 self.channel.close()
                 raise ClusterStartError(f"the master exited with code {code} before the app was ready")
         self.stop(5)
-        raise ClusterStartError(f"the app was not ready after {timeout:g} s", hint="see the log above")
+        raise ClusterStartError(
+            f"the app was not ready after {timeout:g} s: {pending_boot(progress)}",
+            hint="if the boot is just slow, allow it more time (`eggscripts start --timeout`)",
+        )
 
     def send(self, message: Message) -> bool:
         """A message to the master (`reload-workers`) or, through it, to the app (`to` = "app", …)."""
@@ -151,3 +160,18 @@ class ClusterProcess:
             code = self.popen.wait()
         self.channel.close()
         return code
+
+
+def pending_boot(progress: dict[str, tuple[str, float]]) -> str:
+    """What each child not ready yet was doing: "agent is still in `did_load /app/agent.py` (4.8 s)"."""
+    now = time.monotonic()
+    pending = [
+        f"{who} is still in `{phase}` ({now - since:.1f} s)"
+        for who, (phase, since) in progress.items()
+        if phase != "ready"
+    ]
+    if pending:
+        return "; ".join(pending)
+    if progress:
+        return f"{', '.join(progress)} ready, the other processes had not started booting"
+    return "no process reported a boot phase (still importing?)"

@@ -20,19 +20,18 @@ import os
 import selectors
 import signal
 import socket
-import sys
 import time
 from typing import Any
 
 from eggbin.cluster import masterlog
-from eggbin.cluster.channel import Channel, Message, envelope
+from eggbin.cluster.channel import BOOT_PROGRESS, Channel, Message, envelope
 from eggbin.cluster.listener import bind, release
 from eggbin.cluster.messenger import Router
-from eggbin.cluster.options import ChildOptions, ClusterOptions, parse_master_blob
-from eggbin.cluster.process import Child, set_title, spawn_module
+from eggbin.cluster.options import ChildOptions, ClusterOptions
+from eggbin.cluster.process import Child, spawn_module
 from eggbin.cluster.reload import Reloader
 from eggbin.cluster.respawn import Respawner
-from eggbin.cluster.state import StateLock, snapshot
+from eggbin.cluster.state import StateLock, process_started_at, snapshot
 from eggbin.cluster.zygote import Zygote
 from eggbin.errors import EggbinError
 
@@ -59,12 +58,11 @@ class Master:
         self.parent = parent
         self.state = State.STARTING_AGENT
         self.started_at = time.monotonic()
-        self.started_wall = time.time()
+        self.started_wall = process_started_at()
         self.selector = selectors.DefaultSelector()
         self.children: dict[int, Child] = {}
         self.signals: list[int] = []
         self.deadline: float | None = None
-        self.final_deadline: float | None = None
         self.exit_code = 0
         self.listener: socket.socket | None = None
         self.router = Router(lambda: list(self.children.values()), self.send_parent)
@@ -157,7 +155,7 @@ class Master:
         elif self.reloader.is_replacement(child):
             self.reloader.replacement_died(child, code)
         elif child.role == "agent":
-            self.respawner.agent_died(code)
+            self.respawner.agent_died(child, code)
         else:
             self.respawner.worker_died(child, code)
 
@@ -170,13 +168,23 @@ class Master:
         action = message.get("action")
         if action == "boot-error":
             child.boot_error = str((message.get("data") or {}).get("message"))
+        elif action == BOOT_PROGRESS:
+            child.phase = str((message.get("data") or {}).get("phase"))
+            self.report_progress(child, child.phase)
         elif action == "agent-start":
             self.agent_started(child)
         elif action == "app-start":
             self.worker_started(child)
 
+    def report_progress(self, child: Child, phase: str) -> None:
+        """While starting, the parent learns what each child is doing (a timed-out start names it)."""
+        if self.state in STARTING:
+            self.send_parent(envelope(BOOT_PROGRESS, {"who": child.label, "phase": phase}, sender="master"))
+
     def agent_started(self, child: Child) -> None:
         child.ready = True
+        self.report_progress(child, "ready")
+        self.respawner.booted(child)
         if self.state is State.STARTING_AGENT:
             self.state = State.STARTING_WORKERS
             for worker in self.workers:
@@ -190,6 +198,8 @@ class Master:
 
     def worker_started(self, child: Child) -> None:
         child.ready = True
+        self.report_progress(child, "ready")
+        self.respawner.booted(child)
         if self.state is State.STARTING_WORKERS and all(w.ready for w in self.workers):
             self.become_ready()
         elif self.state is State.READY:
@@ -255,6 +265,7 @@ class Master:
                 self.respawner.restarts,
                 self.started_wall,
                 self.state.value,
+                self.reloader.describe(),
             )
         )
 
@@ -270,16 +281,16 @@ class Master:
             return
         self.state = State.STOPPING_WORKERS
         self.respawner.pending.clear()
-        now = time.monotonic()
-        self.deadline = now + self.options.app_close_timeout + 1
-        self.final_deadline = now + self.options.master_close_timeout
+        # the master close timeout bounds the workers' phase only: the agent's turn always follows
+        grace = min(self.options.app_close_timeout + 1, self.options.master_close_timeout)
+        self.deadline = time.monotonic() + grace
         for worker in self.workers:
             worker.signal(signal.SIGTERM)
 
     def advance_stop(self) -> None:
+        """Workers first, then the agent: whatever the workers did, the agent gets its SIGTERM and its
+        own close timeout (`before_close` runs)."""
         now = time.monotonic()
-        if self.final_deadline is not None and now >= self.final_deadline:
-            self.kill_leftovers("the master close timeout passed")
         if self.state is State.STOPPING_WORKERS:
             if self.workers and self.deadline is not None and now >= self.deadline:
                 self.kill_leftovers("workers did not stop in time", roles=("worker",))
@@ -294,7 +305,7 @@ class Master:
             if not self.children:
                 self.state = State.DONE
 
-    def kill_leftovers(self, why: str, roles: tuple[str, ...] = ("worker", "agent")) -> None:
+    def kill_leftovers(self, why: str, roles: tuple[str, ...]) -> None:
         for child in self.children.values():
             if child.role in roles and not child.killed:
                 masterlog.error(f"{why}; killing {child.label}")
@@ -378,20 +389,3 @@ class Master:
                 masterlog.info("parent process is gone, stopping")
                 self.begin_stop()
             self.parent = None
-
-
-def run_master(blob: str, zygote: Zygote | None = None) -> None:
-    """Run the master the blob describes (with the zygote `__main__` forked, if any); exits."""
-    options, channel_fd = parse_master_blob(blob)
-    set_title(options.title, "master")
-    parent = Channel(socket.socket(fileno=channel_fd)) if channel_fd >= 0 else None
-    try:
-        options = options.with_env_overrides()
-    except EggbinError as exc:
-        masterlog.error(str(exc))
-        if parent:
-            parent.send(envelope("egg-start-failed", {"message": str(exc)}, sender="master"))
-        if zygote:
-            zygote.stop()
-        sys.exit(1)
-    sys.exit(Master(options, parent, zygote).run())

@@ -36,6 +36,7 @@ class Child:
     channel: Channel
     ready: bool = False
     boot_error: str | None = None
+    phase: str | None = None  # the boot phase it reported last (`did_load /app/app.py`)
     retiring: bool = False  # told to stop by the master: its exit is no crash
     killed: bool = False  # SIGKILLed at a stop deadline
     kill_at: float | None = None  # retiring: SIGKILL if still alive then

@@ -8,6 +8,11 @@
 
 A new worker that dies before it listens aborts the reload: the old workers keep serving and the
 parent gets `reload-failed` {message}. A reload asked for while one runs is coalesced into one more.
+
+Requests are counted; `run/cluster.json` holds the count (`reload_requests`) and the outcome of the
+last reload with the count it answered (`last_reload`: {request, ok, message, ms, workers}), so `eggscripts
+reload`, which has no channel to the master, waits for the reload that covers its SIGHUP and names
+the cause when it fails.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import signal
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from eggbin.cluster import masterlog
 from eggbin.cluster.channel import Message, envelope
@@ -29,6 +34,7 @@ class RollingReload:
 
     old_workers: list[Child]
     agent: bool
+    request: int  # how many reloads had been asked for when this one started
     started: float = field(default_factory=time.monotonic)
     waiting_agent: bool = False
     replacement: Child | None = None
@@ -87,17 +93,27 @@ class Reloader:
     def __init__(self, host: ReloadHost) -> None:
         self.host = host
         self.current: RollingReload | None = None
+        self.requests = 0
+        self.last: dict[str, Any] | None = None  # the outcome of the last reload (run/cluster.json)
+
+    def describe(self) -> dict[str, Any]:
+        """What run/cluster.json says about reloads."""
+        return {"reload_requests": self.requests, "last_reload": self.last}
 
     def start(self, agent: bool) -> None:
-        host = self.host
-        if not host.ready:
-            host.send_parent(envelope("reload-failed", {"message": f"the cluster is {host.state_name}"}))
-            return
+        self.requests += 1
         if self.current:
             self.current.coalesce(agent)
             return
+        self._begin(agent)
+
+    def _begin(self, agent: bool) -> None:
+        host = self.host
+        if not host.ready:
+            self._finish(f"the cluster is {host.state_name}", self.requests, 0)
+            return
         masterlog.info("reloading " + ("agent and workers" if agent else "workers"))
-        self.current = RollingReload(sorted(host.workers, key=lambda w: w.id), agent)
+        self.current = RollingReload(sorted(host.workers, key=lambda w: w.id), agent, self.requests)
         if agent and host.agent:
             self.current.waiting_agent = True
             self.retire(host.agent, host.options.agent_close_timeout)
@@ -122,10 +138,30 @@ class Reloader:
         return self.current is not None and child is self.current.replacement
 
     def replacement_died(self, child: Child, code: int) -> None:
+        assert self.current is not None
         cause = child.boot_error or f"exited with code {code} before it was ready"
         masterlog.error(f"reload failed: {child.label} {cause}; the old workers keep serving")
-        self.current = None
-        self.host.send_parent(envelope("reload-failed", {"message": f"{child.label}: {cause}"}))
+        done, self.current = self.current, None
+        self._finish(f"{child.label}: {cause}", done.request, done.elapsed_ms)
+        if done.again:
+            self._begin(done.again_agent)
+
+    def _finish(self, failure: str | None, request: int, ms: int) -> None:
+        """Record the outcome (the state file) and tell the parent."""
+        host = self.host
+        workers = host.worker_pids()
+        self.last = {
+            "request": request,
+            "ok": failure is None,
+            "message": failure,
+            "ms": ms,
+            "workers": workers,
+        }
+        if failure is None:
+            host.send_parent(envelope("reload-done", {"ms": ms, "workers": workers}))
+        else:
+            host.send_parent(envelope("reload-failed", {"message": failure}))
+        host.write_state()
 
     def _advance(self) -> None:
         assert self.current is not None
@@ -136,10 +172,9 @@ class Reloader:
             return
         done, self.current = self.current, None
         masterlog.info(f"reloaded {len(host.worker_pids())} worker(s) in {done.elapsed_ms} ms")
-        host.send_parent(envelope("reload-done", {"ms": done.elapsed_ms, "workers": host.worker_pids()}))
-        host.write_state()
+        self._finish(None, done.request, done.elapsed_ms)
         if done.again:
-            self.start(done.again_agent)
+            self._begin(done.again_agent)
 
     def retire(self, child: Child, grace: float) -> None:
         """SIGTERM now, SIGKILL if it is still there after `grace` seconds (see `kill_overdue`)."""

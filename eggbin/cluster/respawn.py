@@ -1,10 +1,15 @@
-"""When a dead child comes back: exponential backoff per worker slot, a cap for the whole cluster.
+"""When a dead child comes back: at once if it had served, later only if it cannot boot or loops.
 
-A worker that dies once is respawned at once (0.1 s); one that keeps dying waits 0.2, 0.4 … up to
-30 s. Beyond `CAP` restarts in `WINDOW` seconds across the cluster the master stops respawning (egg's
-60 a minute): it logs that, keeps serving with the workers it has, and halts only when none is
-left, so a supervisor (systemd, Kubernetes) sees the failure instead of a master serving nothing.
-The agent always comes back after `AGENT_DELAY` (egg's 1 s).
+    worker that served (sent `app-start`) dies ──> respawned at once
+        … its slot's 3rd crash within 10 s (a tight crash loop) ──> 0.1 s, 0.2 s … up to 10 s
+    worker dies before it was ready (a boot failure) ──> 0.1 s, 0.2 s … up to 30 s, per slot
+
+Whatever a slot's backoff, the cluster is never left without a serving worker for more than
+`LAST_WORKER_DELAY` plus a boot: when none serves, the next respawn is brought forward, unless the
+app itself cannot boot (the last death was a boot failure), and then the master says so in its log
+and keeps retrying with backoff. There is no cap that stops respawning: a request that crashes its
+worker every half second must not leave the cluster empty (egg's 60-a-minute refork limit did).
+The agent comes back after `AGENT_DELAY` (egg's 1 s), with backoff only if it fails to boot.
 """
 
 from __future__ import annotations
@@ -20,36 +25,50 @@ from eggbin.cluster import masterlog
 from eggbin.cluster.options import ClusterOptions
 from eggbin.cluster.process import Child
 
-WINDOW = 60.0
-CAP = 60
 FIRST_DELAY = 0.1
-MAX_DELAY = 30.0
+MAX_BOOT_DELAY = 30.0
+MAX_LOOP_DELAY = 10.0
+LOOP_WINDOW = 10.0
+LOOP_CRASHES = 3
+LAST_WORKER_DELAY = 0.5
 AGENT_DELAY = 1.0
+
+
+def backoff(failures: int, first: float, cap: float) -> float:
+    """`first` after the 1st failure, doubling after each further one, at most `cap`."""
+    return float(min(cap, first * 2 ** max(0, failures - 1)))
 
 
 @dataclass
 class RestartPolicy:
-    """Remembers recent restarts and says how long to wait before the next one."""
+    """Remembers each slot's recent crashes and failed boots; says how long to wait before a respawn."""
 
-    cap: int = CAP
-    recent: deque[float] = field(default_factory=deque)
-    by_slot: dict[int, deque[float]] = field(default_factory=dict)
+    crashes: dict[int, deque[float]] = field(default_factory=dict)
+    boot_failures: dict[int, int] = field(default_factory=dict)
 
-    def _forget_old(self, times: deque[float], now: float) -> None:
-        while times and now - times[0] > WINDOW:
+    def worker_delay(self, slot: int, served: bool, now: float) -> float:
+        """Seconds before worker `slot` comes back (0: at once)."""
+        if not served:
+            failures = self.boot_failures[slot] = self.boot_failures.get(slot, 0) + 1
+            return backoff(failures, FIRST_DELAY, MAX_BOOT_DELAY)
+        times = self.crashes.setdefault(slot, deque())
+        while times and now - times[0] > LOOP_WINDOW:
             times.popleft()
+        times.append(now)
+        if len(times) < LOOP_CRASHES:
+            return 0.0
+        return backoff(len(times) - LOOP_CRASHES + 1, FIRST_DELAY, MAX_LOOP_DELAY)
 
-    def worker_delay(self, slot: int, now: float) -> float | None:
-        """Seconds to wait before respawning worker `slot`, or None when over the cap."""
-        self._forget_old(self.recent, now)
-        if len(self.recent) >= self.cap:
-            return None
-        slot_times = self.by_slot.setdefault(slot, deque())
-        self._forget_old(slot_times, now)
-        delay: float = min(MAX_DELAY, FIRST_DELAY * 2 ** len(slot_times))
-        self.recent.append(now)
-        slot_times.append(now)
-        return delay
+    def agent_delay(self, served: bool) -> float:
+        if served:
+            self.boot_failures.pop(0, None)
+            return AGENT_DELAY
+        failures = self.boot_failures[0] = self.boot_failures.get(0, 0) + 1
+        return backoff(failures, AGENT_DELAY, MAX_BOOT_DELAY)
+
+    def booted(self, slot: int) -> None:
+        """Worker `slot` (0: the agent) is ready again: its boot failures are forgiven."""
+        self.boot_failures.pop(slot, None)
 
 
 @dataclass(order=True)
@@ -71,8 +90,6 @@ class RespawnHost(Protocol):
 
     def spawn(self, role: str, child_id: int) -> Child: ...
 
-    def fail(self, cause: str) -> None: ...
-
     def tell_agent_workers(self) -> None: ...
 
 
@@ -86,21 +103,36 @@ class Respawner:
         self.restarts: dict[int, int] = {}
 
     def worker_died(self, child: Child, code: int) -> None:
-        delay = self.policy.worker_delay(child.id, time.monotonic())
-        died = f"{child.label} died (code {code})" + (f": {child.boot_error}" if child.boot_error else "")
-        if delay is None:
-            masterlog.error(f"{died}; over {self.policy.cap} restarts a minute, not respawning")
-            if not self.host.workers and not any(p.role == "worker" for p in self.pending):
-                self.host.fail("no worker left to serve requests")
-            return
-        masterlog.error(f"{died}; respawning in {delay:g} s")
+        now, served = time.monotonic(), child.ready
+        delay = self.policy.worker_delay(child.id, served, now)
+        if served:
+            died = f"{child.label} died (code {code})"
+        else:
+            died = f"{child.label} failed to boot: {child.boot_error or f'exited with code {code}'}"
+        serving = [w for w in self.host.workers if w.ready and not w.retiring]
+        if not serving and served:
+            delay = min(delay, LAST_WORKER_DELAY)
+        when = "now" if delay == 0 else f"in {delay:g} s"
+        if served and len(self.policy.crashes.get(child.id, ())) >= LOOP_CRASHES:
+            when += f" (crash loop: {len(self.policy.crashes[child.id])} crashes within {LOOP_WINDOW:g} s)"
+        masterlog.error(f"{died}; respawning {when}")
+        if not serving and not served and not self._worker_booting():
+            masterlog.error(f"no worker is serving: the app cannot boot; retrying in {delay:g} s")
         self.restarts[child.id] = self.restarts.get(child.id, 0) + 1
-        heapq.heappush(self.pending, PendingSpawn(time.monotonic() + delay, "worker", child.id))
+        heapq.heappush(self.pending, PendingSpawn(now + delay, "worker", child.id))
         self.host.tell_agent_workers()
 
-    def agent_died(self, code: int) -> None:
-        masterlog.error(f"agent died (code {code}); respawning in {AGENT_DELAY:g} s")
-        heapq.heappush(self.pending, PendingSpawn(time.monotonic() + AGENT_DELAY, "agent", 0))
+    def _worker_booting(self) -> bool:
+        return any(not w.ready and not w.retiring for w in self.host.workers)
+
+    def agent_died(self, child: Child, code: int) -> None:
+        delay = self.policy.agent_delay(child.ready)
+        cause = "" if child.ready else f" before it was ready: {child.boot_error or 'no boot error reported'}"
+        masterlog.error(f"agent died (code {code}){cause}; respawning in {delay:g} s")
+        heapq.heappush(self.pending, PendingSpawn(time.monotonic() + delay, "agent", 0))
+
+    def booted(self, child: Child) -> None:
+        self.policy.booted(0 if child.role == "agent" else child.id)
 
     def spawn_due(self) -> None:
         now = time.monotonic()

@@ -3,7 +3,11 @@
 The master holds an exclusive `flock` on `run/cluster.lock` for its whole life, and rewrites
 `run/cluster.json` atomically (write a temp file, then rename) whenever a pid changes. A reader
 trusts the JSON only while the lock is held: a file left by a master killed with -9 reads as stale.
-Both files are removed when the master exits.
+Both files are removed when the master exits. `run/` is 0700 and both files 0600.
+
+Even a live file is a claim, not a proof: before signalling the pid it names, `eggscripts` checks
+that the process is this app's master (title, start time, holding this lock; eggbin/daemon/locate.py).
+`started_at` is the master's process start time as psutil computes it (boot time + start ticks).
 """
 
 from __future__ import annotations
@@ -11,11 +15,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from dataclasses import dataclass
+import time
 from pathlib import Path
 from typing import Any
 
+from eggbin.cluster.pidfile import PidFile
 from eggbin.errors import EggbinError
+from eggbin.private_files import open_private, private_dir, write_private
 
 STATE_FILE = "cluster.json"
 LOCK_FILE = "cluster.lock"
@@ -38,6 +44,7 @@ def snapshot(
     restarts: dict[int, int],
     started_at: float,
     state: str,
+    reloads: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What the master writes: its pids, where it listens, and each worker with its restarts."""
     return {
@@ -60,7 +67,21 @@ def snapshot(
         "base_dir": options.base_dir,
         "started_at": started_at,
         "state": state,
+        "agent_close_timeout": options.agent_close_timeout,
+        **(reloads or {}),
     }
+
+
+def process_started_at(pid: int | str = "self") -> float:
+    """When process `pid` started, in epoch seconds, exactly as psutil's `create_time()` says it."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat_file:
+            fields = stat_file.read().rpartition(b")")[2].split()
+        with open("/proc/stat", "rb") as system:
+            boot = next(int(line.split()[1]) for line in system if line.startswith(b"btime"))
+    except (OSError, StopIteration, IndexError, ValueError):
+        return time.time()  # no procfs: the master's own clock, close enough for a human
+    return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: start time in ticks
 
 
 class ClusterRunningError(EggbinError):
@@ -77,12 +98,12 @@ class StateLock:
     def __init__(self, base_dir: str | Path, pid_file: str | None = None) -> None:
         self.dir = run_dir(base_dir)
         self.fd = -1
-        self.pid_file = Path(pid_file) if pid_file else None
+        self.pid_file = PidFile(Path(pid_file)) if pid_file else None
 
     def acquire(self) -> None:
-        """Take the lock, or raise naming the master that holds it."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.fd = os.open(self.dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        """Take the lock (and the pid file), or raise naming the master that holds it."""
+        private_dir(self.dir, tighten=True)
+        self.fd = open_private(self.dir / LOCK_FILE, os.O_RDWR)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -95,21 +116,23 @@ class StateLock:
                 hint="stop it first with `eggscripts stop`",
             ) from None
         if self.pid_file is not None:  # written once we own the app, removed when we let go of it
-            self.pid_file.parent.mkdir(parents=True, exist_ok=True)
-            self.pid_file.write_text(f"{os.getpid()}\n")
+            try:
+                self.pid_file.claim()
+            except (EggbinError, OSError):
+                self.release()
+                raise
 
     def write(self, state: dict[str, Any]) -> None:
         """Replace the state file atomically: readers see the old or the new file, never half of one."""
-        tmp = self.dir / f".{STATE_FILE}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(state, indent=2))
-        os.replace(tmp, self.dir / STATE_FILE)
+        write_private(self.dir / STATE_FILE, json.dumps(state, indent=2))
 
     def release(self) -> None:
         if self.fd < 0:
             return
-        for path in (self.dir / STATE_FILE, self.dir / LOCK_FILE, self.pid_file):
-            if path is not None:
-                path.unlink(missing_ok=True)
+        for path in (self.dir / STATE_FILE, self.dir / LOCK_FILE):
+            path.unlink(missing_ok=True)
+        if self.pid_file is not None:
+            self.pid_file.release()
         os.close(self.fd)
         self.fd = -1
 
@@ -155,24 +178,3 @@ def validate_state(state: Any, path: Path) -> None:
                 f"`{path}` has no valid `{key}` (expected {kind.__name__})",
                 hint=FIX,
             )
-
-
-@dataclass(frozen=True)
-class LiveCluster:
-    """A state file whose master still holds the lock."""
-
-    state: dict[str, Any]
-
-    @property
-    def pids(self) -> list[int]:
-        """Master first, then agent, then workers."""
-        agent = [self.state["agent_pid"]] if self.state.get("agent_pid") else []
-        return [self.state["master_pid"], *agent, *(w["pid"] for w in self.state["workers"])]
-
-
-def live_cluster(base_dir: str | Path) -> LiveCluster | None:
-    """The running cluster of this app, or None (no file, or a stale one left by a killed master)."""
-    state = read_state(base_dir)
-    if state is None or not is_locked(base_dir):
-        return None
-    return LiveCluster(state)

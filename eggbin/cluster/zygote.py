@@ -274,11 +274,13 @@ def run_child(master_pid: int, module: str, blob: str) -> None:
         traceback.print_exc()
         code = 1
     finally:
+        import contextlib
         import logging
 
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
+        with contextlib.suppress(Exception):  # a child must reach its own `_exit`, never the zygote's loop
+            logging.shutdown()
+            sys.stdout.flush()
+            sys.stderr.flush()
     os._exit(code)
 
 

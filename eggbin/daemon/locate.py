@@ -1,7 +1,15 @@
-"""Finding the clusters to stop or show: the state file first, the exact `--title=` token as a fallback.
+"""Finding the clusters to stop, show or reload, from the processes themselves.
 
+A cluster belongs to its app directory: its master holds `<app>/run/cluster.lock` open for its whole
+life, so `eggscripts stop` in a directory reaches the master holding that directory's lock, never
+another app of the same `[project] name`. `--title` and `--all` are the only ways to reach another.
 Titles are matched on the whole command line (`/proc/PID/comm` is cut to 15 characters), and only
-exact tokens count, so `egg-server-shop` never matches `egg-server-shop2`.
+exact tokens count, so `egg-server-shop` never matches `egg-server-shop2`. Children belong to the
+master that is their parent (the zygote re-parents workers to it).
+
+`run/cluster.json` is read for what it adds (port, env, restarts, reloads) and only once it
+describes the master found here (same pid, same start time): a stale, corrupt or forged file is
+never a reason to signal a process, nor to refuse to find the real cluster.
 """
 
 from __future__ import annotations
@@ -9,13 +17,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
 
-from eggbin.cluster.state import LOCK_FILE, live_cluster, run_dir
+from eggbin.cluster.state import LOCK_FILE, STATE_FILE, is_locked, read_state, run_dir
+from eggbin.errors import EggbinError, UsageError
 from eggbin.web.appinfo import read_pyproject
 
 _ROLE = re.compile(r"^(?P<title>\S+) (?P<role>master|agent|zygote|worker \d+) --title=(?P<token>\S+)$")
+_TITLE = re.compile(r"[^\s\x00-\x1f\x7f]+")
+START_TIME_SLACK = 1.0
+APP_DIR = "as the argument"  # how eggscripts takes the app dir (it has no --base), for hints
 
 
 @dataclass
@@ -25,7 +38,7 @@ class Cluster:
     title: str
     master: psutil.Process | None
     processes: list[psutil.Process] = field(default_factory=list)
-    state: dict[str, object] | None = None
+    state: dict[str, Any] | None = None
     base_dir: Path | None = None
 
     @property
@@ -33,9 +46,18 @@ class Cluster:
         return [p.pid for p in self.processes]
 
 
+def check_title(title: str | None) -> None:
+    """A title is one word: it is matched as the `--title=` token of a command line."""
+    if title is not None and not _TITLE.fullmatch(title):
+        raise UsageError(
+            f"--title `{title}` is not one word (no spaces or control characters)",
+            hint=f"use `{'-'.join(title.split()) or 'egg-server-NAME'}`",
+        )
+
+
 def default_title(base_dir: Path) -> str:
     name = read_pyproject(base_dir).get("project", {}).get("name") or base_dir.name
-    return f"egg-server-{name}"
+    return "-".join(f"egg-server-{name}".split())
 
 
 def role_of(proc: psutil.Process) -> tuple[str, str] | None:
@@ -49,33 +71,73 @@ def role_of(proc: psutil.Process) -> tuple[str, str] | None:
     return found["title"], found["role"]
 
 
-def by_title() -> dict[str, Cluster]:
-    """Every eggbin cluster process on the host, grouped by title."""
-    clusters: dict[str, Cluster] = {}
+def all_clusters() -> list[Cluster]:
+    """Every eggbin cluster on the host: each master with its children, then masterless leftovers."""
+    masters: dict[int, Cluster] = {}
+    others: list[tuple[psutil.Process, str]] = []
     for proc in psutil.process_iter():
         found = role_of(proc)
         if found is None:
             continue
         title, role = found
-        cluster = clusters.setdefault(title, Cluster(title, None))
-        cluster.processes.append(proc)
         if role == "master":
-            cluster.master = proc
-    for cluster in clusters.values():
+            masters[proc.pid] = Cluster(title, proc, [proc])
+        else:
+            others.append((proc, title))
+    leftovers: dict[str, Cluster] = {}
+    for proc, title in others:
+        owner = masters.get(_ppid(proc))
+        if owner is not None and owner.title == title:
+            owner.processes.append(proc)
+        else:
+            leftovers.setdefault(title, Cluster(title, None)).processes.append(proc)
+    for cluster in masters.values():
         cluster.base_dir = _base_dir_of(cluster.master)
-        if cluster.base_dir is not None:
-            live = live_cluster(cluster.base_dir)
-            cluster.state = live.state if live else None
-    return clusters
+        cluster.state = verified_state(cluster)
+    return [*masters.values(), *leftovers.values()]
 
 
-def find_cluster(base_dir: Path, title: str | None) -> Cluster | None:
-    """This app's cluster: the live state file (checked against the process), else the exact title."""
-    title = title or default_title(base_dir)
-    live = live_cluster(base_dir)
-    if live is not None:
-        title = str(live.state.get("title") or title)
-    return by_title().get(title)
+def by_title(title: str) -> Cluster | None:
+    """The cluster with that exact title, wherever its app is (a master first)."""
+    found = [c for c in all_clusters() if c.title == title]
+    return next((c for c in found if c.master), found[0] if found else None)
+
+
+def find_cluster(base_dir: Path, title: str | None = None) -> Cluster | None:
+    """`--title`'s cluster, or the one whose master holds this app dir's lock."""
+    if title is not None:
+        return by_title(title)
+    return next((c for c in all_clusters() if c.base_dir == base_dir), None)
+
+
+def elsewhere(base_dir: Path) -> str:
+    """A hint when nothing runs here but this app's default title runs from another directory."""
+    other = by_title(default_title(base_dir))
+    if other is None or other.base_dir == base_dir:
+        return ""
+    where = f"from `{other.base_dir}`" if other.base_dir else "without a master"
+    return f" (`{other.title}` runs {where}: pass `--title {other.title}` to reach it)"
+
+
+def verified_state(cluster: Cluster) -> dict[str, Any] | None:
+    """This cluster's `run/cluster.json`, if it describes its master (pid and start time); else None."""
+    if cluster.master is None or cluster.base_dir is None:
+        return None
+    try:
+        state = read_state(cluster.base_dir)
+        started = cluster.master.create_time()
+    except (EggbinError, psutil.Error):
+        return None
+    if state is None or state["master_pid"] != cluster.master.pid:
+        return None
+    return state if abs(state["started_at"] - started) < START_TIME_SLACK else None
+
+
+def _ppid(proc: psutil.Process) -> int:
+    try:
+        return proc.ppid()
+    except psutil.Error:
+        return 0
 
 
 def _base_dir_of(master: psutil.Process | None) -> Path | None:
@@ -94,6 +156,6 @@ def _base_dir_of(master: psutil.Process | None) -> Path | None:
 
 
 def stale_state_file(base_dir: Path) -> Path | None:
-    """A state file left behind by a master that died without cleaning up."""
-    path = run_dir(base_dir) / "cluster.json"
-    return path if path.exists() and live_cluster(base_dir) is None else None
+    """A state file no live master holds the lock of (left by a master killed with -9, or corrupt)."""
+    path = run_dir(base_dir) / STATE_FILE
+    return path if path.exists() and not is_locked(base_dir) else None

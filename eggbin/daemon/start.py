@@ -2,18 +2,24 @@
 
 Foreground: this process stays the master's parent, forwards signals, reaps zombies (so it can be
 PID 1 in a container) and exits with the master's code. Daemon: the master runs in a new session
-with its output in `~/logs/master-std{out,err}.log`; we return once `egg-ready` arrives, or stop
-everything and name the cause (the master's message and the stderr tail) when it does not.
+with its output in `~/logs/master-std{out,err}.log` (eggbin/daemon/outputs.py); we return once
+`egg-ready` arrives, or stop everything and name the cause (the master's message and its own stderr
+tail) when it does not. Ctrl-C or SIGTERM while waiting stops the cluster that was starting.
+
+The env is `prod` unless `--env`, `config/env` or `EGG_SERVER_ENV` says otherwise; `NODE_ENV`
+never decides (egg-scripts forces `NODE_ENV=production`, and so do we). One daemon start of an app
+runs at a time (`run/start.lock`), and a title names one cluster on the host.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -21,17 +27,22 @@ from types import FrameType
 from eggbin import console
 from eggbin.cluster.launch import ClusterProcess, Ready
 from eggbin.cluster.options import ClusterOptions
+from eggbin.cluster.pidfile import check_pid_file
 from eggbin.cluster.tls import HTTPS_PORT, Https, choose_https
 from eggbin.daemon.cpus import usable_cpus
-from eggbin.daemon.locate import default_title, find_cluster
-from eggbin.errors import ClusterStartError, EggbinError, UsageError
+from eggbin.daemon.locate import APP_DIR, all_clusters, check_title, default_title
+from eggbin.daemon.outputs import Output, open_output
+from eggbin.errors import BootError, ClusterStartError, EggbinError, UsageError
+from eggbin.listen import DEFAULT_PORT, Listen, resolve_listen
+from eggbin.private_files import open_private, private_dir
 from eggbin.web.appinfo import load_app_info, require_app_dir
 from eggbin.web.env import ServerEnv, resolve_env
-from eggbin.web.preview import preview
+from eggbin.web.preview import AppPreview, preview
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP)
-DEFAULT_PORT = 7001
+DEFAULT_HOST = "0.0.0.0"  # egg listens on every interface; `config.cluster.listen.hostname` narrows it
 STDERR_TAIL = 20
+START_LOCK = "start.lock"
 
 
 @dataclass(frozen=True)
@@ -41,7 +52,8 @@ class StartOptions:
     title: str | None = None
     workers: int | None = None
     port: int | None = None
-    host: str = "0.0.0.0"
+    host: str | None = None
+    path: str | None = None
     env: str | None = None
     framework: str | None = None
     stdout: Path | None = None
@@ -52,10 +64,18 @@ class StartOptions:
     python: str | None = None
     https_key: Path | None = None
     https_cert: Path | None = None
+    worker_timeout: float | None = None
+
+
+class InterruptedStart(EggbinError):
+    """Ctrl-C or SIGTERM while a daemon start waited for `egg-ready`."""
+
+    exit_code = 130
 
 
 def start_env(base_dir: Path, explicit: str | None, environ: Mapping[str, str] | None = None) -> ServerEnv:
-    """`--env`, `config/env`, `EGG_SERVER_ENV`, `NODE_ENV` as DESIGN.md §5; with none of them, `prod`."""
+    """`--env`, `config/env`, `EGG_SERVER_ENV`, else `prod` (DESIGN.md §5; NODE_ENV is not asked)."""
+    environ = {k: v for k, v in (os.environ if environ is None else environ).items() if k != "NODE_ENV"}
     env = resolve_env(base_dir, explicit, environ)
     return ServerEnv("prod", "eggscripts start") if env.source == "default" else env
 
@@ -75,53 +95,110 @@ def check_python(python: str | None) -> None:
         )
 
 
-def listen_port(options: StartOptions, base: Path, env: ServerEnv, https: Https | None = None) -> int:
-    """`--port`, else the app's `config.cluster.listen.port` in this env, else 7001 (8443 with HTTPS: egg's
-    defaults)."""
-    if options.port is not None:
-        return options.port
-    configured = preview(load_app_info(base, env), options.framework).configured_port()
-    return configured or (HTTPS_PORT if https else DEFAULT_PORT)
-
-
-def start_https(options: StartOptions, base: Path, env: ServerEnv) -> Https | None:
+def start_https(options: StartOptions, base: Path, app: AppPreview) -> Https | None:
     """`--https-key`/`--https-cert`, else `config.cluster.https` (its passphrase applies to both)."""
-    config = preview(load_app_info(base, env), options.framework).config
-    return choose_https(base, options.https_key, options.https_cert, config)
+    return choose_https(base, options.https_key, options.https_cert, app.config)
 
 
-def cluster_options(options: StartOptions, base: Path, env: ServerEnv) -> ClusterOptions:
-    https = start_https(options, base, env)
+def listen_of(options: StartOptions, base: Path, app: AppPreview, https: Https | None = None) -> Listen:
+    """`--path` / `--host` / `--port`, then `config.cluster.listen`, then 0.0.0.0:7001 (8443 with HTTPS)."""
+    flags = Listen(host=options.host or "", port=options.port, path=options.path)
+    return resolve_listen(flags, app, base, DEFAULT_HOST, HTTPS_PORT if https else DEFAULT_PORT)
+
+
+def worker_timeout_of(options: StartOptions, app: AppPreview) -> float:
+    """`--worker-timeout`, then `config.cluster.worker_timeout`, then 30 s (0: no heartbeat check)."""
+    if options.worker_timeout is not None:
+        return options.worker_timeout
+    found = app.configured("cluster.worker_timeout")
+    if found is None:
+        return ClusterOptions.worker_timeout
+    value, origin = found
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise BootError(f"config `cluster.worker_timeout` is `{value}` (set in `{origin}`): not seconds >= 0")
+    return float(value)
+
+
+def cluster_options(options: StartOptions, base: Path, env: ServerEnv) -> tuple[ClusterOptions, Listen]:
+    app = preview(load_app_info(base, env), options.framework)
+    https = start_https(options, base, app)
+    listen = listen_of(options, base, app, https)
     cluster = ClusterOptions(
         base_dir=str(base),
-        port=listen_port(options, base, env, https),
-        host=options.host,
+        port=listen.port or 0,
+        host=listen.host,
+        path=listen.path,
         workers=options.workers or usable_cpus(),
         env=env.name,
         framework=options.framework,
         title=options.title or default_title(base),
         exit_with_parent=not options.daemon,
-        pid_file=str(options.pid_file.resolve()) if options.pid_file else None,
+        pid_file=str(options.pid_file.absolute()) if options.pid_file else None,
         zygote=True,  # workers and respawns fork from a pre-imported process (bench/cluster.py)
-    )
-    return cluster.with_env_overrides().with_https(https)
+        worker_timeout=worker_timeout_of(options, app),
+    ).with_env_overrides()
+    return cluster.with_https(https), listen
+
+
+def refuse_if_running(base: Path, title: str) -> None:
+    """This app's cluster, or another app's under the same title, is a reason not to start."""
+    for cluster in all_clusters():
+        pid = cluster.master.pid if cluster.master else cluster.pids[0]
+        if cluster.base_dir == base:
+            raise EggbinError(
+                f"`{cluster.title}` is already running (master pid {pid})",
+                hint="stop it with `eggscripts stop` first",
+            )
+        if cluster.title == title:
+            where = f"the app in `{cluster.base_dir}`" if cluster.base_dir else "processes without a master"
+            raise EggbinError(
+                f"the title `{title}` is taken by {where} (pid {pid})",
+                hint="start this app with another --title",
+            )
 
 
 def start(options: StartOptions) -> int:
-    base = require_app_dir(options.base_dir)
+    base = require_app_dir(options.base_dir, APP_DIR)
+    if options.timeout <= 0:
+        raise UsageError(f"--timeout must be more than 0 seconds, got `{options.timeout:g}`")
+    check_title(options.title)
     check_python(options.python)
     env = start_env(base, options.env)
-    cluster = cluster_options(options, base, env)
-    running = find_cluster(base, cluster.title)
-    if running is not None and running.master is not None:
-        raise EggbinError(
-            f"`{cluster.title}` is already running (master pid {running.master.pid})",
-            hint="stop it with `eggscripts stop` or start with another --title",
-        )
-    console.info(f"[eggscripts] starting {cluster.title} ({env}) with {cluster.workers} workers")
-    if options.daemon:
+    cluster, listen = cluster_options(options, base, env)
+    if options.pid_file:
+        check_pid_file(options.pid_file.absolute())
+    os.environ["NODE_ENV"] = "production"  # as egg-scripts: code that asks NODE_ENV sees production
+    if not options.daemon:
+        refuse_if_running(base, cluster.title)
+        _announce(cluster, env, listen)
+        return start_foreground(options, cluster)
+    with start_lock(base):
+        refuse_if_running(base, cluster.title)
+        _announce(cluster, env, listen)
         return start_daemon(options, cluster)
-    return start_foreground(options, cluster)
+
+
+def _announce(cluster: ClusterOptions, env: ServerEnv, listen: Listen) -> None:
+    console.info(
+        f"[eggscripts] starting {cluster.title} ({env}) with {cluster.workers} workers on {listen.describe()}"
+    )
+
+
+@contextlib.contextmanager
+def start_lock(base: Path) -> Iterator[None]:
+    """One daemon start of an app at a time, from its checks to `egg-ready` (racing starts fail fast)."""
+    fd = open_private(private_dir(base / "run", tighten=True) / START_LOCK, os.O_RDWR)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise EggbinError(
+                "another `eggscripts start` of this app is in progress",
+                hint="wait for it, then see `eggscripts status`",
+            ) from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def start_foreground(options: StartOptions, cluster: ClusterOptions) -> int:
@@ -157,27 +234,49 @@ def _supervise(master: ClusterProcess, signals: list[int]) -> int:
 
 def start_daemon(options: StartOptions, cluster: ClusterOptions) -> int:
     logs = Path.home() / "logs"
-    stdout_path = options.stdout or logs / "master-stdout.log"
-    stderr_path = options.stderr or logs / "master-stderr.log"
-    stdout_fd, stderr_fd = _open_log(stdout_path), _open_log(stderr_path)
+    stdout_path = (options.stdout or logs / "master-stdout.log").absolute()
+    stderr_path = (options.stderr or logs / "master-stderr.log").absolute()
+    stdout = open_output(stdout_path)
+    stderr = stdout if stderr_path == stdout_path else open_output(stderr_path)
     try:
         master = ClusterProcess.start(
-            cluster, new_session=True, stdout=stdout_fd, stderr=stderr_fd, python=options.python
+            cluster, new_session=True, stdout=stdout.fd, stderr=stderr.fd, python=options.python
         )
+        ready = _wait_ready(master, options.timeout, cluster.title, stderr)
+        _report_ready(ready, cluster, stdout.path, stderr.path)
+        if not options.ignore_stderr and stderr.size() > 0:
+            console.warn(f"the app wrote to stderr while starting:{stderr.tail(STDERR_TAIL)}")
+        return 0
     finally:
-        os.close(stdout_fd)
-        os.close(stderr_fd)
+        stdout.close()
+        if stderr is not stdout:
+            stderr.close()
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived while waiting for `egg-ready`."""
+
+
+def _wait_ready(master: ClusterProcess, timeout: float, title: str, stderr: Output) -> Ready:
+    """`egg-ready`, or the cluster stopped and the cause raised (a failure, a timeout, an interrupt)."""
+
+    def terminated(signum: int, frame: FrameType | None) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminated)
     try:
-        ready = _wait_with_progress(master, options.timeout, cluster.title)
+        return _wait_with_progress(master, timeout, title)
     except ClusterStartError as exc:
         _stop_group(master)
         raise ClusterStartError(
-            f"{exc}{_tail(stderr_path)}", hint=f"full output in `{stderr_path}`"
+            f"{exc}{stderr.tail(STDERR_TAIL)}", hint=f"full output in `{stderr.path}`"
         ) from None
-    _report_ready(ready, cluster, stdout_path, stderr_path)
-    if not options.ignore_stderr and stderr_path.stat().st_size > 0:
-        console.warn(f"the app wrote to stderr while starting:{_tail(stderr_path)}")
-    return 0
+    except (KeyboardInterrupt, _Terminated):
+        master.stop(10)
+        _stop_group(master)
+        raise InterruptedStart(f"interrupted: stopped `{title}`, which was still starting") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _wait_with_progress(master: ClusterProcess, timeout: float, title: str) -> Ready:
@@ -192,23 +291,7 @@ def _report_ready(ready: Ready, cluster: ClusterOptions, stdout: Path, stderr: P
     out = console.stdout()
     out.print(f"{cluster.title} is ready on {ready.address} (env {cluster.env})")
     out.print(f"  master {pids.get('master')}, agent {pids.get('agent')}, workers {pids.get('workers')}")
-    out.print(f"  logs: {stdout} {stderr}")
-
-
-def _open_log(path: Path) -> int:
-    """Open a fresh log, keeping the previous run's file under a timestamp suffix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and path.stat().st_size > 0:
-        path.rename(path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}"))
-    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-
-
-def _tail(path: Path, lines: int = STDERR_TAIL) -> str:
-    try:
-        text = path.read_text(errors="replace").rstrip()
-    except OSError:
-        return ""
-    return "\n" + "\n".join(text.splitlines()[-lines:]) if text else ""
+    out.print(f"  logs: {stdout} {stderr}" if stdout != stderr else f"  logs: {stdout}")
 
 
 def _stop_group(master: ClusterProcess) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import psutil
 
 from eggbin import console
-from eggbin.daemon.locate import Cluster, by_title, find_cluster, role_of
+from eggbin.daemon.locate import APP_DIR, Cluster, all_clusters, elsewhere, find_cluster, role_of
 from eggbin.web.appinfo import require_app_dir
 
 
@@ -23,16 +23,19 @@ class StatusOptions:
 
 
 def status(options: StatusOptions) -> int:
+    hint = ""
     if options.all:
-        clusters = list(by_title().values())
+        clusters = all_clusters()
     else:
-        found = find_cluster(require_app_dir(options.base_dir), None)
+        base = require_app_dir(options.base_dir, APP_DIR)
+        found = find_cluster(base)
         clusters = [found] if found else []
+        hint = "" if clusters else elsewhere(base)
     described = [describe(c) for c in clusters]
     if options.json:
         console.stdout().print_json(json.dumps(described))
     elif not described:
-        console.info("no eggbin cluster is running" + ("" if options.all else " for this app"))
+        console.info("no eggbin cluster is running" + ("" if options.all else f" for this app{hint}"))
     else:
         for cluster in described:
             _print_table(cluster)

@@ -1,9 +1,14 @@
-"""`eggscripts stop`: SIGTERM the master, wait until every process is gone and the port binds, SIGKILL after
-the timeout, and return the moment that is true (egg-scripts always slept 5 s)."""
+"""`eggscripts stop`: SIGTERM the master, wait until every process is gone and the port binds, and return
+the moment that is true (egg-scripts always slept 5 s).
+
+At `--timeout` the workers still running are killed, not the agent: the master then gives the agent
+its SIGTERM and its close timeout (`before_close` runs), and only what is left after that is killed.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import time
 from dataclasses import dataclass
@@ -12,10 +17,20 @@ from pathlib import Path
 import psutil
 
 from eggbin import console
-from eggbin.daemon.locate import Cluster, by_title, find_cluster, stale_state_file
+from eggbin.daemon.locate import (
+    APP_DIR,
+    Cluster,
+    all_clusters,
+    check_title,
+    elsewhere,
+    find_cluster,
+    role_of,
+    stale_state_file,
+)
 from eggbin.web.appinfo import require_app_dir
 
 POLL = 0.02
+AGENT_CLOSE_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -27,15 +42,18 @@ class StopOptions:
 
 
 def stop(options: StopOptions) -> int:
+    check_title(options.title)
+    hint = ""
     if options.all:
-        clusters = list(by_title().values())
+        clusters = all_clusters()
     else:
-        base = require_app_dir(options.base_dir)
+        base = require_app_dir(options.base_dir, APP_DIR)
         found = find_cluster(base, options.title)
         clusters = [found] if found else []
         _remove_stale_state(base)
+        hint = "" if options.title else elsewhere(base)
     if not clusters:
-        console.info("no eggbin cluster is running" + ("" if options.all else " for this app"))
+        console.info("no eggbin cluster is running" + ("" if options.all else f" for this app{hint}"))
         return 0
     for cluster in clusters:
         stop_cluster(cluster, options.timeout)
@@ -43,9 +61,9 @@ def stop(options: StopOptions) -> int:
 
 
 def stop_cluster(cluster: Cluster, timeout: float) -> None:
-    """Graceful first (the master stops its children in order), forceful at the deadline."""
+    """Graceful first (the master stops its children in order), forceful at the deadlines."""
     started = time.monotonic()
-    port = _port(cluster)
+    state = cluster.state or {}
     target = cluster.master or cluster.processes[0]
     with contextlib.suppress(psutil.NoSuchProcess):
         target.terminate()
@@ -54,17 +72,32 @@ def stop_cluster(cluster: Cluster, timeout: float) -> None:
             with contextlib.suppress(psutil.NoSuchProcess):
                 proc.terminate()
     alive = wait_gone(cluster.processes, timeout)
+    if alive and cluster.master is not None and cluster.master in alive:
+        alive = _agents_turn(alive, timeout, float(state.get("agent_close_timeout") or AGENT_CLOSE_TIMEOUT))
     for proc in alive:
-        console.warn(f"pid {proc.pid} did not stop within {timeout:g} s; killing it")
+        console.warn(f"pid {proc.pid} did not stop in time; killing it")
         with contextlib.suppress(psutil.NoSuchProcess):
             proc.kill()
     wait_gone(alive, 5)
-    if port:
-        _wait_port_free(port, deadline=time.monotonic() + timeout)
+    _wait_address_free(str(state.get("address") or ""), deadline=time.monotonic() + timeout)
     elapsed = (time.monotonic() - started) * 1000
     console.info(
         f"[eggscripts] stopped {cluster.title} ({len(cluster.processes)} processes, {elapsed:.0f} ms)"
     )
+
+
+def _agents_turn(alive: list[psutil.Process], timeout: float, agent_timeout: float) -> list[psutil.Process]:
+    """Kill the workers still serving; the master then stops the agent gracefully. What is left after."""
+    workers = [p for p in alive if (role_of(p) or ("", ""))[1].startswith("worker")]
+    if workers:
+        console.warn(
+            f"{len(workers)} worker(s) did not stop within {timeout:g} s; killing them "
+            f"(the agent still gets its {agent_timeout:g} s to close)"
+        )
+        for proc in workers:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.kill()
+    return wait_gone(alive, agent_timeout + 2)
 
 
 def wait_gone(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
@@ -86,17 +119,20 @@ def _running(proc: psutil.Process) -> bool:
         return False
 
 
-def _port(cluster: Cluster) -> int | None:
-    port = cluster.state.get("port") if cluster.state else None
-    return port if isinstance(port, int) and port > 0 else None
-
-
-def _wait_port_free(port: int, deadline: float) -> None:
+def _wait_address_free(address: str, deadline: float) -> None:
+    """Until the port binds again (or the unix socket file is gone)."""
+    if address.startswith("unix:"):
+        while os.path.exists(address[5:]) and time.monotonic() < deadline:
+            time.sleep(POLL)
+        return
+    port = address.rpartition(":")[2]
+    if not port.isdigit() or int(port) == 0:
+        return
     while time.monotonic() < deadline:
         with socket.socket() as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
-                sock.bind(("0.0.0.0", port))
+                sock.bind(("0.0.0.0", int(port)))
                 return
             except OSError:
                 pass
@@ -108,4 +144,4 @@ def _remove_stale_state(base: Path) -> None:
     stale = stale_state_file(base)
     if stale is not None:
         stale.unlink(missing_ok=True)
-        console.info(f"removed the stale state file `{stale}` (its master is gone)")
+        console.info(f"removed the stale state file `{stale}` (no master holds it)")

@@ -35,10 +35,11 @@ class AppDirLock:
     worker that wants a cluster of an app another worker is running waits for it, with a deadline."""
 
     def __init__(self, base: Path) -> None:
+        from eggbin.private_files import open_private, private_dir
+
         self.base = base
-        run = base / "run"
-        run.mkdir(exist_ok=True)
-        self._file = (run / "eggbin-test-cluster.lock").open("a")
+        run = private_dir(base / "run", tighten=True)
+        self._file = os.fdopen(open_private(run / "eggbin-test-cluster.lock", os.O_WRONLY | os.O_APPEND), "a")
 
     def acquire(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -2,8 +2,10 @@
 
 The project's own coverage config (`[tool.coverage]`, `.coveragerc`, …) is read first; these settings are
 then set over it through coverage's API: `parallel`, `patch = subprocess` (children, e.g. the `cluster`
-fixture's master, agent and workers, start coverage from the config it passes down in the environment)
-and `sigterm = true` (uvicorn re-raises SIGTERM after shutdown, which would skip the save at exit).
+fixture's master, agent and workers, start coverage from the config it passes down in the environment),
+`patch = fork` and `_exit` (the zygote of `eggbin dev` / `eggscripts start` forks the agent and workers,
+which leave through `os._exit`: each fork measures on its own and saves as it exits) and
+`sigterm = true` (uvicorn re-raises SIGTERM after shutdown, which would skip the save at exit).
 All data files land in `coverage/`, are combined at the end, and every report is written there.
 """
 
@@ -63,7 +65,7 @@ def make_coverage(base: Path, exclude: tuple[str, ...], fail_under: float | None
     config = cov.config
     settings: dict[str, Any] = {
         "run:parallel": True,
-        "run:patch": sorted({*config.patch, "subprocess"}),
+        "run:patch": sorted({*config.patch, "subprocess", "fork", "_exit"}),
         "run:sigterm": True,
         "run:data_file": str(out / ".coverage"),
         "run:omit": [*config.run_omit, *ALWAYS_OMIT, f"{OUT_DIR}/*", *exclude],

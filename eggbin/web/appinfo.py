@@ -68,15 +68,18 @@ def is_app_dir(base_dir: Path) -> bool:
     )
 
 
-def require_app_dir(base_dir: Path) -> Path:
-    """The resolved app dir, or a one-line error naming what is missing."""
+def require_app_dir(base_dir: Path, how: str = "with --base DIR") -> Path:
+    """The resolved app dir, or a one-line error naming what is missing.
+
+    `how` says how this command takes a directory (eggscripts: "as the argument").
+    """
     base = base_dir.resolve()
     if not base.is_dir():
-        raise NotAnAppError(f"`{base}` does not exist", hint="pass an app directory with --base")
+        raise NotAnAppError(f"`{base}` does not exist", hint=f"pass an app directory {how}")
     if not is_app_dir(base):
         raise NotAnAppError(
             f"`{base}` is not an eggbin app (none of {WHAT_AN_APP_HAS})",
-            hint="run this inside an app, pass --base DIR, or create one with `eggbin init`",
+            hint=f"run this inside an app, pass its directory {how}, or create one with `eggbin init`",
         )
     return base
 

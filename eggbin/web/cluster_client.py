@@ -1,10 +1,15 @@
 """`app.cluster(ClientClass).create(...)`: egg's Leader/Follower pattern ("multi-process enhancement").
 
 One real client per cluster, in the agent (the leader); every worker gets a follower that talks to it
-over a local unix socket (Linux: an abstract name, nothing on disk), not through the master:
+over a local unix socket, not through the master:
 
     worker: Follower ──subscribe(info) / publish(info) / await method(*args)──> agent: Leader ──> client
             Follower <──────────── events for its subscriptions, results, errors ──────────────┘
+
+The socket is a file in the app's `run/` (0700: no other local user can reach it; an abstract
+socket would let any of them call the client and publish to every follower), or, when that path is
+too long for a unix socket, in a private `eggbin-<uid>` dir of the temp dir. The leader also checks
+each peer's uid (`SO_PEERCRED`) and hangs up on any other user.
 
 The agent and the workers must call `create()` with the same class and arguments (the agent in
 `agent.py`, the app in `app.py`). Arguments, results and events cross as JSON. A follower connects
@@ -22,27 +27,60 @@ import inspect
 import itertools
 import json
 import logging
+import os
 import socket
-import sys
+import stat
+import struct
 import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from eggbin.errors import EggbinError
+from eggbin.private_files import private_dir
 
 CONNECT_TIMEOUT = 15.0
+MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes with the final NUL
 Listener = Callable[[Any], Any]
+log = logging.getLogger("eggbin.cluster_client")
 
 
 class ClusterClientError(EggbinError):
     """The leader raised, or could not be reached."""
 
 
-def socket_address(cluster_key: str, client_class: type[Any], args: Any, kwargs: Any) -> str:
+def socket_address(run_dir: Path, cluster_key: str, client_class: type[Any], args: Any, kwargs: Any) -> str:
+    """Where the leader of this client listens: a socket file only this user can reach."""
     # The class name, not its module: agent.py and app.py may each import it under another name.
     identity = f"{cluster_key}|{client_class.__qualname__}|{args!r}|{kwargs!r}"
-    name = "eggbin-cc-" + hashlib.sha1(identity.encode()).hexdigest()[:20]
-    return f"\0{name}" if sys.platform.startswith("linux") else f"{tempfile.gettempdir()}/{name}.sock"
+    name = f"cc-{hashlib.sha1(identity.encode()).hexdigest()[:16]}.sock"
+    if len(os.fsencode(run_dir / name)) <= MAX_SOCKET_PATH:
+        return str(run_dir / name)
+    return str(user_runtime_dir() / name)
+
+
+def user_runtime_dir() -> Path:
+    """`<tmp>/eggbin-<uid>`, 0700 and ours (as tmux checks its socket dir), or an error naming it."""
+    path = Path(tempfile.gettempdir()) / f"eggbin-{os.getuid()}"
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=0o700)
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise ClusterClientError(
+            f"`{path}` is not a private directory of this user (owner uid {info.st_uid}, "
+            f"mode {stat.S_IMODE(info.st_mode):o})",
+            hint="remove it, or move the app to a shorter path so its sockets fit in `run/`",
+        )
+    return path
+
+
+def peer_uid(writer: asyncio.StreamWriter) -> int | None:
+    """The uid of the process at the other end of a unix socket (`SO_PEERCRED`)."""
+    sock = writer.get_extra_info("socket")
+    if sock is None:
+        return None
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return int(struct.unpack("3i", creds)[1])
 
 
 async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -65,8 +103,10 @@ class ClusterClientBuilder:
         """The agent: the real client, served to followers. A worker: a `Follower`."""
         if not self.app.cluster_key:
             return self.client_class(*args, **kwargs)
-        address = socket_address(self.app.cluster_key, self.client_class, args, kwargs)
+        run_dir = Path(self.app.config.get("rundir") or self.app.base_dir / "run")
+        address = socket_address(run_dir, self.app.cluster_key, self.client_class, args, kwargs)
         if self.app.role == "agent":
+            private_dir(Path(address).parent, tighten=True)
             client = self.client_class(*args, **kwargs)
             leader = Leader(client, address)
             leader.start()
@@ -89,9 +129,17 @@ class Leader:
         self._started = asyncio.get_running_loop().create_task(self._listen())
 
     async def _listen(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.address)  # left by an agent killed with -9 (the dir is ours alone)
         self.server = await asyncio.start_unix_server(self._serve, path=self.address)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        uid = peer_uid(writer)
+        if uid != os.getuid():
+            log.warning("cluster-client leader: refused a connection from uid %s", uid)
+            writer.close()
+            return
+
         def send(message: dict[str, Any]) -> None:
             if not writer.is_closing():
                 writer.write(encode(message))
@@ -125,6 +173,14 @@ class Leader:
     def close(self) -> None:
         if self.server is not None:
             self.server.close()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.address)
+
+
+def close_leaders(app: Any) -> None:
+    """Stop serving the leaders this agent created and remove their sockets."""
+    for leader in app.__dict__.get("_cluster_leaders", []):
+        leader.close()
 
 
 class Follower:
@@ -208,7 +264,8 @@ class Follower:
             return reader
 
     async def _socket(self) -> socket.socket:
-        """A connected socket: uvloop cannot connect to an abstract address itself (EINVAL), the loop can."""
+        """A connected socket, made here rather than by `open_unix_connection` (uvloop refused abstract
+        addresses there; a path needs no workaround, but one way to connect is enough)."""
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.setblocking(False)
         try:
@@ -229,7 +286,7 @@ class Follower:
             try:
                 self._subscriptions[request_id][1](message["value"])
             except Exception:
-                logging.getLogger("eggbin.cluster_client").exception("a subscription listener failed")
+                log.exception("a subscription listener failed")
             return
         future = self._pending.pop(request_id, None)
         if future is None or future.done():

@@ -5,9 +5,11 @@
     run/<application|agent>_timing.json       boot phases and hooks, ms
     run/router.json                           routes (application only)
 
-A key is masked when it equals a string of `config.dump.ignore` or matches one of its regexes: a
-string becomes `<String len: N>`, anything else `<masked>`. Writes are atomic (temp file + rename)
-because every worker writes the same files.
+A key is masked when its name contains one of `SECRET_PARTS` (any case: `db_password`, `apiKey`,
+`private_key`, `redis.auth`), equals a string of `config.dump.ignore` or matches one of its regexes:
+a string becomes `<String len: N>`, anything else `<masked>`. Credentials inside URLs are masked
+wherever they appear (`postgres://app:***@db/shop`). Files are 0600 in a 0700 `run/`, written
+atomically (temp file + rename) because every worker writes the same files.
 """
 
 from __future__ import annotations
@@ -15,16 +17,23 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
-import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from eggbin.private_files import private_dir, write_private
 from eggbin.web.config import entries
+
+SECRET_PARTS = ("pass", "pwd", "secret", "token", "key", "auth", "credential", "private", "cookie")
+_SECRET_KEY = re.compile("|".join(SECRET_PARTS), re.IGNORECASE)
+# scheme://userinfo@ : the userinfo is a password (`user:pass`) or a token used as the user name
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^\s/?#@]+)@")
 
 
 def is_secret(key: str, ignore: Iterable[Any]) -> bool:
+    if _SECRET_KEY.search(key):
+        return True
     for rule in ignore:
         if isinstance(rule, re.Pattern) and rule.search(key):
             return True
@@ -41,7 +50,19 @@ def masked(value: Any, ignore: list[Any]) -> Any:
         }
     if isinstance(value, list | tuple | set | frozenset):
         return [masked(item, ignore) for item in value]
+    if isinstance(value, str):
+        return without_url_credentials(value)
     return plain(value)
+
+
+def without_url_credentials(text: str) -> str:
+    """`postgres://app:hunter2@db/x` → `postgres://app:***@db/x`; `https://ghp_x@host` → `https://***@host`."""
+
+    def hide(found: re.Match[str]) -> str:
+        user, colon, _ = found["userinfo"].partition(":")
+        return f"{found['scheme']}{user + ':' if colon else ''}***@"
+
+    return _URL_USERINFO.sub(hide, text)
 
 
 def _mask(value: Any) -> Any:
@@ -72,12 +93,10 @@ def write_json(path: Path, data: Any) -> None:
     """
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     with contextlib.suppress(OSError):
-        if path.read_text(encoding="utf-8") == text:
+        if path.read_text(encoding="utf-8") == text and not path.stat().st_mode & 0o077:
             return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_text(text, encoding="utf-8")
-    os.replace(temp, path)
+    private_dir(path.parent, tighten=True)
+    write_private(path, text)
 
 
 def dump_run_files(app: Any) -> None:

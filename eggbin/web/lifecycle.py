@@ -47,9 +47,13 @@ class Timing:
 
     def __init__(self) -> None:
         self.items: list[dict[str, Any]] = []
+        # told each phase's name as it begins: a cluster child reports it, so a hung start names it
+        self.on_phase: Callable[[str], object] | None = None
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
+        if self.on_phase is not None:
+            self.on_phase(name)
         start, clock = time.time(), time.perf_counter()
         try:
             yield

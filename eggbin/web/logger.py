@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from eggbin.errors import BootError
+from eggbin.private_files import open_private, private_dir
 
 LEVELS = {"NONE": logging.CRITICAL + 10, "DEBUG": logging.DEBUG, "INFO": logging.INFO}
 LEVELS |= {"WARN": logging.WARNING, "WARNING": logging.WARNING, "ERROR": logging.ERROR}
@@ -47,11 +48,19 @@ class AppendFileHandler(logging.Handler):
     def __init__(self, path: Path, level: int = logging.NOTSET) -> None:
         super().__init__(level)
         self.path = path
+        self.fd = -1  # logging knows the handler from here on, and closes it at exit even if opening fails
         self.fd = self._open()
 
     def _open(self) -> int:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        """The file, created 0600 (in a 0700 dir): logs hold what requests carried."""
+        try:
+            private_dir(self.path.parent)
+            return open_private(self.path, os.O_WRONLY | os.O_APPEND)
+        except OSError as exc:
+            raise BootError(
+                f"cannot write the log file `{self.path}`: {exc.strerror}",
+                hint="make its directory writable by this user, or set `logger.dir` in config",
+            ) from None
 
     def emit(self, record: logging.LogRecord) -> None:
         if self.fd < 0:
@@ -68,6 +77,8 @@ class AppendFileHandler(logging.Handler):
             old, self.fd = self.fd, self._open()
             if old >= 0:
                 os.close(old)
+        except BootError as exc:  # keep writing to the renamed file rather than lose lines
+            sys.stderr.write(f"{exc}\n")
         finally:
             self.release()
 

@@ -20,16 +20,22 @@ class AppPreview:
     meta: dict[str, str]  # dotted key → the file that set it
     plugin_dirs: tuple[Path, ...]  # plugins enabled by `path`: local source a dev server watches
 
-    def configured_port(self) -> int | None:
-        """`config.cluster.listen.port` when a unit other than eggbin itself sets it."""
+    def configured(self, key: str) -> tuple[Any, str] | None:
+        """The value of dotted `key` and the file that set it, when a unit other than eggbin sets it."""
         from eggbin.web.loader import EGGBIN_PATH
 
-        origin = self.meta.get("cluster.listen.port", "")
+        origin = self.meta.get(key, "")
         if not origin or Path(origin).is_relative_to(EGGBIN_PATH):
             return None
-        listen = (self.config.get("cluster") or {}).get("listen") or {}
-        port = listen.get("port") if isinstance(listen, dict) else None
-        return int(port) if port else None
+        value: Any = self.config
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return (value, origin) if value not in (None, "") else None
+
+    def configured_port(self) -> int | None:
+        """`config.cluster.listen.port` when a unit other than eggbin itself sets it."""
+        found = self.configured("cluster.listen.port")
+        return int(found[0]) if found else None
 
 
 def preview(info: AppInfo, framework: str | None = None) -> AppPreview:

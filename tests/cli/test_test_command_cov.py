@@ -9,6 +9,34 @@ import pytest
 from tests.cli.test_test_command import PASSING, eggbin, make_app
 
 CLUSTER_ONLY = 'def test_user(cluster):\n    assert cluster().http.get("/user/7").json()["id"] == "7"\n'
+# A test that runs the app as `eggbin dev` does: master, zygote, and workers forked from the zygote.
+DEV_SERVER = """
+import os, signal, socket, subprocess, time
+
+import httpx
+
+
+def test_user_through_eggbin_dev(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = open(tmp_path / "dev.log", "wb")
+    command = ["eggbin", "dev", "--port", str(port)]
+    dev = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/user/7", timeout=5).json()["id"] == "7"
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, (tmp_path / "dev.log").read_text()
+                time.sleep(0.1)
+        dev.send_signal(signal.SIGTERM)
+        assert dev.wait(30) == 0
+    finally:
+        os.killpg(dev.pid, signal.SIGKILL) if dev.poll() is None else None
+"""
 
 
 def lcov_hits(lcov: Path, source: str) -> dict[int, int]:
@@ -74,8 +102,10 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: tuple[str, ...],
 
 
 @pytest.mark.slow
-def test_worker_lines_hit_through_a_cluster_are_covered(tmp_path: Path) -> None:
-    app = make_app(tmp_path, {"test_cluster.py": CLUSTER_ONLY})
+@pytest.mark.parametrize("test", [CLUSTER_ONLY, DEV_SERVER], ids=["cluster-fixture", "eggbin-dev-forks"])
+def test_worker_lines_hit_through_a_cluster_are_covered(tmp_path: Path, test: str) -> None:
+    """Spawned workers (the `cluster` fixture) and workers forked from the zygote (`eggbin dev`) alike."""
+    app = make_app(tmp_path, {"test_cluster.py": test})
     done = eggbin("cov", "--report", "lcov", cwd=app)
     assert done.returncode == 0, done.stdout + done.stderr
     home = app / "app" / "controller" / "home.py"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from eggbin.cluster.respawn import CAP, RestartPolicy
+from eggbin.cluster.respawn import LOOP_CRASHES, RestartPolicy
 from tests.cluster.running import Load, running
 from tests.support import wait_until
 
@@ -38,7 +40,7 @@ def test_kill_9_of_a_worker_under_load_loses_only_its_in_flight_requests(tmp_pat
     # Only requests in flight on the killed worker may fail: at most one per client, right at the kill.
     assert len(failures) <= load.clients, failures
     assert all(killed - 0.5 < at < killed + 1.0 for at, _, _ in failures), failures
-    assert "died (code -9); respawning in 0.1 s" in cluster.log()
+    assert "died (code -9); respawning now" in cluster.log()
     assert cluster.state()["workers"][0]["restarts"] + cluster.state()["workers"][1]["restarts"] == 1
 
 
@@ -84,14 +86,67 @@ def test_heartbeats_off_keeps_a_busy_worker(tmp_path: Path) -> None:
         assert httpx.get(cluster.url + "/pid").json()["pid"] == worker
 
 
-def test_restart_policy_backs_off_per_slot_and_caps_the_cluster() -> None:
+def test_restart_policy() -> None:
     policy = RestartPolicy()
-    assert [policy.worker_delay(1, 100.0 + i) for i in range(4)] == [0.1, 0.2, 0.4, 0.8]
-    assert policy.worker_delay(2, 104.0) == 0.1  # another slot starts fresh
-    assert policy.worker_delay(1, 200.0) == 0.1  # a minute later the slot is forgiven
-    capped = RestartPolicy(cap=CAP)
-    delays = [capped.worker_delay(slot, 300.0) for slot in range(CAP + 1)]
-    assert delays[:CAP] == [0.1] * CAP
-    assert delays[CAP] is None
-    assert capped.worker_delay(0, 359.0) is None
-    assert capped.worker_delay(0, 361.0) == 0.1  # the window moved on
+    # a worker that served: back at once, until its slot loops (3 crashes within 10 s)
+    assert [policy.worker_delay(1, True, 100.0 + i) for i in range(5)] == [0, 0, 0.1, 0.2, 0.4]
+    assert policy.worker_delay(2, True, 104.0) == 0  # another slot starts fresh
+    assert policy.worker_delay(1, True, 120.0) == 0  # 10 s later the slot is forgiven
+    # a worker that never got ready: backoff from the first failure, per slot, up to 30 s
+    assert [policy.worker_delay(3, False, 0) for _ in range(4)] == [0.1, 0.2, 0.4, 0.8]
+    assert [policy.worker_delay(3, False, 0) for _ in range(9)][-1] == 30
+    policy.booted(3)
+    assert policy.worker_delay(3, False, 0) == 0.1
+    # the agent: egg's 1 s after a crash, backoff only when it fails to boot
+    assert [policy.agent_delay(False) for _ in range(3)] == [1, 2, 4]
+    assert policy.agent_delay(True) == 1
+    assert policy.agent_delay(False) == 1
+
+
+def gaps(successes: list[float]) -> float:
+    """The longest stretch without a served request."""
+    return max((b - a for a, b in itertools.pairwise(successes)), default=0.0)
+
+
+def test_a_request_of_death_every_half_second_never_empties_the_cluster(tmp_path: Path) -> None:
+    """Both workers crash again and again (a crash loop) and still one serves within a second or two.
+
+    Forked from the zygote, as `eggscripts start` runs them: a respawn costs a fork, not an interpreter.
+    """
+    with running(tmp_path, zygote=True) as cluster, httpx.Client(base_url=cluster.url, timeout=5) as client:
+        served: list[float] = []
+        storm_end = time.monotonic() + 12
+        next_crash = time.monotonic()
+        while time.monotonic() < storm_end:
+            if time.monotonic() >= next_crash:
+                with pytest.raises(httpx.HTTPError):  # the worker dies mid-request
+                    httpx.get(cluster.url + "/crash", timeout=5)
+                next_crash += 0.5
+            try:
+                if client.get("/pid", headers={"connection": "close"}).status_code == 200:
+                    served.append(time.monotonic())
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.02)  # pacing the probe, not waiting for an event
+        assert served
+        assert storm_end - served[-1] < 2.0
+        assert gaps(served) < 2.0, cluster.log()
+        log = cluster.log()
+        assert "respawning now" in log
+        assert f"(crash loop: {LOOP_CRASHES} crashes within 10 s)" in log
+        assert "the app cannot boot" not in log
+        wait_until(lambda: len(cluster.worker_pids()) == 2, timeout=20, what="both slots to serve again")
+
+
+def test_an_app_that_cannot_boot_any_more_is_retried_and_named(tmp_path: Path) -> None:
+    with running(tmp_path, workers=1) as cluster:
+        worker = cluster.ready.pids["workers"][0]
+        (cluster.app_dir / "run" / "fail-boot").touch()  # a broken deploy: the next boot fails
+        os.kill(worker, signal.SIGKILL)
+        wait_until(lambda: "no worker is serving: the app cannot boot" in cluster.log(), timeout=10)
+        failed = r"worker#1:\d+ failed to boot: .*RuntimeError: the database is unreachable"
+        assert re.search(failed, cluster.log())
+        wait_until(lambda: "respawning in 0.2 s" in cluster.log(), timeout=10, what="a second, later attempt")
+        (cluster.app_dir / "run" / "fail-boot").unlink()
+        new = wait_until(lambda: cluster.worker_pids() - {worker}, timeout=20, what="a worker serving again")
+        assert httpx.get(cluster.url + "/pid", timeout=5).json()["pid"] in new

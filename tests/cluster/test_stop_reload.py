@@ -107,3 +107,16 @@ def test_a_reload_whose_new_worker_fails_keeps_the_old_ones(tmp_path: Path) -> N
         new = set(cluster.process.reload(timeout=60).workers)
         assert new.isdisjoint(old)
         wait_until(lambda: cluster.worker_pids() == new, what="the old workers to be gone from the state")
+
+
+def test_the_master_close_timeout_kills_workers_but_the_agent_still_closes(tmp_path: Path) -> None:
+    with running(tmp_path, workers=1, app_close_timeout=30, master_close_timeout=1) as cluster:
+        result: dict[str, Any] = {}
+        thread = slow_request(cluster.url, 20, result)
+        wait_until(lambda: cluster.observed("slow-start"), what="the slow request to start")
+        cluster.process.signal(signal.SIGTERM)
+        assert cluster.process.wait(20) == 0
+        thread.join(10)
+        assert "workers did not stop in time; killing worker#1" in cluster.log()
+        closed = [r for r in cluster.observed("before_close") if r["role"] == "agent"]
+        assert [r["pid"] for r in closed] == [cluster.ready.pids["agent"]]

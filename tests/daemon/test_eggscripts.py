@@ -5,25 +5,20 @@ from __future__ import annotations
 import json
 import os
 import signal
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
 
-from tests.daemon.conftest import eggscripts, processes_titled
+from tests.daemon.conftest import MakeApp, eggscripts, processes_titled, start_daemon
 from tests.support import free_port, port_bindable, wait_until
 
 pytestmark = pytest.mark.slow
-MakeApp = Callable[[str], tuple[Path, str]]
 
 
 def start(base: Path, title: str, port: int, *extra: str) -> None:
-    done = eggscripts(
-        "start", str(base), "--daemon", "--title", title, "--port", str(port), "--workers", "2", *extra
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    done = start_daemon(base, title, port, *extra)
     assert f"{title} is ready on http://0.0.0.0:{port}" in done.stdout
     assert "warning" not in done.stderr  # the master's own progress lines go to stdout
 
@@ -117,7 +112,8 @@ def test_nothing_running_is_not_an_error(make_app: MakeApp) -> None:
         (("--env", "staging"), {"EGG_SERVER_ENV": "test"}, "staging"),
         ((), {"EGG_SERVER_ENV": "staging"}, "staging"),
         ((), {"NODE_ENV": "production"}, "prod"),
-        ((), {"NODE_ENV": "test"}, "unittest"),
+        ((), {"NODE_ENV": "development"}, "prod"),
+        (("--env", "local"), {"NODE_ENV": "production"}, "local"),
     ],
 )
 def test_env_mapping(

@@ -62,15 +62,11 @@ def test_https_listens_on_8443_unless_a_port_is_set(make_app: MakeApp, isolated:
     base, _ = make_app("daemon_hello")
     key, cert = self_signed_cert(base / "tls")
     env = start_env(base, None)
-    options = StartOptions(base, https_key=key, https_cert=cert)
-    assert (cluster_options(options, base, env).port, cluster_options(options, base, env).protocol) == (
-        HTTPS_PORT,
-        "https",
-    )
-    assert cluster_options(StartOptions(base), base, env).port == 7001
-    assert (
-        cluster_options(StartOptions(base, port=9000, https_key=key, https_cert=cert), base, env).port == 9000
-    )
+    cluster, listen = cluster_options(StartOptions(base, https_key=key, https_cert=cert), base, env)
+    assert (cluster.port, cluster.protocol, listen.port) == (HTTPS_PORT, "https", HTTPS_PORT)
+    assert cluster_options(StartOptions(base), base, env)[0].port == 7001
+    tls_on_9000 = StartOptions(base, port=9000, https_key=key, https_cert=cert)
+    assert cluster_options(tls_on_9000, base, env)[0].port == 9000
 
 
 @pytest.mark.parametrize(

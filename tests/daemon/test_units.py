@@ -45,8 +45,10 @@ def test_no_cgroup_means_affinity() -> None:
         ("staging", None, {"EGG_SERVER_ENV": "x"}, ("staging", "--env")),
         (None, "qa", {"EGG_SERVER_ENV": "x"}, ("qa", "config/env")),
         (None, None, {"EGG_SERVER_ENV": "x"}, ("x", "EGG_SERVER_ENV")),
-        (None, None, {"NODE_ENV": "production"}, ("prod", "NODE_ENV=production")),
-        (None, None, {"NODE_ENV": "development"}, ("local", "NODE_ENV=development")),
+        # egg-scripts forces NODE_ENV=production: NODE_ENV never makes a production start local
+        (None, None, {"NODE_ENV": "production"}, ("prod", "eggscripts start")),
+        (None, None, {"NODE_ENV": "development"}, ("prod", "eggscripts start")),
+        (None, None, {"NODE_ENV": "test"}, ("prod", "eggscripts start")),
     ],
 )
 def test_start_env(
@@ -92,18 +94,3 @@ def test_pyproject_defaults_reach_the_command(tmp_path: Path, capsys: pytest.Cap
         run(eggscripts_app, ["stop", str(tmp_path)])
     assert exited.value.code == 2
     assert "Invalid value for '--timeout'" in capsys.readouterr().err
-
-
-def test_start_port_flag_then_config_then_7001(tmp_path: Path) -> None:
-    from eggbin.daemon.start import StartOptions, listen_port
-    from eggbin.web.env import ServerEnv
-
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "router.py").write_text("def router(app):\n    pass\n")
-    (tmp_path / "config").mkdir()
-    prod = ServerEnv("prod", "test")
-    assert listen_port(StartOptions(tmp_path), tmp_path, prod) == 7001
-    (tmp_path / "config" / "prod.py").write_text('config = {"cluster": {"listen": {"port": 8123}}}\n')
-    assert listen_port(StartOptions(tmp_path), tmp_path, prod) == 8123
-    assert listen_port(StartOptions(tmp_path), tmp_path, ServerEnv("local", "test")) == 7001
-    assert listen_port(StartOptions(tmp_path, port=9000), tmp_path, prod) == 9000

@@ -130,3 +130,18 @@ def test_a_broken_config_at_start_is_one_line_naming_the_file(tmp_path: Path) ->
     assert done.returncode == 1
     assert done.stderr.startswith(f"error: syntax error in `{app / 'config' / 'local.py'}:1`"), done.stderr
     assert not (app / "run" / "cluster.json").exists()
+
+
+@pytest.mark.slow
+def test_dev_listens_where_config_cluster_listen_says(tmp_path: Path) -> None:
+    import httpx
+
+    from tests.devserver.running import eggbin
+
+    app = copy_app(tmp_path)
+    sock = app / "run" / "dev.sock"
+    (app / "config" / "local.py").write_text("config = {'cluster': {'listen': {'path': 'run/dev.sock'}}}\n")
+    with eggbin(["dev"], app, tmp_path / "dev.log", None) as dev:
+        dev.wait_output(rf"serving on unix:{sock}, Ctrl-C to stop")
+        with httpx.Client(transport=httpx.HTTPTransport(uds=str(sock))) as client:
+            assert client.get("http://egg/").status_code == 200

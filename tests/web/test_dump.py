@@ -39,7 +39,7 @@ def test_config_dump_masks_secrets_and_keeps_the_rest(tmp_path: Path) -> None:
     assert config["keys"] == "<String len: 15>"
     assert config["db"] == {"host": "db.local", "password": "<String len: 7>", "api_token": "<String len: 3>"}
     assert config["greeting"] == {"word": "hello", "to": "boot-basic"}
-    assert "/secret/" in config["dump"]["ignore"]
+    assert config["dump"]["ignore"] == []  # the built-in patterns live in code: a user's list only adds
     assert document["app_info"]["env"] == "unittest"
     assert "hunter2" not in (run / "application_config.json").read_text()
 
@@ -95,6 +95,63 @@ def test_an_unchanged_file_is_not_rewritten_and_a_changed_one_is_replaced(tmp_pa
     assert path.stat().st_ino != first.st_ino  # a new file renamed over the old one: never half-written
     assert _read(path) == {"a": 2}
     assert [p.name for p in path.parent.iterdir()] == ["application_config.json"]
+
+
+def test_every_run_file_is_the_owners_only(tmp_path: Path) -> None:
+    base = copy_app("boot_basic", tmp_path)
+    (base / "run").mkdir(mode=0o755)
+    (base / "run").chmod(0o755)  # a run/ made by an older eggbin, or by hand
+    run = _booted_run_dir(base)
+    assert run.stat().st_mode & 0o777 == 0o700
+    files = list(run.iterdir())
+    assert files
+    assert {path.name: path.stat().st_mode & 0o777 for path in files} == {path.name: 0o600 for path in files}
+
+
+def test_a_world_readable_dump_is_rewritten_private(tmp_path: Path) -> None:
+    path = tmp_path / "run" / "application_config.json"
+    write_json(path, {"a": 1})
+    path.chmod(0o644)
+    write_json(path, {"a": 1})
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+SECRETS = {
+    "db_password": "hunter2",
+    "private_key": "-----BEGIN KEY-----",
+    "apiKey": "k-123",
+    "redis": {"auth": "redis-pass", "host": "cache"},
+    "database_url": "postgres://shop:pg-pass@db:5432/shop",
+    "mirrors": ["https://ghp_tokenvalue@github.com/x.git", "https://example.com/ok"],
+    "oauth": {"client_id": 1},  # the whole value of a secret-looking key
+    "login": {"client_credentials": {"id": 1}, "clientSecret": "s"},
+    "session": {"cookie": "EGG_SESS", "pwd_hash": "x"},
+    "company_code": "ACME",
+}
+
+
+def test_secrets_are_masked_by_pattern_and_inside_urls() -> None:
+    assert masked(SECRETS, []) == {
+        "db_password": "<String len: 7>",
+        "private_key": "<String len: 19>",
+        "apiKey": "<String len: 5>",
+        "redis": {"auth": "<String len: 10>", "host": "cache"},
+        "database_url": "postgres://shop:***@db:5432/shop",
+        "mirrors": ["https://***@github.com/x.git", "https://example.com/ok"],
+        "oauth": "<masked>",
+        "login": {"client_credentials": "<masked>", "clientSecret": "<String len: 1>"},
+        "session": {"cookie": "<String len: 8>", "pwd_hash": "<String len: 1>"},
+        "company_code": "ACME",
+    }
+
+
+def test_dump_ignore_adds_names_and_regexes() -> None:
+    data = {"company_code": "ACME", "pin_1": 1234, "pin_2": 5}
+    assert masked(data, ["company_code", re.compile("^pin")]) == {
+        "company_code": "<String len: 4>",
+        "pin_1": "<masked>",
+        "pin_2": "<masked>",
+    }
 
 
 def test_masking_rules() -> None:

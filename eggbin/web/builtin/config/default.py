@@ -2,24 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
-
-# Keys whose values `run/*_config.json` masks (egg's dump.ignore, plus the snake_case spellings).
-DUMP_IGNORE = [
-    "pass",
-    "pwd",
-    "passd",
-    "passwd",
-    "password",
-    "keys",
-    "masterKey",
-    "master_key",
-    "accessKey",
-    "access_key",
-    re.compile("secret", re.IGNORECASE),
-    re.compile("token", re.IGNORECASE),
-]
 
 
 def config(app_info: Any) -> dict[str, Any]:
@@ -33,11 +16,14 @@ def config(app_info: Any) -> dict[str, Any]:
         "keys": "",
         "middleware": [],
         "core_middleware": ["onerror", "site_file", "notfound", "body_parser", "security", "static"],
-        "cluster": {"listen": {"port": 7001, "hostname": "127.0.0.1"}},
+        # egg's: a unix socket `path`, else `port` on `hostname` ("": the command's default host)
+        "cluster": {"listen": {"path": "", "port": 7001, "hostname": ""}},
         "ready_timeout": 10,
         **request_side(app_info),
         "rundir": str(app_info.base_dir / "run"),
-        "dump": {"ignore": DUMP_IGNORE},
+        # more keys to mask in run/*_config.json (names or regexes), beyond the built-in patterns of
+        # eggbin/web/dump.py (pass, pwd, secret, token, key, auth, credential, private, cookie)
+        "dump": {"ignore": []},
         "logger": {
             "dir": str(app_info.root / "logs" / app_info.name),
             "level": "INFO",
