@@ -12,6 +12,7 @@ from pathlib import Path
 import psutil
 
 from eggbin import console
+from eggbin.cluster.master import MAX_DRAIN_DELAY
 from eggbin.daemon.locate import Cluster, by_title, find_cluster, stale_state_file
 from eggbin.web.appinfo import require_app_dir
 
@@ -53,9 +54,10 @@ def stop_cluster(cluster: Cluster, timeout: float) -> None:
         for proc in cluster.processes:
             with contextlib.suppress(psutil.NoSuchProcess):
                 proc.terminate()
-    alive = wait_gone(cluster.processes, timeout)
+    waited = timeout + _drain_delay(cluster)
+    alive = wait_gone(cluster.processes, waited)
     for proc in alive:
-        console.warn(f"pid {proc.pid} did not stop within {timeout:g} s; killing it")
+        console.warn(f"pid {proc.pid} did not stop within {waited:g} s; killing it")
         with contextlib.suppress(psutil.NoSuchProcess):
             proc.kill()
     wait_gone(alive, 5)
@@ -89,6 +91,12 @@ def _running(proc: psutil.Process) -> bool:
 def _port(cluster: Cluster) -> int | None:
     port = cluster.state.get("port") if cluster.state else None
     return port if isinstance(port, int) and port > 0 else None
+
+
+def _drain_delay(cluster: Cluster) -> float:
+    """The cluster keeps serving this long after SIGTERM (`config.health.drain_delay`) before it stops."""
+    delay = cluster.state.get("drain_delay") if cluster.state else None
+    return min(float(delay), MAX_DRAIN_DELAY) if isinstance(delay, int | float) and delay > 0 else 0.0
 
 
 def _wait_port_free(port: int, deadline: float) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from eggbin.errors import BootError
 from eggbin.web.appinfo import AppInfo, load_app_info
 from eggbin.web.cluster_client import ClusterClientBuilder
 from eggbin.web.config import Config
@@ -41,7 +42,7 @@ from eggbin.web.singleton import Create, Singleton
 from eggbin.web.units import EGGBIN_PATH
 
 if TYPE_CHECKING:
-    from starlette.types import Receive, Scope, Send
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 class _Tree:
@@ -192,6 +193,7 @@ class Application(EggCore):
         self.service_classes: dict[str, Any] = {}
         self.context_class: type[Context] = Context
         self.middleware = MiddlewareFactories(self)  # `app.middleware.<name>(options)` for one route
+        self.probes: dict[str, ASGIApp] = {}
         self._handle = build_pipeline(self)
 
     def load_extends(self) -> None:
@@ -209,6 +211,13 @@ class Application(EggCore):
         """The path of the route called `name` (`app.url_for("user", id=1)` → `/user/1`)."""
         return self.router.url_for(name, **params)
 
+    def add_probe(self, path: str, endpoint: ASGIApp) -> None:
+        """Answer HTTP requests for exactly `path` with the ASGI `endpoint`, before the context, the
+        middleware and the router: no app code runs and nothing is logged (the health plugin's probes)."""
+        if path in self.probes:
+            raise BootError(f"two probes answer `{path}`", hint="give each probe its own path in config")
+        self.probes[path] = endpoint
+
     def create_anonymous_context(self, request: Mapping[str, Any] | None = None) -> Context:
         """A `ctx` outside any request (a fake `GET /`, or the `method`/`url`/`headers` given)."""
         from eggbin.web.anonymous import anonymous_scope, empty_receive
@@ -222,6 +231,10 @@ class Application(EggCore):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
+            return
+        probe = self.probes.get(scope["path"]) if self.probes else None
+        if probe is not None and scope["type"] == "http":
+            await probe(scope, receive, send)
             return
         ctx = self.context_class(self, scope, receive)
         self.emit("request", ctx)

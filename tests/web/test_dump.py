@@ -55,7 +55,7 @@ def test_meta_names_the_file_that_set_each_key(tmp_path: Path) -> None:
 def test_plugins_are_listed_with_where_they_came_from(tmp_path: Path) -> None:
     base = copy_app("boot_plugins", tmp_path)
     plugins = _read(_booted_run_dir(base) / "application_config.json")["plugins"]
-    assert list(plugins) == ["base", "greeting", "extra"]
+    assert list(plugins) == ["health", "base", "greeting", "extra"]  # eggbin's built-in plugins first
     assert plugins["base"]["path"] == str(PLUGINS / "base")
     assert plugins["greeting"]["package"] == "egg_fixture_greeting"
     assert plugins["greeting"]["from"] == f"{base / 'config' / 'plugin.py'}:2"

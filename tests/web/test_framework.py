@@ -36,6 +36,7 @@ def test_chained_framework_from_pyproject_layers_config_and_extends(tmp_path: Pa
             }
             assert [u.name for u in app.units] == [
                 "eggbin",
+                "health",  # eggbin's built-in plugins come first
                 "fw_plugin",
                 "egg_fixture_fw",
                 "egg_fixture_fw2",

@@ -69,14 +69,16 @@ def test_middleware_named_in_config_but_absent_fails_boot(
     base = tmp_path / "http_router"
     with pytest.raises(BootError) as caught:
         boot_app("http_router", edit=lambda b: set_config(b, '"by_list"]', '"by_list", "gzip"]'))
-    config, mine, eggbins = (
+    config, mine, health, eggbins = (
         base / "config" / "default.py",
         base / "app" / "middleware" / "gzip.py",
+        EGGBIN_PATH / "plugins" / "health" / "app" / "middleware" / "gzip.py",  # a built-in plugin
         EGGBIN_PATH / "app" / "middleware" / "gzip.py",
     )
     assert str(caught.value) == (
         f"middleware `gzip` named in `config.middleware` (set in `{config}`) was not found: "
-        f"looked for `{mine}`, `{eggbins}`; create `app/middleware/gzip.py` defining `def gzip(options, app)`"
+        f"looked for `{mine}`, `{health}`, `{eggbins}`; "
+        "create `app/middleware/gzip.py` defining `def gzip(options, app)`"
     )
 
 

@@ -32,10 +32,11 @@ def test_plugins_load_in_dependency_order_and_serve(tmp_path: Path) -> None:
                 "greet": "plugin-hello, ann!",
                 "service": "plugin-hello, bob!",
                 "ping": "pong",
-                "plugins": ["base", "greeting", "extra"],
+                "plugins": ["health", "base", "greeting", "extra"],  # eggbin's built-in plugins first
             }
             assert [unit.name for unit in app.units] == [
                 "eggbin",
+                "health",
                 "base",
                 "greeting",
                 "extra",
@@ -81,7 +82,7 @@ def test_prod_env_enables_the_prod_only_plugin(tmp_path: Path) -> None:
     async def scenario() -> None:
         app = await boot(copy_app("boot_plugins", tmp_path), env="prod")
         try:
-            assert [p.name for p in app.plugins] == ["base", "greeting", "prod_only"]
+            assert [p.name for p in app.plugins] == ["health", "base", "greeting", "prod_only"]
             assert app.config.prod_only is True
         finally:
             await app.close()
