@@ -31,6 +31,8 @@ def config(app_info: Any) -> dict[str, Any]:
         "core_middleware": ["onerror", "notfound", "bodyparser", "security", "static"],
         "cluster": {"listen": {"port": 7001, "hostname": "127.0.0.1"}},
         "ready_timeout": 10,
+        # `singleton: True` schedules claim each tick here ("": <root>/run/<name>/schedule-locks)
+        "schedule": {"lock_dir": ""},
         **request_side(app_info),
         "rundir": str(app_info.base_dir / "run"),
         "dump": {"ignore": DUMP_IGNORE},
