@@ -138,6 +138,12 @@ def healthy(pid: int, image: Image) -> bool:
     return done.returncode == 0
 
 
+def exec_done(init: psutil.Process) -> bool:
+    """PID 1 became the CMD (`python …/eggscripts start`), past `sh` and `setpriv` which exec it."""
+    argv = init.cmdline()
+    return len(argv) > 1 and Path(argv[0]).name.startswith("python") and argv[1].endswith("eggscripts")
+
+
 def same_pid_namespace(pid: int, init: int) -> bool:
     try:
         return os.readlink(f"/proc/{pid}/ns/pid") == os.readlink(f"/proc/{init}/ns/pid")
@@ -151,6 +157,27 @@ def zombies_in(init: int) -> list[int]:
         if proc.info["status"] == psutil.STATUS_ZOMBIE and same_pid_namespace(proc.pid, init):
             found.append(proc.pid)
     return found
+
+
+def production_install_without_toolchain(image: Image, cwd: Path, pip_cache: Path) -> None:
+    """The image's venv is a production install: everything imports, the toolchain says what it lacks."""
+    python = str(Path(image.env["VIRTUAL_ENV"]) / "bin" / "python")
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(argv, cwd=cwd, env=image.env, capture_output=True, text=True, timeout=300)
+
+    modules = "eggbin.cli, eggbin.daemon.start, eggbin.cluster.worker, eggbin.cluster.agent, eggbin.testing"
+    assert run(python, "-c", f"import {modules}").returncode == 0
+    dev = run("eggbin", "dev")
+    assert dev.returncode == 1
+    assert dev.stderr.count("\n") == 1, dev.stderr
+    assert "install it with `pip install 'eggbin[dev]'`" in dev.stderr
+    # the pytest11 entry point is there but nothing loads it without pytest; with pytest it loads cleanly
+    assert run(python, "-c", "import pytest").returncode == 1
+    assert run(python, "-m", "pip", "install", "--cache-dir", str(pip_cache), "pytest").returncode == 0
+    loaded = run(python, "-m", "pytest", "--co", "-q", "shop")  # the plugin loads through pytest11
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    assert "5 tests collected" in loaded.stdout
 
 
 def test_the_image_builds_serves_as_pid_1_and_stops_cleanly(
@@ -211,7 +238,7 @@ def test_the_image_builds_serves_as_pid_1_and_stops_cleanly(
     output = (tmp_path / "container.log").read_text
     try:
         init = wait_until(lambda: next(iter(psutil.Process(unshare.pid).children()), None), what="PID 1")
-        wait_until(lambda: "eggscripts" in " ".join(init.cmdline()), what=f"the CMD to be exec'd: {output()}")
+        wait_until(lambda: exec_done(init), what=f"the CMD to be exec'd: {output()}")
         assert init.uids().real == UID
         with open(f"/proc/{init.pid}/status") as status:
             assert re.search(r"^NSpid:\s+\d+\s+1$", status.read(), re.M), "the CMD is not PID 1"
@@ -243,6 +270,7 @@ def test_the_image_builds_serves_as_pid_1_and_stops_cleanly(
         assert unshare.wait(60) == 0, output()
         assert slow.communicate(timeout=30)[0].strip() == "200 slow done"
         assert "draining for 5 s" in output()
+        production_install_without_toolchain(image, tmp_path, pip_cache)
     finally:
         kill_tree(unshare)
         log.close()
