@@ -48,9 +48,11 @@ def test_two_replicas_sharing_the_file_lock_run_each_tick_once(tmp_path: Path) -
 
         def enough() -> bool:
             records = runs(replicas)
-            return len(by_tick(records, "interval_once")) >= 6 and len(by_tick(records, "cron_once")) >= 3
+            return len(by_tick(records, "interval_once")) >= 3 and len(by_tick(records, "cron_once")) >= 3
 
-        wait_until(enough, timeout=60, what="6 interval ticks and 3 cron ticks")
+        # 2 s ticks: a run reads the tick it claimed from the lock file, so the next claim must not come
+        # before it runs, even on a loaded machine
+        wait_until(enough, timeout=60, what="3 interval ticks and 3 cron ticks")
     finally:
         for process in started:
             stop(process)
@@ -58,10 +60,10 @@ def test_two_replicas_sharing_the_file_lock_run_each_tick_once(tmp_path: Path) -
     interval, cron = by_tick(records, "interval_once"), by_tick(records, "cron_once")
     # one run per interval tick ("worker": one worker of one replica), never two
     assert all(len(ran) == 1 for ran in interval.values()), interval
-    assert all(tick % 500 == 0 for tick in interval)  # windows of the wall clock, alike on every replica
+    assert all(tick % 2000 == 0 for tick in interval)  # windows of the wall clock, alike on every replica
     # "all" + singleton: every worker of the one replica that claimed the cron tick, none of the other
     assert all(len({r["replica"] for r in ran}) == 1 for ran in cron.values()), cron
-    assert all(tick % 1000 == 0 for tick in cron)
+    assert all(tick % 2000 == 0 for tick in cron)
     # without `singleton` each replica's agent runs the schedule: once per pod, as egg does
     assert {r["replica"] for r in records if r["schedule"] == "per_replica"} == {"a", "b"}
     lock = json.loads((replicas / "shared-locks" / "interval_once.lock").read_text())

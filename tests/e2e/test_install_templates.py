@@ -86,3 +86,5 @@ def test_pip_install_and_editable_install_work(
         else:
             assert imported_from(python, package, tmp_path) == site / package / "__init__.py"
             assert (site / package / "config" / "default.py").is_file()  # no __init__.py there: shipped
+    # the `dev` group (egg's devDependencies) is valid and names eggbin's toolchain, already here
+    assert "Requirement already satisfied: eggbin[dev]" in run([*pip, "--group", "dev"], cwd=project).stdout
