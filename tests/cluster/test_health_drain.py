@@ -12,7 +12,7 @@ import httpx
 from tests.cluster.running import copy_app, start, stop
 from tests.support import port_accepts, wait_until
 
-DRAIN = 3.0
+DRAIN = 4.0
 
 
 def get(url: str) -> httpx.Response | None:
@@ -43,15 +43,14 @@ def test_readiness_turns_503_at_sigterm_and_the_drain_delay_keeps_serving(tmp_pa
         wait_until(lambda: readiness(url) == "200 ready", what="every worker to see egg-ready")
         sent = time.monotonic()
         process.signal(signal.SIGTERM)
-        wait_until(
-            lambda: readiness(url) == "503 stopping", timeout=DRAIN * 0.6, what="readiness to turn 503"
-        )
+        wait_until(lambda: readiness(url) == "503 stopping", timeout=DRAIN / 2, what="readiness to turn 503")
         flipped = time.monotonic() - sent
         state = (app_dir / "run" / "cluster.json").read_text()
         assert '"state": "draining"' in state
-        assert '"drain_delay": 3.0' in state
+        assert '"drain_delay": 4.0' in state
         served = 0
-        while time.monotonic() - sent < DRAIN * 0.8:  # the socket stays open and every request is answered
+        # the socket stays open and every request is answered (the last one starts well before the end)
+        while time.monotonic() - sent < DRAIN / 2:
             assert status(f"{url}/") == 200
             assert readiness(url) == "503 stopping"
             assert status(f"{url}/livez") == 200  # alive: nothing restarts a draining pod
@@ -59,11 +58,11 @@ def test_readiness_turns_503_at_sigterm_and_the_drain_delay_keeps_serving(tmp_pa
         assert process.wait(DRAIN + 15) == 0
         stopped = time.monotonic() - sent
         assert DRAIN <= stopped < DRAIN + 10, stopped
-        assert flipped < DRAIN * 0.6, flipped
+        assert flipped < DRAIN / 2, flipped
         assert served >= 1
         assert not port_accepts(port)
         assert (
-            "draining for 3 s (config.health.drain_delay) before closing"
+            "draining for 4 s (config.health.drain_delay) before closing"
             in (tmp_path / "master.log").read_text()
         )
     finally:
