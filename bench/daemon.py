@@ -81,6 +81,9 @@ def eggbin_subject(port: int, title: str) -> Subject:
     app = WORK / "eggbin-hello"
     if not app.exists():
         subprocess.run([BIN / "eggbin", "init", str(app), "--yes"], check=True, capture_output=True)
+    # Health on, drain off: a generated app drains 5 s after SIGTERM for its load balancer (a deliberate
+    # wait, tested in tests/cluster/test_health_drain.py); this measures how fast the cluster stops.
+    (app / "config" / "prod.py").write_text('config = {"health": {"drain_delay": 0}}\n')
     start = [str(BIN / "eggscripts"), "start", str(app), "--daemon", "--workers", "2", "--port", str(port)]
     start += ["--title", title, "--host", "127.0.0.1"]
     return Subject("eggscripts", start, [str(BIN / "eggscripts"), "stop", str(app)], app, f"--title={title}")

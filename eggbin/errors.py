@@ -57,3 +57,7 @@ def _version() -> str:
     from eggbin import __version__
 
     return __version__
+
+
+class ToolchainMissingError(EggbinError):
+    """An `eggbin` command needs the development toolchain, which a production install leaves out."""

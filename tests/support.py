@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURE_APPS = Path(__file__).resolve().parent / "fixtures" / "apps"
 BIN = Path(sys.executable).parent
 # egg's built-in plugins, in load order: every app loads them first (eggbin/web/builtin/config/plugin.py)
-BUILTIN_PLUGINS = ["session", "i18n", "jsonp", "multipart", "logrotator"]
+BUILTIN_PLUGINS = ["health", "session", "i18n", "jsonp", "multipart", "logrotator"]
 BUILTIN_PLUGIN_DIRS = [REPO / "eggbin" / "web" / "builtin" / "plugins" / name for name in BUILTIN_PLUGINS]
 
 

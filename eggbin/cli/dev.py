@@ -28,6 +28,9 @@ def dev(
 
       eggbin dev --port 8080 --workers 2
     """
+    from eggbin.toolchain import require_toolchain
+
+    require_toolchain("dev")
     from eggbin.devserver import DevOptions, run_dev
 
     raise typer.Exit(
@@ -61,6 +64,9 @@ def debug(
 
       eggbin debug --brk --debug-port 5678
     """
+    from eggbin.toolchain import require_toolchain
+
+    require_toolchain("debug")
     from eggbin.devserver import DebugOptions, DevOptions, run_dev
 
     raise typer.Exit(

@@ -31,6 +31,9 @@ def init(
       eggbin init my-app --template ./my-template --yes
     """
     from eggbin import console
+    from eggbin.toolchain import require_toolchain
+
+    require_toolchain("init")
     from eggbin.scaffold import ScaffoldRequest, scaffold
 
     created = scaffold(

@@ -77,6 +77,9 @@ def test(
       eggbin test --changed -n 2
     """
     from eggbin.testrunner import run_tests
+    from eggbin.toolchain import require_toolchain
+
+    require_toolchain("test")
 
     options = _options(
         ctx, base, files, keyword=keyword, bail=bail, timeout=timeout, changed=changed, parallel=parallel
@@ -107,6 +110,9 @@ def cov(
 
       eggbin cov --report term,json -- -q
     """
+    from eggbin.toolchain import require_toolchain
+
+    require_toolchain("cov")
     from eggbin.testing.cov import CovOptions, run_cov
 
     options = CovOptions(

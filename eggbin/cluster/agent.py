@@ -30,8 +30,11 @@ from eggbin.web.messenger import TO_MASTER
 
 def make_scheduler(agent: Any, channel: AsyncChannel) -> Scheduler:
     from eggbin.web.schedule import schedules_of
+    from eggbin.web.schedule_lock import schedule_lock_of
 
-    return Scheduler(enabled_tasks(schedules_of(agent), agent.env), channel.send)
+    tasks = enabled_tasks(schedules_of(agent), agent.env)
+    lock = schedule_lock_of(agent) if any(task.singleton for task in tasks) else None
+    return Scheduler(tasks, channel.send, lock)
 
 
 async def serve(options: ChildOptions) -> None:

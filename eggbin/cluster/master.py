@@ -8,8 +8,12 @@ One thread, one selector loop, an explicit state machine; signal handlers only r
     (spawned workers start beside the agent but boot the app only after `agent-started`; with the
     zygote, workers are forked after `agent-start`, which is egg's order)
           |                               |                               |
-          +------ child died / signal ----+------------- signal ----------+--> STOPPING_WORKERS
+          +------ child died / signal ----+------------- signal ----------+--> (DRAINING) --> STOPPING_WORKERS
                                                                               --> STOPPING_AGENT --> DONE
+
+A stop begins with `cluster-stopping` to every child (readiness probes answer 503 from then on). When
+the workers reported a `config.health.drain_delay` (in `app-start`) and the cluster was ready, it first
+keeps serving that long (DRAINING: a load balancer notices before the socket closes), then stops workers.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from eggbin.cluster.zygote import Zygote
 from eggbin.errors import EggbinError
 
 AGENT_STARTED = "agent-started"
+STOPPING_ACTION = "cluster-stopping"
+MAX_DRAIN_DELAY = 3600.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)
 
 
@@ -43,13 +49,14 @@ class State(enum.Enum):
     STARTING_AGENT = "starting agent"
     STARTING_WORKERS = "starting workers"
     READY = "ready"
+    DRAINING = "draining"
     STOPPING_WORKERS = "stopping workers"
     STOPPING_AGENT = "stopping agent"
     DONE = "done"
 
 
 STARTING = (State.STARTING_AGENT, State.STARTING_WORKERS)
-STOPPING = (State.STOPPING_WORKERS, State.STOPPING_AGENT, State.DONE)
+STOPPING = (State.DRAINING, State.STOPPING_WORKERS, State.STOPPING_AGENT, State.DONE)
 
 
 class Master:
@@ -64,6 +71,7 @@ class Master:
         self.signals: list[int] = []
         self.deadline: float | None = None
         self.exit_code = 0
+        self.drain_delay = 0.0  # the longest `config.health.drain_delay` a worker reported
         self.listener: socket.socket | None = None
         self.router = Router(lambda: list(self.children.values()), self.send_parent)
         self.respawner = Respawner(self)
@@ -174,6 +182,7 @@ class Master:
         elif action == "agent-start":
             self.agent_started(child)
         elif action == "app-start":
+            self.note_drain_delay(message.get("data"))
             self.worker_started(child)
 
     def report_progress(self, child: Child, phase: str) -> None:
@@ -207,6 +216,11 @@ class Master:
             self.tell_agent_workers()
             self.reloader.worker_started(child)
         self.write_state()
+
+    def note_drain_delay(self, data: Any) -> None:
+        delay = data.get("drain_delay") if isinstance(data, dict) else None
+        if isinstance(delay, int | float) and not isinstance(delay, bool) and delay > 0:
+            self.drain_delay = max(self.drain_delay, min(float(delay), MAX_DRAIN_DELAY))
 
     def handle_parent(self, message: Message) -> None:
         if message.get("action") == "reload-workers":
@@ -256,18 +270,17 @@ class Master:
     def write_state(self) -> None:
         if self.lock.fd < 0 or self.listener is None or self.state is State.DONE:
             return
-        self.lock.write(
-            snapshot(
-                self.options,
-                self.ready_info(),
-                self.agent,
-                sorted(self.workers, key=lambda w: w.id),
-                self.respawner.restarts,
-                self.started_wall,
-                self.state.value,
-                self.reloader.describe(),
-            )
+        state = snapshot(
+            self.options,
+            self.ready_info(),
+            self.agent,
+            sorted(self.workers, key=lambda w: w.id),
+            self.respawner.restarts,
+            self.started_wall,
+            self.state.value,
+            self.reloader.describe(),
         )
+        self.lock.write({**state, "drain_delay": self.drain_delay})  # `eggscripts stop` waits that longer
 
     # -- stopping ---------------------------------------------------------------------------------
     def fail(self, cause: str) -> None:
@@ -279,8 +292,21 @@ class Master:
     def begin_stop(self) -> None:
         if self.state in STOPPING:
             return
-        self.state = State.STOPPING_WORKERS
+        draining = self.state is State.READY and self.drain_delay > 0
         self.respawner.pending.clear()
+        for child in self.children.values():
+            child.send(envelope(STOPPING_ACTION, {"drain_delay": self.drain_delay}, sender="master"))
+        if draining:
+            self.state = State.DRAINING
+            self.deadline = time.monotonic() + self.drain_delay
+            masterlog.info(f"draining for {self.drain_delay:g} s (config.health.drain_delay) before closing")
+            self.write_state()
+            return
+        self.stop_workers()
+
+    def stop_workers(self) -> None:
+        """Stop accepting and let workers finish in-flight requests (graceful, with a deadline)."""
+        self.state = State.STOPPING_WORKERS
         # the master close timeout bounds the workers' phase only: the agent's turn always follows
         grace = min(self.options.app_close_timeout + 1, self.options.master_close_timeout)
         self.deadline = time.monotonic() + grace
@@ -291,6 +317,8 @@ class Master:
         """Workers first, then the agent: whatever the workers did, the agent gets its SIGTERM and its
         own close timeout (`before_close` runs)."""
         now = time.monotonic()
+        if self.state is State.DRAINING and (self.deadline is None or now >= self.deadline):
+            self.stop_workers()
         if self.state is State.STOPPING_WORKERS:
             if self.workers and self.deadline is not None and now >= self.deadline:
                 self.kill_leftovers("workers did not stop in time", roles=("worker",))

@@ -5,6 +5,8 @@
 
 The agent picks the worker itself from the list of ready workers the master sends it
 (`cluster-workers`). Timers start at `egg-ready`; interval timers keep a fixed rate (no drift).
+Each replica (pod) runs its own agent: a `singleton` schedule's tick is first claimed through the
+schedule lock (`eggbin.web.schedule_lock`), and only the replica that claims it sends it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from eggbin.web.messenger import TO_APP, TO_PID, Message, envelope
 from eggbin.web.schedule import ScheduleTask
+from eggbin.web.schedule_lock import ScheduleLock
 
 RUN_ACTION = "egg-schedule"
 _running: set[asyncio.Task[None]] = set()  # strong references until each run ends
@@ -30,9 +33,12 @@ logger = logging.getLogger("eggbin.schedule")
 class Scheduler:
     """Runs the timers of the enabled schedules while the agent lives."""
 
-    def __init__(self, tasks: list[ScheduleTask], send: Callable[[Message], None]) -> None:
+    def __init__(
+        self, tasks: list[ScheduleTask], send: Callable[[Message], None], lock: ScheduleLock | None = None
+    ) -> None:
         self.tasks = tasks
         self.send = send
+        self.lock = lock
         self.workers: list[int] = []
         self._timers: list[asyncio.Task[None]] = []
         self._ids = itertools.count(1)
@@ -51,7 +57,7 @@ class Scheduler:
 
     async def _run(self, task: ScheduleTask) -> None:
         if task.immediate:
-            self.tick(task)
+            await self.fire(task)
         next_at = time.monotonic()
         while True:
             if task.interval_ms is not None:
@@ -59,7 +65,26 @@ class Scheduler:
                 await asyncio.sleep(max(0.0, next_at - time.monotonic()))
             else:
                 await asyncio.sleep(task.next_delay(dt.datetime.now()) + 0.001)
+            await self.fire(task)
+
+    async def fire(self, task: ScheduleTask) -> None:
+        if not task.singleton or await self.claim(task):
             self.tick(task)
+
+    async def claim(self, task: ScheduleTask) -> bool:
+        """Whether this replica runs this tick; a lock that fails skips it (never twice is the promise)."""
+        if self.lock is None:
+            return True
+        wall = time.time()
+        tick = task.tick_of(wall)
+        try:
+            claimed = await self.lock.claim(task.name, tick, task.period(wall) * 2)
+        except Exception as exc:
+            logger.error("%s skipped: the schedule lock %r failed: %s", task.name, self.lock, exc)
+            return False
+        if not claimed:
+            logger.debug("%s skipped: tick %d was claimed by another replica", task.name, tick)
+        return claimed
 
     def tick(self, task: ScheduleTask) -> None:
         data = {"name": task.name, "id": f"{next(self._ids)}"}

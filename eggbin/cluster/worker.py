@@ -29,7 +29,7 @@ import signal
 import socket
 import termios
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from typing import Any
 
 import uvicorn
@@ -124,7 +124,8 @@ class WorkerServer(uvicorn.Server):
         await super().startup(sockets)
         if self.started:
             self.draining_app.app.emit("server", self)  # egg's `server` event: the HTTP server, listening
-            self.channel.send(envelope("app-start", {"pid": os.getpid()}, sender="app", to=TO_MASTER))
+            started = {"pid": os.getpid(), "drain_delay": drain_delay(self.draining_app.app)}
+            self.channel.send(envelope("app-start", started, sender="app", to=TO_MASTER))
             write_run_files(self.draining_app.app)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
@@ -157,6 +158,13 @@ class WorkerServer(uvicorn.Server):
             idle[id(connection)] = (cycle, now)  # a request came or is coming: not idle yet
         elif now - seen[1] >= IDLE_GRACE:
             connection.shutdown()  # idle: close now
+
+
+def drain_delay(app: Any) -> float:
+    """`config.health.drain_delay`: the master keeps the socket open that long after a stop signal."""
+    health = app.config.get("health")
+    delay = health.get("drain_delay") if isinstance(health, Mapping) else None
+    return float(delay) if isinstance(delay, int | float) and delay > 0 else 0.0
 
 
 async def heartbeat(channel: AsyncChannel, interval: float) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import psutil
 
 from eggbin import console
+from eggbin.cluster.master import MAX_DRAIN_DELAY
 from eggbin.daemon.locate import (
     APP_DIR,
     Cluster,
@@ -71,11 +72,12 @@ def stop_cluster(cluster: Cluster, timeout: float) -> None:
         for proc in cluster.processes:
             with contextlib.suppress(psutil.NoSuchProcess):
                 proc.terminate()
-    alive = wait_gone(cluster.processes, timeout)
+    waited = timeout + _drain_delay(cluster)
+    alive = wait_gone(cluster.processes, waited)
     if alive and cluster.master is not None and cluster.master in alive:
-        alive = _agents_turn(alive, timeout, float(state.get("agent_close_timeout") or AGENT_CLOSE_TIMEOUT))
+        alive = _agents_turn(alive, waited, float(state.get("agent_close_timeout") or AGENT_CLOSE_TIMEOUT))
     for proc in alive:
-        console.warn(f"pid {proc.pid} did not stop in time; killing it")
+        console.warn(f"pid {proc.pid} did not stop within {waited:g} s; killing it")
         with contextlib.suppress(psutil.NoSuchProcess):
             proc.kill()
     wait_gone(alive, 5)
@@ -117,6 +119,12 @@ def _running(proc: psutil.Process) -> bool:
         return proc.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def _drain_delay(cluster: Cluster) -> float:
+    """The cluster keeps serving this long after SIGTERM (`config.health.drain_delay`) before it stops."""
+    delay = cluster.state.get("drain_delay") if cluster.state else None
+    return min(float(delay), MAX_DRAIN_DELAY) if isinstance(delay, int | float) and delay > 0 else 0.0
 
 
 def _wait_address_free(address: str, deadline: float) -> None:

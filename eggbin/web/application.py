@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from eggbin.errors import BootError
 from eggbin.web.appinfo import AppInfo, load_app_info
 from eggbin.web.boots import load_boots
 from eggbin.web.cluster_client import ClusterClientBuilder
@@ -210,6 +211,7 @@ class Application(EggCore, RouterDelegates):
         self.service_classes: dict[str, Any] = {}
         self.context_class: type[Context] = Context
         self.middleware = MiddlewareFactories(self)  # `app.middleware.<name>(options)` for one route
+        self.probes: dict[str, ASGIApp] = {}  # path → ASGI app answering it before everything (health)
         self._handle: Pipeline
         self.websocket_pipeline: Pipeline
         self._asgi: ASGIApp | None  # ASGI middleware and mounts around `serve`; None: plain HTTP fast path
@@ -230,6 +232,13 @@ class Application(EggCore, RouterDelegates):
         """The path of the route called `name` (`app.url_for("user", id=1)` → `/user/1`)."""
         return self.router.url_for(name, **params)
 
+    def add_probe(self, path: str, endpoint: ASGIApp) -> None:
+        """Answer HTTP requests for exactly `path` with the ASGI `endpoint`, before the context, the
+        middleware and the router: no app code runs and nothing is logged (the health plugin's probes)."""
+        if path in self.probes:
+            raise BootError(f"two probes answer `{path}`", hint="give each probe its own path in config")
+        self.probes[path] = endpoint
+
     def create_anonymous_context(self, request: Mapping[str, Any] | None = None) -> Context:
         """A `ctx` outside any request (a fake `GET /`, or the `method`/`url`/`headers` given)."""
         from eggbin.web.anonymous import anonymous_scope, empty_receive
@@ -241,6 +250,11 @@ class Application(EggCore, RouterDelegates):
         await run_schedule(self, name)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.probes and scope["type"] == "http":  # health probes: before ASGI middleware and egg's
+            probe = self.probes.get(scope["path"])
+            if probe is not None:
+                await probe(scope, receive, send)
+                return
         if self._asgi is not None or scope["type"] != "http":
             await (self._asgi or self.serve)(scope, receive, send)
             return

@@ -10,7 +10,8 @@ A schedule file is either a `Subscription` subclass or a module with a `schedule
 `schedule` keys: `interval` ("500ms", "5s", "1m", "1h", "1d" or an int of milliseconds) or `cron`
 (croniter; a sixth field is seconds and comes first, as in egg), `type` ("worker": one random worker
 per tick, "all": every worker), `immediate` (run once at start too), `disable`, `env` (a list of
-envs it runs in). A schedule's name is its file path under `app/schedule`, without `.py`.
+envs it runs in), `singleton` (once per tick across replicas: see `eggbin.web.schedule_lock`).
+A schedule's name is its file path under `app/schedule`, without `.py`.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class ScheduleTask:
     disable: bool
     env: tuple[str, ...] | None
     run: Callable[[Any], Awaitable[Any]]  # called with an anonymous ctx
+    singleton: bool = False
 
     def enabled_in(self, env: str) -> bool:
         return not self.disable and (self.env is None or env in self.env)
@@ -74,6 +76,25 @@ class ScheduleTask:
         seconds_first = len(self.cron.split()) == 6
         nxt = croniter(self.cron, now, second_at_beginning=seconds_first).get_next(dt.datetime)
         return max(0.0, (nxt - now).total_seconds())
+
+    def tick_of(self, wall: float) -> int:
+        """The tick due at or before `wall` (epoch seconds), in epoch ms, named alike on every replica:
+        the start of the interval's window on the wall clock, or the cron fire time."""
+        if self.interval_ms is not None:
+            return int(wall * 1000 // self.interval_ms * self.interval_ms)
+        from croniter import croniter
+
+        assert self.cron is not None
+        now = dt.datetime.fromtimestamp(wall)
+        seconds_first = len(self.cron.split()) == 6
+        fired = croniter(self.cron, now + dt.timedelta(milliseconds=1), second_at_beginning=seconds_first)
+        return int(fired.get_prev(dt.datetime).timestamp() * 1000)
+
+    def period(self, wall: float) -> float:
+        """Seconds between two ticks around `wall` (how long a claim of one must be remembered)."""
+        if self.interval_ms is not None:
+            return self.interval_ms / 1000
+        return self.next_delay(dt.datetime.fromtimestamp(self.tick_of(wall) / 1000))
 
 
 def parse_interval(value: Any, where: str) -> float:
@@ -118,9 +139,11 @@ def build_task(name: str, file: Path, schedule: Any, run: Callable[[Any], Awaita
     env = schedule.get("env")
     if env is not None and not (isinstance(env, list | tuple) and all(isinstance(e, str) for e in env)):
         raise BootError(f"schedule `env` in `{where}` must be a list of env names")
+    if not isinstance(schedule.get("singleton", False), bool):
+        raise BootError(f"schedule `singleton` in `{where}` must be True or False")
     return ScheduleTask(
         name, file, kind, interval, cron, bool(schedule.get("immediate")), bool(schedule.get("disable")),
-        tuple(env) if env is not None else None, run,
+        tuple(env) if env is not None else None, run, bool(schedule.get("singleton")),
     )  # fmt: skip
 
 

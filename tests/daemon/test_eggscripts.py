@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from pathlib import Path
 
 import httpx
@@ -95,6 +96,21 @@ def test_stop_after_the_master_was_killed(make_app: MakeApp) -> None:
     assert done.returncode == 0, done.stderr
     assert processes_titled(title) == []
     assert not (base / "run" / "cluster.json").exists()
+    assert port_bindable(port)
+
+
+def test_stop_waits_for_the_drain_delay_before_its_timeout(make_app: MakeApp) -> None:
+    base, title = make_app("daemon_hello")
+    (base / "config" / "prod.py").write_text('config = {"health": {"drain_delay": 2}}\n')
+    port = free_port()
+    start(base, title, port)
+    wait_until(lambda: httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200)
+    started = time.monotonic()
+    done = eggscripts("stop", str(base), "--timeout", "1")
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started >= 2  # served through the drain, then stopped gracefully
+    assert "did not stop" not in done.stderr  # 1 s of timeout counts after the 2 s of drain
+    assert processes_titled(title) == []
     assert port_bindable(port)
 
 

@@ -19,6 +19,8 @@ def config(app_info: Any) -> dict[str, Any]:
         # egg's: a unix socket `path`, else `port` on `hostname` ("": the command's default host)
         "cluster": {"listen": {"path": "", "port": 7001, "hostname": ""}},
         "ready_timeout": 10,
+        # `singleton: True` schedules claim each tick here ("": <root>/run/<name>/schedule-locks)
+        "schedule": {"lock_dir": ""},
         **request_side(app_info),
         "rundir": str(app_info.base_dir / "run"),
         # more keys to mask in run/*_config.json (names or regexes), beyond the built-in patterns of

@@ -1,9 +1,10 @@
-"""egg's built-in plugins, on in every app; an app disables one in its `config/plugin.py`:
+"""egg's built-in plugins (and eggbin's health), on in every app; `config/plugin.py` turns one off:
 
 plugins = {"i18n": False}
 """
 
 plugins = {
+    "health": {"enable": True, "package": "eggbin.web.builtin.plugins.health"},
     "session": {"enable": True, "package": "eggbin.web.builtin.plugins.session"},
     "i18n": {"enable": True, "package": "eggbin.web.builtin.plugins.i18n"},
     "jsonp": {"enable": True, "package": "eggbin.web.builtin.plugins.jsonp"},

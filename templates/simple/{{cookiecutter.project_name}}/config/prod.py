@@ -2,4 +2,7 @@
 
 config = {
     "logger": {"level": "INFO"},
+    # after SIGTERM: readiness answers 503 and the socket stays open this long, so a load balancer stops
+    # sending first (deploy/kubernetes.yaml's preStop sleeps as long, and its grace period covers both)
+    "health": {"drain_delay": 5},
 }
