@@ -79,6 +79,7 @@ class Cookies:
         """Add a `Set-Cookie` (and its `.sig` when signed); `value=None` deletes the cookie."""
         if same_site is not None and same_site.lower() not in SAME_SITE:
             raise ValueError(f"same_site must be one of {SAME_SITE}, got {same_site!r}")
+        check_cookie(name, value, path, domain)
         if secure is None:
             secure = self._ctx.request.secure
         attributes = (max_age, path, domain, secure, http_only, same_site)
@@ -86,6 +87,18 @@ class Cookies:
         if signed:
             signature = None if value is None else sign(f"{name}={value}", self._keys()[0])
             self._ctx.response.cookies.append(_format(f"{name}.sig", signature, *attributes))
+
+
+def check_cookie(name: str, value: str | None, path: str, domain: str | None) -> None:
+    """egg-cookies' rule: name, value, path and domain hold no control character (a CR/LF would split
+    the response); raises `ValueError` naming the part."""
+    from eggbin.web.response import INVALID_NAME, INVALID_VALUE
+
+    if not name or INVALID_NAME.search(name):
+        raise ValueError(f"invalid cookie name {name!r}")
+    for part, text in (("value", value), ("path", path), ("domain", domain)):
+        if text is not None and (INVALID_VALUE.search(text) or (part != "value" and ";" in text)):
+            raise ValueError(f"invalid character in the {part} of cookie `{name}`: {text!r}")
 
 
 def _format(

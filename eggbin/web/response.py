@@ -3,11 +3,16 @@
 Body rules (egg's): `str` → text/html, `dict`/`list` → JSON, `bytes` → octet-stream, async iterator or
 file object → streamed, a starlette `Response` (static files) → sent as it is with our headers added;
 `None` with status unset → 204; status is 404 until a body is set.
+
+Header values are checked when set (Node's rule: tab, visible ASCII and latin-1 text only): a CR, LF or
+NUL would split the response, and uvicorn would then drop the connection without answering, so the
+offending `ctx.set` raises instead and onerror answers 500.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterable
 from typing import TYPE_CHECKING, Any
 
@@ -21,13 +26,52 @@ if TYPE_CHECKING:
 EMPTY_STATUSES = frozenset({204, 205, 304})
 CHUNK = 64 * 1024
 WHOLE_TYPES = frozenset({str, bytes, dict, list})
+# RFC 9110 `token` for names; Node's `checkInvalidHeaderChar` for values.
+INVALID_NAME = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]")
+INVALID_VALUE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
+
+
+def check_header(name: str, value: str) -> None:
+    """Raise `ValueError` for a header that would corrupt the response (CR, LF, NUL, a bad name...)."""
+    if not isinstance(name, str) or not name or INVALID_NAME.search(name):
+        raise ValueError(f"invalid response header name {name!r}: use letters, digits and !#$%&'*+-.^_`|~")
+    if not isinstance(value, str):
+        raise TypeError(f"response header `{name}` must be a str, got {type(value).__name__}")
+    if INVALID_VALUE.search(value):
+        raise ValueError(
+            f"invalid character in response header `{name}`: {value!r} "
+            "(control characters such as CR, LF and NUL, and characters beyond latin-1, are refused)"
+        )
+
+
+class HeaderDict(dict[str, str]):
+    """The response's headers: every value written through it is checked by `check_header`."""
+
+    put = dict.__setitem__  # for values eggbin made itself (lengths, mime types): no check needed
+
+    def __setitem__(self, name: str, value: str) -> None:
+        check_header(name, value)
+        super().__setitem__(name, value)
+
+    def update(self, *args: Any, **kwargs: str) -> None:
+        for name, value in dict(*args, **kwargs).items():
+            self[name] = value
+
+    def setdefault(self, name: str, value: str) -> str:
+        if name not in self:
+            self[name] = value
+        return self[name]
+
+    def update_checked(self, headers: dict[str, str]) -> None:
+        """Add headers that were checked already (once, at boot): at C speed, for every request."""
+        dict.update(self, headers)
 
 
 class Response:
     """The response half of `ctx`; headers are a plain dict of lower-case names (plus repeated cookies)."""
 
     def __init__(self) -> None:
-        self.headers: dict[str, str] = {}
+        self.headers = HeaderDict()
         self.cookies: list[str] = []
         self._status: int | None = None
         self._body: Any = None
@@ -63,7 +107,7 @@ class Response:
         mime = mime_of(value)
         if mime.startswith("text/") and "charset" not in mime:
             mime += "; charset=utf-8"
-        self.headers["content-type"] = mime
+        self.headers["content-type"] = mime  # checked: `ctx.type` may come from user input
 
     @property
     def length(self) -> int | None:
@@ -74,10 +118,11 @@ class Response:
 
     @length.setter
     def length(self, value: int) -> None:
-        self.headers["content-length"] = str(value)
+        self.headers.put("content-length", str(int(value)))
 
     def set(self, name: str, value: str) -> None:
-        self.headers[name.lower()] = str(value)
+        """Set a header; a value that would split the response raises `ValueError` (see `check_header`)."""
+        self.headers[str(name).lower()] = str(value)
 
     def get(self, name: str) -> str:
         return self.headers.get(name.lower(), "")
@@ -116,17 +161,20 @@ class Response:
             content = b""
         elif content is None:  # e.g. `ctx.status = 200` and no body: say so, or h11 falls back to chunked
             self.headers.pop("content-type", None)
-            self.headers["content-length"] = "0"
+            self.headers.put("content-length", "0")
             content = b""
         else:
-            if default_type and "content-type" not in self.headers:
-                self.headers["content-type"] = default_type
-            self.headers.setdefault("content-length", str(len(content)))
+            headers = self.headers
+            if default_type and "content-type" not in headers:
+                headers.put("content-type", default_type)
+            if "content-length" not in headers:
+                headers.put("content-length", str(len(content)))
         await send({"type": "http.response.start", "status": status, "headers": self.raw_headers()})
         await send({"type": "http.response.body", "body": content})
 
     async def _send_stream(self, status: int, chunks: AsyncIterable[bytes], send: Send) -> None:
-        self.headers.setdefault("content-type", "application/octet-stream")
+        if "content-type" not in self.headers:
+            self.headers.put("content-type", "application/octet-stream")
         await send({"type": "http.response.start", "status": status, "headers": self.raw_headers()})
         async for chunk in chunks:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})

@@ -74,3 +74,30 @@ def test_real_socket_round_trip(served: str) -> None:
         assert too_big.status_code == 413
         info = http.get("/echo", headers={"accept": "application/json"}).json()
         assert (info["ip"], info["protocol"], info["host"]) == ("127.0.0.1", "http", served.split("//")[1])
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/set-header", {"value": "a\r\nSet-Cookie: x=1"}),
+        ("/set-header", {"value": "a\x00b", "raw": "1"}),
+        ("/set-cookie", {"value": "ok", "path": "/\r\nx: 1"}),
+    ],
+)
+def test_a_header_that_would_split_the_response_is_a_500_not_a_dropped_connection(
+    served: str, path: str, params: dict[str, str]
+) -> None:
+    with httpx.Client(base_url=served, timeout=15) as http:
+        response = http.get(path, params=params, headers={"accept": "application/json"})
+        assert response.status_code == 500
+        assert "invalid character" in response.json()["message"]
+        assert "set-cookie" not in response.headers
+        assert http.get("/").text == "hi, egg"  # the connection and the server are fine
+
+
+def test_a_redirect_with_crlf_is_sent_encoded(served: str) -> None:
+    with httpx.Client(base_url=served, timeout=15) as http:
+        response = http.get("/go", params={"to": "/next\r\nSet-Cookie: x=1"})
+        assert response.status_code == 302
+        assert response.headers["location"] == "/next%0D%0ASet-Cookie:%20x=1"
+        assert "set-cookie" not in response.headers
