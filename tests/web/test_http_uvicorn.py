@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -101,3 +102,22 @@ def test_a_redirect_with_crlf_is_sent_encoded(served: str) -> None:
         assert response.status_code == 302
         assert response.headers["location"] == "/next%0D%0ASet-Cookie:%20x=1"
         assert "set-cookie" not in response.headers
+
+
+def raw_request(base: str, request: bytes) -> bytes:
+    """Send `request` as is (no client-side URL normalisation) and read the whole answer."""
+    host, port = base.split("//")[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=15) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_trace_is_405_and_traversal_is_400_over_a_real_socket(served: str) -> None:
+    trace = raw_request(served, b"TRACE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert trace.startswith(b"HTTP/1.1 405 ")
+    climb = raw_request(served, b"GET /../config/default.py HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert climb.startswith(b"HTTP/1.1 400 ")
+    assert b"config =" not in climb

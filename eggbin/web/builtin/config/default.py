@@ -55,16 +55,34 @@ def request_side(app_info: Any) -> dict[str, Any]:
         "notfound": {"page_url": ""},
         "static": {"prefix": "/public/", "dir": "", "max_age": 0 if app_info.env == "local" else 31536000},
         "bodyparser": {"json_limit": "1mb", "form_limit": "1mb", "multipart_limit": "10mb", "strict": True},
-        "security": {
-            "csrf": {"enable": True, "ignore": None, "cookie_name": "csrfToken"},
-            "domain_white_list": [],
-            "nosniff": {"enable": True},
-            "xframe": {"enable": True, "value": "SAMEORIGIN"},
-        },
+        "security": security(),
         "proxy": False,
         "ip_headers": "x-forwarded-for",
         "max_ips_count": 0,
         "protocol_headers": "x-forwarded-proto",
         "host_headers": "x-forwarded-host",
         "view": {"root": "", "autoescape": True},
+    }
+
+
+def security() -> dict[str, Any]:
+    """egg-security's defaults (egg's names in snake_case); see the security middleware."""
+    return {
+        "csrf": {"enable": True, "ignore": None, "cookie_name": "csrfToken"},
+        "domain_white_list": [],
+        "xframe": {"enable": True, "value": "SAMEORIGIN"},
+        "hsts": {"enable": False, "max_age": 365 * 24 * 3600, "include_subdomains": False},
+        "methodnoallow": {"enable": True},
+        "noopen": {"enable": True},
+        "nosniff": {"enable": True},
+        "xss_protection": {"enable": True, "value": "1; mode=block"},
+        "csp": {"enable": False, "policy": {}, "report_only": False},
+        "referrer_policy": {"enable": False, "value": "no-referrer-when-downgrade"},
+        "dta": {"enable": True},
+        "ssrf": {
+            "ip_black_list": None,
+            "ip_exception_list": None,
+            "hostname_exception_list": None,
+            "check_address": None,
+        },
     }

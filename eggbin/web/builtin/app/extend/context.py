@@ -1,7 +1,9 @@
-"""eggbin's own `ctx` extensions: loggers whose lines carry the request (`[user/ip/trace/ms METHOD url]`)."""
+"""eggbin's own `ctx` extensions: loggers whose lines carry the request (`[user/ip/trace/ms METHOD url]`),
+and egg-security's `ctx.nonce`, `ctx.is_safe_domain` and `ctx.safe_curl`."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from eggbin.web.logger import ContextLogger
@@ -17,3 +19,23 @@ def _core_logger(ctx: Any) -> ContextLogger:
 
 logger = property(_logger, doc="`app.logger` with the request prefix")
 core_logger = property(_core_logger, doc="`app.core_logger` with the request prefix")
+
+
+def _nonce(ctx: Any) -> str:
+    nonce = ctx.__dict__.get("_egg_nonce")
+    if nonce is None:
+        nonce = ctx.__dict__["_egg_nonce"] = secrets.token_urlsafe(12)
+    return str(nonce)
+
+
+nonce = property(_nonce, doc="a random value of this request, for CSP's `'nonce-...'` (egg-security)")
+
+
+def is_safe_domain(ctx: Any, domain: str, custom_white_list: list[str] | None = None) -> bool:
+    """Whether `domain` is in `security.domain_white_list` (or the list given), egg-security's rule."""
+    from eggbin.web.redirect import is_safe_domain as matches
+
+    white_list = custom_white_list
+    if white_list is None:
+        white_list = list((ctx.app.config.get("security") or {}).get("domain_white_list") or [])
+    return matches(domain, white_list)
