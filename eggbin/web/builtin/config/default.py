@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from eggbin.web.http_server import HttpLimits
+
 # Keys whose values `run/*_config.json` masks (egg's dump.ignore, plus the snake_case spellings).
 DUMP_IGNORE = [
     "pass",
@@ -30,6 +32,7 @@ def config(app_info: Any) -> dict[str, Any]:
         "middleware": [],
         "core_middleware": ["onerror", "notfound", "bodyparser", "security", "static"],
         "cluster": {"listen": {"port": 7001, "hostname": "127.0.0.1"}},
+        "http_server": HttpLimits().as_config(),
         "ready_timeout": 10,
         **request_side(app_info),
         "rundir": str(app_info.base_dir / "run"),
