@@ -35,6 +35,7 @@ from eggbin.web.logger import EggLogger, Loggers
 from eggbin.web.messenger import Messenger
 from eggbin.web.middleware import MiddlewareFactories, build_pipeline
 from eggbin.web.plugins import Plugin, load_plugins
+from eggbin.web.proxy import trusted_networks
 from eggbin.web.router import Router
 from eggbin.web.schedule import run_schedule
 from eggbin.web.singleton import Create, Singleton
@@ -204,6 +205,7 @@ class Application(EggCore):
         self.controller = _Tree(load_controllers(app))
         load_router(app, self)
         self._handle = build_pipeline(self)
+        trusted_networks(self.config)  # a bad `trusted_proxies` entry fails the boot, not every request
 
     def url_for(self, name: str, **params: Any) -> str:
         """The path of the route called `name` (`app.url_for("user", id=1)` → `/user/1`)."""

@@ -60,6 +60,7 @@ def request_side(app_info: Any) -> dict[str, Any]:
         "bodyparser": {"json_limit": "1mb", "form_limit": "1mb", "multipart_limit": "10mb", "strict": True},
         "security": security(),
         "proxy": False,
+        "trusted_proxies": [],
         "ip_headers": "x-forwarded-for",
         "max_ips_count": 0,
         "protocol_headers": "x-forwarded-proto",
