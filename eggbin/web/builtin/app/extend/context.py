@@ -39,3 +39,10 @@ def is_safe_domain(ctx: Any, domain: str, custom_white_list: list[str] | None = 
     if white_list is None:
         white_list = list((ctx.app.config.get("security") or {}).get("domain_white_list") or [])
     return matches(domain, white_list)
+
+
+async def safe_curl(ctx: Any, url: str, **options: Any) -> Any:
+    """`ctx.curl` refusing the addresses `config.security.ssrf` forbids (egg-security's `safeCurl`)."""
+    from eggbin.web.curl import safe_curl as send
+
+    return await send(ctx.app, url, **options)

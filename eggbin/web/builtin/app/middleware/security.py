@@ -28,6 +28,7 @@ from eggbin.web.http_error import HttpError
 from eggbin.web.middleware import Middleware, Next, path_matcher
 from eggbin.web.response import check_header
 from eggbin.web.security import UNSAFE_METHODS
+from eggbin.web.ssrf import check_from_config
 
 NOT_ALLOWED_METHODS = frozenset({"TRACE", "TRACK"})
 REDIRECT_STATUSES = frozenset({300, 301, 302, 303, 305, 307, 308})
@@ -54,6 +55,7 @@ def security(options: Any, app: Any) -> Middleware:
     no_trace = applies_to(options, "methodnoallow")
     dta = applies_to(options, "dta")
     csp = csp_rule(options)
+    check_from_config(options.get("ssrf"))  # a bad `ssrf` list fails the boot, not the first safe_curl
 
     async def secure(ctx: Any, next_: Next) -> None:
         ctx.response.headers.update_checked(static)
