@@ -73,7 +73,7 @@ def security(options: Any, app: Any) -> Middleware:
         if csp is not None:
             csp(ctx)
         await next_()
-        if nosniff and ctx.response.status in REDIRECT_STATUSES:
+        if nosniff and "location" in ctx.response.headers and ctx.response.status in REDIRECT_STATUSES:
             ctx.response.remove("x-content-type-options")
 
     return secure
