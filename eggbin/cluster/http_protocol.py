@@ -5,7 +5,8 @@ httptools (llhttp) bounds nothing, and it joins a header that arrives in pieces 
 (`headersTimeout`, 408); this protocol does the same, with the limits of `config.http_server`
 (`eggbin.web.http_server`). The size is watched while the head streams in, so an endless header is
 refused after at most one read past the limit, and the head is measured exactly once it is complete.
-A slow client costs a socket and a timer, never the loop. Requires uvicorn's `HttpToolsProtocol`;
+The trailers of a chunked body (headers too) are bounded by the same size: past it the connection is
+closed. A slow client costs a socket and a timer, never the loop. Requires uvicorn's `HttpToolsProtocol`;
 `tests/cluster/test_http_protocol.py` holds the contract with the uvicorn versions pyproject.toml allows.
 """
 
@@ -53,6 +54,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._first_read_size = 0  # size of the read the current head began in
         self._refusal: HTTPStatus | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._after_chunk_header = False  # no chunk data yet since the last chunk header
+        self._trailer_streamed = 0  # bytes of reads that fell wholly inside a chunked body's trailers
 
     # connection -------------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -80,6 +83,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._unset_keepalive_if_required()
         self._read_size = len(data)
         self._began_in_read = False
+        in_trailers = self._after_chunk_header
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -100,6 +104,11 @@ class LimitedHttpProtocol(HttpToolsProtocol):
                 self._head_streamed += self._read_size  # the whole read was part of the head
             if self._head_streamed > self.limits.max_header_size:
                 self._refuse(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
+        elif in_trailers and self._after_chunk_header:  # a read of trailers only: headers after the body
+            self._trailer_streamed += self._read_size
+            if self._trailer_streamed > self.limits.max_header_size:
+                self.logger.debug("%s trailers over max_header_size: connection closed", self.client)
+                self.transport.close()  # mid-request: no answer fits; the app sees a disconnect
 
     # parser callbacks -------------------------------------------------------------------------------
     def on_message_begin(self) -> None:
@@ -110,6 +119,20 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._first_read_size = self._read_size
         if self._head_since is None:  # a keep-alive request: its head starts now
             self._head_since = self.loop.time()
+
+    def on_chunk_header(self) -> None:
+        # Chunk data follows, or, after the last (empty) chunk, trailers: headers httptools joins piece
+        # by piece exactly as it does the head's, so they are bounded the same way.
+        self._after_chunk_header = True
+        self._trailer_streamed = 0
+
+    def on_body(self, body: bytes) -> None:
+        self._after_chunk_header = False
+        super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        self._after_chunk_header = False
+        super().on_message_complete()
 
     def on_url(self, url: bytes) -> None:
         self.url += url

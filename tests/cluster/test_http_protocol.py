@@ -123,6 +123,32 @@ def test_an_endless_header_is_refused_early_and_the_worker_keeps_serving(cluster
     assert exchange(port, head("/")).status == 200
 
 
+def test_endless_trailers_of_a_chunked_body_close_the_connection(cluster: Running) -> None:
+    port = port_of(cluster)
+    chunked = {"content-type": "application/json", "transfer-encoding": "chunked"}
+    with connect(port) as sock:
+        sock.sendall(head("/upload", chunked, "POST") + b"2\r\n{}\r\n0\r\nX-Trailer: ")
+        started = time.monotonic()
+        sent = send_until_refused(sock, chunks=100 * 1024, chunk=b"a" * 1024)  # up to 100 MB
+        read_until_closed(sock)
+        elapsed = time.monotonic() - started
+    assert sent < 32 * 1024, f"the server let {sent} KB of one trailer in"
+    assert elapsed < 10
+    assert exchange(port, head("/")).status == 200
+
+
+def test_a_chunked_body_with_small_trailers_is_served(cluster: Running) -> None:
+    body = b'{"data": "' + b"y" * 50_000 + b'"}'
+    chunks = b"".join(
+        b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:7], body[7:30_000], body[30_000:])
+    )
+    chunked = {"content-type": "application/json", "transfer-encoding": "chunked"}
+    with Connection(port_of(cluster)) as connection:
+        connection.send(head("/upload", chunked, "POST") + chunks + b"0\r\nX-Sum: 1\r\n\r\n")
+        answer = connection.answer()
+    assert (answer.status, answer.body) == (200, b'{"size":50000}')
+
+
 def test_a_long_url_is_414(cluster: Running) -> None:
     port = port_of(cluster)
     assert exchange(port, head("/?q=" + "a" * (MAX_URL - 4))).status == 200
