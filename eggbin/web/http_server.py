@@ -3,7 +3,8 @@
     max_header_size     16384  request line and headers together; beyond → 431, connection closed
     max_url_length       8192  the request target; beyond → 414, connection closed
     headers_timeout        60  seconds from the connection (or the first byte of a keep-alive request)
-                               to the end of the head; beyond → 408 (or a silent close if nothing came)
+                               to the end of the head; beyond → 408 (a silent close if not even
+                               the request target came)
     keep_alive_timeout      5  idle whole seconds between requests on a keep-alive connection
 
 `eggbin.cluster.http_protocol` enforces them; they are read once the worker has booted.

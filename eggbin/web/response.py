@@ -31,12 +31,37 @@ INVALID_NAME = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]")
 INVALID_VALUE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
 
 
+# Header names and values known in advance (eggbin's own, and the security headers fixed at boot), encoded
+# once: a dict lookup costs less than `str.encode`, and most of a small response's headers are these.
+_ENCODED: dict[str, bytes] = {}
+
+
+def remember_encoded(*texts: str) -> None:
+    """Encode `texts` once for every response that will carry them (call it at boot, not per request)."""
+    for text in texts:
+        _ENCODED[text] = text.encode("latin-1")
+
+
+remember_encoded(
+    "content-type",
+    "content-length",
+    "location",
+    "text/html; charset=utf-8",
+    "text/plain; charset=utf-8",
+    "application/json",
+    "application/octet-stream",
+    "0",
+)
+
+
 def check_header(name: str, value: str) -> None:
     """Raise `ValueError` for a header that would corrupt the response (CR, LF, NUL, a bad name...)."""
     if not isinstance(name, str) or not name or INVALID_NAME.search(name):
         raise ValueError(f"invalid response header name {name!r}: use letters, digits and !#$%&'*+-.^_`|~")
     if not isinstance(value, str):
         raise TypeError(f"response header `{name}` must be a str, got {type(value).__name__}")
+    if value.isascii() and value.isprintable():
+        return  # the common case, decided in C
     if INVALID_VALUE.search(value):
         raise ValueError(
             f"invalid character in response header `{name}`: {value!r} "
@@ -47,11 +72,12 @@ def check_header(name: str, value: str) -> None:
 class HeaderDict(dict[str, str]):
     """The response's headers: every value written through it is checked by `check_header`."""
 
+    __slots__ = ()
     put = dict.__setitem__  # for values eggbin made itself (lengths, mime types): no check needed
 
     def __setitem__(self, name: str, value: str) -> None:
         check_header(name, value)
-        super().__setitem__(name, value)
+        dict.__setitem__(self, name, value)
 
     def update(self, *args: Any, **kwargs: str) -> None:
         for name, value in dict(*args, **kwargs).items():
@@ -104,9 +130,11 @@ class Response:
     @type.setter
     def type(self, value: str) -> None:
         mime = mime_of(value)
+        if mime == value:  # the caller's own text (a short name maps to a known type): check it
+            check_header("content-type", value)
         if mime.startswith("text/") and "charset" not in mime:
             mime += "; charset=utf-8"
-        self.headers["content-type"] = mime  # checked: `ctx.type` may come from user input
+        self.headers.put("content-type", mime)
 
     @property
     def length(self) -> int | None:
@@ -130,8 +158,9 @@ class Response:
         self.headers.pop(name.lower(), None)
 
     def raw_headers(self, skip_type: bool = False) -> list[tuple[bytes, bytes]]:
+        known = _ENCODED.get
         raw = [
-            (key.encode("latin-1"), value.encode("latin-1"))
+            (known(key) or key.encode("latin-1"), known(value) or value.encode("latin-1"))
             for key, value in self.headers.items()
             if not (skip_type and key == "content-type")
         ]

@@ -26,11 +26,12 @@ from typing import Any
 from eggbin.errors import BootError
 from eggbin.web.http_error import HttpError
 from eggbin.web.middleware import Middleware, Next, path_matcher
-from eggbin.web.response import check_header
+from eggbin.web.response import check_header, remember_encoded
 from eggbin.web.security import UNSAFE_METHODS
 from eggbin.web.ssrf import check_from_config
 
 NOT_ALLOWED_METHODS = frozenset({"TRACE", "TRACK"})
+CHECKED_METHODS = UNSAFE_METHODS | NOT_ALLOWED_METHODS
 REDIRECT_STATUSES = frozenset({300, 301, 302, 303, 305, 307, 308})
 REFERRER_POLICIES = (
     "no-referrer",
@@ -58,23 +59,28 @@ def security(options: Any, app: Any) -> Middleware:
     check_from_config(options.get("ssrf"))  # a bad `ssrf` list fails the boot, not the first safe_curl
 
     async def secure(ctx: Any, next_: Next) -> None:
-        ctx.response.headers.update_checked(static)
-        for name, value, wanted in conditional:
-            if wanted(ctx):
-                ctx.response.headers.update_checked({name: value})
-        method = ctx.request.scope["method"]
-        # `enable` is read per request (tests switch it off at run time, see `mock.csrf()`).
-        if method in UNSAFE_METHODS and csrf.get("enable", True) is not False and not skip_csrf(ctx):
-            ctx.assert_csrf()
-        if method in NOT_ALLOWED_METHODS and no_trace is not None and no_trace(ctx):
-            raise HttpError(405)
-        if dta is not None and ".." in ctx.path and dta(ctx) and climbs_above_root(ctx.path):
+        headers = ctx.response.headers
+        headers.update_checked(static)
+        if conditional:
+            for name, value, wanted in conditional:
+                if wanted(ctx):
+                    headers.update_checked({name: value})
+        scope = ctx.request.scope
+        method = scope["method"]
+        if method in CHECKED_METHODS:  # one set lookup for the common GET and HEAD
+            # `enable` is read per request (tests switch it off at run time, see `mock.csrf()`).
+            if method in UNSAFE_METHODS:
+                if csrf.get("enable", True) is not False and not skip_csrf(ctx):
+                    ctx.assert_csrf()
+            elif no_trace is not None and no_trace(ctx):
+                raise HttpError(405)
+        if dta is not None and ".." in scope["path"] and dta(ctx) and climbs_above_root(scope["path"]):
             raise HttpError(400)
         if csp is not None:
             csp(ctx)
         await next_()
-        if nosniff and "location" in ctx.response.headers and ctx.response.status in REDIRECT_STATUSES:
-            ctx.response.remove("x-content-type-options")
+        if nosniff and "location" in headers and ctx.response.status in REDIRECT_STATUSES:
+            headers.pop("x-content-type-options", None)
 
     return secure
 
@@ -125,6 +131,7 @@ def header_rules(options: Any) -> tuple[dict[str, str], list[tuple[str, str, Mat
             raise BootError(f"`config.security.{key}`: {exc}") from None
         if test is _always:
             static[name] = value
+            remember_encoded(name, value)
         else:
             conditional.append((name, value, test))
     return static, conditional
