@@ -2,4 +2,7 @@
 
 config = {
     "logger": {"level": "INFO"},
+    # Behind a reverse proxy, believe its X-Forwarded-* headers, and only from it (README "Security"):
+    # "proxy": True,
+    # "trusted_proxies": ["127.0.0.1"],
 }
