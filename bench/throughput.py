@@ -4,7 +4,11 @@
 the handler. `eggbin+plugs` is the same app whose handler reads `ctx.session` and answers `ctx.__(...)`
 (a new visitor each request: the locale is detected and its cookie written every time).
 
-    python bench/throughput.py [--duration 10] [--rounds 1] [--workers 1,2]
+    python bench/throughput.py [--duration 10] [--rounds 1] [--workers 1,2] [--compare-protocol]
+
+eggbin is served as its workers serve it: on `LimitedHttpProtocol` (httptools with Node's head limits)
+and without uvicorn's forwarded-header rewrite. `--compare-protocol` adds the same app on uvicorn's
+plain httptools protocol, interleaved in the same rounds, to price the limits.
 
 Each subject is served by `uvicorn --workers N` (same flags and launcher for all; by default with the
 TCP_NODELAY fix of `uvicorn_nodelay.py`, `--socket as-is` for plain uvicorn) on a free port, loaded
@@ -87,12 +91,15 @@ LAUNCHERS = {
     "nodelay": [sys.executable, str(Path(__file__).resolve().parent / "uvicorn_nodelay.py")],
     "as-is": [sys.executable, "-m", "uvicorn"],
 }
+EGGBIN_PROTOCOL = ["--http", "eggbin.cluster.http_protocol:LimitedHttpProtocol", "--no-proxy-headers"]
+# subject: (app, uvicorn flags of its own)
 SUBJECTS = {
-    "eggbin": "eggbin_app:app",
-    "eggbin+plugs": "eggbin_plugs_app:app",
-    "starlette": "starlette_app:app",
-    "raw asgi": "raw_app:app",
+    "eggbin": ("eggbin_app:app", EGGBIN_PROTOCOL),
+    "eggbin+plugs": ("eggbin_plugs_app:app", EGGBIN_PROTOCOL),
+    "starlette": ("starlette_app:app", []),
+    "raw asgi": ("raw_app:app", []),
 }
+PLAIN_PROTOCOL = {"eggbin plain": ("eggbin_app:app", ["--http", "httptools"])}
 
 
 def free_port() -> int:
@@ -121,10 +128,11 @@ def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30.
 
 
 def measure(
-    target: str, workers: int, duration: int, cwd: Path, env: dict[str, str], launcher: str
+    subject: tuple[str, list[str]], workers: int, duration: int, cwd: Path, env: dict[str, str], launcher: str
 ) -> tuple[float, float]:
     port = free_port()
-    argv = [*LAUNCHERS[launcher], target, "--port", str(port), "--workers", str(workers)]
+    target, flags = subject
+    argv = [*LAUNCHERS[launcher], target, *flags, "--port", str(port), "--workers", str(workers)]
     argv += ["--no-access-log", "--log-level", "warning"]  # uvloop + httptools, as eggbin's workers
     server = subprocess.Popen(argv, cwd=cwd, env=env, stderr=subprocess.PIPE, start_new_session=True)
     try:
@@ -149,7 +157,13 @@ def main() -> None:
         default="nodelay",
         help="as-is: plain `python -m uvicorn` (its --workers socket lacks TCP_NODELAY)",
     )
+    parser.add_argument(
+        "--compare-protocol",
+        action="store_true",
+        help="also serve eggbin on uvicorn's plain httptools protocol (`eggbin plain`)",
+    )
     args = parser.parse_args()
+    subjects = {**SUBJECTS, **(PLAIN_PROTOCOL if args.compare_protocol else {})}
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
     workers = [int(n) for n in args.workers.split(",")]
@@ -163,11 +177,11 @@ def main() -> None:
         env["BENCH_EGG_PLUGS_APP"] = str(root / "egg_plugs")
         for _ in range(args.rounds):
             for count in workers:
-                for subject, target in SUBJECTS.items():
+                for subject, served in subjects.items():
                     results.setdefault((subject, count), []).append(
-                        measure(target, count, args.duration, root, env, args.socket)
+                        measure(served, count, args.duration, root, env, args.socket)
                     )
-    print_table(results, workers)
+    print_table(results, workers, list(subjects))
     rows = [
         Measurement(
             f"{subject} x{count}", [rps for rps, _ in samples], "req/s", {"p99_ms": [p for _, p in samples]}
@@ -179,18 +193,20 @@ def main() -> None:
     report(name, rows, anchor=f"starlette x{workers[0]}", notes=notes)
 
 
-def print_table(results: dict[tuple[str, int], list[tuple[float, float]]], workers: list[int]) -> None:
-    header = f"{'subject':<12} {'procs':>5} {'req/s':>10} {'p99 ms':>8} {'x rps':>7} {'x p99':>7}"
+def print_table(
+    results: dict[tuple[str, int], list[tuple[float, float]]], workers: list[int], subjects: list[str]
+) -> None:
+    header = f"{'subject':<13} {'procs':>5} {'req/s':>10} {'p99 ms':>8} {'x rps':>7} {'x p99':>7}"
     print(f"\n{header}   (x = ratio to starlette with the same process count)")
     for count in workers:
         base_rps = statistics.median(r for r, _ in results[("starlette", count)])
         base_p99 = statistics.median(p for _, p in results[("starlette", count)])
-        for subject in SUBJECTS:
+        for subject in subjects:
             rps = statistics.median(r for r, _ in results[(subject, count)])
             p99 = statistics.median(p for _, p in results[(subject, count)])
             ratios = f"{rps / base_rps:>7.2f} {p99 / base_p99:>7.2f}"
             rounds = " ".join(f"{r:.0f}/{p:.1f}" for r, p in results[(subject, count)])
-            print(f"{subject:<12} {count:>5} {rps:>10.0f} {p99:>8.2f} {ratios}   rounds: {rounds}")
+            print(f"{subject:<13} {count:>5} {rps:>10.0f} {p99:>8.2f} {ratios}   rounds: {rounds}")
 
 
 if __name__ == "__main__":

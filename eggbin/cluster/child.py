@@ -8,7 +8,7 @@ import sys
 import traceback
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from eggbin.cluster.channel import BOOT_PROGRESS, AsyncChannel, Message, envelope
 from eggbin.cluster.options import ChildOptions
@@ -60,12 +60,17 @@ async def boot_or_exit(channel: AsyncChannel, app: Any) -> None:
     try:
         await app.boot(write_run_files=False)
     except Exception as exc:
-        message = str(exc) if isinstance(exc, EggbinError) else f"{type(exc).__name__}: {exc}"
-        if not isinstance(exc, EggbinError):
-            traceback.print_exc()
-        channel.send(envelope("boot-error", {"message": message}))
-        await channel.drain()
-        sys.exit(BOOT_FAILED)
+        await exit_boot_failed(channel, exc)
+
+
+async def exit_boot_failed(channel: AsyncChannel, exc: Exception) -> NoReturn:
+    """Tell the master why this process could not start, then exit with BOOT_FAILED."""
+    message = str(exc) if isinstance(exc, EggbinError) else f"{type(exc).__name__}: {exc}"
+    if not isinstance(exc, EggbinError):
+        traceback.print_exc()
+    channel.send(envelope("boot-error", {"message": message}))
+    await channel.drain()
+    sys.exit(BOOT_FAILED)
 
 
 def write_run_files(app: Any) -> None:

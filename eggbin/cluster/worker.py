@@ -39,15 +39,19 @@ from eggbin.cluster.channel import AsyncChannel, envelope
 from eggbin.cluster.child import (
     boot_or_exit,
     connect_messenger,
+    exit_boot_failed,
     listen,
     make_app,
     parse_args,
     run,
     write_run_files,
 )
+from eggbin.cluster.http_protocol import LimitedHttpProtocol
 from eggbin.cluster.options import ChildOptions
 from eggbin.cluster.scheduler import RUN_ACTION, run_in_worker
 from eggbin.cluster.tls import uvicorn_ssl
+from eggbin.errors import BootError
+from eggbin.web.http_server import HttpLimits
 from eggbin.web.messenger import TO_MASTER
 
 DRAIN_POLL = 0.01
@@ -189,8 +193,12 @@ async def serve(options: ChildOptions) -> None:
     app = make_app(options, "worker")
     connect_messenger(app, channel, options)
     await boot_or_exit(channel, app)
+    try:
+        limits = HttpLimits.from_config(app.config.get("http_server"))
+    except BootError as exc:
+        await exit_boot_failed(channel, exc)
     draining_app = DrainingApp(app)
-    server = WorkerServer(uvicorn_config(draining_app, options), channel, draining_app)
+    server = WorkerServer(uvicorn_config(draining_app, options, limits), channel, draining_app)
     handlers = {RUN_ACTION: lambda message: run_in_worker(app, message)}
     listener = asyncio.create_task(listen(channel, app, handlers))
     listener.add_done_callback(lambda _: server.request_exit())  # master gone
@@ -203,7 +211,7 @@ async def serve(options: ChildOptions) -> None:
     await app.close()
 
 
-def uvicorn_config(app: DrainingApp, options: ChildOptions) -> uvicorn.Config:
+def uvicorn_config(app: DrainingApp, options: ChildOptions, limits: HttpLimits) -> uvicorn.Config:
     settings = app.app.config
     config = uvicorn.Config(
         app=app,
@@ -215,6 +223,11 @@ def uvicorn_config(app: DrainingApp, options: ChildOptions) -> uvicorn.Config:
         log_config=None,  # uvicorn's dictConfig would close every handler the app opened
         **websocket_settings(settings.get("websocket") or {}),
         **uvicorn_ssl(options.cluster.https, settings),
+        http=LimitedHttpProtocol.with_limits(limits),
+        timeout_keep_alive=limits.keep_alive_timeout,
+        # `X-Forwarded-*` are read by the app's proxy settings alone (`config.proxy`, ...): uvicorn's
+        # own rewrite would trust them from 127.0.0.1 even with `proxy` off.
+        proxy_headers=False,
     )
     config.load()
     return config

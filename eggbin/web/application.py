@@ -38,6 +38,7 @@ from eggbin.web.loop_errors import log_loop_errors, stop_logging_loop_errors
 from eggbin.web.messenger import Messenger
 from eggbin.web.middleware import MiddlewareFactories, Pipeline, build_pipelines
 from eggbin.web.plugins import Plugin, load_plugins
+from eggbin.web.proxy import trusted_networks
 from eggbin.web.router import Router, RouterDelegates
 from eggbin.web.schedule import run_schedule
 from eggbin.web.singleton import Create, Singleton
@@ -227,6 +228,7 @@ class Application(EggCore, RouterDelegates):
         self.controller = _Tree(load_controllers(app))
         load_router(app, self)
         self._handle, self.websocket_pipeline, self._asgi = build_pipelines(self)
+        trusted_networks(self.config)  # a bad `trusted_proxies` entry fails the boot, not every request
 
     def url_for(self, name: str, **params: Any) -> str:
         """The path of the route called `name` (`app.url_for("user", id=1)` → `/user/1`)."""

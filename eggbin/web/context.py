@@ -238,13 +238,17 @@ class Context:
         raise http_error(*args, **props)
 
     def redirect(self, url: str, status: int = 302) -> None:
-        """Redirect to `url` if it is on this site or `security.domain_white_list`, else to `/`."""
-        from eggbin.web.security import safe_redirect_target
+        """Redirect to `url` if a browser would stay on this site or reach `security.domain_white_list`,
+        else to `/`."""
+        from eggbin.web.redirect import safe_redirect_target
 
         self.unsafe_redirect(safe_redirect_target(self, url), status)
 
     def unsafe_redirect(self, url: str, status: int = 302) -> None:
-        """Redirect to any `url`."""
+        """Redirect to any `url` (percent-encoded as Koa does, so it can not split the response)."""
+        from eggbin.web.redirect import location
+
+        url = location(url)
         self.response.set("location", url)
         self.status = status
         if self.accepts("html", "text") == "html":

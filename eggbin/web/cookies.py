@@ -212,7 +212,8 @@ def format_cookie(name: str, value: str, opts: CookieOptions, flags: Flags) -> s
     """egg-cookies' `Set-Cookie` line: `name=value; path; max-age; expires; domain; …; httponly`."""
     _check("name", name, _NAME.match(name) is not None)
     for label, text in (("value", value), ("path", opts.path), ("domain", opts.domain)):
-        _check(label, text, not text or _UNSAFE.search(text) is None)
+        if text and _UNSAFE.search(text):  # a CR/LF would split the response, a `;` add an attribute
+            raise CookieError(f"invalid character in the {label} of cookie `{name}`: {text!r}")
     parts = [f"{name}={value}"]
     if opts.path:
         parts.append(f"path={opts.path}")

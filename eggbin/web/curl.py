@@ -7,6 +7,10 @@ for GET/HEAD, else a form, or JSON with `content_type="json"`; a str/bytes is se
 `follow_redirect`, `max_redirects`, `files`, `stream`, `data_as_query_string`, and `streaming` (the
 response body is not read: `result.res` is an async iterator of its raw bytes, for `ctx.body`).
 An unknown option is refused with the name it probably meant (`dataType` → `data_type`).
+
+`check_address(ip, family, hostname)` (urllib's option) checks every address the request connects to,
+redirects included; `ctx.safe_curl` / `app.safe_curl` pass the one `config.security.ssrf` describes (see
+`eggbin.web.ssrf`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import httpx
 CURL_URL = "eggbin.curl_url"  # request extension: the URL as the app passed it (mock.http_client matches it)
 OPTIONS = frozenset({
     "method", "data", "content", "headers", "content_type", "data_type", "timeout", "follow_redirect",
-    "max_redirects", "streaming", "files", "stream", "data_as_query_string",
+    "max_redirects", "streaming", "files", "stream", "data_as_query_string", "check_address",
 })  # fmt: skip
 DEFAULT_TIMEOUT_MS = 5000.0
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
@@ -79,6 +83,7 @@ async def curl(url: str, options: Mapping[str, Any] | None = None, **keywords: A
         timeout=timeout_of(opts.get("timeout")),
         follow_redirects=bool(opts.get("follow_redirect")),
         max_redirects=int(opts.get("max_redirects") or 10),
+        **_checked(opts.get("check_address")),
     )
     try:
         request = client.build_request(method, url, **_payload(method, opts), extensions={CURL_URL: url})
@@ -94,6 +99,17 @@ async def curl(url: str, options: Mapping[str, Any] | None = None, **keywords: A
         await response.aclose()
         await client.aclose()
     return CurlResult(response.status_code, dict(response.headers), _decode(response, opts), response)
+
+
+def _checked(check_address: Any) -> dict[str, Any]:
+    """With `check_address`, a transport that asks it before connecting to each address (redirects too)."""
+    if check_address is None:
+        return {}
+    from eggbin.web.checked_transport import AddressCheckingTransport
+    from eggbin.web.ssrf import with_three_arguments
+
+    # trust_env off: an HTTP_PROXY from the environment would hide the real destination
+    return {"transport": AddressCheckingTransport(with_three_arguments(check_address)), "trust_env": False}
 
 
 def _payload(method: str, opts: dict[str, Any]) -> dict[str, Any]:
@@ -136,3 +152,18 @@ async def _raw_chunks(response: httpx.Response, client: httpx.AsyncClient) -> As
     finally:
         await response.aclose()
         await client.aclose()
+
+
+async def safe_curl(
+    app: Any, url: str, options: Mapping[str, Any] | None = None, **keywords: Any
+) -> CurlResult:
+    """egg-security's `safeCurl`: `curl` with the `check_address` of `config.security.ssrf`."""
+    from eggbin.web.ssrf import check_from_config
+
+    check = check_from_config((app.config.get("security") or {}).get("ssrf"))
+    opts = curl_options(options, keywords)
+    if check is None:
+        app.logger.warning("[egg-security] please configure `config.security.ssrf` first")
+    else:
+        opts.setdefault("check_address", check)
+    return await curl(url, opts)

@@ -3,6 +3,7 @@
 Proxy mode (egg's): with `config.proxy` on, `ip`/`ips` come from `config.ip_headers` (keeping only the last
 `config.max_ips_count` hops when > 0), `protocol` from `config.protocol_headers`, `host` from
 `config.host_headers`; with it off, only the socket and the `Host` header are trusted.
+`config.trusted_proxies` limits whom proxy mode believes (see `eggbin.web.proxy`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
+
+from eggbin.web.proxy import client_chain, is_trusted, trusted_networks
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope
@@ -102,6 +105,17 @@ class Request:
         return found
 
     # proxy-aware identity
+    def _believes_proxy(self) -> bool:
+        """Proxy mode is on and this request's peer may speak for the client."""
+        config = self.app.config
+        if not config.get("proxy"):
+            return False
+        networks = trusted_networks(config)
+        if networks is None:
+            return True
+        client = self.scope.get("client")
+        return is_trusted(str(client[0]) if client else None, networks)
+
     def _proxy_header(self, setting: str) -> str:
         for name in str(self.app.config.get(setting) or "").split(","):
             value = self.headers.get(name.strip()) if name.strip() else None
@@ -112,9 +126,12 @@ class Request:
     @property
     def ips(self) -> list[str]:
         """The client and proxies from `config.ip_headers`, only in proxy mode."""
-        if not self.app.config.get("proxy"):
+        if not self._believes_proxy():
             return []
         ips = [ip.strip() for ip in self._proxy_header("ip_headers").split(",") if ip.strip()]
+        networks = trusted_networks(self.app.config)
+        if networks is not None:
+            ips = client_chain(ips, networks)
         limit = int(self.app.config.get("max_ips_count") or 0)
         return ips[-limit:] if limit > 0 else ips
 
@@ -128,7 +145,7 @@ class Request:
 
     @property
     def protocol(self) -> str:
-        if self.app.config.get("proxy"):
+        if self._believes_proxy():
             forwarded = self._proxy_header("protocol_headers").split(",")[0].strip()
             if forwarded:
                 return forwarded.lower()
@@ -142,7 +159,7 @@ class Request:
     @property
     def host(self) -> str:
         """`host[:port]`: `config.host_headers` in proxy mode, else the `Host` header."""
-        if self.app.config.get("proxy"):
+        if self._believes_proxy():
             forwarded = self._proxy_header("host_headers").split(",")[0].strip()
             if forwarded:
                 return forwarded

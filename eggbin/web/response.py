@@ -6,6 +6,10 @@ async iterator or file object → streamed; a starlette `Response` (static files
 headers added. A type set before is kept (JSON excepted, as Koa does); `None` with status unset → 204;
 status is 404 until a body is set. `prepare()` encodes a JSON body early, so a value that cannot be
 encoded fails inside the middleware chain (onerror answers it and logs it) rather than after it.
+
+Header values are checked when set (Node's rule: tab, visible ASCII and latin-1 text only): a CR, LF or
+NUL would split the response, and uvicorn would then drop the connection without answering, so the
+offending `ctx.set` raises instead and onerror answers 500.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 import uuid
 from collections.abc import AsyncIterable
 from typing import TYPE_CHECKING, Any
@@ -31,13 +36,77 @@ HTML = "text/html; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
 JSON_TYPE = "application/json"
 BINARY = "application/octet-stream"
+# RFC 9110 `token` for names; Node's `checkInvalidHeaderChar` for values.
+INVALID_NAME = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]")
+INVALID_VALUE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
+
+
+# Header names and values known in advance (eggbin's own, and the security headers fixed at boot), encoded
+# once: a dict lookup costs less than `str.encode`, and most of a small response's headers are these.
+_ENCODED: dict[str, bytes] = {}
+
+
+def remember_encoded(*texts: str) -> None:
+    """Encode `texts` once for every response that will carry them (call it at boot, not per request)."""
+    for text in texts:
+        _ENCODED[text] = text.encode("latin-1")
+
+
+remember_encoded(
+    "content-type",
+    "content-length",
+    "location",
+    "text/html; charset=utf-8",
+    "text/plain; charset=utf-8",
+    "application/json",
+    "application/octet-stream",
+    "0",
+)
+
+
+def check_header(name: str, value: str) -> None:
+    """Raise `ValueError` for a header that would corrupt the response (CR, LF, NUL, a bad name...)."""
+    if not isinstance(name, str) or not name or INVALID_NAME.search(name):
+        raise ValueError(f"invalid response header name {name!r}: use letters, digits and !#$%&'*+-.^_`|~")
+    if not isinstance(value, str):
+        raise TypeError(f"response header `{name}` must be a str, got {type(value).__name__}")
+    if value.isascii() and value.isprintable():
+        return  # the common case, decided in C
+    if INVALID_VALUE.search(value):
+        raise ValueError(
+            f"invalid character in response header `{name}`: {value!r} "
+            "(control characters such as CR, LF and NUL, and characters beyond latin-1, are refused)"
+        )
+
+
+class HeaderDict(dict[str, str]):
+    """The response's headers: every value written through it is checked by `check_header`."""
+
+    __slots__ = ()
+    put = dict.__setitem__  # for values eggbin made itself (lengths, mime types): no check needed
+
+    def __setitem__(self, name: str, value: str) -> None:
+        check_header(name, value)
+        dict.__setitem__(self, name, value)
+
+    def update(self, *args: Any, **kwargs: str) -> None:
+        for name, value in dict(*args, **kwargs).items():
+            self[name] = value
+
+    def setdefault(self, name: str, value: str) -> str:
+        if name not in self:
+            self[name] = value
+        return self[name]
+
+    # Headers that were checked already (once, at boot), added at C speed for every request.
+    update_checked = dict.update
 
 
 class Response:
     """The response half of `ctx`; headers are a plain dict of lower-case names (plus repeated cookies)."""
 
     def __init__(self) -> None:
-        self.headers: dict[str, str] = {}
+        self.headers = HeaderDict()
         self.cookies: list[str] = []
         self._status: int | None = None
         self._body: Any = None
@@ -69,15 +138,16 @@ class Response:
         kind = type(value)
         if kind is str:
             if "content-type" not in headers:
-                headers["content-type"] = HTML if value.lstrip()[:1] == "<" else TEXT
+                headers.put("content-type", HTML if value.lstrip()[:1] == "<" else TEXT)
         elif kind is dict or kind is list:
-            headers["content-type"] = JSON_TYPE  # Koa: an object body is always JSON
+            headers.put("content-type", JSON_TYPE)  # Koa: an object body is always JSON
         elif value is None:
             headers.pop("content-type", None)
         elif isinstance(value, bytes | bytearray | memoryview | AsyncIterable) or hasattr(value, "read"):
-            headers.setdefault("content-type", BINARY)
+            if "content-type" not in headers:
+                headers.put("content-type", BINARY)
         elif not isinstance(value, StarletteResponse):
-            headers["content-type"] = JSON_TYPE
+            headers.put("content-type", JSON_TYPE)
 
     def prepare(self) -> None:
         """Encode a JSON body now: a value that cannot be encoded raises here, in the middleware chain."""
@@ -97,9 +167,11 @@ class Response:
     @type.setter
     def type(self, value: str) -> None:
         mime = mime_of(value)
+        if mime == value:  # the caller's own text (a short name maps to a known type): check it
+            check_header("content-type", value)
         if mime.startswith("text/") and "charset" not in mime:
             mime += "; charset=utf-8"
-        self.headers["content-type"] = mime
+        self.headers.put("content-type", mime)
 
     @property
     def length(self) -> int | None:
@@ -110,10 +182,11 @@ class Response:
 
     @length.setter
     def length(self, value: int) -> None:
-        self.headers["content-length"] = str(value)
+        self.headers.put("content-length", str(int(value)))
 
     def set(self, name: str, value: str) -> None:
-        self.headers[name.lower()] = str(value)
+        """Set a header; a value that would split the response raises `ValueError` (see `check_header`)."""
+        self.headers[str(name).lower()] = str(value)
 
     def get(self, name: str) -> str:
         return self.headers.get(name.lower(), "")
@@ -122,8 +195,9 @@ class Response:
         self.headers.pop(name.lower(), None)
 
     def raw_headers(self, skip_type: bool = False) -> list[tuple[bytes, bytes]]:
+        known = _ENCODED.get
         raw = [
-            (key.encode("latin-1"), value.encode("latin-1"))
+            (known(key) or key.encode("latin-1"), known(value) or value.encode("latin-1"))
             for key, value in self.headers.items()
             if not (skip_type and key == "content-type")
         ]
@@ -153,17 +227,20 @@ class Response:
             content = b""
         elif content is None:  # e.g. `ctx.status = 200` and no body: say so, or h11 falls back to chunked
             self.headers.pop("content-type", None)
-            self.headers["content-length"] = "0"
+            self.headers.put("content-length", "0")
             content = b""
         else:
-            if default_type and "content-type" not in self.headers:
-                self.headers["content-type"] = default_type
-            self.headers.setdefault("content-length", str(len(content)))
+            headers = self.headers
+            if default_type and "content-type" not in headers:
+                headers.put("content-type", default_type)
+            if "content-length" not in headers:
+                headers.put("content-length", str(len(content)))
         await send({"type": "http.response.start", "status": status, "headers": self.raw_headers()})
         await send({"type": "http.response.body", "body": content})
 
     async def _send_stream(self, status: int, chunks: AsyncIterable[bytes], send: Send) -> None:
-        self.headers.setdefault("content-type", "application/octet-stream")
+        if "content-type" not in self.headers:
+            self.headers.put("content-type", "application/octet-stream")
         await send({"type": "http.response.start", "status": status, "headers": self.raw_headers()})
         async for chunk in chunks:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})

@@ -25,8 +25,8 @@ from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from eggbin.web.http_error import HttpError
+from eggbin.web.redirect import is_safe_domain
 from eggbin.web.router import WEBSOCKET
-from eggbin.web.security import is_safe_domain
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send

@@ -84,9 +84,12 @@ def test_attributes(egg: Booted, query: str, expected: str) -> None:
     ("query", "message"),
     [
         ("secure=true", "Cannot send secure cookie over unencrypted connection"),
-        ("value=a%3B%20domain%3Devil.test", "cookie value `'a; domain=evil.test'` is invalid"),
-        ("value=a%0D%0ASet-Cookie:%20x=1", "cookie value"),
-        ("path=/%3B%20secure", "cookie path"),
+        (
+            "value=a%3B%20domain%3Devil.test",
+            "invalid character in the value of cookie `a`: 'a; domain=evil.test'",
+        ),
+        ("value=a%0D%0ASet-Cookie:%20x=1", "invalid character in the value of cookie `a`"),
+        ("path=/%3B%20secure", "invalid character in the path of cookie `a`"),
         ("same_site=sideways", "cookie same_site `'sideways'` is invalid"),
     ],
 )

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from eggbin.errors import BootError
 from tests.web.conftest import Booted
 
 JSON = {"accept": "application/json"}
@@ -123,3 +124,119 @@ def test_csrf_switched_off_at_run_time_is_honoured(egg: Booted) -> None:
     assert egg.http.post("/echo", json={"a": 1}).json() == {"body": {"a": 1}}
     egg.app.config.security.csrf.enable = True
     assert egg.http.post("/echo", json={"a": 1}).status_code == 403
+
+
+def security_config(extra: str) -> Callable[[object], None]:
+    """An edit for `boot_app` that adds `extra` (python dict items) to `config.security`."""
+
+    def edit(base: object) -> None:
+        config = base / "config" / "default.py"  # type: ignore[operator]
+        config.write_text(config.read_text().replace('"security": {', '"security": {' + extra))
+
+    return edit
+
+
+def test_egg_security_default_headers(egg: Booted) -> None:
+    headers = egg.http.get("/").headers
+    assert headers["x-xss-protection"] == "1; mode=block"
+    assert headers["x-download-options"] == "noopen"
+    for opt_in in ("strict-transport-security", "content-security-policy", "referrer-policy", "x-csp-nonce"):
+        assert opt_in not in headers
+
+
+def test_nosniff_is_left_off_redirects(egg: Booted) -> None:
+    response = egg.http.get("/go", params={"to": "/x"})
+    assert response.status_code == 302
+    assert "x-content-type-options" not in response.headers
+    assert response.headers["x-frame-options"] == "SAMEORIGIN"
+
+
+@pytest.mark.parametrize("method", ["TRACE", "TRACK"])
+def test_trace_and_track_are_405(egg: Booted, method: str) -> None:
+    response = egg.http.request(method, "/", headers=JSON)
+    assert (response.status_code, response.json()) == (405, {"message": "Method Not Allowed"})
+
+
+@pytest.mark.parametrize("path", ["/%2e%2e/config/default.py", "/a/%2e%2e/%2e%2e/x", "/..%5c..%5cx"])
+def test_a_path_climbing_above_the_root_is_400(egg: Booted, path: str) -> None:
+    response = egg.http.get(path, headers=JSON)
+    assert (response.status_code, response.json()) == (400, {"message": "Bad Request"})
+
+
+def test_dots_that_stay_inside_are_fine(egg: Booted) -> None:
+    assert egg.http.get("/public/css/%2e%2e/css/site.css").status_code == 200
+    assert egg.http.get("/echo", params={"q": ".."}, headers=JSON).status_code == 200
+
+
+def test_hsts_and_referrer_policy_when_enabled(boot_app: Callable[..., Booted]) -> None:
+    egg = boot_app(
+        "http_app",
+        edit=security_config(
+            '"hsts": {"enable": True, "max_age": 600, "include_subdomains": True}, '
+            '"referrer_policy": {"enable": True, "value": "same-origin"}, '
+        ),
+    )
+    headers = egg.http.get("/").headers
+    assert headers["strict-transport-security"] == "max-age=600; includeSubdomains"
+    assert headers["referrer-policy"] == "same-origin"
+
+
+def test_csp_carries_the_request_nonce(boot_app: Callable[..., Booted]) -> None:
+    policy = '{"script-src": ["\'self\'"], "style-src": ".cdn.test", "sandbox": True}'
+    egg = boot_app("http_app", edit=security_config(f'"csp": {{"enable": True, "policy": {policy}}}, '))
+    response = egg.http.get("/nonce")
+    nonce = response.json()["nonce"]
+    assert response.json()["same"] is True
+    assert response.headers["x-csp-nonce"] == nonce
+    assert response.headers["content-security-policy"] == (
+        f"script-src 'self' 'nonce-{nonce}';style-src *.cdn.test;sandbox"
+    )
+    assert egg.http.get("/nonce").json()["nonce"] != nonce
+
+
+def test_csp_report_only(boot_app: Callable[..., Booted]) -> None:
+    edit = security_config(
+        '"csp": {"enable": True, "report_only": True, "policy": {"default-src": "\'self\'"}}, '
+    )
+    headers = boot_app("http_app", edit=edit).http.get("/").headers
+    assert headers["content-security-policy-report-only"] == "default-src 'self'"
+    assert "content-security-policy" not in headers
+
+
+def test_each_default_can_be_switched_off_or_limited(boot_app: Callable[..., Booted]) -> None:
+    egg = boot_app(
+        "http_app",
+        edit=security_config(
+            '"xss_protection": {"enable": False}, "noopen": {"enable": False}, '
+            '"methodnoallow": {"enable": False}, "dta": {"enable": False}, '
+            '"nosniff": {"ignore": "/public"}, "xframe": {"match": "/csrf", "value": "DENY"}, '
+        ),
+    )
+    home = egg.http.get("/").headers
+    assert "x-xss-protection" not in home
+    assert "x-download-options" not in home
+    assert "x-frame-options" not in home
+    assert home["x-content-type-options"] == "nosniff"
+    assert egg.http.get("/csrf").headers["x-frame-options"] == "DENY"
+    assert "x-content-type-options" not in egg.http.get("/public/css/site.css").headers
+    assert egg.http.request("TRACE", "/", headers=JSON).status_code == 404
+    assert egg.http.get("/%2e%2e/x", headers=JSON).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('"referrer_policy": {"enable": True, "value": "nope"}, ', "`nope` is not a referrer policy"),
+        ('"xframe": {"value": "DENY\\r\\nx: 1"}, ', "`config.security.xframe`: invalid character"),
+        ('"hsts": {"enable": True, "match": "/a", "ignore": "/b"}, ', "`match` and `ignore` can not both"),
+    ],
+)
+def test_bad_security_options_fail_the_boot(
+    boot_app: Callable[..., Booted], extra: str, message: str
+) -> None:
+    with pytest.raises(BootError, match=message):
+        boot_app("http_app", edit=security_config(extra))
+
+
+def test_ctx_is_safe_domain_reads_the_white_list(egg: Booted) -> None:
+    assert egg.http.get("/nonce").json()["safe"] is True

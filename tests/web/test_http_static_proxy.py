@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from eggbin.errors import BootError
 from tests.web.conftest import Booted
 
 
@@ -74,3 +75,57 @@ def test_proxy_mode_without_headers_falls_back_to_the_socket(boot_app: Callable[
         "[::1]:7001",
         "::1",
     )
+
+
+def trusting(proxies: str) -> Callable[[object], None]:
+    """An edit for `boot_app` setting `config.trusted_proxies` of `http_proxy` (python literal)."""
+
+    def edit(base: object) -> None:
+        config = base / "config" / "default.py"  # type: ignore[operator]
+        text = config.read_text().replace('"max_ips_count": 2', '"max_ips_count": 0')
+        config.write_text(text.replace('"proxy": True,', f'"proxy": True, "trusted_proxies": {proxies},'))
+
+    return edit
+
+
+FORGED = {"x-forwarded-for": "6.6.6.6", "x-forwarded-proto": "https", "x-forwarded-host": "evil.test"}
+
+
+def test_a_peer_that_is_not_a_trusted_proxy_is_not_believed(boot_app: Callable[..., Booted]) -> None:
+    egg = boot_app("http_proxy", edit=trusting('["10.0.0.0/8"]'))  # the test client is 127.0.0.1
+    info = egg.http.get("/who", headers=FORGED).json()
+    assert (info["ip"], info["ips"], info["protocol"], info["host"]) == ("127.0.0.1", [], "http", "127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("proxies", "ip", "ips"),
+    [
+        ('["127.0.0.1"]', "127.0.0.2", ["127.0.0.2"]),  # 127.0.0.2 is not a trusted proxy
+        ('["loopback"]', "10.0.0.5", ["10.0.0.5", "127.0.0.2"]),
+        ('["loopback", "uniquelocal"]', "1.1.1.1", ["1.1.1.1", "10.0.0.5", "127.0.0.2"]),
+        ('"127.0.0.0/8, 10.0.0.5"', "1.1.1.1", ["1.1.1.1", "10.0.0.5", "127.0.0.2"]),
+        (
+            '["::ffff:127.0.0.1/128", "10.0.0.0/8", "127.0.0.2"]',
+            "1.1.1.1",
+            ["1.1.1.1", "10.0.0.5", "127.0.0.2"],
+        ),
+    ],
+)
+def test_the_client_is_the_first_address_from_the_right_that_is_no_trusted_proxy(
+    boot_app: Callable[..., Booted], proxies: str, ip: str, ips: list[str]
+) -> None:
+    egg = boot_app("http_proxy", edit=trusting(proxies))
+    chain = {"x-forwarded-for": "6.6.6.6, 1.1.1.1, 10.0.0.5, 127.0.0.2", "x-forwarded-proto": "https"}
+    info = egg.http.get("/who", headers=chain).json()
+    assert (info["ip"], info["ips"], info["protocol"]) == (ip, ips, "https")
+
+
+def test_a_chain_of_trusted_proxies_only_gives_the_furthest(boot_app: Callable[..., Booted]) -> None:
+    egg = boot_app("http_proxy", edit=trusting('["loopback", "10.0.0.0/8"]'))
+    info = egg.http.get("/who", headers={"x-forwarded-for": "10.1.1.1, 10.0.0.5"}).json()
+    assert (info["ip"], info["ips"]) == ("10.1.1.1", ["10.1.1.1", "10.0.0.5"])
+
+
+def test_a_bad_trusted_proxy_fails_the_boot(boot_app: Callable[..., Booted]) -> None:
+    with pytest.raises(BootError, match=r"`config.trusted_proxies`: `nginx` is not an address, a network"):
+        boot_app("http_proxy", edit=trusting('["10.0.0.0/8", "nginx"]'))

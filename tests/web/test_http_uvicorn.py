@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -74,3 +75,49 @@ def test_real_socket_round_trip(served: str) -> None:
         assert too_big.status_code == 413
         info = http.get("/echo", headers={"accept": "application/json"}).json()
         assert (info["ip"], info["protocol"], info["host"]) == ("127.0.0.1", "http", served.split("//")[1])
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/set-header", {"value": "a\r\nSet-Cookie: x=1"}),
+        ("/set-header", {"value": "a\x00b", "raw": "1"}),
+        ("/set-cookie", {"value": "ok", "path": "/\r\nx: 1"}),
+    ],
+)
+def test_a_header_that_would_split_the_response_is_a_500_not_a_dropped_connection(
+    served: str, path: str, params: dict[str, str]
+) -> None:
+    with httpx.Client(base_url=served, timeout=15) as http:
+        response = http.get(path, params=params, headers={"accept": "application/json"})
+        assert response.status_code == 500
+        assert "invalid character" in response.json()["message"]
+        assert "set-cookie" not in response.headers
+        assert http.get("/").text == "hi, egg"  # the connection and the server are fine
+
+
+def test_a_redirect_with_crlf_is_sent_encoded(served: str) -> None:
+    with httpx.Client(base_url=served, timeout=15) as http:
+        response = http.get("/go", params={"to": "/next\r\nSet-Cookie: x=1"})
+        assert response.status_code == 302
+        assert response.headers["location"] == "/next%0D%0ASet-Cookie:%20x=1"
+        assert "set-cookie" not in response.headers
+
+
+def raw_request(base: str, request: bytes) -> bytes:
+    """Send `request` as is (no client-side URL normalisation) and read the whole answer."""
+    host, port = base.split("//")[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=15) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_trace_is_405_and_traversal_is_400_over_a_real_socket(served: str) -> None:
+    trace = raw_request(served, b"TRACE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert trace.startswith(b"HTTP/1.1 405 ")
+    climb = raw_request(served, b"GET /../config/default.py HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert climb.startswith(b"HTTP/1.1 400 ")
+    assert b"config =" not in climb

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from eggbin.web.http_server import HttpLimits
+
 
 def config(app_info: Any) -> dict[str, Any]:
     return {
@@ -18,6 +20,7 @@ def config(app_info: Any) -> dict[str, Any]:
         "core_middleware": ["onerror", "site_file", "notfound", "body_parser", "security", "static"],
         # egg's: a unix socket `path`, else `port` on `hostname` ("": the command's default host)
         "cluster": {"listen": {"path": "", "port": 7001, "hostname": ""}},
+        "http_server": HttpLimits().as_config(),
         "ready_timeout": 10,
         # `singleton: True` schedules claim each tick here ("": <root>/run/<name>/schedule-locks)
         "schedule": {"lock_dir": ""},
@@ -60,16 +63,12 @@ def request_side(app_info: Any) -> dict[str, Any]:
             "text_limit": "1mb",
             "strict": True,
         },
-        "security": {
-            "csrf": {"enable": True, "ignore": None, "cookie_name": "csrfToken"},
-            "domain_white_list": [],
-            "nosniff": {"enable": True},
-            "xframe": {"enable": True, "value": "SAMEORIGIN"},
-        },
+        "security": security(),
         # ASGI middleware shipped for `config.middleware` (off until listed there)
         "cors": {"allow_methods": ["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH"]},  # egg-cors' methods
         "compress": {"threshold": 1024, "level": 6},
         "proxy": False,
+        "trusted_proxies": [],
         "ip_headers": "x-forwarded-for",
         "max_ips_count": 0,
         "protocol_headers": "x-forwarded-proto",
@@ -82,5 +81,28 @@ def request_side(app_info: Any) -> dict[str, Any]:
             "ping_timeout": 20.0,
             "per_message_deflate": True,
             "check_origin": True,
+        },
+    }
+
+
+def security() -> dict[str, Any]:
+    """egg-security's defaults (egg's names in snake_case); see the security middleware."""
+    return {
+        "csrf": {"enable": True, "ignore": None, "cookie_name": "csrfToken"},
+        "domain_white_list": [],
+        "xframe": {"enable": True, "value": "SAMEORIGIN"},
+        "hsts": {"enable": False, "max_age": 365 * 24 * 3600, "include_subdomains": False},
+        "methodnoallow": {"enable": True},
+        "noopen": {"enable": True},
+        "nosniff": {"enable": True},
+        "xss_protection": {"enable": True, "value": "1; mode=block"},
+        "csp": {"enable": False, "policy": {}, "report_only": False},
+        "referrer_policy": {"enable": False, "value": "no-referrer-when-downgrade"},
+        "dta": {"enable": True},
+        "ssrf": {
+            "ip_black_list": None,
+            "ip_exception_list": None,
+            "hostname_exception_list": None,
+            "check_address": None,
         },
     }

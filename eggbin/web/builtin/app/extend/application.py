@@ -1,4 +1,4 @@
-"""eggbin's own `app` extensions: `app.locals`, what every template sees (egg's view locals)."""
+"""eggbin's own `app` extensions: `app.locals` (egg's view locals) and egg-security's `app.safe_curl`."""
 
 from __future__ import annotations
 
@@ -17,3 +17,10 @@ def _merge_locals(app: Any, values: dict[str, Any]) -> None:
 
 
 locals = property(_get_locals, _merge_locals, doc="template data shared by every request; setting merges")
+
+
+async def safe_curl(app: Any, url: str, options: Any = None, **keywords: Any) -> Any:
+    """`curl` refusing the addresses `config.security.ssrf` forbids (egg-security's `safeCurl`)."""
+    from eggbin.web.curl import safe_curl as send
+
+    return await send(app, url, options, **keywords)

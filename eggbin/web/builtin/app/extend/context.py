@@ -1,7 +1,10 @@
-"""eggbin's own `ctx` extensions: loggers whose lines carry the request (`[user/ip/trace/ms METHOD url]`)."""
+"""eggbin's own `ctx` extensions: loggers whose lines carry the request (`[user/ip/trace/ms METHOD url]`),
+`ctx.locals` (what its templates see), and egg-security's `ctx.nonce`, `ctx.is_safe_domain` and
+`ctx.safe_curl`."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from eggbin.web.logger import ContextLogger
@@ -31,3 +34,30 @@ def _merge_locals(ctx: Any, values: dict[str, Any]) -> None:
 
 
 locals = property(_get_locals, _merge_locals, doc="what this request's templates see; setting merges")
+
+
+def _nonce(ctx: Any) -> str:
+    nonce = ctx.__dict__.get("_egg_nonce")
+    if nonce is None:
+        nonce = ctx.__dict__["_egg_nonce"] = secrets.token_urlsafe(12)
+    return str(nonce)
+
+
+nonce = property(_nonce, doc="a random value of this request, for CSP's `'nonce-...'` (egg-security)")
+
+
+def is_safe_domain(ctx: Any, domain: str, custom_white_list: list[str] | None = None) -> bool:
+    """Whether `domain` is in `security.domain_white_list` (or the list given), egg-security's rule."""
+    from eggbin.web.redirect import is_safe_domain as matches
+
+    white_list = custom_white_list
+    if white_list is None:
+        white_list = list((ctx.app.config.get("security") or {}).get("domain_white_list") or [])
+    return matches(domain, white_list)
+
+
+async def safe_curl(ctx: Any, url: str, options: Any = None, **keywords: Any) -> Any:
+    """`ctx.curl` refusing the addresses `config.security.ssrf` forbids (egg-security's `safeCurl`)."""
+    from eggbin.web.curl import safe_curl as send
+
+    return await send(ctx.app, url, options, **keywords)

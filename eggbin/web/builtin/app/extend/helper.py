@@ -57,7 +57,7 @@ def shtml(self: Any, value: Any) -> Any:
         return value
     import nh3
 
-    from eggbin.web.security import is_safe_domain
+    from eggbin.web.redirect import is_safe_domain
 
     options = (self.app.config.get("helper") or {}).get("shtml") or {}
     white_list = options.get("white_list") or XSS_WHITE_LIST

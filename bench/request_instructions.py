@@ -1,0 +1,107 @@
+"""CPU instructions per hello-world request (valgrind's callgrind): the deterministic twin of throughput.
+
+    python bench/request_instructions.py [--requests 3000]     (Debian: apt-get install valgrind)
+
+One process serves the hello app of `throughput.py` in-process (uvloop, a transport that drops what is
+written), requests fed one read each as a keep-alive client sends them. Each subject runs twice under
+callgrind, with 0 and with N requests: the difference / N is its instructions per request, a number a
+loaded machine does not move. Subjects: the workers' setup (`LimitedHttpProtocol`, no forwarded-header
+rewrite, egg-security's defaults), the same without `x-xss-protection` / `x-download-options`, and
+uvicorn's plain httptools protocol with its forwarded-header rewrite on (the workers before #13).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from harness import Measurement, report
+from throughput import EGG_APP, write_tree
+
+SUBJECTS = {
+    "workers (bounded protocol)": ("workers", {}),
+    "workers, no xss/noopen headers": ("workers", {"xss_protection": False, "noopen": False}),
+    "plain httptools + proxy rewrite": ("plain", {}),
+}
+
+
+def serve(protocol: str, app_dir: str, requests: int) -> None:
+    """Run in the child: boot the app and feed it `requests` GETs through `protocol`."""
+    import uvicorn
+    import uvloop
+    from http_protocol import REQUEST, NullTransport
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    from uvicorn.server import ServerState
+
+    from eggbin.cluster.http_protocol import LimitedHttpProtocol
+    from eggbin.web.application import Application
+    from eggbin.web.env import ServerEnv
+
+    async def main() -> None:
+        app = Application(Path(app_dir), ServerEnv("prod", "bench"))
+        await app.boot(write_run_files=False)
+        workers = protocol == "workers"
+        config = uvicorn.Config(
+            app=app, lifespan="off", access_log=False, proxy_headers=not workers, log_config=None
+        )
+        config.load()
+        state = ServerState()
+        protocol_class = LimitedHttpProtocol if workers else HttpToolsProtocol
+        served = protocol_class(config=config, server_state=state, app_state={})
+        served.connection_made(NullTransport())
+        for _ in range(200 + requests):  # 200 to warm up, in both runs
+            served.data_received(REQUEST)
+            while state.tasks:
+                await asyncio.sleep(0)
+        served.connection_lost(None)
+        await app.close()
+
+    uvloop.run(main())
+
+
+def instructions(protocol: str, app_dir: Path, requests: int) -> int:
+    argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__]
+    argv += ["--serve", protocol, str(app_dir), str(requests)]
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    out = subprocess.run(argv, capture_output=True, text=True, check=True, env=env).stderr
+    return int(re.search(r"Collected : (\d+)", out).group(1))  # type: ignore[union-attr]
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--serve"]:
+        serve(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=3000)
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for subject, (protocol, switched_off) in SUBJECTS.items():
+            app_dir = Path(tmp) / protocol / str(len(rows))
+            write_tree(app_dir, EGG_APP)
+            security = ", ".join(f'"{key}": {{"enable": False}}' for key in switched_off)
+            (app_dir / "config" / "default.py").write_text(
+                f'config = {{"keys": "bench", "logger": {{"console": False}}, "security": {{{security}}}}}\n'
+            )
+            per_request = (
+                instructions(protocol, app_dir, args.requests) - instructions(protocol, app_dir, 0)
+            ) / args.requests
+            rows.append(Measurement(subject, [per_request], "instr/request"))
+    report(
+        "request_instructions",
+        rows,
+        anchor="plain httptools + proxy rewrite",
+        notes=f"{args.requests} requests",
+    )
+
+
+if __name__ == "__main__":
+    main()
