@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from eggbin.web.appinfo import AppInfo, load_app_info
+from eggbin.web.background import BackgroundTaskHelper, BackgroundTasks
 from eggbin.web.cluster_client import ClusterClientBuilder
 from eggbin.web.config import Config
 from eggbin.web.context import Context
+from eggbin.web.controller import ControllerClass
 from eggbin.web.dump import dump_run_files
 from eggbin.web.env import ServerEnv
 from eggbin.web.events import EventEmitter
@@ -35,6 +37,7 @@ from eggbin.web.logger import EggLogger, Loggers
 from eggbin.web.messenger import Messenger
 from eggbin.web.middleware import MiddlewareFactories, build_pipeline
 from eggbin.web.plugins import Plugin, load_plugins
+from eggbin.web.protos.container import Container
 from eggbin.web.router import Router
 from eggbin.web.schedule import run_schedule
 from eggbin.web.singleton import Create, Singleton
@@ -42,6 +45,10 @@ from eggbin.web.units import EGGBIN_PATH
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
+
+    from eggbin.web.decorated.routes import DecoratedRoute
+
+T = TypeVar("T")
 
 
 class _Tree:
@@ -77,6 +84,8 @@ class EggCore(EventEmitter):
         self._pending_singletons: list[Awaitable[None]] = []
         self.messenger = Messenger(self.role)
         self.cluster_key = ""  # set by the cluster: where leaders of `cluster()` clients listen
+        self.background_tasks = BackgroundTasks(lambda exc, ctx: self.emit("error", exc, ctx))
+        self._background: BackgroundTaskHelper | None = None
 
     @property
     def name(self) -> str:
@@ -135,6 +144,7 @@ class EggCore(EventEmitter):
             self.load()
         await self.lifecycle.run("did_load")
         await self._await_singletons()
+        await self.start_objects()
         await self.lifecycle.run("will_ready")
         await self._await_singletons()
         await self.lifecycle.run("did_ready")
@@ -147,6 +157,20 @@ class EggCore(EventEmitter):
 
     def load(self) -> None:
         """Role-specific loading after config and extends."""
+
+    async def start_objects(self) -> None:
+        """Role-specific objects made once `did_load` hooks ran (the app's singleton protos)."""
+
+    @property
+    def background(self) -> BackgroundTaskHelper:
+        """The process's `BackgroundTaskHelper`: `app.background.run(fn)`, tied to no request."""
+        if self._background is None:
+            self._background = BackgroundTaskHelper(self.background_tasks, self.logger, None)
+        return self._background
+
+    async def background_tasks_finished(self) -> None:
+        """Wait until every background task of this process has ended (egg-mock's helper, for tests)."""
+        await self.background_tasks.finished()
 
     def add_singleton(self, name: str, create: Create) -> None:
         """`self.<name>` from `config[name]` (`client` or `clients` + `default`), made by `create`."""
@@ -169,10 +193,18 @@ class EggCore(EventEmitter):
         except Exception:
             self.core_logger.exception("[egg:lifecycle] server_did_ready failed")
 
-    async def close(self) -> None:
-        """`before_close` hooks in reverse unit order, then the log files."""
+    async def close(self, background_timeout: float | None = None) -> None:
+        """Background tasks (up to `background_timeout` s, default `config.background_task.timeout`,
+        then cancelled and logged), objects, `before_close` hooks in reverse unit order, log files."""
+        if background_timeout is None:
+            background_timeout = float((self.config.get("background_task") or {}).get("timeout") or 5)
+        await self.background_tasks.drain(background_timeout)
+        await self.close_objects()
         await self.lifecycle.close()
         self._close_loggers()
+
+    async def close_objects(self) -> None:
+        """Role-specific objects to destroy before the `before_close` hooks run."""
 
     def _close_loggers(self) -> None:
         if self._loggers is not None:
@@ -192,6 +224,8 @@ class Application(EggCore):
         self.service_classes: dict[str, Any] = {}
         self.context_class: type[Context] = Context
         self.middleware = MiddlewareFactories(self)  # `app.middleware.<name>(options)` for one route
+        self.protos = Container(self, [])  # the decorated model: filled by `load`
+        self.decorated_routes: list[DecoratedRoute] = []
         self._handle = build_pipeline(self)
 
     def load_extends(self) -> None:
@@ -203,7 +237,31 @@ class Application(EggCore):
         self.service_classes = load_services(self.units)
         self.controller = _Tree(load_controllers(app))
         load_router(app, self)
+        self.load_decorated()
         self._handle = build_pipeline(self)
+
+    def load_decorated(self) -> None:
+        """Protos, advice and decorated controllers of every unit (see `eggbin.web.protos`)."""
+        from eggbin.web.openapi import serve_openapi
+        from eggbin.web.protos.discover import discover_protos
+
+        self.protos = Container(self, discover_protos(self.units))
+        self.protos.build(classic_classes(self.controller, self.service_classes))
+        if self.protos.graph.protos:  # parameters use pydantic: imported only when there is a proto
+            from eggbin.web.decorated.routes import add_decorated_routes
+
+            self.decorated_routes = add_decorated_routes(self.router, self.protos)
+        serve_openapi(self)
+
+    async def start_objects(self) -> None:
+        await self.protos.start()
+
+    async def close_objects(self) -> None:
+        await self.protos.close(self.logger)
+
+    async def get_egg_object(self, target: type[T] | str) -> T:
+        """A singleton proto's instance, by class or name (tegg's `app.getEggObject`)."""
+        return await self.protos.get_egg_object(target)  # type: ignore[no-any-return]
 
     def url_for(self, name: str, **params: Any) -> str:
         """The path of the route called `name` (`app.url_for("user", id=1)` → `/user/1`)."""
@@ -225,9 +283,33 @@ class Application(EggCore):
             return
         ctx = self.context_class(self, scope, receive)
         self.emit("request", ctx)
-        await self._handle(ctx)
-        await ctx.build_response()(scope, receive, send)
-        self.emit("response", ctx)
+        try:
+            await self._handle(ctx)
+            await ctx.build_response()(scope, receive, send)
+            self.emit("response", ctx)
+        finally:
+            if ctx._scope is not None:  # context protos or background tasks: release them
+                await ctx._scope.release()
+
+
+def classic_classes(controllers: _Tree, services: dict[str, Any]) -> list[type]:
+    """The classic controller and service classes, whose `inject()` fields resolve at boot too."""
+    found: list[type] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, _Tree):
+            walk(node._tree)
+        elif isinstance(node, ControllerClass):
+            found.append(node._cls)
+        elif isinstance(node, type):
+            found.append(node)
+
+    walk(controllers)
+    walk(services)
+    return found
 
 
 class Agent(EggCore):

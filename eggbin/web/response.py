@@ -1,8 +1,8 @@
 """`ctx.response`: status, headers and body, written to ASGI `send` without building a starlette Response.
 
-Body rules (egg's): `str` → text/html, `dict`/`list` → JSON, `bytes` → octet-stream, async iterator or
-file object → streamed, a starlette `Response` (static files) → sent as it is with our headers added;
-`None` with status unset → 204; status is 404 until a body is set.
+Body rules (egg's): `str` → text/html, `dict`/`list` (or a pydantic model) → JSON, `bytes` → octet-stream,
+async iterator or file object → streamed, a starlette `Response` (static files) → sent as it is with our
+headers added; `None` with status unset → 204; status is 404 until a body is set.
 """
 
 from __future__ import annotations
@@ -149,7 +149,17 @@ def encode(body: Any) -> tuple[bytes | None, str | None]:
         return body.encode(), "text/html; charset=utf-8"
     if isinstance(body, bytes | bytearray | memoryview):
         return bytes(body), "application/octet-stream"
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), "application/json"
+    return json.dumps(
+        body, ensure_ascii=False, separators=(",", ":"), default=_jsonable
+    ).encode(), "application/json"
+
+
+def _jsonable(value: Any) -> Any:
+    """A pydantic model (a decorated controller may return one) as JSON data; anything else fails as usual."""
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json")
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 async def _aiter_bytes(body: AsyncIterable[Any]) -> AsyncIterable[bytes]:

@@ -22,6 +22,7 @@ from eggbin.errors import BootError
 from eggbin.web.controller import ControllerMethod
 
 Handler = Callable[[Any], Awaitable[Any]]
+ROUTER_CONFLICT = "EGG_ROUTER_CONFLICT"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _COLON_PARAM = re.compile(r"(?<=/):([A-Za-z_][A-Za-z0-9_]*)")  # a segment `:id`, never `{id:int}`
 # egg's RESTful table: action → (methods, path suffix, route-name pattern)
@@ -86,11 +87,22 @@ class Router:
         self._static: dict[tuple[str, str], Route] = {}
         self._dynamic: dict[str, list[Route]] = {}
 
-    def add(self, methods: tuple[str, ...], path: str, *args: Any, name: str | None = None) -> Route:
-        """Register `path` for `methods`; `args` are route middleware then the handler."""
+    def add(
+        self,
+        methods: tuple[str, ...],
+        path: str,
+        *args: Any,
+        name: str | None = None,
+        where: str | None = None,
+    ) -> Route:
+        """Register `path` for `methods`; `args` are route middleware then the handler.
+
+        `where` (`file:line`) defaults to the caller's line: decorated controllers give their method's.
+        """
+        where = where or _caller()
         if not args:
-            raise BootError(f"route `{' '.join(methods)} {path}` at `{_caller()}` has no handler")
-        route = Route(methods, path, args[-1], tuple(args[:-1]), name, _caller())
+            raise BootError(f"route `{' '.join(methods)} {path}` at `{where}` has no handler")
+        route = Route(methods, path, args[-1], tuple(args[:-1]), name, where)
         self._check(route)
         for method in methods:
             self._seen[(method, route.path_format)] = route
@@ -110,12 +122,14 @@ class Router:
                 raise BootError(
                     f"route `{method} {route.path}` is defined twice: at `{other.where}` and `{route.where}`",
                     hint="remove or rename one of them",
+                    code=ROUTER_CONFLICT,
                 )
         if route.name and route.name in self._named:
             raise BootError(
                 f"route name `{route.name}` is used twice: at `{self._named[route.name].where}` "
                 f"and `{route.where}`",
                 hint="give one of them another name",
+                code=ROUTER_CONFLICT,
             )
 
     def get(self, path: str, *args: Any, name: str | None = None) -> Route:
@@ -228,6 +242,8 @@ def resolve_handler(route: Route, app: Any) -> Any:
 
 
 def _endpoint(handler: Any) -> Callable[..., Awaitable[None]]:
+    if getattr(handler, "__egg_endpoint__", False):  # a decorated controller's, prepared at boot
+        return handler  # type: ignore[no-any-return]
     if isinstance(handler, ControllerMethod):  # the common case, one coroutine less per request
         cls, name = handler.cls, handler.name
 

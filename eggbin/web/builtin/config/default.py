@@ -67,4 +67,7 @@ def request_side(app_info: Any) -> dict[str, Any]:
         "protocol_headers": "x-forwarded-proto",
         "host_headers": "x-forwarded-host",
         "view": {"root": "", "autoescape": True},
+        # the decorated model: ctx.background's wait (seconds), the OpenAPI document of decorated routes
+        "background_task": {"timeout": 5},
+        "openapi": {"enable": False, "path": "/openapi.json", "title": None, "version": None},
     }
