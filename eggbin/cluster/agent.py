@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import os
 import signal
+import time
 from typing import Any
 
 from eggbin.cluster.channel import AsyncChannel, Message, envelope
@@ -20,6 +21,7 @@ from eggbin.cluster.child import (
     make_app,
     parse_args,
     run,
+    time_left,
     write_run_files,
 )
 from eggbin.cluster.logrotate import ROTATE_ACTION, rotate_daily, rotate_now
@@ -57,12 +59,13 @@ async def serve(options: ChildOptions) -> None:
     listener = asyncio.create_task(listen(channel, agent, handlers))
     listener.add_done_callback(lambda _: stop.set())  # master gone
     await stop.wait()
+    stopping_since = time.monotonic()
     scheduler.stop()
     for task in (listener, *background):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
-    await agent.close()
+    await agent.close(background_timeout=time_left(stopping_since, options.cluster.agent_close_timeout))
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 _ENV_SOURCE = "EGG_SERVER_ENV_SOURCE"
 _KIND = pytest.StashKey[str | None]()
 ASYNC_MARKS = ("asyncio", "anyio", "trio")
+BACKGROUND_WAIT = 60.0  # seconds the `mock` fixture waits for the test's background tasks
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -121,6 +122,13 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     return True
 
 
+def wait_background_tasks(app: Any, loop: LoopThread) -> None:
+    """After a test: its background tasks end before the next one starts (egg-mock does the same)."""
+    finished = getattr(app, "background_tasks_finished", None)
+    if callable(finished):
+        loop.run(finished(), BACKGROUND_WAIT)
+
+
 # fixtures ---------------------------------------------------------------------------------------
 
 
@@ -162,6 +170,7 @@ def http(app: Any, egg_loop: Any) -> Iterator[Any]:
 
     with sync_client(app, egg_loop) as client:
         yield client
+    wait_background_tasks(app, egg_loop)
 
 
 @pytest.fixture
@@ -172,6 +181,7 @@ def ahttp(app: Any, egg_loop: Any) -> Iterator[Any]:
     client = async_client(app)
     yield client
     egg_loop.run(client.aclose())
+    wait_background_tasks(app, egg_loop)
 
 
 @pytest.fixture
@@ -187,6 +197,8 @@ def mock(request: pytest.FixtureRequest) -> Iterator[Any]:
 
     mocks = Mock(lambda: request.getfixturevalue("app"))
     yield mocks
+    if "app" in request.fixturenames:  # egg-mock's order: background tasks end, then mocks go
+        wait_background_tasks(request.getfixturevalue("app"), request.getfixturevalue("egg_loop"))
     mocks.restore()
 
 

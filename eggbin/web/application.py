@@ -246,7 +246,7 @@ class Application(EggCore):
         from eggbin.web.protos.discover import discover_protos
 
         self.protos = Container(self, discover_protos(self.units))
-        self.protos.build(classic_classes(self.controller, self.service_classes))
+        self.protos.build(classic_classes(self.controller), classic_classes(self.service_classes))
         if self.protos.graph.protos:  # parameters use pydantic: imported only when there is a proto
             from eggbin.web.decorated.routes import add_decorated_routes
 
@@ -292,8 +292,8 @@ class Application(EggCore):
                 await ctx._scope.release()
 
 
-def classic_classes(controllers: _Tree, services: dict[str, Any]) -> list[type]:
-    """The classic controller and service classes, whose `inject()` fields resolve at boot too."""
+def classic_classes(tree: _Tree | dict[str, Any]) -> list[type]:
+    """The classes of `app.controller` or `app.service_classes` (their `inject()` fields resolve at boot)."""
     found: list[type] = []
 
     def walk(node: Any) -> None:
@@ -307,8 +307,7 @@ def classic_classes(controllers: _Tree, services: dict[str, Any]) -> list[type]:
         elif isinstance(node, type):
             found.append(node)
 
-    walk(controllers)
-    walk(services)
+    walk(tree)
     return found
 
 

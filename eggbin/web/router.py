@@ -68,7 +68,7 @@ class Route:
         if self.run is None:
             from eggbin.web.middleware import compose
 
-            endpoint = _endpoint(resolve_handler(self, app))
+            endpoint = _endpoint(resolve_handler(self, app), app)
             run: Callable[[Any], Awaitable[None]] = endpoint
             if self.middlewares:
                 run = compose([*self.middlewares, endpoint])
@@ -241,9 +241,12 @@ def resolve_handler(route: Route, app: Any) -> Any:
     return handler
 
 
-def _endpoint(handler: Any) -> Callable[..., Awaitable[None]]:
+def _endpoint(handler: Any, app: Any) -> Callable[..., Awaitable[None]]:
     if getattr(handler, "__egg_endpoint__", False):  # a decorated controller's, prepared at boot
         return handler  # type: ignore[no-any-return]
+    protos = getattr(app, "protos", None)
+    if isinstance(handler, ControllerMethod) and protos is not None and protos.injects(handler.cls):
+        return protos.classic_endpoint(handler.cls, handler.name)  # type: ignore[no-any-return]
     if isinstance(handler, ControllerMethod):  # the common case, one coroutine less per request
         cls, name = handler.cls, handler.name
 

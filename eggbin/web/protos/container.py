@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,9 +90,12 @@ class Container:
             self._validator = Validator()
         return self._validator
 
-    def build(self, classic: list[type]) -> None:
-        """Resolve, weave, check and plan everything; any mistake is a `BootError` naming its place."""
-        for cls in classic:
+    def build(self, controllers: list[type], services: list[type]) -> None:
+        """Resolve, weave, check and plan everything; any mistake is a `BootError` naming its place.
+
+        `controllers` and `services` are the classic classes: their `inject()` fields resolve here too.
+        """
+        for cls in [*controllers, *services]:
             self._classic[cls] = self._classic_fields(cls)
         while True:
             known = len(self.graph.protos)
@@ -102,8 +106,25 @@ class Container:
         self.graph.check_cycles()
         self.plans = {proto: ProtoPlan(proto) for proto in self.graph.protos.values()}
         self._mark_async_init()
-        for cls, fields in self._classic.items():
-            self._check_classic(cls, fields)
+        for cls in services:  # controllers get their fields before the action runs: async is fine
+            self._check_classic(cls, self._classic[cls])
+
+    def injects(self, cls: type) -> bool:
+        """Whether a classic controller class has `inject()` fields."""
+        return bool(self._classic.get(cls))
+
+    def classic_endpoint(self, cls: type, action: str) -> Callable[..., Awaitable[None]]:
+        """A classic controller action whose fields (async `init` included) are filled before it runs."""
+        fields = tuple(self._classic[cls].values())
+
+        async def injecting_endpoint(ctx: Any, next_: Any = None) -> None:
+            obj = cls(ctx)
+            await ctx.scope().fill(obj, fields)
+            result = await getattr(obj, action)()
+            if result is not None:
+                ctx.body = result
+
+        return injecting_endpoint
 
     def _classic_fields(self, cls: type) -> dict[str, Field]:
         fields = {}
@@ -174,8 +195,8 @@ class Container:
             if target is not None and not target.singleton and self.plans[target].async_init:
                 raise BootError(
                     f"`{cls.__qualname__}.{attr}` injects {target.label}, whose `init` (or a dependency's) "
-                    "is async: a classic controller or service reads fields synchronously",
-                    hint="inject it into a decorated controller or a proto, or make `init` a plain method",
+                    "is async: a service is made on first use of `ctx.service` and reads fields synchronously",
+                    hint="inject it into a controller (classic or decorated) or a proto, or make `init` plain",
                     code=ASYNC_INIT,
                 )
 

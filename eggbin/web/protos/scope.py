@@ -76,11 +76,15 @@ class Scope:
             return found
         inits: list[Any] = []
         obj = self.build(plan, inits)
-        for pending in inits:
-            result = pending.init()
-            if inspect.isawaitable(result):
-                await result
+        await run_inits(inits)
         return obj
+
+    async def fill(self, obj: Any, fields: tuple[Field, ...]) -> None:
+        """Set `fields` on `obj` (a classic controller), creating and initialising what they need."""
+        inits: list[Any] = []
+        for field in fields:
+            obj.__dict__[field.attr] = self.value(field, inits)
+        await run_inits(inits)
 
     async def destroy(self, logger: Any) -> None:
         """`destroy()` of every object that has one, newest first; failures are logged."""
@@ -171,3 +175,11 @@ class ContextScope(Scope):
     async def _release_later(self, helper: BackgroundTaskHelper) -> None:
         await helper.wait()
         await self.destroy(self.ctx.logger)
+
+
+async def run_inits(objects: list[Any]) -> None:
+    """`init()` of each new object, dependencies first (sync or async)."""
+    for obj in objects:
+        result = obj.init()
+        if inspect.isawaitable(result):
+            await result
