@@ -147,4 +147,4 @@ def describe(work: Any) -> str:
     while isinstance(work, functools.partial):
         work = work.func
     name = getattr(work, "__qualname__", None) or getattr(work, "__name__", None)
-    return str(name) if name else repr(work)
+    return str(name).rsplit("<locals>.", 1)[-1] if name else repr(work)  # a closure: its own name

@@ -12,21 +12,20 @@ its request is built without any scope (`fast`).
 from __future__ import annotations
 
 import inspect
-import sys
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from eggbin.errors import BootError
 from eggbin.web.aop.declare import crosscuts_of, is_advice
 from eggbin.web.aop.weave import AdviceChain, advice_uses, build_chain, proto_methods
 from eggbin.web.decorated.declare import CONTROLLER_ATTR, METHOD_ATTR, middlewares_of
-from eggbin.web.protos.declare import Inject
+from eggbin.web.protos.declare import Inject, proto_info
 from eggbin.web.protos.fields import CONSTANT, injected_fields
 from eggbin.web.protos.graph import SCOPE, Field, Proto, ProtoGraph
 from eggbin.web.protos.scope import SingletonScope
 
 ASYNC_INIT = "EGG_PROTO_ASYNC_INIT"
+NOT_ADVICE = "EGG_AOP_NOT_ADVICE"
 
 
 class ProtoPlan:
@@ -149,7 +148,9 @@ class Container:
             for found in crosscuts_of(proto.cls):
                 if not is_advice(proto.cls):
                     raise BootError(
-                        f"@crosscut on `{proto.cls.__qualname__}` ({found.use.where}) needs @advice() too"
+                        f"@crosscut on `{proto.cls.__qualname__}` at `{found.use.where}` needs @advice() too",
+                        hint="a crosscut declares where an advice applies: decorate the class with @advice()",
+                        code=NOT_ADVICE,
                     )
                 crosscuts.append(found)
         for proto in list(self.graph.protos.values()):
@@ -195,8 +196,10 @@ class Container:
             if target is not None and not target.singleton and self.plans[target].async_init:
                 raise BootError(
                     f"`{cls.__qualname__}.{attr}` injects {target.label}, whose `init` (or a dependency's) "
-                    "is async: a service is made on first use of `ctx.service` and reads fields synchronously",
-                    hint="inject it into a controller (classic or decorated) or a proto, or make `init` plain",
+                    "is async: a service is made on first use of `ctx.service` and reads fields "
+                    "synchronously",
+                    hint="inject it into a controller (classic or decorated) or a proto, or make `init` "
+                    "a plain method",
                     code=ASYNC_INIT,
                 )
 
@@ -226,9 +229,13 @@ class Container:
                 return named[0]
         elif target in protos:
             return protos[target]
-        else:
-            for cls, proto in protos.items():
-                if cls.__qualname__ == target.__qualname__ and _source(cls) == _source(target):
+        else:  # the same declaration imported under another module name (a test's own import)
+            info = proto_info(target)
+            for proto in protos.values():
+                if info is not None and (proto.info.where, proto.cls.__qualname__) == (
+                    info.where,
+                    target.__qualname__,
+                ):
                     return proto
         known = ", ".join(sorted(p.info.name for p in protos.values())) or "none"
         raise LookupError(
@@ -249,8 +256,3 @@ def advice_middleware(cls: type, method: str) -> list[type]:
     if getattr(cls, CONTROLLER_ATTR, None) is None or METHOD_ATTR not in vars(function):
         return []
     return [mw for mw in [*middlewares_of(cls), *middlewares_of(function)] if is_advice(mw)]
-
-
-def _source(cls: type) -> Path | None:
-    file = getattr(sys.modules.get(cls.__module__), "__file__", None)
-    return Path(file).resolve() if file else None

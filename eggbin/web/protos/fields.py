@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 import sys
 import types
 import typing
@@ -94,10 +95,12 @@ def injected_fields(cls: type) -> list[FieldSpec]:
             continue
         base, optional = _strip_optional(base)
         fields.append(FieldSpec(cls, attr, base, marker, optional or marker.optional, unresolved.get(attr)))
-    for attr, text in unresolved.items():  # `inject()` with an annotation we could not evaluate
-        marker = getattr(cls, attr, None)
-        if isinstance(marker, Inject) and attr not in hints:
-            fields.append(FieldSpec(cls, attr, None, marker, marker.optional, text))
+    declared = {field.attr for field in fields}
+    for klass in reversed(cls.__mro__):  # `x = inject()` with no annotation, or one we could not evaluate
+        for attr, marker in vars(klass).items():
+            if isinstance(marker, Inject) and attr not in declared:
+                declared.add(attr)
+                fields.append(FieldSpec(cls, attr, None, marker, marker.optional, unresolved.get(attr)))
     return fields
 
 
@@ -141,18 +144,17 @@ def _strip_optional(annotation: Any) -> tuple[Any, bool]:
 
 def field_where(spec: FieldSpec) -> str:
     """`file:line` of the field's declaration (for error messages; reads the source)."""
+    declares = re.compile(rf"^\s*{re.escape(spec.attr)}\s*[:=]")
     for klass in spec.owner.__mro__:
-        if spec.attr not in vars(klass).get("__annotations__", {}):
+        if spec.attr not in vars(klass) and spec.attr not in vars(klass).get("__annotations__", {}):
             continue
         try:
             lines, start = inspect.getsourcelines(klass)
             file = inspect.getsourcefile(klass) or "?"
         except (OSError, TypeError):
             return f"{klass.__module__}.{klass.__qualname__}.{spec.attr}"
-        for offset, line in enumerate(lines):
-            if line.strip().startswith(f"{spec.attr}:"):
-                return f"{file}:{start + offset}"
-        return f"{file}:{start}"
+        offset = next((i for i, line in enumerate(lines) if declares.match(line)), 0)
+        return f"{file}:{start + offset}"
     return "?"
 
 

@@ -149,12 +149,8 @@ class ProtoGraph:
         candidates = {p.info.name: p for named in self.by_name.values() for p in named}
         candidates |= {p.cls.__name__: p for p in self.protos.values()}
         words = [wanted, type_name(spec.annotation)] if spec.annotation is not None else [wanted]
-        close = sorted(
-            {c for w in words for c in difflib.get_close_matches(w, [*candidates, *BUILTIN_NAMES])}
-        )
-        closest = ", ".join(
-            f"`{c}` ({candidates[c].info.where})" if c in candidates else f"`{c}` (built in)" for c in close
-        )
+        close = [c for w in words for c in difflib.get_close_matches(w, [*candidates, *BUILTIN_NAMES])]
+        closest = ", ".join(dict.fromkeys(_describe(candidates.get(c), c) for c in close))
         return BootError(
             f"`{spec.owner.__qualname__}.{spec.attr}` at `{field_where(spec)}` injects {what}: no proto "
             f"has that type or the name `{wanted}`" + (f"; closest: {closest}" if closest else ""),
@@ -199,6 +195,12 @@ class ProtoGraph:
         for proto in list(self.protos.values()):
             visit(proto)
         return order
+
+
+def _describe(proto: Proto | None, name: str) -> str:
+    if proto is None:
+        return f"`{name}` (built in)"
+    return f"`{proto.info.name}` (`{proto.cls.__qualname__}` at {proto.info.where})"
 
 
 def check_constructor(proto: Proto) -> None:
