@@ -1,4 +1,4 @@
-"""AOP through real HTTP: each hook in egg's documented order, every pointcut kind, nesting and AOP middleware.
+"""AOP through real HTTP: hooks in egg's documented order, every pointcut kind, nesting and AOP middleware.
 
 The fixture's advice write what they see into a request's `CallTrace` (or `ctx.state["order"]`), which the
 routes answer, so every assertion below is an order recorded by a real request.

@@ -1,4 +1,4 @@
-"""Background tasks in a booted app: the request's context waits for them, within its timeout, then is released."""
+"""Background tasks in a booted app: a context waits for its tasks (within a timeout), then is released."""
 
 from __future__ import annotations
 

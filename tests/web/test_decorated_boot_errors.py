@@ -43,7 +43,8 @@ class Shop:
     )
     file = tmp_path / "app" / "app" / "module" / "shop.py"
     assert message == (
-        f"[EGG_PROTO_NOT_FOUND] `Shop.helper` at `{file}:{line_of(file, 'helper: Helper')}` injects `Helper`, "
+        f"[EGG_PROTO_NOT_FOUND] `Shop.helper` at `{file}:{line_of(file, 'helper: Helper')}` "
+        "injects `Helper`, "
         "which is not a proto: no proto has that type or the name `helper`; declare it with "
         "@singleton_proto() or @context_proto() in a module under app/, or correct the type or name"
     )
@@ -151,8 +152,9 @@ class Shop:
     )
     file = tmp_path / "app" / "app" / "module" / "shop.py"
     assert message == (
-        f"[EGG_PROTO_SCOPE] singleton `Shop` ({file}:{line_of(file, '@singleton_proto()')}) has context proto "
-        f"`Log` ({file}:{line_of(file, '@advice()')}) on `buy` (at `{file}:{line_of(file, '@pointcut(Log)')}`): "
+        f"[EGG_PROTO_SCOPE] singleton `Shop` ({file}:{line_of(file, '@singleton_proto()')}) has "
+        f"context proto `Log` ({file}:{line_of(file, '@advice()')}) on `buy` "
+        f"(at `{file}:{line_of(file, '@pointcut(Log)')}`): "
         "a singleton can not use advice that lives for one request; declare the advice with "
         "@advice(init_type=ObjectInitType.SINGLETON)"
     )
@@ -201,7 +203,9 @@ def test_a_proto_needing_constructor_arguments(tmp_path: Path) -> None:
     message = error_of(
         tmp_path,
         {
-            "app/module/shop.py": "\n@singleton_proto()\nclass Shop:\n    def __init__(self, name):\n        pass\n"
+            "app/module/shop.py": (
+                "\n@singleton_proto()\nclass Shop:\n    def __init__(self, name):\n        pass\n"
+            )
         },
     )
     file = tmp_path / "app" / "app" / "module" / "shop.py"
@@ -216,7 +220,9 @@ def test_a_service_injecting_a_proto_with_async_init(tmp_path: Path) -> None:
     message = error_of(
         tmp_path,
         {
-            "app/module/cart.py": "\n@context_proto()\nclass Cart:\n    async def init(self):\n        pass\n",
+            "app/module/cart.py": (
+                "\n@context_proto()\nclass Cart:\n    async def init(self):\n        pass\n"
+            ),
             "app/service/shop.py": """
 from ..module.cart import Cart
 
@@ -252,7 +258,8 @@ class Shop:
     file = tmp_path / "app" / "app" / "module" / "shop.py"
     assert message == (
         "[EGG_AOP_ASYNC_ADVICE] `Log.before_call` is async but `Shop.buy` (advised at "
-        f"`{file}:{line_of(file, '@pointcut(Log)')}`) is a plain method: a sync call can not await its advice; "
+        f"`{file}:{line_of(file, '@pointcut(Log)')}`) is a plain method: a sync call can not await "
+        "its advice; "
         "make `buy` async, or `before_call` a plain method"
     )
 
@@ -309,8 +316,9 @@ class Shop:
     )
     file = tmp_path / "one" / "app" / "app" / "controller" / "shop.py"
     assert unsourced == (
-        f"[EGG_PARAM_SOURCE] parameter `amount` of `Shop.buy` at `{file}:{line_of(file, '@http_method')}` has "
-        "no source: its type `int` says nothing of the request; annotate it `Annotated[T, Body()]`, `Query()`, "
+        f"[EGG_PARAM_SOURCE] parameter `amount` of `Shop.buy` at `{file}:{line_of(file, '@http_method')}` "
+        "has no source: its type `int` says nothing of the request; annotate it `Annotated[T, Body()]`, "
+        "`Query()`, "
         "`Queries()`, `Param()`, `Header()` or `Headers()`, or type it `Context`, `Request` or `Cookies`"
     )
     not_in_path = error_of(
@@ -347,7 +355,8 @@ class Shop:
     router = tmp_path / "one" / "app" / "app" / "router.py"
     shop = tmp_path / "one" / "app" / "app" / "controller" / "shop.py"
     assert with_router == (
-        f"[EGG_ROUTER_CONFLICT] route `GET /api/hello` is defined twice: at `{router}:{line_of(router, 'get(')}` "
+        "[EGG_ROUTER_CONFLICT] route `GET /api/hello` is defined twice: "
+        f"at `{router}:{line_of(router, 'get(')}` "
         f"and `{shop}:{line_of(shop, '@http_method')}`; remove or rename one of them"
     )
     twice = error_of(
@@ -358,4 +367,5 @@ class Shop:
         },
     )
     assert twice.startswith("[EGG_ROUTER_CONFLICT] route `GET /api/hello` is defined twice: at `")
-    assert "controller/shop.py:" in twice and "controller/store.py:" in twice
+    assert "controller/shop.py:" in twice
+    assert "controller/store.py:" in twice

@@ -1,4 +1,4 @@
-"""Dependency injection in a booted app: scopes, lifecycle hooks, resolution by type and by name, built-ins."""
+"""Dependency injection in a booted app: scopes, lifecycle hooks, resolution by type and name, built-ins."""
 
 from __future__ import annotations
 
@@ -41,12 +41,13 @@ def test_scopes_and_lifecycle_hooks(tmp_path: Path) -> None:
 def test_one_context_proto_per_request_shared_by_its_users(tmp_path: Path) -> None:
     async def scenario() -> None:
         base = copy_app(APP, tmp_path)
-        async with serving(base) as (app, http):
+        async with serving(base) as (_, http):
             first = (await http.get("/aop/hello", params={"name": "a"})).json()["trace"]
             second = (await http.get("/aop/hello", params={"name": "b"})).json()["trace"]
             # the controller and every advice injected the request's one CallTrace; a new one per request
             assert len(first) == len(second) == 10
-            assert first[1].endswith("['a'] {'point': 1}") and second[1].endswith("['b'] {'point': 1}")
+            assert first[1].endswith("['a'] {'point': 1}")
+            assert second[1].endswith("['b'] {'point': 1}")
 
     asyncio.run(scenario())
 
@@ -97,7 +98,8 @@ def test_get_egg_object_by_a_class_imported_from_elsewhere(tmp_path: Path) -> No
             # a test importing the app's file under another module name gets another class object
             file = base / "app" / "module" / "store" / "recorder.py"
             spec = importlib.util.spec_from_file_location("elsewhere_recorder", file)
-            assert spec is not None and spec.loader is not None
+            assert spec is not None
+            assert spec.loader is not None
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             recorder = await app.get_egg_object("recorder")
