@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -38,8 +39,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: Any, args: list[str]) -> None:
-    if project_kind(early_config.rootpath) is None:
+    kind = project_kind(early_config.rootpath)
+    if kind is None:
         return
+    if kind == "app" and str(early_config.rootpath) not in sys.path:
+        # as `python -m pytest` does: a test may import the app's modules (`from app.biz.x import X`)
+        sys.path.insert(0, str(early_config.rootpath))
     if os.environ.get("EGG_SERVER_ENV"):
         os.environ.setdefault(_ENV_SOURCE, "environment")
     else:

@@ -12,6 +12,7 @@ its request is built without any scope (`fast`).
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -230,12 +231,9 @@ class Container:
         elif target in protos:
             return protos[target]
         else:  # the same declaration imported under another module name (a test's own import)
-            info = proto_info(target)
+            where = getattr(proto_info(target), "where", "")
             for proto in protos.values():
-                if info is not None and (proto.info.where, proto.cls.__qualname__) == (
-                    info.where,
-                    target.__qualname__,
-                ):
+                if proto.cls.__qualname__ == target.__qualname__ and same_place(proto.info.where, where):
                     return proto
         known = ", ".join(sorted(p.info.name for p in protos.values())) or "none"
         raise LookupError(
@@ -256,3 +254,10 @@ def advice_middleware(cls: type, method: str) -> list[type]:
     if getattr(cls, CONTROLLER_ATTR, None) is None or METHOD_ATTR not in vars(function):
         return []
     return [mw for mw in [*middlewares_of(cls), *middlewares_of(function)] if is_advice(mw)]
+
+
+def same_place(where: str, other: str) -> bool:
+    """Whether two `file:line` name one line (the files compared after resolving links)."""
+    file, _, line = where.rpartition(":")
+    other_file, _, other_line = other.rpartition(":")
+    return line == other_line and os.path.realpath(file) == os.path.realpath(other_file)
