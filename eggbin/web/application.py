@@ -198,7 +198,7 @@ class EggCore(EventEmitter):
         then cancelled and logged), objects, `before_close` hooks in reverse unit order, log files."""
         if background_timeout is None:
             background_timeout = float((self.config.get("background_task") or {}).get("timeout") or 5)
-        await self.background_tasks.drain(background_timeout)
+        await self.background_tasks.drain(background_timeout, self.core_logger)
         await self.close_objects()
         await self.lifecycle.close()
         self._close_loggers()

@@ -80,13 +80,15 @@ class BackgroundTasks:
         while self._tasks or self._releases:
             await asyncio.gather(*self._tasks, *self._releases, return_exceptions=True)
 
-    async def drain(self, timeout: float) -> list[str]:
+    async def drain(self, timeout: float, logger: Any = None) -> list[str]:
         """Wait up to `timeout` s for every task, then cancel the rest, log them, and return their names."""
+        if self._tasks and logger is not None:
+            logger.info("%s waiting up to %.1f s for %d task(s) to end", LOG_PREFIX, timeout, len(self))
         await wait_for_tasks(lambda: list(self._tasks), time.monotonic() + max(timeout, 0.0))
         cancelled = [(task, self._tasks[task]) for task in list(self._tasks)]
         for task, pending in cancelled:
             pending.logger.error(
-                "%s task %s was still running when the process stopped (close timeout %g s): cancelled",
+                "%s task %s was still running when the process stopped (waited %.1f s): cancelled",
                 LOG_PREFIX,
                 pending.name,
                 timeout,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import uuid
@@ -15,9 +16,14 @@ from eggbin.daemon.locate import role_of
 from tests.support import FIXTURE_APPS
 
 
-def eggscripts(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """The installed console script, in a real process."""
-    return subprocess.run(["eggscripts", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+def eggscripts(
+    *args: str, cwd: Path | None = None, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The installed console script, in a real process (`env` adds to the environment)."""
+    environ = {**os.environ, **env} if env else None
+    return subprocess.run(
+        ["eggscripts", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=environ
+    )
 
 
 def processes_titled(title: str) -> list[psutil.Process]:
