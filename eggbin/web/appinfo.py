@@ -44,7 +44,8 @@ def read_pyproject(base_dir: Path) -> dict[str, Any]:
 
 
 def is_app_dir(base_dir: Path) -> bool:
-    return (base_dir / "app" / "router.py").is_file()
+    """An app has `app/router.py`, or controllers that need none (decorated ones declare their routes)."""
+    return (base_dir / "app" / "router.py").is_file() or (base_dir / "app" / "controller").is_dir()
 
 
 def require_app_dir(base_dir: Path) -> Path:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
 
+from eggbin.web.appinfo import is_app_dir
 from tests.support import wait_until
+from tests.web.boot_support import serving
 from tests.web.conftest import Booted
 
 APP = "decorated_app"
@@ -172,3 +176,21 @@ def test_router_json_lists_decorated_routes_where_they_are_declared(egg: Booted)
     assert routes.index(classic) < routes.index(decorated)  # app/router.py first, then decorated
     named = next(r for r in routes if r["path"] == "/api/named")
     assert named["name"] == "api_named"
+
+
+def test_an_app_of_decorated_controllers_needs_no_router_file(tmp_path: Path) -> None:
+    base = tmp_path / "routerless"
+    (base / "app" / "controller").mkdir(parents=True)
+    (base / "pyproject.toml").write_text('[project]\nname = "routerless"\nversion = "0.0.0"\n')
+    (base / "app" / "controller" / "hi.py").write_text(
+        "from eggbin import http_controller, http_method\n\n\n"
+        "@http_controller()\nclass Hi:\n"
+        "    @http_method(path='/')\n    async def hi(self):\n        return 'hi'\n"
+    )
+    assert is_app_dir(base)
+
+    async def scenario() -> str:
+        async with serving(base) as (_, client):
+            return (await client.get("/")).text
+
+    assert asyncio.run(scenario()) == "hi"
