@@ -77,11 +77,21 @@ def time_command(
     return time_call(once, runs, warmup)
 
 
-def wrk(url: str, duration: int) -> tuple[float, float]:
-    """(req/s, p99 in ms) of `wrk -t2 -c64 --latency` (Debian: `apt-get install wrk`); errors fail it."""
-    out = subprocess.run(
-        ["wrk", "-t2", "-c64", f"-d{duration}s", "--latency", url], capture_output=True, text=True, check=True
-    ).stdout
+def wrk(url: str, duration: int, script: Path | None = None) -> tuple[float, float]:
+    """(req/s, p99 in ms) of `wrk -t2 -c64 --latency` (Debian: `apt-get install wrk`); errors fail it.
+
+    `script` is a wrk Lua script (a POST's method, body and headers).
+    """
+    argv = [
+        "wrk",
+        "-t2",
+        "-c64",
+        f"-d{duration}s",
+        "--latency",
+        *(["-s", str(script)] if script else []),
+        url,
+    ]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     failed = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*", out)
     if failed:
         raise RuntimeError(f"wrk saw failed requests on {url}:\n{out}")
