@@ -11,7 +11,7 @@ import pytest
 
 from eggbin import BackgroundTaskHelper, Validator
 from eggbin.web.logger import ContextLogger
-from tests.web.boot_support import copy_app, serving
+from tests.web.boot_support import copy_app, serving, write_app
 
 APP = "decorated_app"
 
@@ -133,5 +133,41 @@ def test_singleton_background_helper_is_the_apps(tmp_path: Path) -> None:
             assert "app background s" in recorder.events
             worker = await app.get_egg_object("app_worker")
             assert worker.background is app.background
+
+    asyncio.run(scenario())
+
+
+def test_protos_of_a_plugin_are_found_and_injectable(tmp_path: Path) -> None:
+    plugin = tmp_path / "plugins" / "stock"
+    (plugin / "app" / "module").mkdir(parents=True)
+    (plugin / "__init__.py").write_text('EGG_PLUGIN = {"name": "stock"}\n')
+    (plugin / "app" / "module" / "stock.py").write_text(
+        "from eggbin import singleton_proto\n\n\n@singleton_proto()\nclass Stock:\n"
+        "    def count(self, sku):\n        return 3\n"
+    )
+    base = write_app(
+        tmp_path / "apps" / "shop",
+        {
+            "config/plugin.py": 'plugins = {"stock": {"enable": True, "path": "../../plugins/stock"}}\n',
+            "app/controller/shop.py": """
+                from typing import Annotated
+
+                from eggbin import Query, http_controller, http_method, inject
+
+
+                @http_controller()
+                class Shop:
+                    stock = inject()  # by name: the plugin's proto
+
+                    @http_method(path="/stock")
+                    async def count(self, sku: Annotated[str, Query()]):
+                        return {"sku": sku, "count": self.stock.count(sku)}
+            """,
+        },
+    )
+
+    async def scenario() -> None:
+        async with serving(base) as (_, http):
+            assert (await http.get("/stock", params={"sku": "egg"})).json() == {"sku": "egg", "count": 3}
 
     asyncio.run(scenario())
