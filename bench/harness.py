@@ -6,15 +6,17 @@ Results go to `bench/results/<name>.json` (git-ignored); the README quotes the l
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import re
+import signal
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,6 +100,22 @@ def wrk(url: str, duration: int, script: Path | None = None) -> tuple[float, flo
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
     return rps, float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+@contextlib.contextmanager
+def server_process(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """A server (e.g. `uvicorn --workers N`) in its own session: SIGTERM to its group at the end, SIGKILL
+    after 10 s."""
+    server = subprocess.Popen(list(argv), cwd=cwd, env=env, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        yield server
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
 
 
 def ratio(value: float, anchor: float) -> float:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -23,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import RAW_ASGI_APP, Measurement, report, wrk
+from harness import RAW_ASGI_APP, Measurement, report, server_process, wrk
 
 APPS = {
     "raw_app.py": RAW_ASGI_APP,
@@ -105,19 +104,11 @@ def measure(
     port = free_port()
     argv = [*LAUNCHERS[launcher], target, "--port", str(port), "--workers", str(workers)]
     argv += ["--no-access-log", "--log-level", "warning"]  # uvloop + httptools, as eggbin's workers
-    server = subprocess.Popen(argv, cwd=cwd, env=env, stderr=subprocess.PIPE, start_new_session=True)
-    try:
+    with server_process(argv, cwd, env) as server:
         wait_ready(port, server)
         url = f"http://127.0.0.1:{port}/"
         wrk(url, 2)  # warm-up
         return wrk(url, duration)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
 
 
 def main() -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -28,8 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import Measurement, report, wrk
-from throughput import LAUNCHERS, free_port, write_tree
+from harness import Measurement, report, server_process, wrk
+from throughput import APPS, LAUNCHERS, free_port, write_tree
 
 BODY = '{"name": "egg", "priority": 2, "tags": ["a", "b"]}'
 ANSWER = b'{"name":"egg","priority":2,"tags":["a","b"]}'
@@ -48,27 +47,6 @@ class Task(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     priority: int = Field(default=1, ge=1, le=5)
     tags: list[str] = []
-"""
-EGG_SERVER = """
-import os
-from pathlib import Path
-
-from eggbin.web.application import Application
-from eggbin.web.env import ServerEnv
-
-egg = Application(Path(os.environ["BENCH_EGG_APP"]), ServerEnv("prod", "bench"))
-
-
-async def app(scope, receive, send):
-    if scope["type"] == "lifespan":  # boot inside the worker's own loop, then hand over
-        await receive()
-        await egg.boot()
-        await send({"type": "lifespan.startup.complete"})
-        await receive()
-        await egg.close()
-        await send({"type": "lifespan.shutdown.complete"})
-        return
-    await egg(scope, receive, send)
 """
 HOME = (
     "from eggbin import Controller\n\n\nclass HomeController(Controller):\n"
@@ -168,7 +146,7 @@ class Session:
 }
 SERVERS = {
     "model.py": MODEL,
-    "egg_server.py": EGG_SERVER,
+    "eggbin_app.py": APPS["eggbin_app.py"],  # the Application in uvicorn, booted at lifespan start
     "fastapi_app.py": """
 from fastapi import FastAPI
 
@@ -203,12 +181,12 @@ app = Starlette(routes=[Route("/tasks", create, methods=["POST"])])
 }
 # subject -> (ASGI target, eggbin app dir or None, request path, method)
 SUBJECTS = {
-    "decorated": ("egg_server:app", "tegg", "/decorated/tasks", "POST"),
-    "classic": ("egg_server:app", "tegg", "/classic/tasks", "POST"),
+    "decorated": ("eggbin_app:app", "tegg", "/decorated/tasks", "POST"),
+    "classic": ("eggbin_app:app", "tegg", "/classic/tasks", "POST"),
     "fastapi": ("fastapi_app:app", None, "/tasks", "POST"),
     "starlette": ("starlette_app:app", None, "/tasks", "POST"),
-    "GET / (app with DI+AOP)": ("egg_server:app", "tegg", "/", "GET"),
-    "GET / (plain app)": ("egg_server:app", "plain", "/", "GET"),
+    "GET / (app with DI+AOP)": ("eggbin_app:app", "tegg", "/", "GET"),
+    "GET / (plain app)": ("eggbin_app:app", "plain", "/", "GET"),
 }
 
 
@@ -237,20 +215,12 @@ def measure(subject: str, root: Path, workers: int, duration: int, script: Path)
         env["BENCH_EGG_APP"] = str(root / egg_app)
     argv = [*LAUNCHERS["nodelay"], target, "--port", str(port), "--workers", str(workers)]
     argv += ["--no-access-log", "--log-level", "warning", "--lifespan", "on"]  # a failed boot stops it
-    server = subprocess.Popen(argv, cwd=root, env=env, stderr=subprocess.PIPE, start_new_session=True)
-    try:
+    with server_process(argv, root, env) as server:
         wait_ready(port, path, method, server)
         url = f"http://127.0.0.1:{port}{path}"
         post = script if method == "POST" else None
         wrk(url, 2, post)  # warm-up
         return wrk(url, duration, post)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
 
 
 def main() -> None:

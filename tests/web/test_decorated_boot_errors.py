@@ -17,9 +17,23 @@ from eggbin.aop import advice, pointcut
 """
 
 
+LOG_ADVICE = """
+@advice()
+class Log:
+    async def before_call(self, ctx):
+        pass
+
+"""
+
+
 def error_of(tmp_path: Path, files: dict[str, str]) -> str:
     base = write_app(tmp_path / "app", {name: HEADER + source for name, source in files.items()})
     return asyncio.run(boot_error(base))
+
+
+def shop_error(tmp_path: Path, source: str) -> tuple[str, Path]:
+    """The boot error of an app whose one module is `app/module/shop.py`, and that file."""
+    return error_of(tmp_path, {"app/module/shop.py": source}), tmp_path / "app" / "app" / "module" / "shop.py"
 
 
 def line_of(file: Path, text: str) -> int:
@@ -27,10 +41,9 @@ def line_of(file: Path, text: str) -> int:
 
 
 def test_injecting_an_undeclared_class(tmp_path: Path) -> None:
-    message = error_of(
+    message, file = shop_error(
         tmp_path,
-        {
-            "app/module/shop.py": """
+        """
 class Helper:
     pass
 
@@ -39,9 +52,7 @@ class Helper:
 class Shop:
     helper: Helper = inject()
 """,
-        },
     )
-    file = tmp_path / "app" / "app" / "module" / "shop.py"
     assert message == (
         f"[EGG_PROTO_NOT_FOUND] `Shop.helper` at `{file}:{line_of(file, 'helper: Helper')}` "
         "injects `Helper`, "
@@ -51,10 +62,9 @@ class Shop:
 
 
 def test_a_misspelt_name_lists_the_closest(tmp_path: Path) -> None:
-    message = error_of(
+    message, file = shop_error(
         tmp_path,
-        {
-            "app/module/shop.py": """
+        """
 @singleton_proto()
 class PriceService:
     pass
@@ -64,9 +74,7 @@ class PriceService:
 class Shop:
     price_servce = inject()
 """,
-        },
     )
-    file = tmp_path / "app" / "app" / "module" / "shop.py"
     declared = line_of(file, "@singleton_proto()")
     assert message.startswith(
         f"[EGG_PROTO_NOT_FOUND] `Shop.price_servce` at `{file}:{line_of(file, 'price_servce =')}` injects "
@@ -76,10 +84,9 @@ class Shop:
 
 
 def test_an_annotation_that_can_not_be_evaluated(tmp_path: Path) -> None:
-    message = error_of(
+    message, _ = shop_error(
         tmp_path,
-        {
-            "app/module/shop.py": """
+        """
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -90,7 +97,6 @@ if TYPE_CHECKING:
 class Shop:
     rate: "Decimal" = inject()
 """,
-        },
     )
     assert "`Shop.rate` at `" in message
     assert "injects `Decimal` (its annotation could not be evaluated: import it at run time)" in message
@@ -98,10 +104,9 @@ class Shop:
 
 
 def test_a_singleton_injecting_a_context_proto_names_both(tmp_path: Path) -> None:
-    message = error_of(
+    message, file = shop_error(
         tmp_path,
-        {
-            "app/module/shop.py": """
+        """
 @context_proto()
 class Cart:
     pass
@@ -111,9 +116,7 @@ class Cart:
 class Shop:
     cart: Cart = inject()
 """,
-        },
     )
-    file = tmp_path / "app" / "app" / "module" / "shop.py"
     assert message == (
         f"[EGG_PROTO_SCOPE] singleton `Shop` ({file}:{line_of(file, '@singleton_proto()')}) injects context "
         f"proto `Cart` ({file}:{line_of(file, '@context_proto()')}) in `cart` at "
@@ -132,25 +135,17 @@ def test_a_singleton_injecting_the_context(tmp_path: Path) -> None:
 
 
 def test_a_singleton_with_context_advice(tmp_path: Path) -> None:
-    message = error_of(
+    message, file = shop_error(
         tmp_path,
-        {
-            "app/module/shop.py": """
-@advice()
-class Log:
-    async def before_call(self, ctx):
-        pass
-
-
+        LOG_ADVICE
+        + """
 @singleton_proto()
 class Shop:
     @pointcut(Log)
     async def buy(self):
         pass
 """,
-        },
     )
-    file = tmp_path / "app" / "app" / "module" / "shop.py"
     assert message == (
         f"[EGG_PROTO_SCOPE] singleton `Shop` ({file}:{line_of(file, '@singleton_proto()')}) has "
         f"context proto `Log` ({file}:{line_of(file, '@advice()')}) on `buy` "
@@ -161,10 +156,9 @@ class Shop:
 
 
 def test_protos_that_need_each_other(tmp_path: Path) -> None:
-    message = error_of(
+    message, file = shop_error(
         tmp_path,
-        {
-            "app/module/shop.py": """
+        """
 @context_proto()
 class Cart:
     shop: "Shop" = inject()
@@ -174,9 +168,7 @@ class Cart:
 class Shop:
     cart: Cart = inject()
 """,
-        },
     )
-    file = tmp_path / "app" / "app" / "module" / "shop.py"
     cart, shop = (f"{file}:{line_of(file, text) - 1}" for text in ("class Cart", "class Shop"))  # decorators
     assert message == (
         f"[EGG_PROTO_CYCLE] protos need each other: context proto `Cart` ({cart}) -> context proto `Shop` "
@@ -237,25 +229,17 @@ class ShopService(Service):
 
 
 def test_async_advice_on_a_plain_method(tmp_path: Path) -> None:
-    message = error_of(
+    message, file = shop_error(
         tmp_path,
-        {
-            "app/module/shop.py": """
-@advice()
-class Log:
-    async def before_call(self, ctx):
-        pass
-
-
+        LOG_ADVICE
+        + """
 @context_proto()
 class Shop:
     @pointcut(Log)
     def buy(self):
         pass
 """,
-        },
     )
-    file = tmp_path / "app" / "app" / "module" / "shop.py"
     assert message == (
         "[EGG_AOP_ASYNC_ADVICE] `Log.before_call` is async but `Shop.buy` (advised at "
         f"`{file}:{line_of(file, '@pointcut(Log)')}`) is a plain method: a sync call can not await "
