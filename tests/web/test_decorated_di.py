@@ -171,3 +171,17 @@ def test_protos_of_a_plugin_are_found_and_injectable(tmp_path: Path) -> None:
             assert (await http.get("/stock", params={"sku": "egg"})).json() == {"sku": "egg", "count": 3}
 
     asyncio.run(scenario())
+
+
+def test_a_proto_made_by_hand_says_how_to_get_one(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        base = copy_app(APP, tmp_path)
+        async with serving(base) as (app, _):
+            cls = type(await app.get_egg_object("hello_service"))
+            by_hand = cls()
+            with pytest.raises(
+                AttributeError, match=r"`HelloService.config` is filled by eggbin's container"
+            ):
+                _ = by_hand.config
+
+    asyncio.run(scenario())

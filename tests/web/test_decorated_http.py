@@ -194,3 +194,14 @@ def test_an_app_of_decorated_controllers_needs_no_router_file(tmp_path: Path) ->
             return (await client.get("/")).text
 
     assert asyncio.run(scenario()) == "hi"
+
+
+def test_an_optional_body_is_its_default_when_no_body_is_sent(egg: Booted) -> None:
+    http = with_csrf(egg.http)
+    assert http.put("/api/note").json() == {"note": None}
+    assert http.put("/api/note", json={"sku": "n", "quantity": 1}).json() == {
+        "note": {"sku": "n", "quantity": 1}
+    }
+    assert http.put("/api/note", json={"sku": "n"}).json()["errors"] == [
+        {"message": "required", "field": "quantity", "code": "missing_field"}
+    ]

@@ -82,7 +82,10 @@ def _plan(
             )
         return ParamPlan(name, source, "", base, OBJECT_READERS[source], None, default, keyword)
     source, key = _marker_source(marker, name)
-    return ParamPlan(name, source, key, base, _reader(source, key), _converter(base), default, keyword)
+    read = _reader(source, key)
+    if source == "body" and default is not MISSING:  # no body at all: the default
+        read = _body_or_missing
+    return ParamPlan(name, source, key, base, read, _converter(base), default, keyword)
 
 
 def _is_marker(value: Any) -> bool:
@@ -127,6 +130,11 @@ def _reader(source: str, key: str) -> Callable[[Any], Any]:
     if source == "header":
         return lambda ctx: ctx.request.headers.get(key, MISSING)
     return lambda ctx: dict(ctx.request.headers)
+
+
+def _body_or_missing(ctx: Any) -> Any:
+    request = ctx.request
+    return MISSING if request.raw_body is None else request.body
 
 
 def _converter(base: Any) -> Callable[[Any], Any] | None:

@@ -102,7 +102,7 @@ class Inject:
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         if obj is None:
             return self
-        ctx = getattr(obj, "ctx", None)
+        ctx = vars(obj).get("ctx")  # not getattr: `ctx` may itself be an injected field not yet filled
         if ctx is None or getattr(ctx.app, "protos", None) is None:
             raise AttributeError(
                 f"`{type(obj).__name__}.{self.attr}` is filled by eggbin's container: create the object "

@@ -43,7 +43,10 @@ class Scope:
         if found is not None:
             return found
         if target.singleton and self is not self.container.singleton_scope:
-            return self.container.singleton_scope.objects[target]
+            made = self.container.singleton_scope.objects.get(target)
+            if made is None:
+                raise RuntimeError(f"{target.label} is not made yet: singletons are made after `did_load`")
+            return made
         return self.build(self.container.plans[target], inits)
 
     def build(self, plan: ProtoPlan, inits: list[Any]) -> Any:
