@@ -353,3 +353,55 @@ class Shop:
     assert twice.startswith("[EGG_ROUTER_CONFLICT] route `GET /api/hello` is defined twice: at `")
     assert "controller/shop.py:" in twice
     assert "controller/store.py:" in twice
+
+
+def test_decorators_nothing_would_use(tmp_path: Path) -> None:
+    no_controller, file = shop_error(
+        tmp_path / "one",
+        """
+class Shop:
+    @http_method(path="/buy")
+    async def buy(self):
+        pass
+""",
+    )
+    assert no_controller == (
+        f"[EGG_DECORATOR_UNUSED] `Shop.buy` at `{file}:{line_of(file, '@http_method')}` has @http_method, "
+        "but "
+        "`Shop` is no proto, so nothing would use it; decorate the class with @http_controller(), "
+        "@context_proto() or @singleton_proto()"
+    )
+    in_a_plain_proto, file = shop_error(
+        tmp_path / "two",
+        """
+@context_proto()
+class Shop:
+    @http_method(path="/buy")
+    async def buy(self):
+        pass
+""",
+    )
+    assert in_a_plain_proto.startswith(
+        f"[EGG_DECORATOR_UNUSED] `Shop.buy` at `{file}:{line_of(file, '@http_method')}` has @http_method, "
+        "but "
+        f"context proto `Shop` ({file}:{line_of(file, '@context_proto')}) is no @http_controller"
+    )
+    middleware_alone, file = shop_error(
+        tmp_path / "three",
+        """
+from eggbin.aop import middleware
+
+
+async def log(ctx, next):
+    await next()
+
+
+@http_controller()
+class Shop:
+    @middleware(log)
+    async def helper(self):
+        pass
+""",
+    )
+    assert middleware_alone.startswith("[EGG_DECORATOR_UNUSED] `Shop.helper` at `")
+    assert "has @middleware but no @http_method: nothing would run it" in middleware_alone

@@ -21,6 +21,7 @@ from eggbin.web.aop.declare import crosscuts_of, is_advice
 from eggbin.web.aop.weave import AdviceChain, advice_uses, build_chain, proto_methods
 from eggbin.web.decorated.declare import CONTROLLER_ATTR, METHOD_ATTR, middlewares_of
 from eggbin.web.protos.declare import Inject, proto_info
+from eggbin.web.protos.discover import UNDECLARED
 from eggbin.web.protos.fields import CONSTANT, injected_fields
 from eggbin.web.protos.graph import SCOPE, Field, Proto, ProtoGraph
 from eggbin.web.protos.scope import SingletonScope
@@ -158,6 +159,7 @@ class Container:
             if proto in self._woven or is_advice(proto.cls):
                 continue
             self._woven.add(proto)
+            check_http_decorators(proto)
             for method in proto_methods(proto.cls):
                 uses = advice_uses(proto.cls, method, crosscuts, advice_middleware(proto.cls, method))
                 if uses:
@@ -246,6 +248,36 @@ class Container:
         if not proto.singleton:
             raise LookupError(f"{proto.label} lives in a request: use `await ctx.get_egg_object(...)`")
         return self.overrides.get(proto, self.singleton_scope.objects[proto])
+
+
+def check_http_decorators(proto: Proto) -> None:
+    """`@http_method` only in an `@http_controller`; `@middleware` only on one or on its HTTP methods."""
+    cls = proto.cls
+    controller = getattr(cls, CONTROLLER_ATTR, None) is not None
+    if middlewares_of(cls) and not controller:
+        raise BootError(
+            f"@middleware on {proto.label}, which is no @http_controller: nothing would run it",
+            hint="middleware wraps HTTP methods: use @pointcut(...) for a proto's methods",
+            code=UNDECLARED,
+        )
+    for method in proto_methods(cls):
+        function = getattr(cls, method)
+        own = vars(function)
+        if METHOD_ATTR in own and not controller:
+            raise BootError(
+                f"`{cls.__qualname__}.{method}` at `{own[METHOD_ATTR].where}` has @http_method, but "
+                f"{proto.label} is no @http_controller: the route would never be added",
+                hint="declare the class with @http_controller(...)",
+                code=UNDECLARED,
+            )
+        if middlewares_of(function) and METHOD_ATTR not in own:
+            code = function.__code__
+            raise BootError(
+                f"`{cls.__qualname__}.{method}` at `{code.co_filename}:{code.co_firstlineno}` has "
+                "@middleware but no @http_method: nothing would run it",
+                hint="add @http_method(...) to it, or use @pointcut(...) for a plain method",
+                code=UNDECLARED,
+            )
 
 
 def advice_middleware(cls: type, method: str) -> list[type]:
