@@ -2,7 +2,7 @@
 and bare Starlette; and what the decorated model costs a route that does not use it.
 
     pip install -e '.[bench]'        # FastAPI, for this benchmark only (not a dependency of eggbin)
-    python bench/typed_post.py [--duration 10] [--rounds 3] [--workers 2]
+    python bench/typed_post.py [--duration 10] [--rounds 3] [--workers 2] [--in-process 5000]
 
 Every subject validates the same body into the same pydantic model and answers the same JSON, served by
 `uvicorn --workers N` with the same flags and launcher (`uvicorn_nodelay.py`, as bench/throughput.py),
@@ -223,6 +223,60 @@ def measure(subject: str, root: Path, workers: int, duration: int, script: Path)
         return wrk(url, duration, post)
 
 
+def in_process(root: Path, requests: int, rounds: int) -> dict[str, list[float]]:
+    """CPU µs per request of the eggbin subjects, called in-process (no server, no wrk): a loaded machine
+    skews wall-clock throughput, much less the CPU time one request costs."""
+    import asyncio
+
+    from eggbin.web.application import Application
+    from eggbin.web.env import ServerEnv
+
+    async def measure_app(app: Application, path: str, method: str) -> float:
+        body = BODY.encode() if method == "POST" else b""
+        headers = [(b"host", b"bench"), (b"content-type", b"application/json"), (b"x-csrf-token", b"t")]
+        headers += [(b"cookie", b"csrfToken=t"), (b"content-length", str(len(body)).encode())]
+        scope = {
+            "type": "http",
+            "method": method,
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+        }
+        scope |= {
+            "headers": headers,
+            "client": ("127.0.0.1", 1),
+            "server": ("127.0.0.1", 80),
+            "scheme": "http",
+        }
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, object]) -> None:
+            pass
+
+        started = time.process_time()
+        for _ in range(requests):
+            await app(scope, receive, send)
+        return (time.process_time() - started) / requests * 1e6
+
+    async def run() -> dict[str, list[float]]:
+        apps = {}
+        for name in ("tegg", "plain"):
+            apps[name] = Application(root / name, ServerEnv("prod", "bench"))
+            await apps[name].boot()
+        samples: dict[str, list[float]] = {}
+        for _ in range(rounds):
+            for subject, (_, egg_app, path, method) in SUBJECTS.items():
+                if egg_app:
+                    samples.setdefault(subject, []).append(await measure_app(apps[egg_app], path, method))
+        for app in apps.values():
+            await app.close()
+        return samples
+
+    return asyncio.run(run())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -230,6 +284,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--in-process", type=int, default=0, metavar="N", help="also time N in-process requests per subject"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
@@ -243,6 +300,15 @@ def main() -> None:
         write_tree(root, SERVERS)
         write_tree(root / "tegg", TEGG_APP)
         write_tree(root / "plain", PLAIN_APP)
+        if args.in_process:
+            os.environ.update({"EGG_HOME": str(root), "HOME": str(root)})
+            cpu = in_process(root, args.in_process, args.rounds * 3)
+            print(f"\n{'in-process, CPU per request':<26} {'median':>9} {'min':>9}")
+            for subject, values in cpu.items():
+                print(f"{subject:<26} {statistics.median(values):>7.1f}us {min(values):>7.1f}us")
+            report(
+                "typed_post_in_process", [Measurement(k, v, "us") for k, v in cpu.items()], anchor="classic"
+            )
         script = root / "post.lua"
         script.write_text(POST_SCRIPT)
         for _ in range(args.rounds):
