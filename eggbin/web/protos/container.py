@@ -1,8 +1,8 @@
 """The app's container (`app.protos`): protos resolved, advice woven and creation plans made once, at boot.
 
-    Container(app, classes).build(classic)   resolve fields, weave advice, check, plan (load phase)
-    await container.start()                   create the singletons, dependencies first (after did_load)
-    await container.close()                   destroy them, newest first (app close)
+    Container(app, classes).build(controllers, services)   resolve, weave, check, plan (load phase)
+    await container.start()      create the singletons, dependencies first (after the did_load hooks)
+    await container.close()      destroy them, newest first (app close)
 
 A plan (`ProtoPlan`) is what creating one object costs at run time: fields whose value never changes
 (singletons, `app`, `config`, the validator) are one dict update; a controller that needs nothing of
@@ -19,6 +19,7 @@ from typing import Any
 from eggbin.errors import BootError
 from eggbin.web.aop.declare import crosscuts_of, is_advice
 from eggbin.web.aop.weave import AdviceChain, advice_uses, build_chain, proto_methods
+from eggbin.web.controller import BaseContextClass
 from eggbin.web.decorated.declare import CONTROLLER_ATTR, METHOD_ATTR, middlewares_of
 from eggbin.web.protos.declare import Inject, proto_info
 from eggbin.web.protos.discover import UNDECLARED
@@ -47,8 +48,6 @@ class ProtoPlan:
     )
 
     def __init__(self, proto: Proto) -> None:
-        from eggbin.web.controller import BaseContextClass
-
         cls = proto.cls
         self.proto = proto
         self.cls = cls
