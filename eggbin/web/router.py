@@ -24,6 +24,7 @@ from eggbin.web.controller import ControllerMethod
 Handler = Callable[[Any], Awaitable[Any]]
 ROUTER_CONFLICT = "EGG_ROUTER_CONFLICT"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+_PARAM_NAME = re.compile(r"\(\?P<\w+>")
 _COLON_PARAM = re.compile(r"(?<=/):([A-Za-z_][A-Za-z0-9_]*)")  # a segment `:id`, never `{id:int}`
 # egg's RESTful table: action → (methods, path suffix, route-name pattern)
 RESOURCE_ACTIONS = (
@@ -52,6 +53,11 @@ class Route:
 
     def __post_init__(self) -> None:
         self.regex, self.path_format, self.convertors = compile_path(_COLON_PARAM.sub(r"{\1}", self.path))
+
+    @property
+    def shape(self) -> str:
+        """What the route matches, whatever its parameters are called (two routes of one shape conflict)."""
+        return _PARAM_NAME.sub("(?:", self.regex.pattern)
 
     @property
     def is_static(self) -> bool:
@@ -105,7 +111,7 @@ class Router:
         route = Route(methods, path, args[-1], tuple(args[:-1]), name, where)
         self._check(route)
         for method in methods:
-            self._seen[(method, route.path_format)] = route
+            self._seen[(method, route.shape)] = route
             if route.is_static:
                 self._static[(method, route.path_format)] = route
             else:
@@ -117,7 +123,7 @@ class Router:
 
     def _check(self, route: Route) -> None:
         for method in route.methods:
-            other = self._seen.get((method, route.path_format))
+            other = self._seen.get((method, route.shape))  # `/u/:id` and `/u/{name}` are one path
             if other is not None:
                 raise BootError(
                     f"route `{method} {route.path}` is defined twice: at `{other.where}` and `{route.where}`",

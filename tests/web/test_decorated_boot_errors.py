@@ -405,3 +405,22 @@ class Shop:
     )
     assert middleware_alone.startswith("[EGG_DECORATOR_UNUSED] `Shop.helper` at `")
     assert "has @middleware but no @http_method: nothing would run it" in middleware_alone
+
+
+def test_routes_differing_only_in_parameter_names_conflict(tmp_path: Path) -> None:
+    message = error_of(
+        tmp_path,
+        {
+            "app/router.py": "\ndef router(app):\n    app.router.get('/items/:item', lambda ctx: 'old')\n",
+            "app/controller/shop.py": """
+@http_controller()
+class Shop:
+    @http_method(path="/items/{id}")
+    async def item(self, id: Annotated[int, Param()]):
+        pass
+""",
+        },
+    )
+    assert message.startswith("[EGG_ROUTER_CONFLICT] route `GET /items/{id}` is defined twice: at `")
+    assert "app/router.py:" in message
+    assert "controller/shop.py:" in message
