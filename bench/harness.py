@@ -79,20 +79,14 @@ def time_command(
     return time_call(once, runs, warmup)
 
 
-def wrk(url: str, duration: int, script: Path | None = None) -> tuple[float, float]:
+def wrk(url: str, duration: int, script: Path | None = None, timeout: int = 2) -> tuple[float, float]:
     """(req/s, p99 in ms) of `wrk -t2 -c64 --latency` (Debian: `apt-get install wrk`); errors fail it.
 
-    `script` is a wrk Lua script (a POST's method, body and headers).
+    `script` is a wrk Lua script (a POST's method, body and headers); `timeout` (seconds) is wrk's, past
+    which a request counts as failed.
     """
-    argv = [
-        "wrk",
-        "-t2",
-        "-c64",
-        f"-d{duration}s",
-        "--latency",
-        *(["-s", str(script)] if script else []),
-        url,
-    ]
+    argv = ["wrk", "-t2", "-c64", f"-d{duration}s", f"--timeout={timeout}s", "--latency"]
+    argv += [*(["-s", str(script)] if script else []), url]
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     failed = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*", out)
     if failed:

@@ -30,6 +30,7 @@ from pathlib import Path
 from harness import Measurement, report, server_process, wrk
 from throughput import APPS, LAUNCHERS, free_port, write_tree
 
+WRK_TIMEOUT = 20  # seconds: on a shared, loaded machine a slow answer is a latency, not a failure
 BODY = '{"name": "egg", "priority": 2, "tags": ["a", "b"]}'
 ANSWER = b'{"name":"egg","priority":2,"tags":["a","b"]}'
 POST_SCRIPT = f"""
@@ -219,8 +220,8 @@ def measure(subject: str, root: Path, workers: int, duration: int, script: Path)
         wait_ready(port, path, method, server)
         url = f"http://127.0.0.1:{port}{path}"
         post = script if method == "POST" else None
-        wrk(url, 2, post)  # warm-up
-        return wrk(url, duration, post)
+        wrk(url, 2, post, WRK_TIMEOUT)  # warm-up
+        return wrk(url, duration, post, WRK_TIMEOUT)
 
 
 def in_process(root: Path, requests: int, rounds: int) -> dict[str, list[float]]:

@@ -158,26 +158,41 @@ def _type_name(annotation: Any) -> str:
     return getattr(annotation, "__qualname__", None) or str(annotation)
 
 
+class Rejected(Exception):
+    """One parameter's failures (collected by `arguments` into one `InvalidParamError`)."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def argument(param: ParamPlan, ctx: Any) -> Any:
+    """One parameter's value for this request; `Rejected` when it is missing or invalid."""
+    value = param.read(ctx)
+    if value is MISSING:
+        if param.default is MISSING:
+            raise Rejected([{"message": "required", "field": param.key, "code": "missing_field"}])
+        return param.default
+    if param.convert is None:
+        return value
+    try:
+        return param.convert(value)
+    except ValidationError as exc:
+        found = field_errors(exc, () if param.source == "body" else (param.key,))
+        raise Rejected([e if e["field"] else {**e, "field": param.name} for e in found]) from exc
+
+
 def arguments(params: tuple[ParamPlan, ...], ctx: Any) -> tuple[list[Any], dict[str, Any]]:
     """The call's positional and keyword arguments; every failure at once as an `InvalidParamError`."""
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
     errors: list[dict[str, str]] = []
     for param in params:
-        value = param.read(ctx)
-        if value is MISSING:
-            if param.default is MISSING:
-                errors.append({"message": "required", "field": param.key, "code": "missing_field"})
-                continue
-            value = param.default
-        elif param.convert is not None:
-            try:
-                value = param.convert(value)
-            except ValidationError as exc:
-                prefix = () if param.source == "body" else (param.key,)
-                found = field_errors(exc, prefix)
-                errors += [e if e["field"] else {**e, "field": param.name} for e in found]
-                continue
+        try:
+            value = argument(param, ctx)
+        except Rejected as rejected:
+            errors += rejected.errors
+            continue
         if param.keyword:
             kwargs[param.name] = value
         else:
@@ -185,3 +200,11 @@ def arguments(params: tuple[ParamPlan, ...], ctx: Any) -> tuple[list[Any], dict[
     if errors:
         raise InvalidParamError(errors)
     return args, kwargs
+
+
+def sole_argument(param: ParamPlan, ctx: Any) -> Any:
+    """The value of a method's only parameter (the common case: a body), without building a call."""
+    try:
+        return argument(param, ctx)
+    except Rejected as rejected:
+        raise InvalidParamError(rejected.errors) from None

@@ -30,7 +30,7 @@ from eggbin.web.decorated.declare import (
     MethodInfo,
     middlewares_of,
 )
-from eggbin.web.decorated.params import PARAM_SOURCE, ParamPlan, arguments, plan_params
+from eggbin.web.decorated.params import PARAM_SOURCE, ParamPlan, arguments, plan_params, sole_argument
 from eggbin.web.http_error import HttpError
 
 if TYPE_CHECKING:
@@ -102,6 +102,7 @@ def make_endpoint(
     """The route handler for `plan.cls.<method>` (one coroutine of its own, as a classic controller's)."""
     cls, overrides = plan.cls, container.overrides
     is_async = inspect.iscoroutinefunction(getattr(cls, method))
+    sole = params[0] if len(params) == 1 and not params[0].keyword else None
 
     async def decorated_endpoint(ctx: Any, next_: Any = None) -> None:
         if plan.fast and not overrides:
@@ -109,7 +110,9 @@ def make_endpoint(
             obj.__dict__.update(plan.constants)
         else:
             obj = await ctx.scope().get(plan)
-        if params:
+        if sole is not None:
+            result = getattr(obj, method)(sole_argument(sole, ctx))
+        elif params:
             args, kwargs = arguments(params, ctx)
             result = getattr(obj, method)(*args, **kwargs)
         else:
