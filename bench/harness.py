@@ -6,6 +6,7 @@ Results go to `bench/results/<name>.json` (git-ignored); the README quotes the l
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -15,7 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,11 +79,15 @@ def time_command(
     return time_call(once, runs, warmup)
 
 
-def wrk(url: str, duration: int) -> tuple[float, float]:
-    """(req/s, p99 in ms) of `wrk -t2 -c64 --latency` (Debian: `apt-get install wrk`); errors fail it."""
-    out = subprocess.run(
-        ["wrk", "-t2", "-c64", f"-d{duration}s", "--latency", url], capture_output=True, text=True, check=True
-    ).stdout
+def wrk(url: str, duration: int, script: Path | None = None, timeout: int = 2) -> tuple[float, float]:
+    """(req/s, p99 in ms) of `wrk -t2 -c64 --latency` (Debian: `apt-get install wrk`); errors fail it.
+
+    `script` is a wrk Lua script (a POST's method, body and headers); `timeout` (seconds) is wrk's, past
+    which a request counts as failed.
+    """
+    argv = ["wrk", "-t2", "-c64", f"-d{duration}s", f"--timeout={timeout}s", "--latency"]
+    argv += [*(["-s", str(script)] if script else []), url]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     failed = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*", out)
     if failed:
         raise RuntimeError(f"wrk saw failed requests on {url}:\n{out}")
@@ -99,6 +104,16 @@ def stop_group(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+@contextlib.contextmanager
+def server_process(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """A server (e.g. `uvicorn --workers N`) in its own session, stopped with `stop_group` at the end."""
+    server = subprocess.Popen(list(argv), cwd=cwd, env=env, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        yield server
+    finally:
+        stop_group(server)
 
 
 def ratio(value: float, anchor: float) -> float:

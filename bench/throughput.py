@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import RAW_ASGI_APP, Measurement, report, stop_group, wrk
+from harness import RAW_ASGI_APP, Measurement, report, server_process, wrk
 
 APPS = {
     "raw_app.py": RAW_ASGI_APP,
@@ -134,14 +134,11 @@ def measure(
     target, flags = subject
     argv = [*LAUNCHERS[launcher], target, *flags, "--port", str(port), "--workers", str(workers)]
     argv += ["--no-access-log", "--log-level", "warning"]  # uvloop + httptools, as eggbin's workers
-    server = subprocess.Popen(argv, cwd=cwd, env=env, stderr=subprocess.PIPE, start_new_session=True)
-    try:
+    with server_process(argv, cwd, env) as server:
         wait_ready(port, server)
         url = f"http://127.0.0.1:{port}/"
         wrk(url, 2)  # warm-up
         return wrk(url, duration)
-    finally:
-        stop_group(server)
 
 
 def main() -> None:

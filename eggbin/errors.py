@@ -36,7 +36,15 @@ class TemplateError(EggbinError):
 
 
 class BootError(EggbinError):
-    """The app, its config or one of its plugins failed to load."""
+    """The app, its config or one of its plugins failed to load; `code` names the kind (`EGG_...`)."""
+
+    def __init__(self, message: str, *, hint: str | None = None, code: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"[{self.code}] {text}" if self.code else text
 
 
 class ClusterStartError(EggbinError):

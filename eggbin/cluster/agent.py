@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import time
 from typing import Any
 
 from eggbin.cluster.channel import AsyncChannel, Message, envelope
@@ -20,6 +21,7 @@ from eggbin.cluster.child import (
     make_app,
     parse_args,
     run,
+    time_left,
     write_run_files,
 )
 from eggbin.cluster.options import ChildOptions
@@ -58,11 +60,12 @@ async def serve(options: ChildOptions) -> None:
     listener = asyncio.create_task(listen(channel, agent, handlers))
     listener.add_done_callback(lambda _: stop.set())  # master gone
     await stop.wait()
+    stopping_since = time.monotonic()
     scheduler.stop()
     listener.cancel()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await listener
-    await agent.close()
+    await agent.close(background_timeout=time_left(stopping_since, options.cluster.agent_close_timeout))
     close_leaders(agent)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -95,6 +96,11 @@ async def listen(channel: AsyncChannel, app: Any, handlers: dict[str, Handler]) 
         messenger = getattr(app, "messenger", None)
         if messenger is not None:
             messenger.emit(action, message["data"])
+
+
+def time_left(since: float | None, timeout: float) -> float:
+    """What remains of a close timeout that started at `since`: pending background tasks may use it."""
+    return max(0.0, timeout - (time.monotonic() - since)) if since is not None else timeout
 
 
 def run(

@@ -4,7 +4,8 @@
 
 Reports `app-start` once uvicorn listens and then beats (`heartbeat`) from its event loop, so a loop
 stuck in user code goes quiet and the master replaces it. SIGTERM from the master means: stop
-accepting, finish in-flight requests (graceful timeout), run `before_close`, exit 0.
+accepting, finish in-flight requests (graceful timeout), let background tasks end within what is left
+of the close timeout (the rest are cancelled and logged), run `before_close`, exit 0.
 
 Keep-alive clients must not see a reset when a worker retires (reload, stop). While draining, every
 response carries `Connection: close`, so an active client moves to a new connection (served by
@@ -44,6 +45,7 @@ from eggbin.cluster.child import (
     make_app,
     parse_args,
     run,
+    time_left,
     write_run_files,
 )
 from eggbin.cluster.http_protocol import LimitedHttpProtocol
@@ -109,6 +111,7 @@ class WorkerServer(uvicorn.Server):
         super().__init__(config)
         self.channel = channel
         self.draining_app = app
+        self.stopping_since: float | None = None  # the close timeout counts from the first SIGTERM
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
@@ -123,6 +126,8 @@ class WorkerServer(uvicorn.Server):
         if self.should_exit:
             self.force_exit = True
         self.should_exit = True
+        if self.stopping_since is None:
+            self.stopping_since = time.monotonic()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
@@ -208,7 +213,7 @@ async def serve(options: ChildOptions) -> None:
     await server.serve(sockets=[socket.socket(fileno=options.listen_fd)])
     for task in (listener, *beats):
         task.cancel()
-    await app.close()
+    await app.close(background_timeout=time_left(server.stopping_since, options.cluster.app_close_timeout))
 
 
 def uvicorn_config(app: DrainingApp, options: ChildOptions, limits: HttpLimits) -> uvicorn.Config:

@@ -49,6 +49,28 @@ class Mock:
             error = Exception(error or f"mock {path}.{method} error")
         self.service(path, method, error)
 
+    # protos (the decorated model) ------------------------------------------------------------------
+    def proto(self, target: type | str, method: str, value: Any) -> None:
+        """`<proto>.<method>(...)` returns `value`, raises it or calls it: by class or proto name.
+
+        Advice still runs around the mocked method; so do route middleware and parameter checks.
+        """
+        cls = self.app.protos.find(target).cls
+        original = getattr(cls, method, None)
+        if not callable(original):
+            raise AttributeError(f"proto `{cls.__qualname__}` has no method `{method}` to mock")
+        self._patches.setattr(cls, method, _fake_method(value, inspect.iscoroutinefunction(original)))
+
+    def inject(self, target: type | str, replacement: Any) -> None:
+        """Every injection of the proto `target` (and `get_egg_object`) yields `replacement` in this test."""
+        container = self.app.protos
+        proto = container.find(target)
+        self._patches.setitem(container.overrides, proto, replacement)
+        for holder, obj in container.singleton_scope.objects.items():  # singletons made at boot
+            for field in holder.fields:
+                if field.target is proto:
+                    self._patches.setattr(obj, field.attr, replacement)
+
     def _service_class(self, path: str) -> Any:
         node: Any = getattr(self.app, "service_classes", {})
         for part in re.split(r"[./]", path):

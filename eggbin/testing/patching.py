@@ -23,7 +23,7 @@ class Patches:
         else:
             self._undo.append(lambda: setattr(target, name, own))
 
-    def setitem(self, mapping: MutableMapping[str, Any], key: str, value: Any) -> None:
+    def setitem(self, mapping: MutableMapping[Any, Any], key: Any, value: Any) -> None:
         old = mapping.get(key, _MISSING)
         mapping[key] = value
         if old is _MISSING:

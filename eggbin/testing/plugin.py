@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 _ENV_SOURCE = "EGG_SERVER_ENV_SOURCE"
 _KIND = pytest.StashKey[str | None]()
 ASYNC_MARKS = ("asyncio", "anyio", "trio")
+BACKGROUND_WAIT = 60.0  # seconds the `mock` fixture waits for the test's background tasks
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,8 +45,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: Any, args: list[str]) -> None:
-    if project_kind(early_config.rootpath) is None:
+    kind = project_kind(early_config.rootpath)
+    if kind is None:
         return
+    if kind == "app" and str(early_config.rootpath) not in sys.path:
+        # as `python -m pytest` does: a test may import the app's modules (`from app.biz.x import X`)
+        sys.path.insert(0, str(early_config.rootpath))
     if os.environ.get("EGG_SERVER_ENV"):
         os.environ.setdefault(_ENV_SOURCE, "environment")
     else:
@@ -127,6 +133,13 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     return True
 
 
+def wait_background_tasks(app: Any, loop: LoopThread) -> None:
+    """After a test: its background tasks end before the next one starts (egg-mock does the same)."""
+    finished = getattr(app, "background_tasks_finished", None)
+    if callable(finished):
+        loop.run(finished(), BACKGROUND_WAIT)
+
+
 # fixtures ---------------------------------------------------------------------------------------
 
 
@@ -169,6 +182,7 @@ def http(app: Any, egg_loop: Any) -> Iterator[Any]:
 
     with sync_client(app, egg_loop) as client:
         yield client
+    wait_background_tasks(app, egg_loop)
 
 
 @pytest.fixture
@@ -179,6 +193,7 @@ def ahttp(app: Any, egg_loop: Any) -> Iterator[Any]:
     client = async_client(app)
     yield client
     egg_loop.run(client.aclose())
+    wait_background_tasks(app, egg_loop)
 
 
 @pytest.fixture
@@ -194,6 +209,8 @@ def mock(request: pytest.FixtureRequest) -> Iterator[Any]:
 
     mocks = Mock(lambda: request.getfixturevalue("app"))
     yield mocks
+    if "app" in request.fixturenames:  # egg-mock's order: background tasks end, then mocks go
+        wait_background_tasks(request.getfixturevalue("app"), request.getfixturevalue("egg_loop"))
     mocks.restore()
 
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from eggbin.errors import BootError
 from eggbin.web.appinfo import AppInfo, load_app_info
+from eggbin.web.background import BackgroundTaskHelper, BackgroundTasks
 from eggbin.web.boots import load_boots
 from eggbin.web.cluster_client import ClusterClientBuilder
 from eggbin.web.config import Config, config_warnings
 from eggbin.web.context import Context
+from eggbin.web.controller import ControllerClass
 from eggbin.web.dump import dump_run_files
 from eggbin.web.egg_api import EggApi
 from eggbin.web.env import ServerEnv
@@ -38,6 +40,7 @@ from eggbin.web.loop_errors import log_loop_errors, stop_logging_loop_errors
 from eggbin.web.messenger import Messenger
 from eggbin.web.middleware import MiddlewareFactories, Pipeline, build_pipelines
 from eggbin.web.plugins import Plugin, load_plugins
+from eggbin.web.protos.container import Container
 from eggbin.web.proxy import trusted_networks
 from eggbin.web.router import Router, RouterDelegates
 from eggbin.web.schedule import run_schedule
@@ -46,6 +49,10 @@ from eggbin.web.units import EGGBIN_PATH
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
+
+    from eggbin.web.decorated.routes import DecoratedRoute
+
+T = TypeVar("T")
 
 
 class _Tree:
@@ -83,6 +90,8 @@ class EggCore(EventEmitter, EggApi):
         self._pending_singletons: list[Awaitable[None]] = []
         self.messenger = Messenger(self.role)
         self.cluster_key = ""  # set by the cluster: where leaders of `cluster()` clients listen
+        self.background_tasks = BackgroundTasks(lambda exc, ctx: self.emit("error", exc, ctx))
+        self._background: BackgroundTaskHelper | None = None
 
     @property
     def name(self) -> str:
@@ -149,6 +158,7 @@ class EggCore(EventEmitter, EggApi):
         await self.lifecycle.run("did_load")
         await self.lifecycle.run_before_start()
         await self._await_singletons()
+        await self.start_objects()
         await self.lifecycle.run("will_ready")
         await self._await_singletons()
         await self.lifecycle.run("did_ready")
@@ -162,6 +172,20 @@ class EggCore(EventEmitter, EggApi):
 
     def load(self) -> None:
         """Role-specific loading after config and extends."""
+
+    async def start_objects(self) -> None:
+        """Role-specific objects made once `did_load` hooks ran (the app's singleton protos)."""
+
+    @property
+    def background(self) -> BackgroundTaskHelper:
+        """The process's `BackgroundTaskHelper`: `app.background.run(fn)`, tied to no request."""
+        if self._background is None:
+            self._background = BackgroundTaskHelper(self.background_tasks, self.logger, None)
+        return self._background
+
+    async def background_tasks_finished(self) -> None:
+        """Wait until every background task of this process has ended (egg-mock's helper, for tests)."""
+        await self.background_tasks.finished()
 
     def add_singleton(self, name: str, create: Create) -> None:
         """`self.<name>` from `config[name]` (`client` or `clients` + `default`), made by `create`."""
@@ -184,11 +208,19 @@ class EggCore(EventEmitter, EggApi):
         except Exception:
             self.core_logger.exception("[egg:lifecycle] server_did_ready failed")
 
-    async def close(self) -> None:
-        """`before_close` hooks in reverse unit order, then the log files."""
+    async def close(self, background_timeout: float | None = None) -> None:
+        """Background tasks (up to `background_timeout` s, default `config.background_task.timeout`,
+        then cancelled and logged), objects, `before_close` hooks in reverse unit order, log files."""
+        if background_timeout is None:
+            background_timeout = float((self.config.get("background_task") or {}).get("timeout") or 5)
+        await self.background_tasks.drain(background_timeout, self.core_logger)
+        await self.close_objects()
         await self.lifecycle.close()
         stop_logging_loop_errors(self)
         self._close_loggers()
+
+    async def close_objects(self) -> None:
+        """Role-specific objects to destroy before the `before_close` hooks run."""
 
     def _close_loggers(self) -> None:
         if self._loggers is not None:
@@ -217,6 +249,8 @@ class Application(EggCore, RouterDelegates):
         self.websocket_pipeline: Pipeline
         self._asgi: ASGIApp | None  # ASGI middleware and mounts around `serve`; None: plain HTTP fast path
         self._handle, self.websocket_pipeline, self._asgi = build_pipelines(self)
+        self.protos = Container(self, [])  # the decorated model: filled by `load`
+        self.decorated_routes: list[DecoratedRoute] = []
 
     def load_extends(self) -> None:
         super().load_extends()
@@ -227,8 +261,32 @@ class Application(EggCore, RouterDelegates):
         self.service_classes = load_services(self.units)
         self.controller = _Tree(load_controllers(app))
         load_router(app, self)
+        self.load_decorated()
         self._handle, self.websocket_pipeline, self._asgi = build_pipelines(self)
         trusted_networks(self.config)  # a bad `trusted_proxies` entry fails the boot, not every request
+
+    def load_decorated(self) -> None:
+        """Protos, advice and decorated controllers of every unit (see `eggbin.web.protos`)."""
+        from eggbin.web.openapi import serve_openapi
+        from eggbin.web.protos.discover import discover_protos
+
+        self.protos = Container(self, discover_protos(self.units))
+        self.protos.build(classic_classes(self.controller), classic_classes(self.service_classes))
+        if self.protos.graph.protos:  # parameters use pydantic: imported only when there is a proto
+            from eggbin.web.decorated.routes import add_decorated_routes
+
+            self.decorated_routes = add_decorated_routes(self.router, self.protos)
+        serve_openapi(self)
+
+    async def start_objects(self) -> None:
+        await self.protos.start()
+
+    async def close_objects(self) -> None:
+        await self.protos.close(self.logger)
+
+    async def get_egg_object(self, target: type[T] | str) -> T:
+        """A singleton proto's instance, by class or name (tegg's `app.getEggObject`)."""
+        return await self.protos.get_egg_object(target)  # type: ignore[no-any-return]
 
     def url_for(self, name: str, **params: Any) -> str:
         """The path of the route called `name` (`app.url_for("user", id=1)` → `/user/1`)."""
@@ -262,9 +320,13 @@ class Application(EggCore, RouterDelegates):
             return
         ctx = self.context_class(self, scope, receive)  # the common case inline: one coroutine less
         self.emit("request", ctx)
-        await self._handle(ctx)
-        await ctx.build_response()(scope, receive, send)
-        self.emit("response", ctx)
+        try:
+            await self._handle(ctx)
+            await ctx.build_response()(scope, receive, send)
+            self.emit("response", ctx)
+        finally:
+            if ctx._scope is not None:  # context protos or background tasks: release them
+                await ctx._scope.release()
 
     async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         """What the ASGI middleware wrap: mounted apps, HTTP, WebSockets, lifespan."""
@@ -275,15 +337,38 @@ class Application(EggCore, RouterDelegates):
         elif kind == "http":
             ctx = self.context_class(self, scope, receive)
             self.emit("request", ctx)
-            await self._handle(ctx)
-            await ctx.build_response()(scope, receive, send)
-            self.emit("response", ctx)
+            try:
+                await self._handle(ctx)
+                await ctx.build_response()(scope, receive, send)
+                self.emit("response", ctx)
+            finally:
+                if ctx._scope is not None:
+                    await ctx._scope.release()
         elif kind == "websocket":
             from eggbin.web.websocket import serve_websocket
 
             await serve_websocket(self, scope, receive, send)
         elif kind == "lifespan":
             await _lifespan(receive, send)
+
+
+def classic_classes(tree: _Tree | dict[str, Any]) -> list[type]:
+    """The classes of `app.controller` or `app.service_classes` (their `inject()` fields resolve at boot)."""
+    found: list[type] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, _Tree):
+            walk(node._tree)
+        elif isinstance(node, ControllerClass):
+            found.append(node._cls)
+        elif isinstance(node, type):
+            found.append(node)
+
+    walk(tree)
+    return found
 
 
 class Agent(EggCore):

@@ -6,8 +6,8 @@ parsed headers and query strings are built on first use.
 
 from __future__ import annotations
 
-import asyncio
 import builtins
+import functools
 import inspect
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -25,15 +25,16 @@ if TYPE_CHECKING:
     from starlette.websockets import WebSocket
 
     from eggbin.web.application import Application
+    from eggbin.web.background import BackgroundTaskHelper
     from eggbin.web.cookies import Cookies
     from eggbin.web.curl import CurlResult
+    from eggbin.web.protos.scope import ContextScope
 
     M = TypeVar("M", bound=BaseModel)
 
-__all__ = ["Context", "Helper", "HttpError"]
+T = TypeVar("T")
 
-# Strong references to background tasks: the loop keeps only weak ones.
-_BACKGROUND: set[asyncio.Task[None]] = set()
+__all__ = ["Context", "Helper", "HttpError"]
 
 
 class Helper:
@@ -48,6 +49,10 @@ class Context:
     """One request and its response (or, for a WebSocket route, its connection: `ctx.websocket`)."""
 
     websocket: WebSocket | None = None  # set per connection by `eggbin.web.websocket`; HTTP pays nothing
+
+    # Context protos and background tasks, made on first use (`scope()`): a request using neither
+    # pays nothing for them.
+    _scope: ContextScope | None = None
 
     def __init__(self, app: Application, scope: Scope, receive: Receive) -> None:
         self.app = app
@@ -289,22 +294,29 @@ class Context:
 
         return validate(model, self.request.body if data is None else data, self.app)
 
-    def run_in_background(self, fn: Callable[[Context], Awaitable[Any] | Any]) -> None:
-        """Run `fn(ctx)` without delaying the response; its failure is logged and emitted as `error`."""
-        task = asyncio.get_running_loop().create_task(self._background(fn))
-        _BACKGROUND.add(task)
-        task.add_done_callback(_BACKGROUND.discard)
+    # decorated model: context protos, background work
+    def scope(self) -> ContextScope:
+        """This request's context protos and background tasks (see `eggbin.web.protos.scope`)."""
+        if self._scope is None:
+            from eggbin.web.protos.scope import ContextScope
 
-    async def _background(self, fn: Callable[[Context], Awaitable[Any] | Any]) -> None:
-        try:
-            result = fn(self) if _takes_an_argument(fn) else fn()  # type: ignore[call-arg]
-            if inspect.isawaitable(result):
-                await result
-        except Exception as exc:
-            self.logger.exception("background task %r failed on %s %s", fn, self.method, self.url)
-            emit = getattr(self.app, "emit", None)
-            if callable(emit):
-                emit("error", exc, self)
+            self._scope = ContextScope(self.app.protos, self)
+        return self._scope
+
+    @property
+    def background(self) -> BackgroundTaskHelper:
+        """egg's `BackgroundTaskHelper` of this request: `ctx.background.run(fn)`, `.timeout` (seconds)."""
+        return self.scope().background
+
+    def run_in_background(self, fn: Callable[[Context], Awaitable[Any] | Any]) -> None:
+        """Run `fn(ctx)` without delaying the response (on `ctx.background`); a failure is logged and
+        emitted as the app's `error`."""
+        task: Callable[[], Any] = functools.partial(fn, self) if _takes_an_argument(fn) else fn  # type: ignore[assignment]
+        self.background.run(task)
+
+    async def get_egg_object(self, target: builtins.type[T] | str) -> T:
+        """The instance of a proto in this request, by class or name (tegg's `ctx.getEggObject`)."""
+        return await self.scope().get_egg_object(target)  # type: ignore[no-any-return]
 
     def build_response(self) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
         """The ASGI callable that writes the response `status`, `headers` and `body` describe."""
@@ -318,9 +330,3 @@ def _takes_an_argument(fn: Any) -> bool:
     except (TypeError, ValueError):
         return True
     return any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in parameters)
-
-
-async def background_tasks_finished() -> None:
-    """Wait for every `run_in_background` task of this process (tests use it)."""
-    while _BACKGROUND:
-        await asyncio.gather(*list(_BACKGROUND), return_exceptions=True)

@@ -4,6 +4,7 @@
     run/<application|agent>_config_meta.json  dotted key → file that set it
     run/<application|agent>_timing.json       boot phases and hooks, ms
     run/router.json                           routes (application only)
+    run/openapi.json                          the decorated controllers' OpenAPI document (when any)
 
 A key is masked when its name contains one of `SECRET_PARTS` (any case: `db_password`, `apiKey`,
 `private_key`, `redis.auth`), equals a string of `config.dump.ignore` or matches one of its regexes:
@@ -110,6 +111,10 @@ def dump_run_files(app: Any) -> None:
     router = getattr(app, "router", None)
     if router is not None and app.role == "app":
         write_json(run_dir / "router.json", router.describe())
+    if getattr(app, "decorated_routes", None):
+        from eggbin.web.openapi import openapi_document
+
+        write_json(run_dir / "openapi.json", openapi_document(app))
 
 
 def config_document(app: Any, ignore: list[Any]) -> dict[str, Any]:

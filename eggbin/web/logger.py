@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from eggbin.errors import BootError
 from eggbin.private_files import open_private, private_dir
@@ -210,6 +210,10 @@ class ContextLogger(logging.LoggerAdapter[logging.Logger]):
     def warn(self, msg: object, *args: Any, **kwargs: Any) -> None:
         """Egg's spelling of `warning`."""
         self.warning(msg, *args, **kwargs)
+
+
+# What `logger: Logger = inject()` receives: the context logger in context scope, else the app logger.
+Logger: TypeAlias = EggLogger | ContextLogger
 
 
 def _client_host(ctx: Any) -> str:

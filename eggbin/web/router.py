@@ -28,8 +28,10 @@ from eggbin.errors import BootError
 from eggbin.web.controller import ControllerMethod
 
 Handler = Callable[[Any], Awaitable[Any]]
+ROUTER_CONFLICT = "EGG_ROUTER_CONFLICT"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 WEBSOCKET = "WEBSOCKET"  # the method of WebSocket routes: no HTTP request has it
+_PARAM_NAME = re.compile(r"\(\?P<\w+>")
 _COLON_PARAM = re.compile(r"(?<=/):([A-Za-z_][A-Za-z0-9_]*)")  # a segment `:id`, never `{id:int}`
 # egg's RESTful table: action → (methods, path suffix, route-name pattern)
 RESOURCE_ACTIONS = (
@@ -63,6 +65,11 @@ class Route:
         self.regex, self.path_format, self.convertors = compile_path(_COLON_PARAM.sub(r"{\1}", self.path))
 
     @property
+    def shape(self) -> str:
+        """What the route matches, whatever its parameters are called (two routes of one shape conflict)."""
+        return _PARAM_NAME.sub("(?:", self.regex.pattern)
+
+    @property
     def is_static(self) -> bool:
         return not self.convertors and not isinstance(self.path, re.Pattern)
 
@@ -84,7 +91,7 @@ class Route:
         if self.run is None:
             from eggbin.web.middleware import compose
 
-            endpoint = _endpoint(resolve_handler(self, app))
+            endpoint = _endpoint(resolve_handler(self, app), app)
             run: Callable[[Any], Awaitable[None]] = endpoint
             if self.middlewares:
                 run = compose([*self.middlewares, endpoint])
@@ -127,10 +134,18 @@ class Router:
         self._static: dict[tuple[str, str], Route] = {}
         self._dynamic: dict[str, list[Route]] = {}
 
-    def add(self, methods: tuple[str, ...], path: Any, *args: Any, name: str | None = None) -> Route:
+    def add(
+        self,
+        methods: tuple[str, ...],
+        path: Any,
+        *args: Any,
+        name: str | None = None,
+        where: str | None = None,
+    ) -> Route:
         """Register `path` for `methods`; `args` are route middleware then the handler.
 
         egg's `(name, path, ..., handler)` form is recognised: a string first, then a string or regex path.
+        `where` (`file:line`) defaults to the caller's line: decorated controllers give their method's.
         """
         if (
             len(args) >= 2
@@ -139,7 +154,7 @@ class Router:
             and name is None
         ):
             name, path, args = path, args[0], args[1:]
-        where = _caller()
+        where = where or _caller()
         if not args:
             raise BootError(f"route `{' '.join(methods)} {path}` at `{where}` has no handler")
         try:
@@ -152,7 +167,7 @@ class Router:
             ) from exc
         self._check(route)
         for method in methods:
-            self._seen[(method, route.path_format)] = route
+            self._seen[(method, route.shape)] = route
             if route.is_static:
                 self._static[(method, route.path_format)] = route
             else:
@@ -164,18 +179,20 @@ class Router:
 
     def _check(self, route: Route) -> None:
         for method in route.methods:
-            other = self._seen.get((method, route.path_format))
+            other = self._seen.get((method, route.shape))  # `/u/:id` and `/u/{name}` are one path
             if other is not None:
                 raise BootError(
                     f"route `{method} {route.shown_path}` is defined twice: "
                     f"at `{other.where}` and `{route.where}`",
                     hint="remove or rename one of them",
+                    code=ROUTER_CONFLICT,
                 )
         if route.name and route.name in self._named:
             raise BootError(
                 f"route name `{route.name}` is used twice: at `{self._named[route.name].where}` "
                 f"and `{route.where}`",
                 hint="give one of them another name",
+                code=ROUTER_CONFLICT,
             )
 
     def get(self, path: Any, *args: Any, name: str | None = None) -> Route:
@@ -350,7 +367,12 @@ def resolve_handler(route: Route, app: Any) -> Any:
     return handler
 
 
-def _endpoint(handler: Any) -> Callable[..., Awaitable[None]]:
+def _endpoint(handler: Any, app: Any) -> Callable[..., Awaitable[None]]:
+    if getattr(handler, "__egg_endpoint__", False):  # a decorated controller's, prepared at boot
+        return handler  # type: ignore[no-any-return]
+    protos = getattr(app, "protos", None)
+    if isinstance(handler, ControllerMethod) and protos is not None and protos.injects(handler.cls):
+        return protos.classic_endpoint(handler.cls, handler.name)  # type: ignore[no-any-return]
     if isinstance(handler, ControllerMethod) and inspect.iscoroutinefunction(
         getattr(handler.cls, handler.name)
     ):

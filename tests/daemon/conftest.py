@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import uuid
@@ -19,9 +20,14 @@ from tests.support import FIXTURE_APPS
 MakeApp = Callable[[str], tuple[Path, str]]
 
 
-def eggscripts(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """The installed console script, in a real process."""
-    return subprocess.run(["eggscripts", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+def eggscripts(
+    *args: str, cwd: Path | None = None, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The installed console script, in a real process (`env` adds to the environment)."""
+    environ = {**os.environ, **env} if env else None
+    return subprocess.run(
+        ["eggscripts", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=environ
+    )
 
 
 def start_daemon(base: Path, title: str, port: int, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -121,8 +121,8 @@ def test_duplicate_route_fails_boot_naming_both_places(
         boot_app("http_router", edit=add_to_router('r.get("/user/{id}", c.home.me)'))
     router = tmp_path / "http_router" / "app" / "router.py"
     assert str(caught.value) == (
-        f"route `GET /user/{{id}}` is defined twice: at `{router}:13` and `{router}:33`; "
-        "remove or rename one of them"
+        f"[EGG_ROUTER_CONFLICT] route `GET /user/{{id}}` is defined twice: at `{router}:13` "
+        f"and `{router}:33`; remove or rename one of them"
     )
 
 
@@ -131,7 +131,8 @@ def test_duplicate_route_name_fails_boot(boot_app: Callable[..., Booted], tmp_pa
         boot_app("http_router", edit=add_to_router('r.get("/other", c.home.me, name="user")'))
     router = tmp_path / "http_router" / "app" / "router.py"
     assert str(caught.value) == (
-        f"route name `user` is used twice: at `{router}:13` and `{router}:33`; give one of them another name"
+        f"[EGG_ROUTER_CONFLICT] route name `user` is used twice: at `{router}:13` and `{router}:33`; "
+        "give one of them another name"
     )
 
 

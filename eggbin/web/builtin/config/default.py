@@ -82,6 +82,9 @@ def request_side(app_info: Any) -> dict[str, Any]:
             "per_message_deflate": True,
             "check_origin": True,
         },
+        # the decorated model: ctx.background's wait (seconds), the OpenAPI document of decorated routes
+        "background_task": {"timeout": 5},
+        "openapi": {"enable": False, "path": "/openapi.json", "title": None, "version": None},
     }
 
 

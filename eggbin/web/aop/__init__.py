@@ -1,0 +1,1 @@
+"""AOP (tegg's advice, pointcut, crosscut): declaring advice and running it around methods."""

@@ -1,0 +1,1 @@
+"""Decorated HTTP controllers (tegg's HTTPController): declarations, parameters, routes."""

@@ -1,0 +1,1 @@
+"""Dependency injection (tegg's protos): declaring, finding, resolving and creating objects."""
