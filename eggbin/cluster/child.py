@@ -39,7 +39,9 @@ def make_app(options: ChildOptions, role: str) -> Any:
 
     base = Path(options.cluster.base_dir)
     env = resolve_env(base, options.cluster.env)
-    return create_app("agent" if role == "agent" else "app", base, env, options.cluster.framework)
+    app = create_app("agent" if role == "agent" else "app", base, env, options.cluster.framework)
+    app.warns_settings = role == "agent" or options.id == 1  # once per process kind, not once per worker
+    return app
 
 
 def connect_messenger(app: Any, channel: AsyncChannel, options: ChildOptions) -> None:
