@@ -141,7 +141,9 @@ class EggCore(EventEmitter, EggApi):
         with self.timing.phase("load config"):
             warnings = [*found.warnings]
             self.config, self.config_meta = load_config(self.units, self.info, warnings)
-            unknown = check_settings(self)
+            unknown = check_settings(
+                self.config, self.config_meta, self.units, self.plugins, self.built_in_plugins
+            )
             warnings += unknown if self.warns_settings else []
             self._close_loggers()  # anything logged so far used defaults: reopen with the real config
             self.loggers  # noqa: B018 (built now, so a bad `config.logger` fails here, naming its file)

@@ -8,7 +8,7 @@ built-in plugin turned off, a middleware the app overrides) are left alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
@@ -16,10 +16,10 @@ from pydantic import BaseModel, ValidationError
 from eggbin.web.settings import plugin_sections as plugin
 from eggbin.web.settings import sections as core
 from eggbin.web.settings.report import invalid, unknown_key
-from eggbin.web.units import EGGBIN_PATH
+from eggbin.web.units import EGGBIN_PATH, LoadUnit
 
 if TYPE_CHECKING:
-    from eggbin.web.application import EggCore
+    from eggbin.web.plugins import Plugin
 
 # sections eggbin itself reads, whatever the plugins
 CORE: dict[str, type[core.Section]] = {
@@ -56,35 +56,46 @@ PLUGINS: dict[str, type[core.Section]] = {
 }
 
 
-def check_settings(app: EggCore) -> list[str]:
-    """Raise a `BootError` for the first bad built-in setting; return one warning per unknown key."""
-    config, meta = app.config, app.config_meta
+def check_settings(
+    config: dict[str, Any],
+    meta: dict[str, str],
+    units: Sequence[LoadUnit],
+    plugins: Sequence[Plugin],
+    built_in: Mapping[str, bool],
+) -> list[str]:
+    """Raise a `BootError` for the first bad built-in setting; return one warning per unknown key.
+
+    `units` and `plugins` are the loaded ones, `built_in` egg's built-in plugins turned on or off.
+    """
     top = {key: dict.__getitem__(config, key) for key in core.TopLevel.model_fields if key in config}
     _validate(core.TopLevel, top, None, meta)
     warnings: list[str] = []
-    for name, model in checked_sections(app).items():
+    for name, model in checked_sections(units, plugins, built_in).items():
         if name in config:
             validated = _validate(model, dict.__getitem__(config, name), name, meta)
             warnings.extend(unknown_key(path, known, meta) for path, known in unknown_keys(validated, [name]))
     return warnings
 
 
-def checked_sections(app: EggCore) -> dict[str, type[core.Section]]:
+def checked_sections(
+    units: Sequence[LoadUnit], plugins: Sequence[Plugin], built_in: Mapping[str, bool]
+) -> dict[str, type[core.Section]]:
     """The built-in sections this app's config must follow."""
-    off = {name for name, on in app.built_in_plugins.items() if not on}
-    own = {name for name in MIDDLEWARE if _overridden(app, name)}
-    built_in = {p.spec.name for p in app.plugins if p.unit.path.is_relative_to(EGGBIN_PATH)}
+    off = {name for name, on in built_in.items() if not on}
+    own = {name for name in MIDDLEWARE if _overridden(units, name)}
+    on = {p.spec.name for p in plugins if p.unit.path.is_relative_to(EGGBIN_PATH)}
     return {
         **CORE,
         **{name: model for name, model in MIDDLEWARE.items() if name not in off | own},
-        **{name: model for name, model in PLUGINS.items() if name in built_in},
+        **{name: model for name, model in PLUGINS.items() if name in on},
     }
 
 
-def _overridden(app: EggCore, name: str) -> bool:
+def _overridden(units: Sequence[LoadUnit], name: str) -> bool:
+    """Whether a unit other than eggbin's own ships `app/middleware/<name>.py` (its options are its own)."""
     return any(
         not unit.path.is_relative_to(EGGBIN_PATH) and unit.file("app", "middleware", f"{name}.py").is_file()
-        for unit in app.units
+        for unit in units
     )
 
 

@@ -32,7 +32,7 @@ def unknown_key(path: Sequence[str], known: Sequence[str], meta: dict[str, str])
     """`config.<path>` (set in `file:line`) is not a setting of `<section>`; did you mean `<closest>`?"""
     key, owner = path[-1], ".".join(path[:-1])
     guess = closest(key, known)
-    hint = f"did you mean `{guess}`?" if guess else f"its settings are {', '.join(f'`{k}`' for k in known)}"
+    hint = f"did you mean `{guess}`?" if guess else "eggbin does not read it"
     return f"`config.{'.'.join(path)}`{set_in(meta, path)} is not a setting of `{owner}`; {hint}"
 
 
