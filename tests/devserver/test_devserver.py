@@ -132,6 +132,21 @@ def test_a_broken_config_at_start_is_one_line_naming_the_file(tmp_path: Path) ->
     assert not (app / "run" / "cluster.json").exists()
 
 
+def test_a_bad_built_in_setting_at_start_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    app = copy_app(tmp_path)
+    (app / "config" / "local.py").write_text('config = {"body_parser": {"json_limit": "1 megabyte"}}\n')
+    done = subprocess.run(
+        ["eggbin", "dev", "--port", str(free_port())], cwd=app, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"error: `config.body_parser.json_limit` is `'1 megabyte'` "
+        f"(set in `{app / 'config' / 'local.py'}:1`): "
+        'expected a size like "1mb" or a number of bytes\n'
+    )
+    assert not (app / "run" / "cluster.json").exists()
+
+
 @pytest.mark.slow
 def test_dev_listens_where_config_cluster_listen_says(tmp_path: Path) -> None:
     import httpx

@@ -157,8 +157,19 @@ class Listen(Section):
     hostname: Text = ""
 
 
+class Https(Section):
+    """`config.cluster.https`; eggbin.cluster.tls checks the files themselves."""
+
+    key: OptionalText = None
+    cert: OptionalText = None
+    ca: OptionalText = None
+    passphrase: OptionalText = None
+
+
 class Cluster(Section):
     listen: Listen = Listen()
+    https: Https = Https()
+    worker_timeout: Any = None  # eggbin.daemon.start names a bad one with its file
 
 
 class Logger(Section):
