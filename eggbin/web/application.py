@@ -44,7 +44,7 @@ from eggbin.web.protos.container import Container
 from eggbin.web.proxy import trusted_networks
 from eggbin.web.router import Router, RouterDelegates
 from eggbin.web.schedule import run_schedule
-from eggbin.web.settings.check import check_settings
+from eggbin.web.settings import check_settings
 from eggbin.web.singleton import Create, Singleton
 from eggbin.web.units import EGGBIN_PATH
 

@@ -43,12 +43,9 @@ def preview(info: AppInfo, framework: str | None = None) -> AppPreview:
     from eggbin.web.framework import framework_class
     from eggbin.web.loader import app_unit, framework_units, load_config, with_plugins
     from eggbin.web.plugins import load_plugins
-    from eggbin.web.settings.check import check_settings
 
     units = [*framework_units(framework_class("app", info.base_dir, framework)), app_unit(info)]
-    found = load_plugins(units, info.env)
-    plugins, units = found.plugins, with_plugins(units, found.plugins)
-    config, meta = load_config(units, info)
-    check_settings(config, meta, units, plugins, found.built_in)  # a bad value fails here, before any process
+    plugins = load_plugins(units, info.env).plugins
+    config, meta = load_config(with_plugins(units, plugins), info)
     local = tuple(p.unit.path for p in plugins if p.spec.path is not None)
     return AppPreview(dict(config), meta, local)

@@ -79,10 +79,9 @@ def test_a_bad_setting_in_the_prod_file_fails_the_start_naming_that_file(make_ap
     (base / "config" / "prod.py").write_text('config = {\n    "session": {"max_age": "1 day"},\n}\n')
     done = eggscripts("start", str(base), "--daemon", "--title", title, "--port", str(free_port()))
     assert done.returncode == 1
-    assert (
-        f"error: `config.session.max_age` is `'1 day'` (set in `{base / 'config' / 'prod.py'}:2`)"
-        in done.stderr
-    )
+    error = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(error) == 1, done.stderr
+    assert f"`config.session.max_age` is `'1 day'` (set in `{base / 'config' / 'prod.py'}:2`)" in error[0]
     assert processes_titled(title) == []
 
 

@@ -9,10 +9,10 @@ import pytest
 
 from eggbin.cluster.child import make_app
 from eggbin.cluster.options import ChildOptions, ClusterOptions
-from eggbin.errors import BootError
-from eggbin.web.appinfo import load_app_info
-from eggbin.web.env import ServerEnv
-from eggbin.web.preview import preview
+from eggbin.web.settings import CHECKED, set_outside_eggbin
+from eggbin.web.settings.check import check_sections, checked_sections
+from eggbin.web.settings.sections import TopLevel
+from eggbin.web.units import EGGBIN_PATH
 from tests.web.boot_support import boot, boot_error, write_app
 
 SIZE = 'expected a size like "1mb" or a number of bytes'
@@ -171,14 +171,23 @@ def test_a_middleware_the_app_overrides_owns_its_options(tmp_path: Path) -> None
     assert _booted_warnings(base) == []
 
 
-def test_the_dev_and_start_preview_fails_before_any_process_starts(tmp_path: Path) -> None:
-    base = write_app(tmp_path / "app", {"config/local.py": 'config = {"logger": {"console": "yes"}}\n'})
-    with pytest.raises(BootError) as failed:
-        preview(load_app_info(base, ServerEnv("local", "test")))
-    assert str(failed.value) == (
-        f"`config.logger.console` is `'yes'` (set in `{base / 'config' / 'local.py'}:1`): "
-        "expected True or False"
-    )
+def test_eggbin_s_own_defaults_pass_every_model(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        app = await boot(write_app(tmp_path / "app", {}))
+        sections = checked_sections(app.units, app.plugins, app.built_in_plugins)
+        assert set(sections) | set(TopLevel.model_fields) == CHECKED  # the names eggbin.web.settings checks
+        assert check_sections(app.config, app.config_meta, app.units, app.plugins, {}, set(CHECKED)) == []
+        await app.close()
+
+    asyncio.run(scenario())
+
+
+def test_only_names_set_outside_eggbin_are_checked() -> None:
+    meta = {
+        "body_parser.json_limit": "/srv/app/config/default.py",
+        "static.dir": f"{EGGBIN_PATH}/config/default.py",
+    }
+    assert set_outside_eggbin(meta) == {"body_parser"}
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Validate the merged config's built-in sections against their models, once per process at boot.
+"""Validate the merged config's built-in sections against their models (models built on first use).
 
 Runs right after the config is merged (default → plugins → framework → app → env files). A bad value is a
 `BootError` naming the key, the value, the file that set it and what is expected; a key a built-in section
@@ -56,25 +56,36 @@ PLUGINS: dict[str, type[core.Section]] = {
 }
 
 
-def check_settings(
+def check_sections(
     config: dict[str, Any],
     meta: dict[str, str],
     units: Sequence[LoadUnit],
     plugins: Sequence[Plugin],
     built_in: Mapping[str, bool],
+    touched: set[str],
 ) -> list[str]:
-    """Raise a `BootError` for the first bad built-in setting; return one warning per unknown key.
-
-    `units` and `plugins` are the loaded ones, `built_in` egg's built-in plugins turned on or off.
-    """
-    top = {key: dict.__getitem__(config, key) for key in core.TopLevel.model_fields if key in config}
-    _validate(core.TopLevel, top, None, meta)
+    """Check the `touched` names (see `eggbin.web.settings.check_settings`); warnings for unknown keys."""
+    top = {key: dict.__getitem__(config, key) for key in core.TopLevel.model_fields if key in touched}
+    if top:
+        _validate(core.TopLevel, top, None, meta)
     warnings: list[str] = []
     for name, model in checked_sections(units, plugins, built_in).items():
-        if name in config:
+        if name in touched and name in config:
             validated = _validate(model, dict.__getitem__(config, name), name, meta)
             warnings.extend(unknown_key(path, known, meta) for path, known in unknown_keys(validated, [name]))
     return warnings
+
+
+def build_models() -> None:
+    """Build every model now (they build on first use): the zygote does it once for the workers it forks."""
+    models: list[type[core.Section]] = [
+        core.TopLevel,
+        *CORE.values(),
+        *MIDDLEWARE.values(),
+        *PLUGINS.values(),
+    ]
+    for model in models:
+        model.model_rebuild(force=True)
 
 
 def checked_sections(

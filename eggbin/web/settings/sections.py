@@ -29,7 +29,8 @@ from eggbin.web.settings.kinds import (
 class Section(BaseModel):
     """A dict of settings; unknown keys are kept in `model_extra` to be reported."""
 
-    model_config = ConfigDict(extra="allow", strict=True)
+    # built on first validation: a process pays only for the sections its app sets
+    model_config = ConfigDict(extra="allow", strict=True, defer_build=True)
     free_prefix: ClassVar[str] = ""  # extra keys starting with it are the user's (site_file's paths)
 
 
@@ -81,18 +82,18 @@ class Ssrf(Section):
 
 
 class Security(Middleware):
-    csrf: Csrf = Csrf()
+    csrf: Csrf = Field(default_factory=Csrf)
     domain_white_list: Strings = ()
-    xframe: Toggle = Toggle()
-    hsts: Hsts = Hsts()
-    methodnoallow: Toggle = Toggle()
-    noopen: Toggle = Toggle()
-    nosniff: Toggle = Toggle()
-    xss_protection: Toggle = Toggle()
-    csp: Csp = Csp()
-    referrer_policy: Toggle = Toggle()
-    dta: Toggle = Toggle()
-    ssrf: Ssrf = Ssrf()
+    xframe: Toggle = Field(default_factory=Toggle)
+    hsts: Hsts = Field(default_factory=Hsts)
+    methodnoallow: Toggle = Field(default_factory=Toggle)
+    noopen: Toggle = Field(default_factory=Toggle)
+    nosniff: Toggle = Field(default_factory=Toggle)
+    xss_protection: Toggle = Field(default_factory=Toggle)
+    csp: Csp = Field(default_factory=Csp)
+    referrer_policy: Toggle = Field(default_factory=Toggle)
+    dta: Toggle = Field(default_factory=Toggle)
+    ssrf: Ssrf = Field(default_factory=Ssrf)
 
 
 class BodyParser(Middleware):
@@ -167,8 +168,8 @@ class Https(Section):
 
 
 class Cluster(Section):
-    listen: Listen = Listen()
-    https: Https = Https()
+    listen: Listen = Field(default_factory=Listen)
+    https: Https = Field(default_factory=Https)
     worker_timeout: Any = None  # eggbin.daemon.start names a bad one with its file
 
 

@@ -1,0 +1,77 @@
+"""Boot time with and without the settings check: a fixture app booted in a fresh process, median of N.
+
+    python bench/settings_boot.py [--runs 20] [--app daemon_hello] [--before /path/to/other/checkout]
+
+Each run is a new interpreter started in the tree's directory (so that tree's `eggbin` is imported),
+timing `import eggbin.web.framework` + `create_app` + `boot()` (imports included, as a spawned worker
+pays them); runs of the two trees alternate so machine load hits both alike.
+Prints a table and writes bench/settings_boot.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent.parent
+ONE_BOOT = """
+import asyncio, sys, time
+from pathlib import Path
+started = time.perf_counter()
+from eggbin.web.env import ServerEnv
+from eggbin.web.framework import create_app
+
+async def main():
+    app = create_app("app", Path(sys.argv[1]), ServerEnv("prod", "bench"), None)
+    await app.boot(write_run_files=False)
+    took = time.perf_counter() - started
+    await app.close()
+    print(took)
+
+asyncio.run(main())
+"""
+
+
+def one_boot(tree: Path, base: Path) -> float:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # users have bytecode
+    env["EGG_HOME"] = str(base)
+    done = subprocess.run(
+        [sys.executable, "-c", ONE_BOOT, str(base)], cwd=tree, env=env, capture_output=True, text=True
+    )
+    if done.returncode:
+        raise SystemExit(done.stderr)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--app", default="daemon_hello")
+    parser.add_argument("--before", type=Path, required=True, help="a checkout without the change")
+    args = parser.parse_args()
+    trees = {"before": args.before.resolve(), "after": HERE}
+    times: dict[str, list[float]] = {name: [] for name in trees}
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / args.app
+        shutil.copytree(HERE / "tests" / "fixtures" / "apps" / args.app, base)
+        for tree in trees.values():
+            one_boot(tree, base)  # warm: bytecode written, files cached
+        for _ in range(args.runs):
+            for name, tree in trees.items():
+                times[name].append(one_boot(tree, base))
+    result = {name: round(statistics.median(values) * 1000, 1) for name, values in times.items()}
+    print(f"{'tree':<8}{'median boot (ms)':>18}   ({args.runs} fresh processes, app {args.app})")
+    for name, value in result.items():
+        print(f"{name:<8}{value:>18}")
+    (HERE / "bench" / "settings_boot.json").write_text(json.dumps({"app": args.app, "median_ms": result}))
+
+
+if __name__ == "__main__":
+    main()
