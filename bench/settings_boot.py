@@ -5,7 +5,7 @@
 Each run is a new interpreter started in the tree's directory (so that tree's `eggbin` is imported),
 timing `import eggbin.web.framework` + `create_app` + `boot()` (imports included, as a spawned worker
 pays them); runs of the two trees alternate so machine load hits both alike.
-Prints a table and writes bench/settings_boot.json.
+Prints a table and writes bench/results/settings_boot.json.
 """
 
 from __future__ import annotations
@@ -70,7 +70,9 @@ def main() -> None:
     print(f"{'tree':<8}{'median boot (ms)':>18}   ({args.runs} fresh processes, app {args.app})")
     for name, value in result.items():
         print(f"{name:<8}{value:>18}")
-    (HERE / "bench" / "settings_boot.json").write_text(json.dumps({"app": args.app, "median_ms": result}))
+    out = HERE / "bench" / "results" / "settings_boot.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps({"app": args.app, "median_ms": result}))
 
 
 if __name__ == "__main__":
