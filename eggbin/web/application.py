@@ -44,7 +44,7 @@ from eggbin.web.protos.container import Container
 from eggbin.web.proxy import trusted_networks
 from eggbin.web.router import Router, RouterDelegates
 from eggbin.web.schedule import run_schedule
-from eggbin.web.settings import check_settings
+from eggbin.web.settings import LoadedConfig, check_settings
 from eggbin.web.singleton import Create, Singleton
 from eggbin.web.units import EGGBIN_PATH
 
@@ -141,9 +141,10 @@ class EggCore(EventEmitter, EggApi):
         with self.timing.phase("load config"):
             warnings = [*found.warnings]
             self.config, self.config_meta = load_config(self.units, self.info, warnings)
-            unknown = check_settings(
+            loaded = LoadedConfig(
                 self.config, self.config_meta, self.units, self.plugins, self.built_in_plugins
             )
+            unknown = check_settings(loaded)
             warnings += unknown if self.warns_settings else []
             self._close_loggers()  # anything logged so far used defaults: reopen with the real config
             self.loggers  # noqa: B018 (built now, so a bad `config.logger` fails here, naming its file)

@@ -9,7 +9,7 @@ import pytest
 
 from eggbin.cluster.child import make_app
 from eggbin.cluster.options import ChildOptions, ClusterOptions
-from eggbin.web.settings import CHECKED, set_outside_eggbin
+from eggbin.web.settings import CHECKED, LoadedConfig, set_outside_eggbin
 from eggbin.web.settings.check import check_sections, checked_sections
 from eggbin.web.settings.sections import TopLevel
 from eggbin.web.units import EGGBIN_PATH
@@ -21,6 +21,12 @@ SIZE = 'expected a size like "1mb" or a number of bytes'
 def _warnings(base: Path) -> list[str]:
     log = base / "logs" / "tmp-app" / "egg-web.log"
     return [line.split("[egg:loader] ", 1)[1] for line in log.read_text().splitlines() if " WARN " in line]
+
+
+def _default_py_error(tmp_path: Path, source: str) -> tuple[str, Path]:
+    """The boot error of an app whose `config/default.py` is `source`, and that file."""
+    base = write_app(tmp_path / "app", {"config/default.py": source})
+    return asyncio.run(boot_error(base)), base / "config" / "default.py"
 
 
 def _booted_warnings(base: Path) -> list[str]:
@@ -37,11 +43,8 @@ def test_a_bad_size_names_the_key_the_value_the_file_line_and_what_is_expected(t
     source = (
         'config = {\n    "keys": "k",\n    "body_parser": {\n        "json_limit": "1 megabyte",\n    },\n}\n'
     )
-    base = write_app(tmp_path / "app", {"config/default.py": source})
-    assert asyncio.run(boot_error(base)) == (
-        f"`config.body_parser.json_limit` is `'1 megabyte'` (set in `{base / 'config' / 'default.py'}:4`): "
-        + SIZE
-    )
+    message, file = _default_py_error(tmp_path, source)
+    assert message == f"`config.body_parser.json_limit` is `'1 megabyte'` (set in `{file}:4`): {SIZE}"
 
 
 @pytest.mark.parametrize(
@@ -89,11 +92,9 @@ def test_the_error_names_the_env_file_that_set_the_value(tmp_path: Path) -> None
 
 
 def test_an_item_of_a_list_names_the_file_of_the_list(tmp_path: Path) -> None:
-    source = 'config = {"dump": {"ignore": ["token", 3]}}\n'
-    base = write_app(tmp_path / "app", {"config/default.py": source})
-    assert asyncio.run(boot_error(base)) == (
-        f"`config.dump.ignore` is `['token', 3]` (set in `{base / 'config' / 'default.py'}:1`): "
-        "expected a list of strings"
+    message, file = _default_py_error(tmp_path, 'config = {"dump": {"ignore": ["token", 3]}}\n')
+    assert (
+        message == f"`config.dump.ignore` is `['token', 3]` (set in `{file}:1`): expected a list of strings"
     )
 
 
@@ -150,11 +151,13 @@ def test_the_config_users_read_is_left_as_written(tmp_path: Path) -> None:
 
 def test_a_built_in_plugin_s_section_is_checked_while_the_plugin_is_on(tmp_path: Path) -> None:
     config = 'config = {"keys": "k", "session": {"max_age": "1 day", "maxAge": 1}}\n'
-    base = write_app(tmp_path / "on", {"config/default.py": config})
-    assert asyncio.run(boot_error(base)) == (
-        f"`config.session.max_age` is `'1 day'` (set in `{base / 'config' / 'default.py'}:1`): "
-        'expected a number of seconds or "session"'
+    message, file = _default_py_error(tmp_path, config)
+    assert (
+        message
+        == f"`config.session.max_age` is `'1 day'` (set in `{file}:1`): "
+        + 'expected a number of seconds or "session"'
     )
+
     off = write_app(
         tmp_path / "off", {"config/default.py": config, "config/plugin.py": 'plugins = {"session": False}\n'}
     )
@@ -174,9 +177,9 @@ def test_a_middleware_the_app_overrides_owns_its_options(tmp_path: Path) -> None
 def test_eggbin_s_own_defaults_pass_every_model(tmp_path: Path) -> None:
     async def scenario() -> None:
         app = await boot(write_app(tmp_path / "app", {}))
-        sections = checked_sections(app.units, app.plugins, app.built_in_plugins)
-        assert set(sections) | set(TopLevel.model_fields) == CHECKED  # the names eggbin.web.settings checks
-        assert check_sections(app.config, app.config_meta, app.units, app.plugins, {}, set(CHECKED)) == []
+        loaded = LoadedConfig(app.config, app.config_meta, app.units, app.plugins, app.built_in_plugins)
+        assert set(checked_sections(loaded)) | set(TopLevel.model_fields) == CHECKED  # kept in step
+        assert check_sections(loaded, set(CHECKED)) == []
         await app.close()
 
     asyncio.run(scenario())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eggbin.web.units import EGGBIN_PATH
@@ -27,20 +28,25 @@ CHECKED = frozenset({
 _EGGBIN_FILES = f"{EGGBIN_PATH}{os.sep}"
 
 
-def check_settings(
-    config: dict[str, Any],
-    meta: dict[str, str],
-    units: Sequence[LoadUnit],
-    plugins: Sequence[Plugin],
-    built_in: Mapping[str, bool],
-) -> list[str]:
+@dataclass(frozen=True)
+class LoadedConfig:
+    """The merged config, which file set each key, and what was loaded: units, plugins, built-in switches."""
+
+    config: dict[str, Any]
+    meta: dict[str, str]
+    units: Sequence[LoadUnit]
+    plugins: Sequence[Plugin]
+    built_in: Mapping[str, bool]  # egg's built-in plugins named in config/plugin.py → on
+
+
+def check_settings(loaded: LoadedConfig) -> list[str]:
     """Raise a `BootError` for the first bad built-in setting; return one warning per unknown key."""
-    touched = set_outside_eggbin(meta) & CHECKED
+    touched = set_outside_eggbin(loaded.meta) & CHECKED
     if not touched:
         return []
     from eggbin.web.settings.check import check_sections
 
-    return check_sections(config, meta, units, plugins, built_in, touched)
+    return check_sections(loaded, touched)
 
 
 def set_outside_eggbin(meta: Mapping[str, str]) -> set[str]:

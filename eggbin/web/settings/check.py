@@ -8,7 +8,7 @@ built-in plugin turned off, a middleware the app overrides) are left alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
@@ -19,7 +19,7 @@ from eggbin.web.settings.report import invalid, unknown_key
 from eggbin.web.units import EGGBIN_PATH, LoadUnit
 
 if TYPE_CHECKING:
-    from eggbin.web.plugins import Plugin
+    from eggbin.web.settings import LoadedConfig
 
 # sections eggbin itself reads, whatever the plugins
 CORE: dict[str, type[core.Section]] = {
@@ -56,20 +56,14 @@ PLUGINS: dict[str, type[core.Section]] = {
 }
 
 
-def check_sections(
-    config: dict[str, Any],
-    meta: dict[str, str],
-    units: Sequence[LoadUnit],
-    plugins: Sequence[Plugin],
-    built_in: Mapping[str, bool],
-    touched: set[str],
-) -> list[str]:
+def check_sections(loaded: LoadedConfig, touched: set[str]) -> list[str]:
     """Check the `touched` names (see `eggbin.web.settings.check_settings`); warnings for unknown keys."""
+    config, meta = loaded.config, loaded.meta
     top = {key: dict.__getitem__(config, key) for key in core.TopLevel.model_fields if key in touched}
     if top:
         _validate(core.TopLevel, top, None, meta)
     warnings: list[str] = []
-    for name, model in checked_sections(units, plugins, built_in).items():
+    for name, model in checked_sections(loaded).items():
         if name in touched and name in config:
             validated = _validate(model, dict.__getitem__(config, name), name, meta)
             warnings.extend(unknown_key(path, known, meta) for path, known in unknown_keys(validated, [name]))
@@ -88,13 +82,11 @@ def build_models() -> None:
         model.model_rebuild(force=True)
 
 
-def checked_sections(
-    units: Sequence[LoadUnit], plugins: Sequence[Plugin], built_in: Mapping[str, bool]
-) -> dict[str, type[core.Section]]:
+def checked_sections(loaded: LoadedConfig) -> dict[str, type[core.Section]]:
     """The built-in sections this app's config must follow."""
-    off = {name for name, on in built_in.items() if not on}
-    own = {name for name in MIDDLEWARE if _overridden(units, name)}
-    on = {p.spec.name for p in plugins if p.unit.path.is_relative_to(EGGBIN_PATH)}
+    off = {name for name, on in loaded.built_in.items() if not on}
+    own = {name for name in MIDDLEWARE if _overridden(loaded.units, name)}
+    on = {p.spec.name for p in loaded.plugins if p.unit.path.is_relative_to(EGGBIN_PATH)}
     return {
         **CORE,
         **{name: model for name, model in MIDDLEWARE.items() if name not in off | own},
