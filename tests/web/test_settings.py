@@ -10,7 +10,14 @@ import pytest
 from eggbin.cluster.child import make_app
 from eggbin.cluster.options import ChildOptions, ClusterOptions
 from eggbin.web.settings import CHECKED, LoadedConfig, set_outside_eggbin
-from eggbin.web.settings.check import check_sections, checked_sections
+from eggbin.web.settings.check import (
+    CORE,
+    MIDDLEWARE,
+    PLUGINS,
+    build_models,
+    check_sections,
+    checked_sections,
+)
 from eggbin.web.settings.sections import TopLevel
 from eggbin.web.units import EGGBIN_PATH
 from tests.web.boot_support import boot, boot_error, write_app
@@ -202,3 +209,11 @@ def test_only_the_agent_and_the_first_worker_report_unknown_keys(
     base = write_app(tmp_path / "app", {})
     options = ChildOptions(ClusterOptions(base_dir=str(base), port=0, env="unittest"), role, slot, -1)
     assert make_app(options, role).warns_settings is warns
+
+
+def test_the_zygote_can_build_every_model_ahead() -> None:
+    build_models()
+    assert all(
+        model.__pydantic_complete__
+        for model in [TopLevel, *CORE.values(), *MIDDLEWARE.values(), *PLUGINS.values()]
+    )
