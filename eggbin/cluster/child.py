@@ -40,7 +40,8 @@ def make_app(options: ChildOptions, role: str) -> Any:
     base = Path(options.cluster.base_dir)
     env = resolve_env(base, options.cluster.env)
     app = create_app("agent" if role == "agent" else "app", base, env, options.cluster.framework)
-    app.warns_settings = role == "agent" or options.id == 1  # once per process kind, not once per worker
+    # the agent checks the built-in settings for the whole cluster (same files): workers boot without pydantic
+    app.checks_settings = role == "agent"
     return app
 
 

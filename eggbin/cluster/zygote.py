@@ -177,7 +177,6 @@ def preload_worker() -> None:
     import uvicorn
 
     import eggbin.web.builtin
-    from eggbin.web.settings.check import build_models
 
     preload(WORKER_PRELOAD)
     config = uvicorn.Config(app=_asgi_placeholder, lifespan="off", log_level="warning")
@@ -185,7 +184,6 @@ def preload_worker() -> None:
     config.get_loop_factory()  # uvloop, when installed
     prefix = f"{eggbin.web.builtin.__name__}."
     preload(tuple(m.name for m in pkgutil.walk_packages(eggbin.web.builtin.__path__, prefix)))
-    build_models()  # the settings check's pydantic models, built once here rather than in every worker
 
 
 async def _asgi_placeholder(scope: Any, receive: Any, send: Any) -> None:

@@ -85,7 +85,7 @@ class EggCore(EventEmitter, EggApi):
         self.extra_plugins: dict[str, Any] = {}  # entries added after the app's own (the tests' plugin)
         self.config = Config()
         self.config_meta: dict[str, str] = {}
-        self.warns_settings = True  # unknown built-in keys are reported; the cluster lets one worker do it
+        self.checks_settings = True  # built-in settings checked at boot; in a cluster, by the agent only
         self.timing = Timing()
         self.lifecycle = Lifecycle(self, [], self.timing)
         self._loggers: Loggers | None = None
@@ -141,11 +141,11 @@ class EggCore(EventEmitter, EggApi):
         with self.timing.phase("load config"):
             warnings = [*found.warnings]
             self.config, self.config_meta = load_config(self.units, self.info, warnings)
-            loaded = LoadedConfig(
-                self.config, self.config_meta, self.units, self.plugins, self.built_in_plugins
-            )
-            unknown = check_settings(loaded)
-            warnings += unknown if self.warns_settings else []
+            if self.checks_settings:
+                loaded = LoadedConfig(
+                    self.config, self.config_meta, self.units, self.plugins, self.built_in_plugins
+                )
+                warnings += check_settings(loaded)
             self._close_loggers()  # anything logged so far used defaults: reopen with the real config
             self.loggers  # noqa: B018 (built now, so a bad `config.logger` fails here, naming its file)
         log_loop_errors(self)

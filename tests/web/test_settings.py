@@ -11,10 +11,6 @@ from eggbin.cluster.child import make_app
 from eggbin.cluster.options import ChildOptions, ClusterOptions
 from eggbin.web.settings import CHECKED, LoadedConfig, set_outside_eggbin
 from eggbin.web.settings.check import (
-    CORE,
-    MIDDLEWARE,
-    PLUGINS,
-    build_models,
     check_sections,
     checked_sections,
 )
@@ -39,7 +35,7 @@ def _default_py_error(tmp_path: Path, source: str) -> tuple[str, Path]:
 def _booted_warnings(base: Path) -> list[str]:
     async def scenario() -> None:
         app = await boot(base)
-        assert app.warns_settings is True
+        assert app.checks_settings is True
         await app.close()
 
     asyncio.run(scenario())
@@ -201,19 +197,11 @@ def test_only_names_set_outside_eggbin_are_checked() -> None:
 
 
 @pytest.mark.parametrize(
-    ("role", "slot", "warns"), [("agent", 0, True), ("worker", 1, True), ("worker", 2, False)]
+    ("role", "slot", "checks"), [("agent", 0, True), ("worker", 1, False), ("worker", 2, False)]
 )
-def test_only_the_agent_and_the_first_worker_report_unknown_keys(
-    tmp_path: Path, role: str, slot: int, warns: bool
+def test_in_a_cluster_the_agent_checks_the_settings_for_every_worker(
+    tmp_path: Path, role: str, slot: int, checks: bool
 ) -> None:
     base = write_app(tmp_path / "app", {})
     options = ChildOptions(ClusterOptions(base_dir=str(base), port=0, env="unittest"), role, slot, -1)
-    assert make_app(options, role).warns_settings is warns
-
-
-def test_the_zygote_can_build_every_model_ahead() -> None:
-    build_models()
-    assert all(
-        model.__pydantic_complete__
-        for model in [TopLevel, *CORE.values(), *MIDDLEWARE.values(), *PLUGINS.values()]
-    )
+    assert make_app(options, role).checks_settings is checks

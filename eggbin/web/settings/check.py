@@ -70,18 +70,6 @@ def check_sections(loaded: LoadedConfig, touched: set[str]) -> list[str]:
     return warnings
 
 
-def build_models() -> None:
-    """Build every model now (they build on first use): the zygote does it once for the workers it forks."""
-    models: list[type[core.Section]] = [
-        core.TopLevel,
-        *CORE.values(),
-        *MIDDLEWARE.values(),
-        *PLUGINS.values(),
-    ]
-    for model in models:
-        model.model_rebuild(force=True)
-
-
 def checked_sections(loaded: LoadedConfig) -> dict[str, type[core.Section]]:
     """The built-in sections this app's config must follow."""
     off = {name for name, on in loaded.built_in.items() if not on}
