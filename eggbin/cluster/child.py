@@ -39,7 +39,10 @@ def make_app(options: ChildOptions, role: str) -> Any:
 
     base = Path(options.cluster.base_dir)
     env = resolve_env(base, options.cluster.env)
-    return create_app("agent" if role == "agent" else "app", base, env, options.cluster.framework)
+    app = create_app("agent" if role == "agent" else "app", base, env, options.cluster.framework)
+    # the agent checks the built-in settings for the whole cluster (same files): workers boot without pydantic
+    app.checks_settings = role == "agent"
+    return app
 
 
 def connect_messenger(app: Any, channel: AsyncChannel, options: ChildOptions) -> None:

@@ -44,6 +44,7 @@ from eggbin.web.protos.container import Container
 from eggbin.web.proxy import trusted_networks
 from eggbin.web.router import Router, RouterDelegates
 from eggbin.web.schedule import run_schedule
+from eggbin.web.settings import LoadedConfig, check_settings
 from eggbin.web.singleton import Create, Singleton
 from eggbin.web.units import EGGBIN_PATH
 
@@ -84,6 +85,7 @@ class EggCore(EventEmitter, EggApi):
         self.extra_plugins: dict[str, Any] = {}  # entries added after the app's own (the tests' plugin)
         self.config = Config()
         self.config_meta: dict[str, str] = {}
+        self.checks_settings = True  # built-in settings checked at boot; in a cluster, by the agent only
         self.timing = Timing()
         self.lifecycle = Lifecycle(self, [], self.timing)
         self._loggers: Loggers | None = None
@@ -139,6 +141,11 @@ class EggCore(EventEmitter, EggApi):
         with self.timing.phase("load config"):
             warnings = [*found.warnings]
             self.config, self.config_meta = load_config(self.units, self.info, warnings)
+            if self.checks_settings:
+                loaded = LoadedConfig(
+                    self.config, self.config_meta, self.units, self.plugins, self.built_in_plugins
+                )
+                warnings += check_settings(loaded)
             self._close_loggers()  # anything logged so far used defaults: reopen with the real config
             self.loggers  # noqa: B018 (built now, so a bad `config.logger` fails here, naming its file)
         log_loop_errors(self)

@@ -74,6 +74,17 @@ def test_boot_failure_names_the_exception_and_leaves_nothing(make_app: MakeApp) 
     assert processes_titled(title) == []
 
 
+def test_a_bad_setting_in_the_prod_file_fails_the_start_naming_that_file(make_app: MakeApp) -> None:
+    base, title = make_app("daemon_hello")
+    (base / "config" / "prod.py").write_text('config = {\n    "session": {"max_age": "1 day"},\n}\n')
+    done = eggscripts("start", str(base), "--daemon", "--title", title, "--port", str(free_port()))
+    assert done.returncode == 1
+    error = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(error) == 1, done.stderr
+    assert f"`config.session.max_age` is `'1 day'` (set in `{base / 'config' / 'prod.py'}:2`)" in error[0]
+    assert processes_titled(title) == []
+
+
 def test_stderr_at_boot_is_a_warning_not_a_failure(make_app: MakeApp) -> None:
     base, title = make_app("daemon_noisy")
     port = free_port()

@@ -121,14 +121,30 @@ def test_bad_flags_exit_with_one_line(args: list[str], code: int, message: str) 
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_a_broken_config_at_start_is_one_line_naming_the_file(tmp_path: Path) -> None:
+def _dev_with_local_config(tmp_path: Path, source: str) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """`eggbin dev` on a copy of the app whose `config/local.py` is `source`, run to its exit."""
     app = copy_app(tmp_path)
-    (app / "config" / "local.py").write_text("config = {\n")
-    done = subprocess.run(
-        ["eggbin", "dev", "--port", str(free_port())], cwd=app, capture_output=True, text=True, timeout=60
-    )
+    (app / "config" / "local.py").write_text(source)
+    command = ["eggbin", "dev", "--port", str(free_port())]
+    return app, subprocess.run(command, cwd=app, capture_output=True, text=True, timeout=120)
+
+
+def test_a_broken_config_at_start_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    app, done = _dev_with_local_config(tmp_path, "config = {\n")
     assert done.returncode == 1
     assert done.stderr.startswith(f"error: syntax error in `{app / 'config' / 'local.py'}:1`"), done.stderr
+    assert not (app / "run" / "cluster.json").exists()
+
+
+@pytest.mark.slow
+def test_a_bad_built_in_setting_fails_the_start_naming_the_file(tmp_path: Path) -> None:
+    app, done = _dev_with_local_config(tmp_path, 'config = {"body_parser": {"json_limit": "1 megabyte"}}\n')
+    assert done.returncode == 1
+    assert done.stderr.endswith(
+        f"`config.body_parser.json_limit` is `'1 megabyte'` (set in `{app / 'config' / 'local.py'}:1`): "
+        'expected a size like "1mb" or a number of bytes\n'
+    ), done.stderr
+    assert done.stderr.count("\nerror: ") + done.stderr.startswith("error: ") == 1
     assert not (app / "run" / "cluster.json").exists()
 
 
