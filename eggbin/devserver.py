@@ -198,7 +198,9 @@ class DevLoop:
         while not self.stop_requested:
             batch = self.watcher.take(timeout=0.1)
             if self.cluster.popen.poll() is not None:
-                console.error(f"the master exited unexpectedly (code {self.cluster.popen.returncode})")
+                from eggbin.cluster.process import describe_exit
+
+                console.error(f"the master {describe_exit(self.cluster.popen.returncode)} unexpectedly")
                 return 1
             if batch is not None:
                 self.reload(batch)

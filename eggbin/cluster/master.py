@@ -154,7 +154,7 @@ class Master:
 
     def handle_exit(self, child: Child, code: int) -> None:
         if self.state in STARTING:
-            cause = child.boot_error or f"exited with code {code} before it was ready"
+            cause = child.boot_error or f"{child.describe_exit(code)} before it was ready"
             self.fail(f"{child.label} failed to start: {cause}")
         elif self.state is not State.READY:
             return

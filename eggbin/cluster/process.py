@@ -38,7 +38,7 @@ class Child:
     boot_error: str | None = None
     phase: str | None = None  # the boot phase it reported last (`did_load /app/app.py`)
     retiring: bool = False  # told to stop by the master: its exit is no crash
-    killed: bool = False  # SIGKILLed at a stop deadline
+    killed: bool = False  # SIGKILLed by the master (a stop deadline, a missed heartbeat)
     kill_at: float | None = None  # retiring: SIGKILL if still alive then
     started_at: float = field(default_factory=time.monotonic)
     last_seen: float = field(default_factory=time.monotonic)
@@ -52,6 +52,10 @@ class Child:
     def label(self) -> str:
         return "agent" if self.role == "agent" else f"worker#{self.id}:{self.pid}"
 
+    def describe_exit(self, code: int) -> str:
+        """`exited with code 3`, `killed by SIGSEGV`: see `describe_exit`."""
+        return describe_exit(code, killed_by_master=self.killed)
+
     def send(self, message: Message) -> bool:
         return self.channel.send(message)
 
@@ -59,6 +63,23 @@ class Child:
         if self.popen.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signum)
+
+
+def describe_exit(code: int, killed_by_master: bool = False) -> str:
+    """How a child ended, for a log line: `exited with code 3`, `killed by SIGSEGV`.
+
+    `Popen` and `ForkedChild` report death by a signal as minus its number; SIGKILL that the master did
+    not send is most often the kernel's OOM killer, hence the hint.
+    """
+    if code >= 0:
+        return f"exited with code {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        return f"killed by signal {-code}"
+    oom = -code == signal.SIGKILL and not killed_by_master
+    hint = " (out of memory? see `dmesg`)" if oom else ""
+    return f"killed by {name}{hint}"
 
 
 def spawn_module(
