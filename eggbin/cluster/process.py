@@ -39,6 +39,7 @@ class Child:
     phase: str | None = None  # the boot phase it reported last (`did_load /app/app.py`)
     retiring: bool = False  # told to stop by the master: its exit is no crash
     killed: bool = False  # SIGKILLed by the master (a stop deadline, a missed heartbeat)
+    paused: bool = False  # stopped in pdb (eggbin/cluster/breakpoints.py) until it speaks again
     kill_at: float | None = None  # retiring: SIGKILL if still alive then
     started_at: float = field(default_factory=time.monotonic)
     last_seen: float = field(default_factory=time.monotonic)
@@ -88,6 +89,7 @@ def spawn_module(
     *,
     pass_fds: tuple[int, ...] = (),
     new_session: bool = False,
+    stdin: int | None = subprocess.DEVNULL,
     stdout: int | None = None,
     stderr: int | None = None,
     python: str | None = None,
@@ -95,7 +97,8 @@ def spawn_module(
 ) -> tuple[subprocess.Popen[bytes], Channel]:
     """Start `python <flags> -m <module> <blob>` with a channel; `blob_for(child_fd)` renders the options.
 
-    `python` defaults to this interpreter; the master's children always run on the master's.
+    `python` defaults to this interpreter; the master's children always run on the master's. stdin is
+    /dev/null unless `stdin=None` (inherit: the terminal of `eggbin dev`, see eggbin/cluster/breakpoints.py).
     """
     parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     blob = blob_for(child_end.fileno())  # type: ignore[operator]
@@ -104,7 +107,7 @@ def spawn_module(
             [python or sys.executable, *flags, "-m", module, blob],
             pass_fds=(child_end.fileno(), *pass_fds),
             start_new_session=new_session,
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             stdout=stdout,
             stderr=stderr,
         )

@@ -147,6 +147,8 @@ class Respawner:
             return
         now = time.monotonic()
         for worker in self.host.workers:
+            if worker.paused:
+                continue  # stopped in pdb on purpose
             if worker.ready and not worker.retiring and now - worker.last_seen > timeout:
                 masterlog.error(f"{worker.label} sent no heartbeat for {timeout:g} s; killing it")
                 worker.last_seen = now  # one kill per silence

@@ -36,6 +36,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
+from eggbin.cluster.breakpoints import DEBUGGER_PAUSED, hold_terminal
 from eggbin.cluster.channel import AsyncChannel, envelope
 from eggbin.cluster.child import (
     boot_or_exit,
@@ -194,6 +195,7 @@ async def wait_for_agent(channel: AsyncChannel) -> None:
 
 async def serve(options: ChildOptions) -> None:
     channel = await AsyncChannel.from_fd(options.channel_fd)
+    hold_terminal(options, lambda: channel.send(envelope(DEBUGGER_PAUSED, sender="app", to=TO_MASTER)))
     await wait_for_agent(channel)
     app = make_app(options, "worker")
     connect_messenger(app, channel, options)
