@@ -97,7 +97,8 @@ def test_with_more_workers_one_holds_the_terminal_and_the_others_say_so(tmp_path
             request.join(30)
             assert request.response is not None
             assert request.response.status_code == 200
-        assert skipped and paused
+        assert skipped, "no request reached worker#2"
+        assert paused, "no request reached worker#1"
         terminal.sendintr()
         terminal.expect(pexpect.EOF, timeout=30)
         terminal.wait()
