@@ -179,3 +179,27 @@ def test_an_exit_code_and_an_unknown_signal_are_described() -> None:
     assert describe_exit(3) == "exited with code 3"
     assert describe_exit(0) == "exited with code 0"
     assert describe_exit(-200) == "killed by signal 200"
+
+
+def test_a_worker_paused_in_pdb_is_not_taken_for_a_hung_one() -> None:
+    """`debugger-paused` (eggbin/cluster/breakpoints.py) holds the heartbeat check until it speaks again."""
+    from eggbin.cluster.options import ClusterOptions
+    from eggbin.cluster.process import Child
+    from eggbin.cluster.respawn import Respawner
+
+    class Gone:  # a process that is already gone: `signal()` sends nothing
+        pid = 2**22 + 1
+
+        def poll(self) -> int:
+            return 0
+
+    class Host:
+        options = ClusterOptions("/app", 7001, worker_timeout=2)
+        workers = [Child("worker", 1, Gone(), None, ready=True), Child("worker", 2, Gone(), None, ready=True)]  # type: ignore[arg-type]
+
+    host = Host()
+    paused, hung = host.workers
+    paused.paused = True
+    paused.last_seen = hung.last_seen = time.monotonic() - 60
+    Respawner(host).check_heartbeats()  # type: ignore[arg-type]
+    assert (paused.killed, hung.killed) == (False, True)
