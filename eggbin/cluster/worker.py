@@ -17,6 +17,9 @@ disconnect and end within the graceful timeout, or are cancelled with the rest.
 WebSockets run on uvicorn's `websockets` (sans-I/O) protocol with `config.websocket` (`max_size`,
 `ping_interval`, `ping_timeout`, `per_message_deflate`); HTTPS with the cluster's TLS files
 (`eggbin.cluster.tls`).
+
+The drain replaces `uvicorn.Server.shutdown` and reads uvicorn's connection objects: uvicorn is pinned
+below 0.55 and tests/test_private_api_contracts.py holds what this relies on.
 """
 
 from __future__ import annotations
