@@ -44,14 +44,17 @@ def label(options: ChildOptions) -> str:
     return "agent" if options.role == "agent" else f"worker#{options.id}"
 
 
+def hook_is_ours(options: ChildOptions) -> bool:
+    """`PYTHONBREAKPOINT` (the user's choice) and `eggbin debug` (debugpy's) own `breakpoint()` otherwise."""
+    return os.environ.get("PYTHONBREAKPOINT") is None and not options.cluster.debug_port
+
+
 def setup(options: ChildOptions) -> None:
-    """At start-up: keep or release stdin, and decide what `breakpoint()` does in this process."""
-    holder = holds_terminal(options)
-    if not holder:
-        release_stdin()
-    if os.environ.get("PYTHONBREAKPOINT") is not None or options.cluster.debug_port:
-        return
-    if not holder:
+    """At start-up: keep or release stdin; without the terminal, `breakpoint()` says it was skipped."""
+    if holds_terminal(options):
+        return  # the hook needs the channel: `hold_terminal`, once the worker has it
+    release_stdin()
+    if hook_is_ours(options):
         sys.breakpointhook = skipping_hook(options)
 
 
@@ -74,9 +77,7 @@ def skipping_hook(options: ChildOptions) -> Callable[..., None]:
 
 def hold_terminal(options: ChildOptions, notify_paused: Callable[[], None]) -> None:
     """In the worker holding the terminal: `breakpoint()` opens pdb there, and the master knows why."""
-    if not holds_terminal(options) or os.environ.get("PYTHONBREAKPOINT") is not None:
-        return
-    if options.cluster.debug_port:
+    if not holds_terminal(options) or not hook_is_ours(options):
         return
 
     def pause(*args: Any, **kwargs: Any) -> None:
