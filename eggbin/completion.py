@@ -28,7 +28,11 @@ INSTALL = {
 
 
 def register_shells() -> None:
-    """Typer registers its bash/zsh/fish completers only with `add_completion=True`; we add them on demand."""
+    """Typer registers its bash/zsh/fish completers only with `add_completion=True`; we add them on demand.
+
+    `typer._completion_classes` is private: typer is pinned below 0.30 in pyproject.toml and
+    tests/test_private_api_contracts.py checks what this relies on.
+    """
     from typer._completion_classes import completion_init
 
     completion_init()

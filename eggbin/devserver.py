@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import signal
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 DEFAULT_PORT = 7001
 DEFAULT_HOST = "127.0.0.1"
 DEV_CLOSE_TIMEOUT = 1.0
+TERMINAL_WORKER = 1  # whose `breakpoint()` opens pdb in the terminal (eggbin/cluster/breakpoints.py)
 READY_TIMEOUT = 60.0
 RELOAD_TIMEOUT = 60.0
 
@@ -119,7 +122,33 @@ def cluster_options(
         debug_host=debug.host if debug else "127.0.0.1",
         debug_port=debug.port if debug else 0,
         debug_brk=bool(debug and debug.brk),
+        terminal_worker=TERMINAL_WORKER if on_terminal() and not debug else 0,
     )
+
+
+def on_terminal() -> bool:
+    """Whether stdin is a terminal: then worker 1 keeps it and `breakpoint()` opens pdb there."""
+    try:
+        return os.isatty(0)
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def terminal_restored() -> Iterator[None]:
+    """Give the terminal back as it was: a worker stopped while in pdb may have left it in raw mode."""
+    import termios
+
+    try:
+        saved = termios.tcgetattr(0)
+    except (OSError, termios.error):
+        yield
+        return
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError, termios.error):
+            termios.tcsetattr(0, termios.TCSADRAIN, saved)
 
 
 @contextlib.contextmanager
@@ -155,9 +184,11 @@ def run_dev(options: DevOptions) -> int:
     debug_session = _open_debug(options, info)
     watcher = Watcher(plan_for(info, app))
     watcher.start()  # before the cluster: edits made during start-up are queued, not lost
-    with stop_signals() as stop_requested:
+    with stop_signals() as stop_requested, terminal_restored():
         https = choose_https(info.base_dir, None, None, app.config)  # config.cluster.https, as egg
-        cluster = ClusterProcess.start(cluster_options(options, info, port, listen).with_https(https))
+        settings = cluster_options(options, info, port, listen).with_https(https)
+        stdin = None if settings.terminal_worker else subprocess.DEVNULL
+        cluster = ClusterProcess.start(settings, stdin=stdin)
         try:
             watcher.wait_armed()
             timeout = None if options.debug and options.debug.brk else READY_TIMEOUT
@@ -165,6 +196,11 @@ def run_dev(options: DevOptions) -> int:
             console.info(f"[eggbin] {info.name} in {env} serving on {ready.address}, Ctrl-C to stop")
             if debug_session:
                 debug_session.announce()
+            if settings.terminal_worker and options.workers > 1:
+                console.info(
+                    f"[eggbin] breakpoint() opens pdb here in worker#{settings.terminal_worker} only; "
+                    "the other workers print where they skipped it"
+                )
             return DevLoop(cluster, watcher, stop_requested).run()
         finally:
             watcher.stop()
@@ -198,7 +234,9 @@ class DevLoop:
         while not self.stop_requested:
             batch = self.watcher.take(timeout=0.1)
             if self.cluster.popen.poll() is not None:
-                console.error(f"the master exited unexpectedly (code {self.cluster.popen.returncode})")
+                from eggbin.cluster.process import describe_exit
+
+                console.error(f"the master {describe_exit(self.cluster.popen.returncode)} unexpectedly")
                 return 1
             if batch is not None:
                 self.reload(batch)

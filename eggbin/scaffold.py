@@ -172,7 +172,11 @@ def _is_bundled(template: Path) -> bool:
 
 
 def _render_bundled(template: Path, extra: dict[str, str], out: Path) -> Path:
-    """Our templates (no hooks, no nesting) skip `cookiecutter.main`: its import of requests costs ~50 ms."""
+    """Our templates (no hooks, no nesting) skip `cookiecutter.main`: its import of requests costs ~50 ms.
+
+    These functions are outside cookiecutter's documented API: it is pinned below 2.8 and
+    tests/test_private_api_contracts.py checks that they still render what `cookiecutter()` renders.
+    """
     from cookiecutter.generate import generate_context, generate_files
     from cookiecutter.prompt import prompt_for_config
 

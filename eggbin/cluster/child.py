@@ -11,6 +11,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, NoReturn
 
+from eggbin.cluster import breakpoints
 from eggbin.cluster.channel import BOOT_PROGRESS, AsyncChannel, Message, envelope
 from eggbin.cluster.options import ChildOptions
 from eggbin.cluster.process import die_with_parent, set_title
@@ -27,6 +28,7 @@ def parse_args() -> ChildOptions:
     die_with_parent(options.master_pid)
     # Ctrl-C reaches the whole process group: only the master decides when children stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    breakpoints.setup(options)  # stdin: the terminal for one worker in `eggbin dev`, else /dev/null
     set_title(options.cluster.title, "agent" if options.role == "agent" else f"worker {options.id}")
     activate_debugger(options)  # `eggbin debug` only; with --brk this waits for a client
     return options

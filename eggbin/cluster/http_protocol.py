@@ -7,7 +7,7 @@ httptools (llhttp) bounds nothing, and it joins a header that arrives in pieces 
 refused after at most one read past the limit, and the head is measured exactly once it is complete.
 The trailers of a chunked body (headers too) are bounded by the same size: past it the connection is
 closed. A slow client costs a socket and a timer, never the loop. Requires uvicorn's `HttpToolsProtocol`;
-`tests/cluster/test_http_protocol.py` holds the contract with the uvicorn versions pyproject.toml allows.
+`tests/test_private_api_contracts.py` holds the contract with the uvicorn versions pyproject.toml allows.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import Any
 
 from eggbin.cluster.channel import BOOT_PROGRESS, Channel, Message, envelope
 from eggbin.cluster.options import ClusterOptions, master_blob
-from eggbin.cluster.process import spawn_module
+from eggbin.cluster.process import describe_exit, spawn_module
 from eggbin.errors import ClusterStartError, EggbinError
 
 
@@ -56,6 +56,7 @@ class ClusterProcess:
         options: ClusterOptions,
         *,
         new_session: bool = False,
+        stdin: int | None = subprocess.DEVNULL,
         stdout: int | None = None,
         stderr: int | None = None,
         python: str | None = None,
@@ -64,6 +65,7 @@ class ClusterProcess:
             "eggbin.cluster",
             partial(master_blob, options),
             new_session=new_session,
+            stdin=stdin,
             stdout=stdout,
             stderr=stderr,
             python=python,
@@ -100,7 +102,8 @@ class ClusterProcess:
             if self.channel.closed:
                 code = self.wait(5)
                 self.channel.close()
-                raise ClusterStartError(f"the master exited with code {code} before the app was ready")
+                how = "closed its channel" if code is None else describe_exit(code)
+                raise ClusterStartError(f"the master {how} before the app was ready")
         self.stop(5)
         raise ClusterStartError(
             f"the app was not ready after {timeout:g} s: {pending_boot(progress)}",

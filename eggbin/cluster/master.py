@@ -24,10 +24,12 @@ import os
 import selectors
 import signal
 import socket
+import subprocess
 import time
 from typing import Any
 
 from eggbin.cluster import masterlog
+from eggbin.cluster.breakpoints import DEBUGGER_PAUSED
 from eggbin.cluster.channel import BOOT_PROGRESS, Channel, Message, envelope
 from eggbin.cluster.listener import bind, release
 from eggbin.cluster.messenger import Router
@@ -102,7 +104,9 @@ class Master:
 
         fds = (listen_fd,) if listen_fd >= 0 else ()
         spawner = self.zygote.spawn if self.zygote else spawn_module
-        popen, channel = spawner(f"eggbin.cluster.{role}", blob, pass_fds=fds)
+        terminal = role == "worker" and child_id == self.options.terminal_worker
+        stdin = None if terminal else subprocess.DEVNULL  # eggbin/cluster/breakpoints.py
+        popen, channel = spawner(f"eggbin.cluster.{role}", blob, pass_fds=fds, stdin=stdin)
         child = Child(role, child_id, popen, channel, restarts=self.respawner.restarts.get(child_id, 0))
         if role == "worker" and self.state is not State.STARTING_AGENT:
             child.send(envelope(AGENT_STARTED, sender="master"))
@@ -154,7 +158,7 @@ class Master:
 
     def handle_exit(self, child: Child, code: int) -> None:
         if self.state in STARTING:
-            cause = child.boot_error or f"exited with code {code} before it was ready"
+            cause = child.boot_error or f"{child.describe_exit(code)} before it was ready"
             self.fail(f"{child.label} failed to start: {cause}")
         elif self.state is not State.READY:
             return
@@ -170,6 +174,7 @@ class Master:
     # -- messages ---------------------------------------------------------------------------------
     def handle_message(self, child: Child, message: Message) -> None:
         child.last_seen = time.monotonic()
+        child.paused = message.get("action") == DEBUGGER_PAUSED  # any later message: running again
         if self.router.is_routed(message):
             self.router.dispatch(message)
             return

@@ -49,6 +49,9 @@ class ClusterOptions:
     debug_host: str = "127.0.0.1"
     debug_port: int = 0
     debug_brk: bool = False
+    # `eggbin dev` on a terminal (eggbin/cluster/breakpoints.py): the worker slot whose stdin stays the
+    # terminal, where `breakpoint()` opens pdb; 0: every child reads /dev/null
+    terminal_worker: int = 0
     # HTTPS (eggbin/cluster/tls.py): absolute paths, checked by the CLI; unset means plain HTTP
     https_key: str | None = None
     https_cert: str | None = None

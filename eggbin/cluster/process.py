@@ -38,7 +38,8 @@ class Child:
     boot_error: str | None = None
     phase: str | None = None  # the boot phase it reported last (`did_load /app/app.py`)
     retiring: bool = False  # told to stop by the master: its exit is no crash
-    killed: bool = False  # SIGKILLed at a stop deadline
+    killed: bool = False  # SIGKILLed by the master (a stop deadline, a missed heartbeat)
+    paused: bool = False  # stopped in pdb (eggbin/cluster/breakpoints.py) until it speaks again
     kill_at: float | None = None  # retiring: SIGKILL if still alive then
     started_at: float = field(default_factory=time.monotonic)
     last_seen: float = field(default_factory=time.monotonic)
@@ -52,6 +53,10 @@ class Child:
     def label(self) -> str:
         return "agent" if self.role == "agent" else f"worker#{self.id}:{self.pid}"
 
+    def describe_exit(self, code: int) -> str:
+        """`exited with code 3`, `killed by SIGSEGV`: see `describe_exit`."""
+        return describe_exit(code, killed_by_master=self.killed)
+
     def send(self, message: Message) -> bool:
         return self.channel.send(message)
 
@@ -61,12 +66,30 @@ class Child:
                 os.kill(self.pid, signum)
 
 
+def describe_exit(code: int, killed_by_master: bool = False) -> str:
+    """How a child ended, for a log line: `exited with code 3`, `killed by SIGSEGV`.
+
+    `Popen` and `ForkedChild` report death by a signal as minus its number; SIGKILL that the master did
+    not send is most often the kernel's OOM killer, hence the hint.
+    """
+    if code >= 0:
+        return f"exited with code {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        return f"killed by signal {-code}"
+    oom = -code == signal.SIGKILL and not killed_by_master
+    hint = " (out of memory? see `dmesg`)" if oom else ""
+    return f"killed by {name}{hint}"
+
+
 def spawn_module(
     module: str,
     blob_for: object,
     *,
     pass_fds: tuple[int, ...] = (),
     new_session: bool = False,
+    stdin: int | None = subprocess.DEVNULL,
     stdout: int | None = None,
     stderr: int | None = None,
     python: str | None = None,
@@ -74,7 +97,8 @@ def spawn_module(
 ) -> tuple[subprocess.Popen[bytes], Channel]:
     """Start `python <flags> -m <module> <blob>` with a channel; `blob_for(child_fd)` renders the options.
 
-    `python` defaults to this interpreter; the master's children always run on the master's.
+    `python` defaults to this interpreter; the master's children always run on the master's. stdin is
+    /dev/null unless `stdin=None` (inherit: the terminal of `eggbin dev`, see eggbin/cluster/breakpoints.py).
     """
     parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     blob = blob_for(child_end.fileno())  # type: ignore[operator]
@@ -83,7 +107,7 @@ def spawn_module(
             [python or sys.executable, *flags, "-m", module, blob],
             pass_fds=(child_end.fileno(), *pass_fds),
             start_new_session=new_session,
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             stdout=stdout,
             stderr=stderr,
         )

@@ -139,7 +139,7 @@ class Reloader:
 
     def replacement_died(self, child: Child, code: int) -> None:
         assert self.current is not None
-        cause = child.boot_error or f"exited with code {code} before it was ready"
+        cause = child.boot_error or f"{child.describe_exit(code)} before it was ready"
         masterlog.error(f"reload failed: {child.label} {cause}; the old workers keep serving")
         done, self.current = self.current, None
         self._finish(f"{child.label}: {cause}", done.request, done.elapsed_ms)

@@ -106,9 +106,9 @@ class Respawner:
         now, served = time.monotonic(), child.ready
         delay = self.policy.worker_delay(child.id, served, now)
         if served:
-            died = f"{child.label} died (code {code})"
+            died = f"{child.label} died: {child.describe_exit(code)}"
         else:
-            died = f"{child.label} failed to boot: {child.boot_error or f'exited with code {code}'}"
+            died = f"{child.label} failed to boot: {child.boot_error or child.describe_exit(code)}"
         serving = [w for w in self.host.workers if w.ready and not w.retiring]
         if not serving and served:
             delay = min(delay, LAST_WORKER_DELAY)
@@ -128,7 +128,7 @@ class Respawner:
     def agent_died(self, child: Child, code: int) -> None:
         delay = self.policy.agent_delay(child.ready)
         cause = "" if child.ready else f" before it was ready: {child.boot_error or 'no boot error reported'}"
-        masterlog.error(f"agent died (code {code}){cause}; respawning in {delay:g} s")
+        masterlog.error(f"agent died: {child.describe_exit(code)}{cause}; respawning in {delay:g} s")
         heapq.heappush(self.pending, PendingSpawn(time.monotonic() + delay, "agent", 0))
 
     def booted(self, child: Child) -> None:
@@ -147,7 +147,10 @@ class Respawner:
             return
         now = time.monotonic()
         for worker in self.host.workers:
+            if worker.paused:
+                continue  # stopped in pdb on purpose
             if worker.ready and not worker.retiring and now - worker.last_seen > timeout:
                 masterlog.error(f"{worker.label} sent no heartbeat for {timeout:g} s; killing it")
                 worker.last_seen = now  # one kill per silence
+                worker.killed = True
                 worker.signal(signal.SIGKILL)

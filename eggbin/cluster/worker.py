@@ -17,6 +17,9 @@ disconnect and end within the graceful timeout, or are cancelled with the rest.
 WebSockets run on uvicorn's `websockets` (sans-I/O) protocol with `config.websocket` (`max_size`,
 `ping_interval`, `ping_timeout`, `per_message_deflate`); HTTPS with the cluster's TLS files
 (`eggbin.cluster.tls`).
+
+The drain replaces `uvicorn.Server.shutdown` and reads uvicorn's connection objects: uvicorn is pinned
+below 0.55 and tests/test_private_api_contracts.py holds what this relies on.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
+from eggbin.cluster.breakpoints import DEBUGGER_PAUSED, hold_terminal
 from eggbin.cluster.channel import AsyncChannel, envelope
 from eggbin.cluster.child import (
     boot_or_exit,
@@ -194,6 +198,7 @@ async def wait_for_agent(channel: AsyncChannel) -> None:
 
 async def serve(options: ChildOptions) -> None:
     channel = await AsyncChannel.from_fd(options.channel_fd)
+    hold_terminal(options, lambda: channel.send(envelope(DEBUGGER_PAUSED, sender="app", to=TO_MASTER)))
     await wait_for_agent(channel)
     app = make_app(options, "worker")
     connect_messenger(app, channel, options)

@@ -76,9 +76,13 @@ class Zygote:
         control.settimeout(REPLY_TIMEOUT)
 
     def spawn(
-        self, module: str, blob_for: Any, *, pass_fds: tuple[int, ...] = ()
+        self, module: str, blob_for: Any, *, pass_fds: tuple[int, ...] = (), stdin: int | None = -3
     ) -> tuple[ChildProcess, Channel]:
-        """`process.spawn_module`'s contract: a fork of the zygote, or a plain spawn if it is gone."""
+        """`process.spawn_module`'s contract: a fork of the zygote, or a plain spawn if it is gone.
+
+        A fork inherits the master's stdin whatever `stdin` says (the child keeps or drops it itself,
+        eggbin/cluster/breakpoints.py); a spawn gets `stdin` (-3: `subprocess.DEVNULL`).
+        """
         from eggbin.cluster import masterlog
         from eggbin.cluster.process import spawn_module
 
@@ -88,7 +92,7 @@ class Zygote:
             except (OSError, ValueError) as exc:
                 masterlog.error(f"zygote unavailable ({exc}); spawning children instead")
                 self.kill()
-        return spawn_module(module, blob_for, pass_fds=pass_fds)
+        return spawn_module(module, blob_for, pass_fds=pass_fds, stdin=stdin)
 
     def fork(self, module: str, blob_for: Any, pass_fds: tuple[int, ...]) -> tuple[ChildProcess, Channel]:
         """Ask the zygote for a child; raises OSError when it cannot serve."""

@@ -1,17 +1,19 @@
 """One event loop, in a thread, for the whole test session: the app boots on it and serves every request.
 
-Sync tests reach it through `LoopTransport`; async tests run on it (see `plugin.pytest_pyfunc_call`),
-so the app's async resources never cross loops.
+The thread is anyio's blocking portal (an asyncio loop; anyio ships with httpx and starlette). Sync tests
+reach it through `LoopTransport`; async tests run on it (see `plugin.pytest_pyfunc_call`), so the app's
+async resources never cross loops.
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
+import contextlib
 from collections.abc import Coroutine
+from concurrent.futures import Future
 from typing import Any, TypeVar
 
 import httpx
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 T = TypeVar("T")
 
@@ -19,16 +21,17 @@ TEST_CLIENT = ("127.0.0.1", 123)
 
 
 class LoopThread:
-    """An asyncio loop running forever in a daemon thread."""
+    """The session's asyncio loop, in anyio's blocking portal thread."""
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="eggbin-app-loop", daemon=True)
-        self._thread.start()
+        self._stack = contextlib.ExitStack()
+        self.portal: BlockingPortal = self._stack.enter_context(
+            start_blocking_portal("asyncio", name="eggbin-app-loop")
+        )
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run `coro` on the loop and wait; an interrupted wait (timeout, Ctrl-C) cancels it."""
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        future: Future[T] = self.portal.start_task_soon(_awaited, coro)
         try:
             return future.result(timeout)
         except BaseException:
@@ -36,10 +39,13 @@ class LoopThread:
             raise
 
     def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(5)
-        if not self._thread.is_alive():
-            self.loop.close()
+        """Stop the portal: its tasks are cancelled, the loop and its thread end."""
+        self.portal.call(self.portal.stop, True)
+        self._stack.close()
+
+
+async def _awaited(coro: Coroutine[Any, Any, T]) -> T:
+    return await coro
 
 
 class LoopTransport(httpx.BaseTransport):

@@ -58,8 +58,17 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: Any, args
         os.environ[_ENV_SOURCE] = "eggbin pytest plugin"
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-timeout's own `pytest_configure` reads its settings
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_KIND] = project_kind(config.rootpath)
+    kind = config.stash[_KIND] = project_kind(config.rootpath)
+    if kind is None:
+        return
+    from eggbin.testing import timeout
+
+    if timeout.pytest_timeout_active(config):
+        timeout.defer_to_pytest_timeout(config, _explicit_timeout(config), _timeout(config))
+    else:
+        config.addinivalue_line("markers", timeout.MARKER)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -83,12 +92,17 @@ def _xdist_controller(config: pytest.Config) -> bool:
     return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
 
 
-def _timeout(config: pytest.Config) -> float:
+def _explicit_timeout(config: pytest.Config) -> float | None:
     value = config.getoption("eggbin_timeout")
+    return None if value is None else float(value)
+
+
+def _timeout(config: pytest.Config) -> float:
+    value = _explicit_timeout(config)
     if value is None and config.getini("eggbin_timeout") != "":
-        value = config.getini("eggbin_timeout")
+        value = float(config.getini("eggbin_timeout"))
     if value is not None:
-        return float(value)
+        return value
     from eggbin.testing.timeout import DEFAULT_TIMEOUT
 
     return DEFAULT_TIMEOUT if config.stash.get(_KIND, None) else 0.0
@@ -98,9 +112,13 @@ def _timeout(config: pytest.Config) -> float:
 def pytest_runtest_protocol(
     item: pytest.Item, nextitem: pytest.Item | None
 ) -> Generator[None, object, object]:
-    from eggbin.testing.timeout import Watchdog
+    from eggbin.testing.timeout import Watchdog, marked_timeout, pytest_timeout_active
 
-    watchdog = Watchdog(_timeout(item.config))
+    seconds = 0.0
+    if not pytest_timeout_active(item.config):  # else pytest-timeout times the test
+        marked = marked_timeout(item) if item.config.stash.get(_KIND, None) else None
+        seconds = _timeout(item.config) if marked is None else marked
+    watchdog = Watchdog(seconds)
     watchdog.arm(item.nodeid)
     try:
         return (yield)

@@ -1,9 +1,16 @@
-"""The per-test timeout, with no extra dependency.
+"""The per-test timeout: pytest-timeout's when it is installed, else a built-in one with no dependency.
 
-Choice: `signal.setitimer(ITIMER_REAL)` in the main thread. When it fires, its handler raises inside the
-test (a blocking `future.result()`, `time.sleep` or socket wait is interrupted, PEP 475 does not retry
-a syscall whose handler raised), so the test fails with a normal report and the session goes on. Where
-there is no SIGALRM or we are not in the main thread, `faulthandler.dump_traceback_later(exit=True)`
+With pytest-timeout (the convention) eggbin arms nothing: its `--eggbin-timeout` (`eggbin test --timeout`),
+`eggbin_timeout` ini value or default (60 s in eggbin projects) becomes pytest-timeout's timeout unless
+pytest-timeout was given one of its own (`--timeout`, `PYTEST_TIMEOUT`, the `timeout` ini value); an
+explicit `--eggbin-timeout` wins over the environment and the ini. `@pytest.mark.timeout(S)` is then
+pytest-timeout's marker. Without it (or with `-p no:timeout`) the built-in watchdog below runs and
+honours `@pytest.mark.timeout(S)` too (eggbin registers the marker).
+
+The built-in one: `signal.setitimer(ITIMER_REAL)` in the main thread. When it fires, its handler raises
+inside the test (a blocking `future.result()`, `time.sleep` or socket wait is interrupted, PEP 475 does
+not retry a syscall whose handler raised), so the test fails with a normal report and the session goes
+on. Where there is no SIGALRM or we are not in the main thread, `faulthandler.dump_traceback_later(exit=True)`
 is the fallback: it prints every thread's stack and ends the run, which beats hanging forever.
 The watchdog is off while a debugger is attached (a breakpoint is not a hang).
 """
@@ -11,6 +18,7 @@ The watchdog is off while a debugger is attached (a breakpoint is not a hang).
 from __future__ import annotations
 
 import faulthandler
+import os
 import signal
 import sys
 import threading
@@ -18,7 +26,11 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+import pytest
+
 DEFAULT_TIMEOUT = 60.0
+PYTEST_TIMEOUT = "timeout"  # pytest-timeout's plugin name (`-p no:timeout` blocks it)
+MARKER = "timeout(seconds): fail this test after `seconds` (eggbin's built-in timeout; 0 = off)"
 DEBUGGER_MODULES = ("pdb", "bdb", "pydevd", "_pydevd", "debugpy")
 
 
@@ -36,6 +48,31 @@ def debugger_attached() -> bool:
         return True
     debugpy = sys.modules.get("debugpy")
     return bool(debugpy is not None and debugpy.is_client_connected())
+
+
+def pytest_timeout_active(config: pytest.Config) -> bool:
+    return config.pluginmanager.has_plugin(PYTEST_TIMEOUT)
+
+
+def defer_to_pytest_timeout(config: pytest.Config, explicit: float | None, default: float) -> None:
+    """Before pytest-timeout reads its settings: eggbin's timeout becomes its one, as the docstring says."""
+    if config.getoption(PYTEST_TIMEOUT, None) is not None:
+        return  # pytest-timeout's own `--timeout` wins
+    if explicit is None and (os.environ.get("PYTEST_TIMEOUT") or config.getini(PYTEST_TIMEOUT)):
+        return
+    config.option.timeout = default if explicit is None else explicit
+
+
+def marked_timeout(item: pytest.Item) -> float | None:
+    """`@pytest.mark.timeout(5)` / `timeout=5`: the seconds it gives, for the built-in watchdog."""
+    marker = item.get_closest_marker(PYTEST_TIMEOUT)
+    if marker is None:
+        return None
+    value: Any = marker.args[0] if marker.args else marker.kwargs.get(PYTEST_TIMEOUT)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise pytest.UsageError(f"`@pytest.mark.timeout({value!r})` of {item.nodeid}: give seconds") from None
 
 
 class Watchdog:

@@ -223,6 +223,7 @@ class EggCore(EventEmitter, EggApi):
         await self.background_tasks.drain(background_timeout, self.core_logger)
         await self.close_objects()
         await self.lifecycle.close()
+        await self.close_curl_clients()
         stop_logging_loop_errors(self)
         self._close_loggers()
 

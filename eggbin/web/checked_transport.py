@@ -77,7 +77,7 @@ class AddressCheckingTransport(httpx.AsyncHTTPTransport):
         super().__init__()
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)  # httpx's defaults
         # httpx takes no network backend: its pool (the `_pool` every request goes through, held to
-        # the httpx versions pyproject.toml allows by tests/web/test_http_ssrf.py) is replaced whole.
+        # the httpx versions pyproject.toml allows by tests/test_private_api_contracts.py) is replaced whole.
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(),
             max_connections=limits.max_connections,

@@ -280,7 +280,7 @@ class Context:
         """egg's `ctx.curl(url, options)`: an outgoing HTTP request (httpx): `status`, `headers`, `data`."""
         from eggbin.web.curl import curl
 
-        return await curl(url, options, **kwargs)
+        return await curl(url, options, clients=self.app.curl_clients, **kwargs)
 
     @overload
     def validate(self, model: builtins.type[M], data: Any = None) -> M: ...

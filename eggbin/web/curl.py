@@ -11,13 +11,20 @@ An unknown option is refused with the name it probably meant (`dataType` → `da
 `check_address(ip, family, hostname)` (urllib's option) checks every address the request connects to,
 redirects included; `ctx.safe_curl` / `app.safe_curl` pass the one `config.security.ssrf` describes (see
 `eggbin.web.ssrf`).
+
+An app's calls share its `CurlClients` (`app.curl_clients`, one per process in a cluster): keep-alive
+connections are reused from call to call, and the clients are closed with the app. Options stay per call
+(the timeout and `follow_redirect` ride on the request); a call without an app (`curl(url)`) still makes
+and closes its own client.
 """
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import json
 import re
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +39,8 @@ OPTIONS = frozenset({
 DEFAULT_TIMEOUT_MS = 5000.0
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
 _MS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0}
+DEFAULT_MAX_REDIRECTS = 10
+MAX_POOLED_CLIENTS = 8  # distinct (max_redirects, check_address) pairs kept; the least recent is closed
 
 
 @dataclass(frozen=True)
@@ -75,29 +84,99 @@ def _seconds(value: Any) -> float:
     return float(found[1]) * _MS[found[2] or "ms"] / 1000
 
 
-async def curl(url: str, options: Mapping[str, Any] | None = None, **keywords: Any) -> CurlResult:
-    """Send one request the way egg's `ctx.curl` does."""
+class CurlClients:
+    """The pooled `httpx.AsyncClient`s of one app, made on first use, closed by `aclose()` at shutdown.
+
+    One client per (`max_redirects`, `check_address`): a connection opened under one SSRF check is never
+    reused by a request under another check, or under none. A client belongs to the event loop it was
+    made on; a call from another loop gets a new one.
+    """
+
+    def __init__(self) -> None:
+        self._clients: OrderedDict[tuple[int, Any], tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]]
+        self._clients = OrderedDict()
+        self._ssrf: tuple[Any, Any] | None = None  # (config.security.ssrf, its check): built once
+
+    def client(self, max_redirects: int, check_address: Any) -> httpx.AsyncClient:
+        loop, key = asyncio.get_running_loop(), (max_redirects, check_address)
+        found = self._clients.get(key)
+        if found is not None and found[0] is loop and not found[1].is_closed:
+            self._clients.move_to_end(key)
+            return found[1]
+        client = _new_client(max_redirects, check_address)
+        self._clients[key] = (loop, client)
+        while len(self._clients) > MAX_POOLED_CLIENTS:
+            _, (owner, old) = self._clients.popitem(last=False)
+            if owner is loop:
+                _close_later(old)
+        return client
+
+    def ssrf_check(self, ssrf: Any) -> Any:
+        """`check_from_config(ssrf)`, the same function while the config is the same: one pooled client."""
+        from eggbin.web.ssrf import check_from_config
+
+        if self._ssrf is None or self._ssrf[0] is not ssrf:
+            self._ssrf = (ssrf, check_from_config(ssrf))
+        return self._ssrf[1]
+
+    async def aclose(self) -> None:
+        """Close the clients made on this loop (the others' loops are gone with their connections)."""
+        loop = asyncio.get_running_loop()
+        clients, self._clients = list(self._clients.values()), OrderedDict()
+        for owner, client in clients:
+            if owner is loop:
+                await client.aclose()
+
+
+_closing: set[asyncio.Task[None]] = set()
+
+
+def _close_later(client: httpx.AsyncClient) -> None:
+    task = asyncio.get_running_loop().create_task(client.aclose())
+    _closing.add(task)  # held until done: the loop keeps only a weak reference to its tasks
+    task.add_done_callback(_closing.discard)
+
+
+def _new_client(max_redirects: int, check_address: Any) -> httpx.AsyncClient:
+    # No cookie jar: a pooled client would send one request's `Set-Cookie` with every later call.
+    from http.cookiejar import CookieJar, DefaultCookiePolicy
+
+    jar = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+    return httpx.AsyncClient(max_redirects=max_redirects, cookies=jar, **_checked(check_address))
+
+
+async def curl(
+    url: str, options: Mapping[str, Any] | None = None, *, clients: CurlClients | None = None, **keywords: Any
+) -> CurlResult:
+    """Send one request the way egg's `ctx.curl` does: on `clients` (pooled), else on a client of its own."""
     opts = curl_options(options, keywords)
     method = str(opts.get("method") or "GET").upper()
-    client = httpx.AsyncClient(
-        timeout=timeout_of(opts.get("timeout")),
-        follow_redirects=bool(opts.get("follow_redirect")),
-        max_redirects=int(opts.get("max_redirects") or 10),
-        **_checked(opts.get("check_address")),
-    )
+    max_redirects = opts.get("max_redirects")
+    max_redirects = DEFAULT_MAX_REDIRECTS if max_redirects is None else int(max_redirects)  # 0: none
+    pooled = clients.client(max_redirects, opts.get("check_address")) if clients else None
+    client = pooled or _new_client(max_redirects, opts.get("check_address"))
+    owned = None if pooled else client  # closed here once the response is done
     try:
-        request = client.build_request(method, url, **_payload(method, opts), extensions={CURL_URL: url})
-        response = await client.send(request, stream=True)
+        request = client.build_request(
+            method,
+            url,
+            **_payload(method, opts),
+            timeout=timeout_of(opts.get("timeout")),
+            extensions={CURL_URL: url},
+        )
+        response = await client.send(request, stream=True, follow_redirects=bool(opts.get("follow_redirect")))
     except BaseException:
-        await client.aclose()
+        if owned is not None:
+            await owned.aclose()
         raise
     if opts.get("streaming"):
-        return CurlResult(response.status_code, dict(response.headers), None, _raw_chunks(response, client))
+        return CurlResult(response.status_code, dict(response.headers), None, _raw_chunks(response, owned))
     try:
         await response.aread()
     finally:
         await response.aclose()
-        await client.aclose()
+        if owned is not None:
+            await owned.aclose()
     return CurlResult(response.status_code, dict(response.headers), _decode(response, opts), response)
 
 
@@ -144,26 +223,26 @@ def _decode(response: httpx.Response, opts: dict[str, Any]) -> Any:
     return response.content
 
 
-async def _raw_chunks(response: httpx.Response, client: httpx.AsyncClient) -> AsyncIterator[bytes]:
-    """The streamed response body as it came (egg's `res.res`); the connection closes at its end."""
+async def _raw_chunks(response: httpx.Response, owned: httpx.AsyncClient | None) -> AsyncIterator[bytes]:
+    """The streamed response body as it came (egg's `res.res`); the connection is released at its end."""
     try:
         async for chunk in response.aiter_raw():
             yield chunk
     finally:
         await response.aclose()
-        await client.aclose()
+        if owned is not None:
+            await owned.aclose()
 
 
 async def safe_curl(
     app: Any, url: str, options: Mapping[str, Any] | None = None, **keywords: Any
 ) -> CurlResult:
     """egg-security's `safeCurl`: `curl` with the `check_address` of `config.security.ssrf`."""
-    from eggbin.web.ssrf import check_from_config
-
-    check = check_from_config((app.config.get("security") or {}).get("ssrf"))
+    clients: CurlClients = app.curl_clients
+    check = clients.ssrf_check((app.config.get("security") or {}).get("ssrf"))
     opts = curl_options(options, keywords)
     if check is None:
         app.logger.warning("[egg-security] please configure `config.security.ssrf` first")
     else:
         opts.setdefault("check_address", check)
-    return await curl(url, opts)
+    return await curl(url, opts, clients=clients)

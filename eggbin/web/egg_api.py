@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from eggbin.web.curl import CurlResult
+    from eggbin.web.curl import CurlClients, CurlResult
     from eggbin.web.lifecycle import Lifecycle
     from eggbin.web.rules import Validator
 
@@ -29,6 +29,7 @@ class EggApi:
     """Mixed into `EggCore`: the function-style lifecycle API and the HTTP client."""
 
     lifecycle: Lifecycle
+    _curl_clients: CurlClients | None = None
 
     def before_start(self, fn: F) -> F:
         """Run `fn()` (sync or async) before the app is ready; usable as a decorator."""
@@ -62,8 +63,22 @@ class EggApi:
 
         return validator_of(self)
 
+    @property
+    def curl_clients(self) -> CurlClients:
+        """The pooled HTTP clients of `app.curl`, `ctx.curl` and `safe_curl`; closed with the app."""
+        if self._curl_clients is None:
+            from eggbin.web.curl import CurlClients
+
+            self._curl_clients = CurlClients()
+        return self._curl_clients
+
+    async def close_curl_clients(self) -> None:
+        """At shutdown, after the `before_close` hooks (which may still call `curl`)."""
+        if self._curl_clients is not None:
+            await self._curl_clients.aclose()
+
     async def curl(self, url: str, options: dict[str, Any] | None = None, **kwargs: Any) -> CurlResult:
         """egg's `app.curl(url, options)`: an outgoing HTTP request (see `ctx.curl`)."""
         from eggbin.web.curl import curl
 
-        return await curl(url, options, **kwargs)
+        return await curl(url, options, clients=self.curl_clients, **kwargs)

@@ -51,7 +51,7 @@ def test_kill_9_of_a_worker(tmp_path: Path) -> None:
         load.wait_for(100)
     assert unexplained(load, [killed]) == []
     assert len(load.failures()) <= load.clients
-    assert "died (code -9); respawning now" in cluster.log()
+    assert "died: killed by SIGKILL (out of memory? see `dmesg`); respawning now" in cluster.log()
 
 
 def test_kill_9_of_the_agent_fails_no_request(tmp_path: Path) -> None:

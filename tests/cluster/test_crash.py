@@ -6,12 +6,15 @@ import itertools
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from eggbin.cluster.process import describe_exit
 from eggbin.cluster.respawn import LOOP_CRASHES, RestartPolicy
 from tests.cluster.running import Load, running
 from tests.support import wait_until
@@ -40,7 +43,7 @@ def test_kill_9_of_a_worker_under_load_loses_only_its_in_flight_requests(tmp_pat
     # Only requests in flight on the killed worker may fail: at most one per client, right at the kill.
     assert len(failures) <= load.clients, failures
     assert all(killed - 0.5 < at < killed + 1.0 for at, _, _ in failures), failures
-    assert "died (code -9); respawning now" in cluster.log()
+    assert "died: killed by SIGKILL (out of memory? see `dmesg`); respawning now" in cluster.log()
     assert cluster.state()["workers"][0]["restarts"] + cluster.state()["workers"][1]["restarts"] == 1
 
 
@@ -56,7 +59,8 @@ def test_the_agent_comes_back_after_a_second(tmp_path: Path) -> None:
         wait_until(
             lambda: any(r["pid"] == new for r in cluster.observed("egg-ready")), what="egg-ready in the agent"
         )
-        assert "agent died (code -9); respawning in 1 s" in cluster.log()
+        oom = "agent died: killed by SIGKILL (out of memory? see `dmesg`); respawning in 1 s"
+        assert oom in cluster.log()
 
 
 def test_a_worker_stuck_in_a_loop_is_replaced_after_the_timeout(tmp_path: Path) -> None:
@@ -71,6 +75,8 @@ def test_a_worker_stuck_in_a_loop_is_replaced_after_the_timeout(tmp_path: Path) 
         assert 1.0 < time.monotonic() - started < 4.5  # last beat up to 1 s before the loop
         new = wait_until(lambda: cluster.worker_pids() - {stuck}, what="a replacement worker")
         assert httpx.get(cluster.url + "/pid").json()["pid"] in new
+        # the master's own SIGKILL is no out-of-memory suspect
+        assert f"worker#1:{stuck} died: killed by SIGKILL; respawning" in cluster.log()
 
 
 def test_heartbeats_off_keeps_a_busy_worker(tmp_path: Path) -> None:
@@ -150,3 +156,50 @@ def test_an_app_that_cannot_boot_any_more_is_retried_and_named(tmp_path: Path) -
         (cluster.app_dir / "run" / "fail-boot").unlink()
         new = wait_until(lambda: cluster.worker_pids() - {worker}, timeout=20, what="a worker serving again")
         assert httpx.get(cluster.url + "/pid", timeout=5).json()["pid"] in new
+
+
+@pytest.mark.parametrize(
+    ("signum", "killed_by_master", "expected"),
+    [
+        (signal.SIGSEGV, False, "killed by SIGSEGV"),
+        (signal.SIGKILL, False, "killed by SIGKILL (out of memory? see `dmesg`)"),
+        (signal.SIGKILL, True, "killed by SIGKILL"),
+        (signal.SIGABRT, False, "killed by SIGABRT"),
+    ],
+)
+def test_a_death_by_signal_is_named_by_the_signal(signum: int, killed_by_master: bool, expected: str) -> None:
+    child = subprocess.run(
+        [sys.executable, "-c", f"import os; os.kill(os.getpid(), {int(signum)})"], check=False, timeout=30
+    )
+    assert child.returncode == -signum
+    assert describe_exit(child.returncode, killed_by_master=killed_by_master) == expected
+
+
+def test_an_exit_code_and_an_unknown_signal_are_described() -> None:
+    assert describe_exit(3) == "exited with code 3"
+    assert describe_exit(0) == "exited with code 0"
+    assert describe_exit(-200) == "killed by signal 200"
+
+
+def test_a_worker_paused_in_pdb_is_not_taken_for_a_hung_one() -> None:
+    """`debugger-paused` (eggbin/cluster/breakpoints.py) holds the heartbeat check until it speaks again."""
+    from eggbin.cluster.options import ClusterOptions
+    from eggbin.cluster.process import Child
+    from eggbin.cluster.respawn import Respawner
+
+    class Gone:  # a process that is already gone: `signal()` sends nothing
+        pid = 2**22 + 1
+
+        def poll(self) -> int:
+            return 0
+
+    class Host:
+        options = ClusterOptions("/app", 7001, worker_timeout=2)
+        workers = [Child("worker", 1, Gone(), None, ready=True), Child("worker", 2, Gone(), None, ready=True)]  # type: ignore[arg-type]
+
+    host = Host()
+    paused, hung = host.workers
+    paused.paused = True
+    paused.last_seen = hung.last_seen = time.monotonic() - 60
+    Respawner(host).check_heartbeats()  # type: ignore[arg-type]
+    assert (paused.killed, hung.killed) == (False, True)

@@ -5,20 +5,14 @@ uvicorn's forwarded-header rewrite switched off. One 1-worker cluster of `http_h
 
 from __future__ import annotations
 
-import inspect
 import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httptools
 import pytest
-import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from eggbin.cluster.http_protocol import LimitedHttpProtocol
 from eggbin.errors import ClusterStartError
-from eggbin.web.http_server import HttpLimits
 from tests.cluster.running import Running, copy_app, running, start, stop
 from tests.rawhttp import (
     Connection,
@@ -49,41 +43,6 @@ def sized_head(size: int) -> bytes:
     """A GET head of exactly `size` bytes (request line, headers, blank line)."""
     base = head("/", {"x-pad": ""})
     return head("/", {"x-pad": "a" * (size - len(base))})
-
-
-def test_the_uvicorn_contract_the_protocol_relies_on() -> None:
-    """What `LimitedHttpProtocol` uses of `HttpToolsProtocol` (pyproject pins uvicorn below 0.55)."""
-    assert tuple(int(part) for part in uvicorn.__version__.split(".")[:2]) < (0, 55)
-    for name in (
-        "connection_made",
-        "connection_lost",
-        "data_received",
-        "on_message_begin",
-        "on_url",
-        "on_headers_complete",
-        "handle_websocket_upgrade",
-        "_unset_keepalive_if_required",
-        "_should_upgrade",
-        "_unsupported_upgrade_warning",
-        "send_400_response",
-    ):
-        assert callable(getattr(HttpToolsProtocol, name)), name
-    # `on_url` is replaced whole: it must still only collect the target, as uvicorn's does.
-    assert inspect.getsource(HttpToolsProtocol.on_url).strip().endswith("self.url += url")
-    init = inspect.getsource(HttpToolsProtocol.__init__)
-    for attribute in (
-        "self.parser",
-        "self.loop",
-        "self.logger",
-        "self.server_state",
-        "self.cycle",
-        "self.url",
-    ):
-        assert attribute in init or attribute in inspect.getsource(HttpToolsProtocol), attribute
-    assert issubclass(httptools.HttpParserCallbackError, httptools.HttpParserError)
-    bound = LimitedHttpProtocol.with_limits(HttpLimits(max_header_size=10))
-    assert issubclass(bound, HttpToolsProtocol)
-    assert bound.limits.max_header_size == 10
 
 
 def test_a_head_at_the_limit_is_served_one_byte_more_is_431(cluster: Running) -> None:

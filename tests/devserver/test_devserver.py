@@ -161,3 +161,13 @@ def test_dev_listens_where_config_cluster_listen_says(tmp_path: Path) -> None:
         dev.wait_output(rf"serving on unix:{sock}, Ctrl-C to stop")
         with httpx.Client(transport=httpx.HTTPTransport(uds=str(sock))) as client:
             assert client.get("http://egg/").status_code == 200
+
+
+@pytest.mark.parametrize(("tty", "debug", "expected"), [(True, False, 1), (False, False, 0), (True, True, 0)])
+def test_worker_1_keeps_the_terminal_only_in_a_terminal_and_not_under_debugpy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tty: bool, debug: bool, expected: int
+) -> None:
+    monkeypatch.setattr("eggbin.devserver.on_terminal", lambda: tty)
+    info = load_app_info(copy_app(tmp_path))
+    options = DevOptions(info.base_dir, debug=DebugOptions() if debug else None)
+    assert cluster_options(options, info, free_port()).terminal_worker == expected

@@ -56,6 +56,15 @@ TIMEOUTS = """
 import asyncio
 import time
 
+import pytest
+
+
+@pytest.mark.timeout(120)
+def test_the_app_boots_first_under_its_own_timeout(http):
+    # the session's app boots during this test's setup: on a loaded machine that alone may take
+    # longer than the 1 s the hanging tests below are given
+    assert http.get("/").status_code == 200
+
 
 def test_sync_request_hangs(http):
     http.get("/slow?s=60")
@@ -74,13 +83,62 @@ def test_the_session_goes_on(http):
 """
 
 
-def test_timeout_fails_the_hanging_test_and_the_run_goes_on(project: pytest.Pytester) -> None:
+@pytest.mark.parametrize(
+    ("plugins", "message"),
+    [(("-p", "no:timeout"), "took longer than 1 s"), ((), "Timeout (>1.0s) from pytest-timeout")],
+    ids=["built-in", "pytest-timeout"],
+)
+def test_timeout_fails_the_hanging_test_and_the_run_goes_on(
+    project: pytest.Pytester, plugins: tuple[str, ...], message: str
+) -> None:
     (project.path / "tests" / "test_timeouts.py").write_text(TIMEOUTS)
     started = time.monotonic()
-    result = project.runpytest_subprocess("-p", "no:cacheprovider", "--eggbin-timeout", "1", timeout=120)
-    assert time.monotonic() - started < 50
-    result.assert_outcomes(failed=3, passed=1)
-    assert result.stdout.str().count("took longer than 1 s") >= 3
+    args = ("-p", "no:cacheprovider", *plugins, "--eggbin-timeout", "1")
+    result = project.runpytest_subprocess(*args, timeout=120)
+    assert time.monotonic() - started < 60
+    result.assert_outcomes(failed=3, passed=2)
+    assert result.stdout.str().count(message) >= 3, result.stdout.str()
+
+
+MARKED = """
+import time
+
+import pytest
+
+
+@pytest.mark.timeout(0.5)
+def test_marked_shorter():
+    time.sleep(30)
+
+
+@pytest.mark.timeout(timeout=0)
+def test_marked_off():
+    time.sleep(1.5)
+"""
+
+
+@pytest.mark.parametrize("plugins", [("-p", "no:timeout"), ()], ids=["built-in", "pytest-timeout"])
+def test_the_timeout_mark_wins_over_the_run_s_timeout(
+    project: pytest.Pytester, plugins: tuple[str, ...]
+) -> None:
+    (project.path / "tests" / "test_marked.py").write_text(MARKED)
+    result = project.runpytest_subprocess(
+        "-p", "no:cacheprovider", *plugins, "--eggbin-timeout", "1", timeout=120
+    )
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["*test_marked_shorter*"])
+
+
+def test_pytest_timeout_s_own_setting_wins_over_eggbin_s_default(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project.path / "tests" / "test_quick.py").write_text(
+        "import time\n\ndef test_slow():\n    time.sleep(30)\n"
+    )
+    monkeypatch.setenv("PYTEST_TIMEOUT", "1")
+    result = project.runpytest_subprocess("-p", "no:cacheprovider", timeout=120)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["timeout: 1.0s", "*Timeout (>1.0s) from pytest-timeout*"])
 
 
 def test_timeout_zero_turns_it_off(project: pytest.Pytester) -> None:

@@ -10,12 +10,9 @@ import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpcore
-import httpx
 import pytest
 
 from eggbin.errors import BootError
-from eggbin.web.checked_transport import AddressCheckingTransport
 from eggbin.web.ssrf import check_from_config, with_three_arguments
 from tests.web.conftest import Booted
 
@@ -172,11 +169,3 @@ def test_check_functions_take_one_to_three_arguments() -> None:
     assert check("::ffff:10.1.2.3", 6, "x") is False
     assert check("11.1.2.3", 4, "x") is True
     assert check_from_config({"ip_black_list": None}) is None
-
-
-def test_the_httpx_contract_the_transport_relies_on() -> None:
-    """httpx sends every request through `AsyncHTTPTransport._pool` (pyproject pins httpx below 0.29)."""
-    assert tuple(int(part) for part in httpx.__version__.split(".")[:2]) < (0, 29)
-    assert isinstance(httpx.AsyncHTTPTransport()._pool, httpcore.AsyncConnectionPool)
-    transport = AddressCheckingTransport(lambda ip, family, hostname: False)
-    assert isinstance(transport._pool, httpcore.AsyncConnectionPool)
