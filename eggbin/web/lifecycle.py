@@ -13,23 +13,38 @@
 
 Units run plugins → framework(s) → app; each hook may be sync or async. An async hook still pending
 after `config.ready_timeout` seconds fails the boot with an error naming it. Finding each file's boot
-(a class with hooks, or egg 1's function) is `eggbin.web.boots`.
+(a class with hooks, or egg 1's function) is `eggbin.web.boots`. Subclassing `Boot` is optional; it types
+`self.app` and has each public method that is not a hook reported at load, with the closest hook's name.
 """
 
 from __future__ import annotations
 
 import asyncio
+import difflib
 import inspect
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic
 
 from eggbin.errors import BootError
 from eggbin.web.units import LoadUnit
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
+
+    from eggbin.web.application import Application, EggCore
+
+    # `class AppBoot(Boot)` gets an `Application`; `class AgentBoot(Boot[Agent])` an `Agent`
+    AppT = TypeVar("AppT", bound=EggCore, default=Application)
+else:
+    from typing import TypeVar
+
+    AppT = TypeVar("AppT")
 
 HOOKS = (
     "config_will_load",
@@ -40,6 +55,39 @@ HOOKS = (
     "server_did_ready",
     "before_close",
 )
+
+
+class Boot(Generic[AppT]):
+    """Base of the boot class of `app.py` (`class AppBoot(Boot)`) or `agent.py` (`Boot[Agent]`).
+
+    Hooks, each optional, sync or async: `config_will_load` (sync only), `config_did_load`, `did_load`,
+    `will_ready`, `did_ready`, `server_did_ready`, `before_close`. Any other public method is reported at
+    load (a misspelled hook would otherwise never run): name a helper `_like_this`.
+    """
+
+    def __init__(self, app: AppT) -> None:
+        self.app = app
+
+
+def unknown_hooks(boot_class: type) -> list[str]:
+    """What a `Boot` subclass defines publicly that is no hook, each with the closest hook (or the list)."""
+    found: list[str] = []
+    for klass in boot_class.__mro__:
+        if klass is Boot or not issubclass(klass, Boot):
+            continue
+        for name, value in vars(klass).items():
+            if name.startswith("_") or name in HOOKS or not _is_method(value):
+                continue
+            snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+            close = difflib.get_close_matches(snake, HOOKS, n=1, cutoff=0.6)
+            guess = f"did you mean `{close[0]}`?" if close else f"the hooks are {', '.join(HOOKS)}"
+            where = f"`{function_where(value)}` `{klass.__name__}.{name}`"
+            found.append(f"{where} is no boot hook and never runs: {guess} (a helper's name starts with `_`)")
+    return found
+
+
+def _is_method(value: object) -> bool:
+    return inspect.isfunction(value) or isinstance(value, staticmethod | classmethod)
 
 
 class Timing:
@@ -102,9 +150,11 @@ class BootFunctions:
             await self.event.wait()
 
 
-def function_where(fn: Any) -> str:
+def function_where(fn: object) -> str:
     """`file:line` of a function (what a failure or a timeout names)."""
-    code = getattr(inspect.unwrap(fn), "__code__", None)
+    if isinstance(fn, staticmethod | classmethod):
+        fn = fn.__func__
+    code = getattr(inspect.unwrap(fn) if callable(fn) else fn, "__code__", None)
     return f"{code.co_filename}:{code.co_firstlineno}" if code else repr(fn)
 
 
