@@ -236,6 +236,7 @@ class Application(EggCore, RouterDelegates):
     """
 
     role = "app"
+    agent: Agent  # only in tests' single-process mode (egg-mock's `app.agent`): set by `app_factory`
 
     def __init__(self, base_dir: Path, env: ServerEnv | None = None) -> None:
         super().__init__(base_dir, env)
