@@ -26,14 +26,14 @@ CHECKOUT = hashlib.sha1(__file__.encode()).hexdigest()[:12]
 CACHE = Path(tempfile.gettempdir()) / f"eggbin-typed-app-mypy-{CHECKOUT}"
 
 SOURCES = ["app", "config", "tests", "app.py", "agent.py"]
-WRONG_TESTS = '''
+WRONG_TESTS = """
 from eggbin.testing import HttpClient, Mock
 
 
 def test_wrong(http: HttpClient, mock: Mock) -> None:
     assert http.get("/").status == 200
     mock.services("pricing", "total", "free")
-'''
+"""
 WRONG_MIDDLEWARE = """
 from collections.abc import Awaitable, Callable
 
