@@ -29,6 +29,7 @@ class EggApi:
     """Mixed into `EggCore`: the function-style lifecycle API and the HTTP client."""
 
     lifecycle: Lifecycle
+    _validator: Validator  # made on first use of `validator`
 
     def before_start(self, fn: F) -> F:
         """Run `fn()` (sync or async) before the app is ready; usable as a decorator."""
