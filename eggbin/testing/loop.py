@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
 
 T = TypeVar("T")
 
@@ -45,7 +48,7 @@ class LoopThread:
 class LoopTransport(httpx.BaseTransport):
     """A sync httpx transport that runs the ASGI app in-process on the session loop."""
 
-    def __init__(self, app: Any, loop: LoopThread) -> None:
+    def __init__(self, app: Application, loop: LoopThread) -> None:
         self._asgi = httpx.ASGITransport(app=app, client=TEST_CLIENT)
         self._loop = loop
 
@@ -61,6 +64,6 @@ class LoopTransport(httpx.BaseTransport):
         return self._loop.run(send())
 
 
-def async_transport(app: Any) -> httpx.ASGITransport:
+def async_transport(app: Application) -> httpx.ASGITransport:
     """The transport of `ahttp`: used from async tests, which already run on the session loop."""
     return httpx.ASGITransport(app=app, client=TEST_CLIENT)

@@ -18,11 +18,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.errors import BootError
 from eggbin.web.lifecycle import HOOKS, Boot, BootEntry, guarded, unknown_hooks
 from eggbin.web.units import EGGBIN_PATH, LoadUnit
+
+if TYPE_CHECKING:
+    from eggbin.web.application import EggCore
 
 
 @dataclass
@@ -36,7 +39,7 @@ class FoundBoots:
 class FunctionBoot:
     """A function-style `app.py`: `fn(app)` runs as `config_did_load` (egg-core's `addFunctionAsBootHook`)."""
 
-    def __init__(self, fn: Any, app: Any) -> None:
+    def __init__(self, fn: Any, app: EggCore) -> None:
         self.fn = fn
         self.app = app
 
@@ -46,7 +49,7 @@ class FunctionBoot:
             await result
 
 
-def load_boots(units: list[LoadUnit], role: str, app: Any) -> FoundBoots:
+def load_boots(units: list[LoadUnit], role: str, app: EggCore) -> FoundBoots:
     """The boots of every unit's `app.py` / `agent.py`, constructed with the app, in unit order."""
     found = FoundBoots()
     for unit in units:

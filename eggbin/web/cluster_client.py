@@ -34,10 +34,13 @@ import struct
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.errors import EggbinError
 from eggbin.private_files import private_dir
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Application, EggCore
 
 CONNECT_TIMEOUT = 15.0
 MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes with the final NUL
@@ -95,7 +98,7 @@ def encode(message: dict[str, Any]) -> bytes:
 class ClusterClientBuilder:
     """What `app.cluster(ClientClass)` returns."""
 
-    def __init__(self, app: Any, client_class: type[Any]) -> None:
+    def __init__(self, app: EggCore, client_class: type[Any]) -> None:
         self.app = app
         self.client_class = client_class
 
@@ -177,7 +180,7 @@ class Leader:
                 os.unlink(self.address)
 
 
-def close_leaders(app: Any) -> None:
+def close_leaders(app: Application) -> None:
     """Stop serving the leaders this agent created and remove their sockets."""
     for leader in app.__dict__.get("_cluster_leaders", []):
         leader.close()

@@ -21,10 +21,13 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from eggbin.private_files import private_dir, write_private
 from eggbin.web.config import entries
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Application, EggCore
 
 SECRET_PARTS = ("pass", "pwd", "secret", "token", "key", "auth", "credential", "private", "cookie")
 _SECRET_KEY = re.compile("|".join(SECRET_PARTS), re.IGNORECASE)
@@ -100,7 +103,7 @@ def write_json(path: Path, data: Any) -> None:
     write_private(path, text)
 
 
-def dump_run_files(app: Any) -> None:
+def dump_run_files(app: EggCore) -> None:
     """Everything `run/` holds for this process's role."""
     run_dir = Path(app.config.get("rundir") or app.base_dir / "run")
     prefix = "application" if app.role == "app" else "agent"
@@ -114,10 +117,10 @@ def dump_run_files(app: Any) -> None:
     if getattr(app, "decorated_routes", None):
         from eggbin.web.openapi import openapi_document
 
-        write_json(run_dir / "openapi.json", openapi_document(app))
+        write_json(run_dir / "openapi.json", openapi_document(cast("Application", app)))
 
 
-def config_document(app: Any, ignore: list[Any]) -> dict[str, Any]:
+def config_document(app: EggCore, ignore: list[Any]) -> dict[str, Any]:
     info = app.info
     return {
         "config": masked(app.config, ignore),

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import inspect
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.web.units import LoadUnit
+
+if TYPE_CHECKING:
+    from eggbin.web.context import Context
 
 TARGETS = ("application", "agent", "context", "request", "response", "helper")
 
@@ -55,7 +58,7 @@ def extend_instance(obj: Any, namespace: dict[str, Any]) -> None:
 class Helper:
     """`ctx.helper` when the context module brings none of its own."""
 
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.app = ctx.app
 
@@ -98,7 +101,7 @@ def _add_part_classes(base: type, namespace: dict[str, Any], units: list[LoadUni
         return
     base_init = getattr(base, "__init__")  # noqa: B009 (mypy refuses `base.__init__` on a type)
 
-    def __init__(ctx: Any, *args: Any) -> None:
+    def __init__(ctx: Context, *args: Any) -> None:
         base_init(ctx, *args)
         for target, cls in made.items():
             getattr(ctx, target).__class__ = cls

@@ -162,7 +162,7 @@ class Lifecycle:
     """Runs one hook across every boot, timed, with the ready timeout."""
 
     def __init__(
-        self, app: Any, entries: list[BootEntry], timing: Timing, functions: BootFunctions | None = None
+        self, app: EggCore, entries: list[BootEntry], timing: Timing, functions: BootFunctions | None = None
     ) -> None:
         self.app = app
         self.entries = entries

@@ -18,6 +18,7 @@ from eggbin.web.units import EGGBIN_PATH, LoadUnit, app_unit, eggbin_unit, frame
 
 if TYPE_CHECKING:
     from eggbin.web.appinfo import AppInfo
+    from eggbin.web.application import Application
     from eggbin.web.plugins import Plugin
 
 __all__ = [
@@ -127,7 +128,7 @@ def load_services(units: list[LoadUnit]) -> dict[str, Any]:
     return tree
 
 
-def load_router(unit: LoadUnit, app: Any) -> None:
+def load_router(unit: LoadUnit, app: Application) -> None:
     file = unit.file("app", "router.py")
     if not file.is_file():
         return

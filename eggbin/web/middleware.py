@@ -41,7 +41,7 @@ def compose(middlewares: Sequence[Middleware]) -> Pipeline:
     """One callable running `middlewares` in order, each wrapping the rest via `await next()`."""
     chain = tuple(reversed(middlewares))
 
-    def run(ctx: Any) -> Awaitable[None]:
+    def run(ctx: Context) -> Awaitable[None]:
         # Each `next` is a `partial` built in C: per layer one coroutine (the middleware's) and no
         # Python frame of our own, which is most of what a hello-world request costs here.
         next_: Next = _nothing
@@ -155,7 +155,7 @@ def as_async(middleware: Any) -> Middleware:
     ):
         return middleware  # type: ignore[no-any-return]
 
-    async def run(ctx: Any, next_: Next) -> None:
+    async def run(ctx: Context, next_: Next) -> None:
         result = middleware(ctx, next_)
         if inspect.isawaitable(result):
             await result
@@ -181,7 +181,7 @@ def conditional(middleware: Middleware, options: Any, name: str) -> Middleware:
         return middleware
     test, wanted = chosen
 
-    async def limited(ctx: Any, next_: Next) -> None:
+    async def limited(ctx: Context, next_: Next) -> None:
         if test(ctx) is wanted:
             await middleware(ctx, next_)
         else:

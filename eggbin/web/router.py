@@ -115,7 +115,7 @@ class Mount:
     """An ASGI app serving every path under `prefix` (Starlette's `Mount` semantics)."""
 
     prefix: str
-    app: Any
+    app: ASGIApp
     name: str | None = None
     where: str = "?"
 

@@ -30,6 +30,7 @@ from eggbin.errors import BootError, EggbinError
 from eggbin.web.controller import BaseContextClass
 
 if TYPE_CHECKING:
+    from eggbin.web.application import Application
     from eggbin.web.loader import LoadUnit
 
 TYPES = ("worker", "all")
@@ -189,7 +190,7 @@ def schedules_of(app: Any) -> dict[str, ScheduleTask]:
     return cached
 
 
-async def run_schedule(app: Any, name: str, job_id: str = "manual") -> None:
+async def run_schedule(app: Application, name: str, job_id: str = "manual") -> None:
     """Run schedule `name` once in this process, logging start, end and failure like egg-schedule."""
     tasks = schedules_of(app)
     task = tasks.get(name)

@@ -274,7 +274,7 @@ class ContextSession:
         return self.session
 
 
-def context_session(ctx: Any) -> ContextSession:
+def context_session(ctx: Context) -> ContextSession:
     """The request's `ContextSession`, made on first use from `config.session` and `app.session_store`."""
     found: ContextSession | None = ctx.__dict__.get(ATTRIBUTE)
     if found is None:

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
 
 METHODS = ("get", "set", "destroy")
 
@@ -63,7 +66,7 @@ def _lookup(store: Any, name: str) -> Any:
     return store.get(name) if isinstance(store, Mapping) else getattr(store, name, None)
 
 
-def make_store(app: Any, store: Any) -> SessionStore | None:
+def make_store(app: Application, store: Any) -> SessionStore | None:
     """What `app.session_store = store` installs: `None` turns the external store off."""
     if store is None:
         return None

@@ -15,22 +15,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from eggbin.web.http_error import InvalidParamError
 from eggbin.web.rules import validator_of
 
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
+
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
 
 @overload
-def validate(model: type[M], data: Any, app: Any = None) -> M: ...
+def validate(model: type[M], data: Any, app: Application | None = None) -> M: ...
 @overload
-def validate(model: Any, data: Any, app: Any = None) -> Any: ...
-def validate(model: Any, data: Any, app: Any = None) -> Any:
+def validate(model: Any, data: Any, app: Application | None = None) -> Any: ...
+def validate(model: Any, data: Any, app: Application | None = None) -> Any:
     """The validated value (a model instance for a model; the data for egg-validate's rules), or
     `InvalidParamError` (a 422)."""
     if isinstance(model, Mapping):

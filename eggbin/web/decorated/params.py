@@ -132,7 +132,7 @@ def _reader(source: str, key: str) -> Callable[[Any], Any]:
     return lambda ctx: dict(ctx.request.headers)
 
 
-def _body_or_missing(ctx: Any) -> Any:
+def _body_or_missing(ctx: Context) -> Any:
     request = ctx.request
     return MISSING if request.raw_body is None else request.body
 
@@ -166,7 +166,7 @@ class Rejected(Exception):
         self.errors = errors
 
 
-def argument(param: ParamPlan, ctx: Any) -> Any:
+def argument(param: ParamPlan, ctx: Context) -> Any:
     """One parameter's value for this request; `Rejected` when it is missing or invalid."""
     value = param.read(ctx)
     if value is MISSING:
@@ -182,7 +182,7 @@ def argument(param: ParamPlan, ctx: Any) -> Any:
         raise Rejected([e if e["field"] else {**e, "field": param.name} for e in found]) from exc
 
 
-def arguments(params: tuple[ParamPlan, ...], ctx: Any) -> tuple[list[Any], dict[str, Any]]:
+def arguments(params: tuple[ParamPlan, ...], ctx: Context) -> tuple[list[Any], dict[str, Any]]:
     """The call's positional and keyword arguments; every failure at once as an `InvalidParamError`."""
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
@@ -202,7 +202,7 @@ def arguments(params: tuple[ParamPlan, ...], ctx: Any) -> tuple[list[Any], dict[
     return args, kwargs
 
 
-def sole_argument(param: ParamPlan, ctx: Any) -> Any:
+def sole_argument(param: ParamPlan, ctx: Context) -> Any:
     """The value of a method's only parameter (the common case: a body), without building a call."""
     try:
         return argument(param, ctx)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.errors import BootError
 from eggbin.web.config import wrap
@@ -30,6 +30,11 @@ from eggbin.web.middleware import Middleware, Next, path_matcher
 from eggbin.web.response import check_header, remember_encoded
 from eggbin.web.security import UNSAFE_METHODS
 from eggbin.web.ssrf import check_from_config
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
+    from eggbin.web.config import Config
+    from eggbin.web.context import Context
 
 NOT_ALLOWED_METHODS = frozenset({"TRACE", "TRACK"})
 CHECKED_METHODS = UNSAFE_METHODS | NOT_ALLOWED_METHODS
@@ -48,7 +53,7 @@ REFERRER_POLICIES = (
 Matcher = Callable[[Any], bool]
 
 
-def security(options: Any, app: Any) -> Middleware:
+def security(options: Config, app: Application) -> Middleware:
     csrf = options.get("csrf")
     if isinstance(csrf, bool):  # egg's shorthand: `security: {csrf: false}`
         csrf = options["csrf"] = wrap({"enable": csrf})
@@ -61,7 +66,7 @@ def security(options: Any, app: Any) -> Middleware:
     csp = csp_rule(options)
     check_from_config(options.get("ssrf"))  # a bad `ssrf` list fails the boot, not the first safe_curl
 
-    async def secure(ctx: Any, next_: Next) -> None:
+    async def secure(ctx: Context, next_: Next) -> None:
         headers = ctx.response.headers
         headers.update_checked(static)
         if conditional:
@@ -104,11 +109,11 @@ def applies_to(options: Any, key: str, default: bool = True) -> Matcher | None:
     return _always
 
 
-def _always(ctx: Any) -> bool:
+def _always(ctx: Context) -> bool:
     return True
 
 
-def _never(ctx: Any) -> bool:
+def _never(ctx: Context) -> bool:
     return False
 
 
@@ -189,7 +194,7 @@ def csp_rule(options: Any) -> Callable[[Any], None] | None:
     template = ";".join(directives)
     check_header(name, template)
 
-    def set_csp(ctx: Any) -> None:
+    def set_csp(ctx: Any) -> None:  # `ctx.nonce`: app/extend/context.py
         if wanted(ctx):
             value = template.replace("{nonce}", ctx.nonce) if nonce_in_policy else template
             ctx.response.headers.update_checked({name: value, "x-csp-nonce": ctx.nonce})

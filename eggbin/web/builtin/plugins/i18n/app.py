@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.errors import BootError
 from eggbin.web.i18n import LOCALES, Locales, load_resources, locale_cookie_options
 
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
+
 
 class Boot:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Application) -> None:
         self.app = app
 
     def config_will_load(self) -> None:

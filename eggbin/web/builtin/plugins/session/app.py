@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
 
 EVENTS = ("session:missed", "session:expired", "session:invalid")
 
 
 class Boot:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Application) -> None:
         self.app = app
 
     def config_will_load(self) -> None:
