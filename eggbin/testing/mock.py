@@ -130,7 +130,10 @@ class Mock:
 
     # outside world ------------------------------------------------------------------------------
     def http_client(
-        self, url: str | re.Pattern[str], method: str | list[str] | Result = ANY_METHOD, result: Any = _UNSET
+        self,
+        url: str | re.Pattern[str],
+        method: str | list[str] | Result = ANY_METHOD,
+        result: object = _UNSET,
     ) -> None:
         """Outgoing requests (`ctx.curl`) to `url` get `result` back (egg-mock's `mockHttpclient`).
 

@@ -56,7 +56,7 @@ class ContextPatch:
         original = self.cls.__init__
         patch = self
 
-        def __init__(ctx: Context, *args: Any, **kwargs: Any) -> None:
+        def __init__(ctx: Context, *args: object, **kwargs: object) -> None:
             args, kwargs = patch._with_scope(args, kwargs)
             original(ctx, *args, **kwargs)
             for name, value in patch.attrs.items():

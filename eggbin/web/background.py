@@ -51,7 +51,7 @@ class BackgroundTasks:
     def __len__(self) -> int:
         return len(self._tasks)
 
-    def start(self, work: Work, logger: Any, ctx: Context | None = None) -> asyncio.Task[None]:
+    def start(self, work: Work, logger: object, ctx: Context | None = None) -> asyncio.Task[None]:
         """Run `work` as a task now; a failure is logged through `logger` and emitted with `ctx`."""
         name = describe(work)
         task = asyncio.get_running_loop().create_task(self._run(work, name, logger, ctx), name=name)
@@ -149,7 +149,7 @@ async def wait_for_tasks(current: Callable[[], list[asyncio.Task[None]]], deadli
         await asyncio.wait(pending, timeout=None if math.isinf(left) else left)
 
 
-def describe(work: Any) -> str:
+def describe(work: object) -> str:
     """A readable name for a task: the function's qualified name, or the coroutine's."""
     while isinstance(work, functools.partial):
         work = work.func

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -39,7 +40,7 @@ class FoundBoots:
 class FunctionBoot:
     """A function-style `app.py`: `fn(app)` runs as `config_did_load` (egg-core's `addFunctionAsBootHook`)."""
 
-    def __init__(self, fn: Any, app: EggCore) -> None:
+    def __init__(self, fn: Callable[[EggCore], object], app: EggCore) -> None:
         self.fn = fn
         self.app = app
 

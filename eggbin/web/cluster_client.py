@@ -52,7 +52,9 @@ class ClusterClientError(EggbinError):
     """The leader raised, or could not be reached."""
 
 
-def socket_address(run_dir: Path, cluster_key: str, client_class: type[Any], args: Any, kwargs: Any) -> str:
+def socket_address(
+    run_dir: Path, cluster_key: str, client_class: type[Any], args: object, kwargs: object
+) -> str:
     """Where the leader of this client listens: a socket file only this user can reach."""
     # The class name, not its module: agent.py and app.py may each import it under another name.
     identity = f"{cluster_key}|{client_class.__qualname__}|{args!r}|{kwargs!r}"
@@ -86,7 +88,7 @@ def peer_uid(writer: asyncio.StreamWriter) -> int | None:
     return int(struct.unpack("3i", creds)[1])
 
 
-async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+async def call(fn: Callable[..., Any], *args: object, **kwargs: object) -> Any:
     result = fn(*args, **kwargs)
     return await result if inspect.isawaitable(result) else result
 
@@ -102,7 +104,7 @@ class ClusterClientBuilder:
         self.app = app
         self.client_class = client_class
 
-    def create(self, *args: Any, **kwargs: Any) -> Any:
+    def create(self, *args: object, **kwargs: object) -> Any:
         """The agent: the real client, served to followers. A worker: a `Follower`."""
         if not self.app.cluster_key:
             return self.client_class(*args, **kwargs)
@@ -170,7 +172,7 @@ class Leader:
         except Exception as exc:
             send({"type": "error", "id": request_id, "message": f"{type(exc).__name__}: {exc}"})
 
-    def _listener(self, send: Callable[[dict[str, Any]], None], subscription: Any) -> Listener:
+    def _listener(self, send: Callable[[dict[str, Any]], None], subscription: object) -> Listener:
         return lambda value: send({"type": "event", "id": subscription, "value": value})
 
     def close(self) -> None:
@@ -214,13 +216,13 @@ class Follower:
                 hint="create the same client in agent.py: `agent.cluster(Client).create(...)`",
             ) from None
 
-    def subscribe(self, info: Any, listener: Listener) -> None:
+    def subscribe(self, info: object, listener: Listener) -> None:
         """Call `listener(value)` for each value the leader's client reports for `info`."""
         subscription = next(self._ids)
         self._subscriptions[subscription] = (info, listener)
         self._send({"type": "subscribe", "id": subscription, "info": info})
 
-    def publish(self, info: Any) -> None:
+    def publish(self, info: object) -> None:
         """Have the leader's client publish `info`."""
         self._send({"type": "publish", "id": next(self._ids), "info": info})
 
@@ -228,7 +230,7 @@ class Follower:
         if method.startswith("_"):
             raise AttributeError(method)
 
-        async def invoke(*args: Any, **kwargs: Any) -> Any:
+        async def invoke(*args: object, **kwargs: object) -> Any:
             request_id = next(self._ids)
             future = asyncio.get_running_loop().create_future()
             self._pending[request_id] = future

@@ -46,7 +46,7 @@ def is_secret(key: str, ignore: Iterable[Any]) -> bool:
     return False
 
 
-def masked(value: Any, ignore: list[Any]) -> Any:
+def masked(value: object, ignore: list[Any]) -> Any:
     """`value` as JSON-ready data with every secret key's value hidden."""
     if isinstance(value, Mapping):
         return {
@@ -69,13 +69,13 @@ def without_url_credentials(text: str) -> str:
     return _URL_USERINFO.sub(hide, text)
 
 
-def _mask(value: Any) -> Any:
+def _mask(value: object) -> Any:
     if value is None or value == "":
         return value
     return f"<String len: {len(value)}>" if isinstance(value, str) else "<masked>"
 
 
-def plain(value: Any) -> Any:
+def plain(value: object) -> Any:
     """A JSON value for anything a config may hold (functions, classes, regexes, paths)."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
@@ -90,7 +90,7 @@ def plain(value: Any) -> Any:
     return f"<{type(value).__name__}>"
 
 
-def write_json(path: Path, data: Any) -> None:
+def write_json(path: Path, data: object) -> None:
     """Write `data` to `path` atomically (readers never see half a file), unless it already holds it.
 
     Replacing a file flushes its data (ext4: ~0.8 ms), and N workers dump the same config.

@@ -63,7 +63,7 @@ class EggApi:
 
         return validator_of(self)
 
-    async def curl(self, url: str, options: dict[str, Any] | None = None, **kwargs: Any) -> CurlResult:
+    async def curl(self, url: str, options: dict[str, Any] | None = None, **kwargs: object) -> CurlResult:
         """egg's `app.curl(url, options)`: an outgoing HTTP request (see `ctx.curl`)."""
         from eggbin.web.curl import curl
 

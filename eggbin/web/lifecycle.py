@@ -20,12 +20,11 @@ after `config.ready_timeout` seconds fails the boot with an error naming it. Fin
 from __future__ import annotations
 
 import asyncio
-import difflib
 import inspect
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +44,8 @@ else:
     from typing import TypeVar
 
     AppT = TypeVar("AppT")
+
+R = TypeVar("R")
 
 HOOKS = (
     "config_will_load",
@@ -78,6 +79,8 @@ def unknown_hooks(boot_class: type) -> list[str]:
         for name, value in vars(klass).items():
             if name.startswith("_") or name in HOOKS or not _is_method(value):
                 continue
+            import difflib  # only for a boot that has a stray method: not on every boot's path
+
             snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
             close = difflib.get_close_matches(snake, HOOKS, n=1, cutoff=0.6)
             guess = f"did you mean `{close[0]}`?" if close else f"the hooks are {', '.join(HOOKS)}"
@@ -125,7 +128,7 @@ class BootEntry:
         return self.unit.modules.user_frame(exc, self.file) if exc else str(self.file)
 
 
-def guarded(entry: BootEntry, what: str, call: Any) -> Any:
+def guarded(entry: BootEntry, what: str, call: Callable[[], R]) -> R:
     try:
         return call()
     except BootError:
@@ -230,7 +233,9 @@ class Lifecycle:
         if inspect.isawaitable(result):
             await self._await(result, f"`app.{kind}` function `{function_where(fn)}`", lambda _: failed)
 
-    async def _await(self, result: Any, what: str, failed: Callable[[BaseException], str]) -> None:
+    async def _await(
+        self, result: Awaitable[object], what: str, failed: Callable[[BaseException], str]
+    ) -> None:
         timeout = float(self.app.config.get("ready_timeout") or 10)
         try:
             await asyncio.wait_for(result, timeout)
@@ -248,7 +253,7 @@ class Lifecycle:
         return [entry for entry in self.entries if callable(getattr(entry.boot, hook, None))]
 
 
-def _close(awaitable: Any) -> None:
+def _close(awaitable: object) -> None:
     close = getattr(awaitable, "close", None)
     if close is not None:
         close()

@@ -84,7 +84,7 @@ def _tree_key(directory: Path, file: Path) -> list[str]:
     return list(file.relative_to(directory).with_suffix("").parts)
 
 
-def _insert(tree: dict[str, Any], keys: list[str], value: Any) -> None:
+def _insert(tree: dict[str, Any], keys: list[str], value: object) -> None:
     for key in keys[:-1]:
         tree = tree.setdefault(key, {})
     tree[keys[-1]] = value

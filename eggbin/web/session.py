@@ -57,7 +57,7 @@ class Session(dict[str, Any]):
         except KeyError:
             raise AttributeError(f"the session has no key {name!r}") from None
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def __setattr__(self, name: str, value: object) -> None:
         if name in Session.__dict__ and isinstance(Session.__dict__[name], property):
             object.__setattr__(self, name, value)
         else:

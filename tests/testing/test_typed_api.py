@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,11 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import FIXTURE_APPS
+from tests.support import FIXTURE_APPS, REPO
 
-pytest.importorskip("mypy")
-
-pytestmark = pytest.mark.slow  # a cold mypy run over eggbin, starlette, httpx and pydantic: 10-40 s
 # mypy's cache outlives the test (as `.mypy_cache` does), one per checkout: a second run takes seconds
 CHECKOUT = hashlib.sha1(__file__.encode()).hexdigest()[:12]
 CACHE = Path(tempfile.gettempdir()) / f"eggbin-typed-app-mypy-{CHECKOUT}"
@@ -71,7 +69,9 @@ def mypy(base: Path, cache: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=base, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow  # a cold mypy run over eggbin, starlette, httpx and pydantic: 10-40 s
 def test_mypy_strict_passes_on_a_typed_app_and_fails_on_a_wrong_one(typed_app: Path) -> None:
+    pytest.importorskip("mypy")
     done = mypy(typed_app, CACHE)
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
 
@@ -91,9 +91,20 @@ def test_mypy_strict_passes_on_a_typed_app_and_fails_on_a_wrong_one(typed_app: P
     }
 
 
+@pytest.mark.slow
 def test_the_typed_apps_own_tests_pass(typed_app: Path) -> None:
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "EGG_SERVER_ENV")}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     done = subprocess.run(command, cwd=typed_app, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "5 passed" in done.stdout
+
+
+def test_the_readmes_typed_snippets_are_the_typed_app() -> None:
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("**Types**:")
+    section = readme[start : readme.index("**Built in**", start)]
+    snippets = re.findall(r"```python\n# (\S+)\n(.*?)```", section, re.DOTALL)
+    assert [path for path, _ in snippets] == ["app/middleware/timing.py", "app.py", "tests/test_typed.py"]
+    for path, snippet in snippets:
+        assert snippet in (FIXTURE_APPS / "typed_app" / path).read_text(), f"README's `{path}` drifted"

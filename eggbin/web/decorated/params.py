@@ -66,7 +66,7 @@ def plan_params(function: Callable[..., Any], where: str) -> tuple[ParamPlan, ..
 
 
 def _plan(
-    function: Callable[..., Any], parameter: inspect.Parameter, annotation: Any, where: str
+    function: Callable[..., Any], parameter: inspect.Parameter, annotation: object, where: str
 ) -> ParamPlan:
     base, marker = annotation, None
     if get_origin(annotation) is Annotated:
@@ -88,11 +88,11 @@ def _plan(
     return ParamPlan(name, source, key, base, read, _converter(base), default, keyword)
 
 
-def _is_marker(value: Any) -> bool:
+def _is_marker(value: object) -> bool:
     return isinstance(value, PARAM_MARKERS) or (isinstance(value, type) and value in PARAM_MARKERS)
 
 
-def _object_source(base: Any) -> str | None:
+def _object_source(base: object) -> str | None:
     if isinstance(base, type):
         for source, cls in (("ctx", Context), ("request", Request), ("cookies", Cookies)):
             if issubclass(base, cls):
@@ -100,7 +100,7 @@ def _object_source(base: Any) -> str | None:
     return None
 
 
-def _marker_source(marker: Any, name: str) -> tuple[str, str]:
+def _marker_source(marker: Body | Query | Queries | Param | Header | Headers, name: str) -> tuple[str, str]:
     if isinstance(marker, Body):
         return "body", name
     if isinstance(marker, Headers):
@@ -154,7 +154,7 @@ def _unsourced(function: Callable[..., Any], name: str, where: str, why: str) ->
     )
 
 
-def _type_name(annotation: Any) -> str:
+def _type_name(annotation: object) -> str:
     return getattr(annotation, "__qualname__", None) or str(annotation)
 
 

@@ -226,7 +226,7 @@ class Container:
             plan.fast = not (plan.dynamic or plan.advised or plan.has_init or plan.has_destroy)
             plan.fast = plan.fast and plan.proto not in needed and not plan.with_ctx
 
-    async def close(self, logger: Any) -> None:
+    async def close(self, logger: object) -> None:
         await self.singleton_scope.destroy(logger)
 
     def find(self, target: type | str) -> Proto:

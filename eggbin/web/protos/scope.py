@@ -83,7 +83,7 @@ class Scope:
         await run_inits(inits)
         return obj
 
-    async def fill(self, obj: Any, fields: tuple[Field, ...]) -> None:
+    async def fill(self, obj: object, fields: tuple[Field, ...]) -> None:
         """Set `fields` on `obj` (a classic controller), creating and initialising what they need."""
         inits: list[Any] = []
         for field in fields:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import traceback
+from collections.abc import Mapping
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +43,7 @@ def status_of(exc: Exception) -> int:
     return status if isinstance(status, int) and 400 <= status <= 599 else 500
 
 
-async def respond(ctx: Context, exc: Exception, options: Any) -> None:
+async def respond(ctx: Context, exc: Exception, options: Mapping[str, Any]) -> None:
     status = status_of(exc)
     report(ctx, exc, status)
     kind = "json" if ctx.accept_json else "html"

@@ -20,7 +20,7 @@ handler runs, so a handler may still replace one for its own response with `ctx.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from eggbin.errors import BootError
@@ -93,7 +93,7 @@ def security(options: Config, app: Application) -> Middleware:
     return secure
 
 
-def applies_to(options: Any, key: str, default: bool = True) -> Matcher | None:
+def applies_to(options: Mapping[str, Any], key: str, default: bool = True) -> Matcher | None:
     """When `security.<key>` is on: a test of the request (its `match` / `ignore`), else `None`."""
     sub = options.get(key) or {}
     if not sub.get("enable", default):
@@ -117,7 +117,7 @@ def _never(ctx: Context) -> bool:
     return False
 
 
-def header_rules(options: Any) -> tuple[dict[str, str], list[tuple[str, str, Matcher]]]:
+def header_rules(options: Mapping[str, Any]) -> tuple[dict[str, str], list[tuple[str, str, Matcher]]]:
     """The headers every response gets, and those limited by `match` / `ignore`; all checked now."""
     wanted: list[tuple[str, str, str, bool]] = [
         ("nosniff", "x-content-type-options", "nosniff", True),
@@ -145,17 +145,17 @@ def header_rules(options: Any) -> tuple[dict[str, str], list[tuple[str, str, Mat
     return static, conditional
 
 
-def _value(options: Any, key: str, default: str) -> str:
+def _value(options: Mapping[str, Any], key: str, default: str) -> str:
     value = (options.get(key) or {}).get("value")
     return default if value is None else str(value)
 
 
-def hsts_value(hsts: Any) -> str:
+def hsts_value(hsts: Mapping[str, Any]) -> str:
     value = f"max-age={int(hsts.get('max_age', 365 * 24 * 3600))}"
     return f"{value}; includeSubdomains" if hsts.get("include_subdomains") else value
 
 
-def referrer_policy(options: Any) -> str:
+def referrer_policy(options: Mapping[str, Any]) -> str:
     policy = _value(options, "referrer_policy", "no-referrer-when-downgrade")
     if policy not in REFERRER_POLICIES and (options.get("referrer_policy") or {}).get("enable"):
         raise BootError(
@@ -172,7 +172,7 @@ def climbs_above_root(path: str) -> bool:
     return normalised == ".." or normalised.startswith(("../", "..\\"))
 
 
-def csp_rule(options: Any) -> Callable[[Any], None] | None:
+def csp_rule(options: Mapping[str, Any]) -> Callable[[Any], None] | None:
     """Sets `content-security-policy` (or `-report-only`) with the request's nonce in `script-src`."""
     wanted = applies_to(options, "csp", default=False)
     if wanted is None:

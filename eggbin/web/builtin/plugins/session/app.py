@@ -25,7 +25,7 @@ class Boot:
         for event in EVENTS:
             self.app.on(event, self._logger(event.split(":")[1], options))
 
-    def _logger(self, kind: str, options: Any) -> Any:
+    def _logger(self, kind: str, options: object) -> Any:
         def log(info: dict[str, Any]) -> None:
             value = info["value"] if options.get("log_value", True) else ""
             info["ctx"].core_logger.warning("[session][%s] key(%s) value(%s)", kind, info["key"], value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from eggbin.web.i18n import locales_of, request_locale, set_request_locale
 
@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from eggbin.web.context import Context
 
 
-def __(ctx: Context, key: str = "", *args: Any) -> str:
+def __(ctx: Context, key: str = "", *args: object) -> str:
     """`key` translated for the request's locale, then formatted with `args` (egg's rules)."""
     if not key:
         return ""

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 OPTIONS = frozenset({"limit", "callback", "csrf", "white_list"})
 
 
-def csrf_enabled(csrf: Any) -> bool:
+def csrf_enabled(csrf: object) -> bool:
     """egg-security's CSRF switch: `security.csrf` off as `False` or as `{"enable": False}`."""
     if isinstance(csrf, Mapping):
         return csrf.get("enable", True) is not False

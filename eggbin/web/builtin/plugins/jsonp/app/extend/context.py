@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from eggbin.web.jsonp import jsonp_body
 
@@ -17,7 +17,7 @@ def _accept_jsonp(ctx: Context) -> bool:
 accept_jsonp = property(_accept_jsonp, doc="whether this response is answered as JSONP")
 
 
-def create_jsonp_body(ctx: Context, body: Any) -> None:
+def create_jsonp_body(ctx: Context, body: object) -> None:
     """Set `body`, wrapped in the request's JSONP callback when it has one."""
     callback = ctx.__dict__.get("_jsonp_function")
     if not callback:

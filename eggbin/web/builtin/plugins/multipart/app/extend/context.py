@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 TOO_LARGE = "Request file too large, please check multipart config"
 
 
-def multipart(ctx: Context, options: Mapping[str, Any] | None = None, **kwargs: Any) -> Parts:
+def multipart(ctx: Context, options: Mapping[str, Any] | None = None, **kwargs: object) -> Parts:
     """The parts of the upload: `async for part in ctx.multipart()` (files stream; fields are tuples)."""
     opts = call_options(options, kwargs)
     config = ctx.app.config.get("multipart") or {}
@@ -50,7 +50,9 @@ async def get_file_stream(ctx: Any, options: Mapping[str, Any] | None = None, **
     return stream
 
 
-async def save_request_files(ctx: Context, options: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+async def save_request_files(
+    ctx: Context, options: Mapping[str, Any] | None = None, **kwargs: object
+) -> None:
     """egg's file mode for this request: files saved under `multipart.tmpdir`, fields in the body."""
     config = ctx.app.config.get("multipart") or {}
     tmpdir = str(config.get("tmpdir") or default_tmpdir(ctx.app.name))

@@ -15,7 +15,7 @@ def _get_store(app: Application) -> Any:
     return None if store is None else store.store
 
 
-def _set_store(app: Application, store: Any) -> None:
+def _set_store(app: Application, store: object) -> None:
     if app.__dict__.get("_session_store") is not None and app.env != "unittest":
         app.core_logger.warning("[egg-session] sessionStore already exists and will be overwrite")
     app.__dict__["_session_store"] = make_store(app, store)
