@@ -42,6 +42,9 @@ _LAZY = {
     "AdviceContext": "eggbin.web.aop.declare",
     "Context": "eggbin.web.context",
     "Request": "eggbin.web.request",
+    "Response": "eggbin.web.response",
+    "Next": "eggbin.web.middleware",  # a middleware's `next`: `async def mw(ctx: Context, next: Next)`
+    "Boot": "eggbin.web.lifecycle",
     "Cookies": "eggbin.web.cookies",
     "Config": "eggbin.web.config",
     "Logger": "eggbin.web.logger",
@@ -57,6 +60,7 @@ __all__ = [
     "Application",
     "BackgroundTaskHelper",
     "Body",
+    "Boot",
     "Config",
     "Context",
     "Controller",
@@ -68,12 +72,14 @@ __all__ = [
     "Inject",
     "InvalidParamError",
     "Logger",
+    "Next",
     "ObjectInitType",
     "Param",
     "PointcutType",
     "Queries",
     "Query",
     "Request",
+    "Response",
     "Service",
     "Subscription",
     "Validator",
@@ -113,9 +119,12 @@ if TYPE_CHECKING:
         middleware,
     )
     from eggbin.web.http_error import HttpError, InvalidParamError
+    from eggbin.web.lifecycle import Boot
     from eggbin.web.logger import Logger
+    from eggbin.web.middleware import Next
     from eggbin.web.protos.declare import Inject, ObjectInitType, context_proto, inject, singleton_proto
     from eggbin.web.request import Request
+    from eggbin.web.response import Response
     from eggbin.web.schedule import Subscription
     from eggbin.web.service import Service
     from eggbin.web.validation import Validator

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
 
 from eggbin.cluster.options import ChildOptions
 
@@ -66,7 +65,7 @@ def skipping_hook(options: ChildOptions) -> Callable[..., None]:
     else:
         why = "stdin is not a terminal (run `eggbin dev` in a terminal to get pdb)"
 
-    def skip(*args: Any, **kwargs: Any) -> None:
+    def skip(*args: object, **kwargs: object) -> None:
         frame = sys._getframe(1)
         where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
         print(f"[{label(options)}:{os.getpid()}] breakpoint() at {where} skipped: {why}", file=sys.stderr)
@@ -80,7 +79,7 @@ def hold_terminal(options: ChildOptions, notify_paused: Callable[[], None]) -> N
     if not holds_terminal(options) or not hook_is_ours(options):
         return
 
-    def pause(*args: Any, **kwargs: Any) -> None:
+    def pause(*args: object, **kwargs: object) -> None:
         import pdb
 
         notify_paused()

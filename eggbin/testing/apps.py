@@ -7,12 +7,16 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
 from eggbin.testing.loop import LoopThread
 from eggbin.web.appinfo import is_app_dir
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Agent, Application, EggCore
+    from eggbin.web.env import ServerEnv
 
 XDIST_WORKER = "PYTEST_XDIST_WORKER"
 
@@ -27,7 +31,7 @@ def clean_logs(base_dir: Path) -> None:
     shutil.rmtree(base_dir / "logs", ignore_errors=True)
 
 
-def separate_logs(application: Any, worker: str) -> None:
+def separate_logs(application: EggCore, worker: str) -> None:
     """Under xdist each worker's app logs to `<log dir>/<worker>/` (boot lines stay in the shared dir)."""
     loggers = getattr(application, "loggers", None)
     for logger in loggers.all() if loggers is not None else []:
@@ -38,7 +42,7 @@ def separate_logs(application: Any, worker: str) -> None:
                 reopen()
 
 
-def pair_messengers(app: Any, agent: Any) -> None:
+def pair_messengers(app: EggCore, agent: EggCore) -> None:
     """App and agent in one process (egg-mock's single mode): each message reaches the side it names."""
     targets = {"app": (app,), "random": (app,), "pid": (app,), "agent": (agent,), "all": (app, agent)}
 
@@ -76,8 +80,8 @@ class AppFactory:
     def __init__(self, rootdir: Path, loop: LoopThread) -> None:
         self.rootdir = rootdir
         self.loop = loop
-        self._apps: dict[Any, Any] = {}
-        self._fresh: list[Any] = []
+        self._apps: dict[tuple[Path, str | None, str | None], Application] = {}
+        self._fresh: list[Application] = []
 
     def __call__(
         self,
@@ -86,7 +90,7 @@ class AppFactory:
         *,
         env: str | None = None,
         cache: bool = True,
-    ) -> Any:
+    ) -> Application:
         base = self.resolve(base_dir)
         if framework is True:
             framework = self_package(self.rootdir, "framework")
@@ -101,7 +105,7 @@ class AppFactory:
     def resolve(self, base_dir: str | Path | None) -> Path:
         return resolve_test_base(self.rootdir, base_dir, "app_factory")
 
-    def _boot(self, base: Path, framework: str | None, env_name: str | None) -> Any:
+    def _boot(self, base: Path, framework: str | None, env_name: str | None) -> Application:
         from eggbin.web.env import ServerEnv, resolve_env
 
         if xdist_worker() is None:
@@ -120,7 +124,7 @@ class AppFactory:
                 separate_logs(booted, worker)
         return application
 
-    def _create(self, base: Path, env: Any, framework: str | None) -> tuple[Any, Any]:
+    def _create(self, base: Path, env: ServerEnv, framework: str | None) -> tuple[Agent, Application]:
         from eggbin.web.appinfo import LOCAL_ENVS
         from eggbin.web.framework import create_app
 
@@ -128,8 +132,8 @@ class AppFactory:
         if not keep_home:
             os.environ["EGG_HOME"] = str(base)  # egg-mock mocks HOME as the base dir: logs stay there
         try:
-            agent = create_app("agent", base, env, framework)
-            application = create_app("app", base, env, framework)
+            agent = cast("Agent", create_app("agent", base, env, framework))
+            application = cast("Application", create_app("app", base, env, framework))
         finally:
             if not keep_home:
                 os.environ.pop("EGG_HOME", None)

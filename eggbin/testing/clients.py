@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import secrets
 from http.cookies import SimpleCookie
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 import httpx
 
 from eggbin.testing.loop import LoopThread, LoopTransport, async_transport
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
+
+HttpClient: TypeAlias = httpx.Client  # the `http` fixture
+AsyncHttpClient: TypeAlias = httpx.AsyncClient  # the `ahttp` fixture
 
 BASE_URL = "http://127.0.0.1"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -22,7 +28,7 @@ CSRF_DEFAULTS = {"cookie_name": "csrfToken", "header_name": "x-csrf-token"}
 class CsrfSigner:
     """Adds the CSRF cookie and header to unsafe requests that carry neither header nor token of their own."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Application) -> None:
         self._app = app
         self._token = secrets.token_urlsafe(24)
 
@@ -46,7 +52,7 @@ class CsrfSigner:
 
 
 class SignedLoopTransport(LoopTransport):
-    def __init__(self, app: Any, loop: LoopThread) -> None:
+    def __init__(self, app: Application, loop: LoopThread) -> None:
         super().__init__(app, loop)
         self._sign = CsrfSigner(app)
 
@@ -56,7 +62,7 @@ class SignedLoopTransport(LoopTransport):
 
 
 class SignedAsyncTransport(httpx.AsyncBaseTransport):
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Application) -> None:
         self._asgi = async_transport(app)
         self._sign = CsrfSigner(app)
 
@@ -65,11 +71,11 @@ class SignedAsyncTransport(httpx.AsyncBaseTransport):
         return await self._asgi.handle_async_request(request)
 
 
-def sync_client(app: Any, loop: LoopThread) -> httpx.Client:
+def sync_client(app: Application, loop: LoopThread) -> HttpClient:
     """`http`: a sync client whose requests run on the session loop."""
     return httpx.Client(transport=SignedLoopTransport(app, loop), base_url=BASE_URL)
 
 
-def async_client(app: Any) -> httpx.AsyncClient:
+def async_client(app: Application) -> AsyncHttpClient:
     """`ahttp`: an async client for tests that already run on the session loop."""
     return httpx.AsyncClient(transport=SignedAsyncTransport(app), base_url=BASE_URL)

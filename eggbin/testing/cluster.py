@@ -11,11 +11,17 @@ import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from eggbin.web.appinfo import load_app_info
+
+if TYPE_CHECKING:
+    import httpx
+
+    from eggbin.cluster.launch import ClusterProcess
+    from eggbin.cluster.options import ClusterOptions
 
 START_TIMEOUT = 60.0
 LOCK_TIMEOUT = 300.0
@@ -66,8 +72,8 @@ class RunningCluster:
     url: str
     port: int
     pids: dict[str, Any]
-    http: Any
-    process: Any = field(repr=False)
+    http: httpx.Client
+    process: ClusterProcess = field(repr=False)
     lock: AppDirLock = field(repr=False)
     process_base: str = ""
 
@@ -134,7 +140,7 @@ class ClusterFactory:
 
         return resolve_test_base(self.rootdir, base_dir, "cluster")
 
-    def _options(self, base: Path, workers: int, framework: str | None, env: str) -> Any:
+    def _options(self, base: Path, workers: int, framework: str | None, env: str) -> ClusterOptions:
         from eggbin.cluster.options import ClusterOptions
 
         name = load_app_info(base).name

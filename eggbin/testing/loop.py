@@ -10,10 +10,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Coroutine
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
 
 T = TypeVar("T")
 
@@ -51,7 +54,7 @@ async def _awaited(coro: Coroutine[Any, Any, T]) -> T:
 class LoopTransport(httpx.BaseTransport):
     """A sync httpx transport that runs the ASGI app in-process on the session loop."""
 
-    def __init__(self, app: Any, loop: LoopThread) -> None:
+    def __init__(self, app: Application, loop: LoopThread) -> None:
         self._asgi = httpx.ASGITransport(app=app, client=TEST_CLIENT)
         self._loop = loop
 
@@ -67,6 +70,6 @@ class LoopTransport(httpx.BaseTransport):
         return self._loop.run(send())
 
 
-def async_transport(app: Any) -> httpx.ASGITransport:
+def async_transport(app: Application) -> httpx.ASGITransport:
     """The transport of `ahttp`: used from async tests, which already run on the session loop."""
     return httpx.ASGITransport(app=app, client=TEST_CLIENT)

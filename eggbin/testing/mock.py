@@ -7,12 +7,16 @@ import inspect
 import logging
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.testing.mockctx import ContextPatch, context_class
 from eggbin.testing.mockhttp import ANY_METHOD, HttpClientMock, Result
 from eggbin.testing.mocklog import LogMock, Pattern, resolve_logger
 from eggbin.testing.patching import Patches
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
+    from eggbin.web.context import Context
 
 Logger = str | logging.Logger | logging.LoggerAdapter[Any] | None
 CSRF_CHECKS = ("assert_csrf", "check_csrf")
@@ -23,7 +27,7 @@ REQUEST_KEYS = ("headers", "method", "url")  # what `mock.context(...)` gives th
 class Mock:
     """`mock.service(...)`, `mock.context(...)`, `mock.http_client(...)`, `mock.expect_log(...)`, …"""
 
-    def __init__(self, get_app: Callable[[], Any]) -> None:
+    def __init__(self, get_app: Callable[[], Application]) -> None:
         self._get_app = get_app
         self._patches = Patches()
         self._context: ContextPatch | None = None
@@ -31,11 +35,11 @@ class Mock:
         self._logs = LogMock(self._patches)
 
     @property
-    def app(self) -> Any:
+    def app(self) -> Application:
         return self._get_app()
 
     # services -----------------------------------------------------------------------------------
-    def service(self, path: str, method: str, value: Any) -> None:
+    def service(self, path: str, method: str, value: object) -> None:
         """`ctx.service.<path>.<method>(...)` returns `value`, raises it (an exception) or calls it."""
         cls = self._service_class(path)
         original = getattr(cls, method, None)
@@ -50,7 +54,7 @@ class Mock:
         self.service(path, method, error)
 
     # protos (the decorated model) ------------------------------------------------------------------
-    def proto(self, target: type | str, method: str, value: Any) -> None:
+    def proto(self, target: type | str, method: str, value: object) -> None:
         """`<proto>.<method>(...)` returns `value`, raises it or calls it: by class or proto name.
 
         Advice still runs around the mocked method; so do route middleware and parameter checks.
@@ -61,7 +65,7 @@ class Mock:
             raise AttributeError(f"proto `{cls.__qualname__}` has no method `{method}` to mock")
         self._patches.setattr(cls, method, _fake_method(value, inspect.iscoroutinefunction(original)))
 
-    def inject(self, target: type | str, replacement: Any) -> None:
+    def inject(self, target: type | str, replacement: object) -> None:
         """Every injection of the proto `target` (and `get_egg_object`) yields `replacement` in this test."""
         container = self.app.protos
         proto = container.find(target)
@@ -81,7 +85,7 @@ class Mock:
         return node
 
     # context and request ------------------------------------------------------------------------
-    def context(self, data: dict[str, Any] | None = None, **attrs: Any) -> Any:
+    def context(self, data: dict[str, Any] | None = None, **attrs: object) -> Context:
         """egg-mock's `mockContext(data)`: a context whose request has `data`'s `headers`, `method`, `url`.
 
         Its other keys (`user=...`) become attributes of that context and of every context created
@@ -126,7 +130,10 @@ class Mock:
 
     # outside world ------------------------------------------------------------------------------
     def http_client(
-        self, url: str | re.Pattern[str], method: str | list[str] | Result = ANY_METHOD, result: Any = _UNSET
+        self,
+        url: str | re.Pattern[str],
+        method: str | list[str] | Result = ANY_METHOD,
+        result: object = _UNSET,
     ) -> None:
         """Outgoing requests (`ctx.curl`) to `url` get `result` back (egg-mock's `mockHttpclient`).
 
@@ -169,8 +176,8 @@ class Mock:
         self._context = None
 
 
-def _fake_method(value: Any, is_async: bool) -> Callable[..., Any]:
-    def result(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def _fake_method(value: object, is_async: bool) -> Callable[..., object]:
+    def result(args: tuple[object, ...], kwargs: dict[str, object]) -> object:
         if isinstance(value, BaseException) or (isinstance(value, type) and issubclass(value, BaseException)):
             raise value
         return value(*args, **kwargs) if callable(value) else value
@@ -178,7 +185,7 @@ def _fake_method(value: Any, is_async: bool) -> Callable[..., Any]:
     if not is_async:
         return lambda service, *args, **kwargs: result(args, kwargs)
 
-    async def fake(service: Any, *args: Any, **kwargs: Any) -> Any:
+    async def fake(service: object, *args: object, **kwargs: object) -> object:
         value = result(args, kwargs)
         return await value if inspect.isawaitable(value) else value
 

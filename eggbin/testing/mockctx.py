@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import inspect
 from http.cookies import SimpleCookie
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.testing.patching import Patches
 
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
+    from eggbin.web.context import Context
 
-def context_class(app: Any) -> type[Any]:
+
+def context_class(app: Application) -> type[Any]:
     """The class the app builds its contexts from (a framework or `app/extend` may subclass it)."""
     cls = getattr(app, "context_class", None)
     if isinstance(cls, type):
@@ -52,7 +56,7 @@ class ContextPatch:
         original = self.cls.__init__
         patch = self
 
-        def __init__(ctx: Any, *args: Any, **kwargs: Any) -> None:
+        def __init__(ctx: Context, *args: object, **kwargs: object) -> None:
             args, kwargs = patch._with_scope(args, kwargs)
             original(ctx, *args, **kwargs)
             for name, value in patch.attrs.items():

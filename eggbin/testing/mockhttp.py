@@ -133,7 +133,7 @@ def install() -> None:
     DISPATCHER.installed = True
 
 
-def call_result(result: Any, request: httpx.Request) -> Any:
+def call_result(result: object, request: httpx.Request) -> Any:
     """A function result is called: `fn(url, options)` as egg-mock does, or `fn(request)`."""
     if not callable(result) or isinstance(result, type | httpx.Response):
         return result
@@ -148,7 +148,7 @@ def call_result(result: Any, request: httpx.Request) -> Any:
     return result(url, options)
 
 
-def to_response(result: Any, request: httpx.Request) -> httpx.Response:
+def to_response(result: object, request: httpx.Request) -> httpx.Response:
     """egg-mock's `normalizeResult` as an `httpx.Response`; an exception is raised."""
     if isinstance(result, BaseException) or (isinstance(result, type) and issubclass(result, BaseException)):
         raise result
@@ -178,7 +178,7 @@ class HttpClientMock:
         self._patches = patches
         self._active = False
 
-    def add(self, url: str | re.Pattern[str], method: str | list[str], result: Any) -> None:
+    def add(self, url: str | re.Pattern[str], method: str | list[str], result: object) -> None:
         self._activate()
         methods = [method] if isinstance(method, str) else list(method)
         route = Route(url, tuple(m.upper() for m in methods), result)

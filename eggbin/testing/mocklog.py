@@ -10,15 +10,18 @@ import logging
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.testing.patching import Patches
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
 
 Pattern = str | re.Pattern[str]
 
 
 def resolve_logger(
-    app: Any, logger: str | logging.Logger | logging.LoggerAdapter[Any] | None
+    app: Application, logger: str | logging.Logger | logging.LoggerAdapter[Any] | None
 ) -> logging.Logger:
     """None → the app's logger; a name → `app.loggers[name]`, `app.<name>` or `logging.getLogger(name)`."""
     if logger is None:

@@ -14,7 +14,7 @@ class Patches:
     def __init__(self) -> None:
         self._undo: list[Callable[[], None]] = []
 
-    def setattr(self, target: Any, name: str, value: Any) -> None:
+    def setattr(self, target: object, name: str, value: object) -> None:
         """`setattr(target, name, value)` until restore; inherited attributes are deleted, not reset."""
         own = vars(target).get(name, _MISSING)
         setattr(target, name, value)
@@ -23,7 +23,7 @@ class Patches:
         else:
             self._undo.append(lambda: setattr(target, name, own))
 
-    def setitem(self, mapping: MutableMapping[Any, Any], key: Any, value: Any) -> None:
+    def setitem(self, mapping: MutableMapping[Any, Any], key: object, value: object) -> None:
         old = mapping.get(key, _MISSING)
         mapping[key] = value
         if old is _MISSING:

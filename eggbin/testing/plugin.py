@@ -11,14 +11,20 @@ import inspect
 import os
 import sys
 from collections.abc import Generator, Iterator
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
 from eggbin.testing.project import project_kind
 
 if TYPE_CHECKING:
+    from eggbin.testing.apps import AppFactory
+    from eggbin.testing.clients import AsyncHttpClient, HttpClient
+    from eggbin.testing.cluster import ClusterFactory
     from eggbin.testing.loop import LoopThread
+    from eggbin.testing.mock import Mock
+    from eggbin.web.application import Application
+    from eggbin.web.context import Context
 
 _ENV_SOURCE = "EGG_SERVER_ENV_SOURCE"
 _KIND = pytest.StashKey[str | None]()
@@ -44,7 +50,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def pytest_load_initial_conftests(early_config: pytest.Config, parser: Any, args: list[str]) -> None:
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
     kind = project_kind(early_config.rootpath)
     if kind is None:
         return
@@ -151,7 +159,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     return True
 
 
-def wait_background_tasks(app: Any, loop: LoopThread) -> None:
+def wait_background_tasks(app: Application, loop: LoopThread) -> None:
     """After a test: its background tasks end before the next one starts (egg-mock does the same)."""
     finished = getattr(app, "background_tasks_finished", None)
     if callable(finished):
@@ -162,7 +170,7 @@ def wait_background_tasks(app: Any, loop: LoopThread) -> None:
 
 
 @pytest.fixture(scope="session")
-def egg_loop() -> Iterator[Any]:
+def egg_loop() -> Iterator[LoopThread]:
     """The session's app event loop (a thread)."""
     from eggbin.testing.loop import LoopThread
 
@@ -172,7 +180,7 @@ def egg_loop() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def app_factory(request: pytest.FixtureRequest, egg_loop: Any) -> Iterator[Any]:
+def app_factory(request: pytest.FixtureRequest, egg_loop: LoopThread) -> Iterator[AppFactory]:
     """`app_factory("tests/fixtures/apps/x", framework=None, env=None, cache=True)`: boot an app (once)."""
     from eggbin.testing.apps import AppFactory
 
@@ -182,7 +190,7 @@ def app_factory(request: pytest.FixtureRequest, egg_loop: Any) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def app(app_factory: Any) -> Any:
+def app(app_factory: AppFactory) -> Application:
     """The project's app, booted once per session in the unittest env (plugins: override with app_factory)."""
     if project_kind(app_factory.rootdir) != "app":
         pytest.fail(
@@ -194,7 +202,7 @@ def app(app_factory: Any) -> Any:
 
 
 @pytest.fixture
-def http(app: Any, egg_loop: Any) -> Iterator[Any]:
+def http(app: Application, egg_loop: LoopThread) -> Iterator[HttpClient]:
     """An `httpx.Client` bound to the app in-process: `http.get("/").status_code`."""
     from eggbin.testing.clients import sync_client
 
@@ -204,7 +212,7 @@ def http(app: Any, egg_loop: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def ahttp(app: Any, egg_loop: Any) -> Iterator[Any]:
+def ahttp(app: Application, egg_loop: LoopThread) -> Iterator[AsyncHttpClient]:
     """An `httpx.AsyncClient` bound to the app, for `async def` tests: `await ahttp.get("/")`."""
     from eggbin.testing.clients import async_client
 
@@ -215,13 +223,13 @@ def ahttp(app: Any, egg_loop: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def ctx(app: Any, egg_loop: Any) -> Any:
+def ctx(app: Application, egg_loop: LoopThread) -> Context:
     """An anonymous context (GET /, from 127.0.0.1), as `app.create_anonymous_context()` makes it."""
     return app.create_anonymous_context()
 
 
 @pytest.fixture
-def mock(request: pytest.FixtureRequest) -> Iterator[Any]:
+def mock(request: pytest.FixtureRequest) -> Iterator[Mock]:
     """Per-test mocks of services, context, requests, outgoing HTTP, env and logs; restored after the test."""
     from eggbin.testing.mock import Mock
 
@@ -233,7 +241,7 @@ def mock(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def session_mock(request: pytest.FixtureRequest) -> Iterator[Any]:
+def session_mock(request: pytest.FixtureRequest) -> Iterator[Mock]:
     """`mock` for the whole session: what the app does while it boots (an `app.curl` in `before_start`)."""
     from eggbin.testing.mock import Mock
 
@@ -258,7 +266,7 @@ def _eggbin_forbid_network(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
-def cluster(request: pytest.FixtureRequest) -> Iterator[Any]:
+def cluster(request: pytest.FixtureRequest) -> Iterator[ClusterFactory]:
     """`cluster(base_dir=None, workers=1)`: a real master, agent and workers on a free port, for one test."""
     from eggbin.testing.cluster import ClusterFactory
 

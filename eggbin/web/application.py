@@ -244,6 +244,7 @@ class Application(EggCore, RouterDelegates):
     """
 
     role = "app"
+    agent: Agent  # only in tests' single-process mode (egg-mock's `app.agent`): set by `app_factory`
 
     def __init__(self, base_dir: Path, env: ServerEnv | None = None) -> None:
         super().__init__(base_dir, env)
@@ -296,7 +297,7 @@ class Application(EggCore, RouterDelegates):
         """A singleton proto's instance, by class or name (tegg's `app.getEggObject`)."""
         return await self.protos.get_egg_object(target)  # type: ignore[no-any-return]
 
-    def url_for(self, name: str, **params: Any) -> str:
+    def url_for(self, name: str, **params: object) -> str:
         """The path of the route called `name` (`app.url_for("user", id=1)` → `/user/1`)."""
         return self.router.url_for(name, **params)
 
@@ -364,7 +365,7 @@ def classic_classes(tree: _Tree | dict[str, Any]) -> list[type]:
     """The classes of `app.controller` or `app.service_classes` (their `inject()` fields resolve at boot)."""
     found: list[type] = []
 
-    def walk(node: Any) -> None:
+    def walk(node: object) -> None:
         if isinstance(node, dict):
             for child in node.values():
                 walk(child)

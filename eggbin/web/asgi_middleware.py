@@ -31,12 +31,12 @@ UNIVERSAL_KEYS = frozenset({"enable", "match", "ignore", "websocket"})
 Selector = tuple[Callable[[Any], bool], bool]  # (test of a ctx, the result that means "run it")
 
 
-def is_asgi_middleware(found: Any) -> bool:
+def is_asgi_middleware(found: object) -> bool:
     """An ASGI middleware class (or a Starlette `Middleware` entry) rather than an egg factory."""
     return isinstance(found, type | StarletteMiddleware)
 
 
-def plain(value: Any) -> Any:
+def plain(value: object) -> Any:
     """Config values as the plain dicts and lists a third-party class expects."""
     if isinstance(value, Mapping):
         return {key: plain(item) for key, item in value.items()}

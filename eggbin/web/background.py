@@ -23,7 +23,10 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from eggbin.web.context import Context
 
 Work = Callable[[], Any] | Awaitable[Any]
 LOG_PREFIX = "[egg:background]"
@@ -48,7 +51,7 @@ class BackgroundTasks:
     def __len__(self) -> int:
         return len(self._tasks)
 
-    def start(self, work: Work, logger: Any, ctx: Any = None) -> asyncio.Task[None]:
+    def start(self, work: Work, logger: object, ctx: Context | None = None) -> asyncio.Task[None]:
         """Run `work` as a task now; a failure is logged through `logger` and emitted with `ctx`."""
         name = describe(work)
         task = asyncio.get_running_loop().create_task(self._run(work, name, logger, ctx), name=name)
@@ -65,7 +68,7 @@ class BackgroundTasks:
     def _forget(self, task: asyncio.Task[None]) -> None:
         self._tasks.pop(task, None)
 
-    async def _run(self, work: Work, name: str, logger: Any, ctx: Any) -> None:
+    async def _run(self, work: Work, name: str, logger: Any, ctx: Context | None) -> None:
         try:
             result = work() if callable(work) else work
             if inspect.isawaitable(result):
@@ -103,7 +106,9 @@ class BackgroundTasks:
 class BackgroundTaskHelper:
     """egg's `BackgroundTaskHelper`: `run(fn)` after the response; `timeout` seconds bound the wait."""
 
-    def __init__(self, tasks: BackgroundTasks, logger: Any, timeout: float | None, ctx: Any = None) -> None:
+    def __init__(
+        self, tasks: BackgroundTasks, logger: Any, timeout: float | None, ctx: Context | None = None
+    ) -> None:
         self.timeout = timeout
         self._tasks = tasks
         self._logger = logger
@@ -144,7 +149,7 @@ async def wait_for_tasks(current: Callable[[], list[asyncio.Task[None]]], deadli
         await asyncio.wait(pending, timeout=None if math.isinf(left) else left)
 
 
-def describe(work: Any) -> str:
+def describe(work: object) -> str:
     """A readable name for a task: the function's qualified name, or the coroutine's."""
     while isinstance(work, functools.partial):
         work = work.func

@@ -1,7 +1,8 @@
 """Finding the boot of each unit's `app.py` / `agent.py`, in the forms egg accepts.
 
     class Boot:                      egg 2+ `class AppBootHook` (any name: the one class of the file that
-        def did_load(self): ...      has lifecycle hooks; `Boot` wins when there are several)
+        def did_load(self): ...      has lifecycle hooks or subclasses `eggbin.Boot`; `Boot` wins when
+                                     there are several; a subclass's public non-hooks are reported)
     def app(app): ...                egg 1's `module.exports = app => {...}` (`def agent(agent)` in agent.py),
                                      called when config did load, like egg-core's function boot hooks
 
@@ -13,15 +14,19 @@ from __future__ import annotations
 
 import ast
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.errors import BootError
-from eggbin.web.lifecycle import HOOKS, BootEntry, guarded
+from eggbin.web.lifecycle import HOOKS, Boot, BootEntry, guarded, unknown_hooks
 from eggbin.web.units import EGGBIN_PATH, LoadUnit
+
+if TYPE_CHECKING:
+    from eggbin.web.application import EggCore
 
 
 @dataclass
@@ -35,7 +40,7 @@ class FoundBoots:
 class FunctionBoot:
     """A function-style `app.py`: `fn(app)` runs as `config_did_load` (egg-core's `addFunctionAsBootHook`)."""
 
-    def __init__(self, fn: Any, app: Any) -> None:
+    def __init__(self, fn: Callable[[EggCore], object], app: EggCore) -> None:
         self.fn = fn
         self.app = app
 
@@ -45,7 +50,7 @@ class FunctionBoot:
             await result
 
 
-def load_boots(units: list[LoadUnit], role: str, app: Any) -> FoundBoots:
+def load_boots(units: list[LoadUnit], role: str, app: EggCore) -> FoundBoots:
     """The boots of every unit's `app.py` / `agent.py`, constructed with the app, in unit order."""
     found = FoundBoots()
     for unit in units:
@@ -53,6 +58,8 @@ def load_boots(units: list[LoadUnit], role: str, app: Any) -> FoundBoots:
         if file.is_file() and unit.path != EGGBIN_PATH:
             module = unit.modules.import_file(file)
             boot = _boot_of(module, file, role, found.warnings)
+            if isinstance(boot, type) and issubclass(boot, Boot):
+                found.warnings.extend(unknown_hooks(boot))
             if boot is not None:
                 entry = BootEntry(None, file, unit)
                 entry.boot = guarded(entry, "Boot(app)", partial(boot, app))
@@ -62,9 +69,9 @@ def load_boots(units: list[LoadUnit], role: str, app: Any) -> FoundBoots:
 
 def _boot_of(module: ModuleType, file: Path, role: str, warnings: list[str]) -> Any:
     """The callable that makes the file's boot from the app (a class, or a `FunctionBoot` maker)."""
-    classes = [c for c in _own(module) if isinstance(c, type) and any(hasattr(c, h) for h in HOOKS)]
+    classes = [c for c in _own(module) if isinstance(c, type) and _is_boot_class(c)]
     explicit = getattr(module, "Boot", None)
-    if isinstance(explicit, type):
+    if isinstance(explicit, type) and explicit is not Boot:  # `from eggbin import Boot` is the base
         return explicit
     if len(classes) > 1:
         names = ", ".join(f"`{c.__name__}`" for c in classes)
@@ -85,6 +92,10 @@ def _boot_of(module: ModuleType, file: Path, role: str, warnings: list[str]) -> 
             f"lifecycle hooks (`did_load`, `will_ready`...) or `def {role}({role})`"
         )
     return None
+
+
+def _is_boot_class(candidate: type) -> bool:
+    return issubclass(candidate, Boot) or any(hasattr(candidate, hook) for hook in HOOKS)
 
 
 def _own(module: ModuleType) -> list[Any]:

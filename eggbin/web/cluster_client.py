@@ -34,10 +34,13 @@ import struct
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.errors import EggbinError
 from eggbin.private_files import private_dir
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Application, EggCore
 
 CONNECT_TIMEOUT = 15.0
 MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes with the final NUL
@@ -49,7 +52,9 @@ class ClusterClientError(EggbinError):
     """The leader raised, or could not be reached."""
 
 
-def socket_address(run_dir: Path, cluster_key: str, client_class: type[Any], args: Any, kwargs: Any) -> str:
+def socket_address(
+    run_dir: Path, cluster_key: str, client_class: type[Any], args: object, kwargs: object
+) -> str:
     """Where the leader of this client listens: a socket file only this user can reach."""
     # The class name, not its module: agent.py and app.py may each import it under another name.
     identity = f"{cluster_key}|{client_class.__qualname__}|{args!r}|{kwargs!r}"
@@ -83,7 +88,7 @@ def peer_uid(writer: asyncio.StreamWriter) -> int | None:
     return int(struct.unpack("3i", creds)[1])
 
 
-async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+async def call(fn: Callable[..., Any], *args: object, **kwargs: object) -> Any:
     result = fn(*args, **kwargs)
     return await result if inspect.isawaitable(result) else result
 
@@ -95,11 +100,11 @@ def encode(message: dict[str, Any]) -> bytes:
 class ClusterClientBuilder:
     """What `app.cluster(ClientClass)` returns."""
 
-    def __init__(self, app: Any, client_class: type[Any]) -> None:
+    def __init__(self, app: EggCore, client_class: type[Any]) -> None:
         self.app = app
         self.client_class = client_class
 
-    def create(self, *args: Any, **kwargs: Any) -> Any:
+    def create(self, *args: object, **kwargs: object) -> Any:
         """The agent: the real client, served to followers. A worker: a `Follower`."""
         if not self.app.cluster_key:
             return self.client_class(*args, **kwargs)
@@ -167,7 +172,7 @@ class Leader:
         except Exception as exc:
             send({"type": "error", "id": request_id, "message": f"{type(exc).__name__}: {exc}"})
 
-    def _listener(self, send: Callable[[dict[str, Any]], None], subscription: Any) -> Listener:
+    def _listener(self, send: Callable[[dict[str, Any]], None], subscription: object) -> Listener:
         return lambda value: send({"type": "event", "id": subscription, "value": value})
 
     def close(self) -> None:
@@ -177,7 +182,7 @@ class Leader:
                 os.unlink(self.address)
 
 
-def close_leaders(app: Any) -> None:
+def close_leaders(app: Application) -> None:
     """Stop serving the leaders this agent created and remove their sockets."""
     for leader in app.__dict__.get("_cluster_leaders", []):
         leader.close()
@@ -211,13 +216,13 @@ class Follower:
                 hint="create the same client in agent.py: `agent.cluster(Client).create(...)`",
             ) from None
 
-    def subscribe(self, info: Any, listener: Listener) -> None:
+    def subscribe(self, info: object, listener: Listener) -> None:
         """Call `listener(value)` for each value the leader's client reports for `info`."""
         subscription = next(self._ids)
         self._subscriptions[subscription] = (info, listener)
         self._send({"type": "subscribe", "id": subscription, "info": info})
 
-    def publish(self, info: Any) -> None:
+    def publish(self, info: object) -> None:
         """Have the leader's client publish `info`."""
         self._send({"type": "publish", "id": next(self._ids), "info": info})
 
@@ -225,7 +230,7 @@ class Follower:
         if method.startswith("_"):
             raise AttributeError(method)
 
-        async def invoke(*args: Any, **kwargs: Any) -> Any:
+        async def invoke(*args: object, **kwargs: object) -> Any:
             request_id = next(self._ids)
             future = asyncio.get_running_loop().create_future()
             self._pending[request_id] = future

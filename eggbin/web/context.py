@@ -171,7 +171,7 @@ class Context:
         return self.response.body
 
     @body.setter
-    def body(self, value: Any) -> None:
+    def body(self, value: object) -> None:
         self.response.body = value
 
     @property
@@ -235,7 +235,7 @@ class Context:
             raise HttpError(403, failure)
 
     # actions
-    def throw(self, *args: Any, **props: Any) -> NoReturn:
+    def throw(self, *args: object, **props: object) -> NoReturn:
         """Stop here with an HTTP error, as Koa's `ctx.throw`: `throw(404)`, `throw(400, "name required")`,
         `throw("name required", 400)`, `throw(500, "failed", {"data": ...})` or `data=...`, or
         `throw(403, err)` (the exception itself, given that status). Props reach the JSON error body.
@@ -276,18 +276,18 @@ class Context:
 
         return await render_string(self, source, data)
 
-    async def curl(self, url: str, options: dict[str, Any] | None = None, **kwargs: Any) -> CurlResult:
+    async def curl(self, url: str, options: dict[str, Any] | None = None, **kwargs: object) -> CurlResult:
         """egg's `ctx.curl(url, options)`: an outgoing HTTP request (httpx): `status`, `headers`, `data`."""
         from eggbin.web.curl import curl
 
         return await curl(url, options, clients=self.app.curl_clients, **kwargs)
 
     @overload
-    def validate(self, model: builtins.type[M], data: Any = None) -> M: ...
+    def validate(self, model: builtins.type[M], data: object = None) -> M: ...
     @overload
-    def validate(self, model: Mapping[str, Any], data: Any = None) -> Any: ...
+    def validate(self, model: Mapping[str, Any], data: object = None) -> Any: ...
 
-    def validate(self, model: Any, data: Any = None) -> Any:
+    def validate(self, model: object, data: object = None) -> Any:
         """`data` (default: the request body) checked against a pydantic model (the instance is returned) or
         egg-validate's rules (`{"title": "string"}`, the data is returned); else a 422 in egg's format."""
         from eggbin.web.validation import validate
@@ -323,7 +323,7 @@ class Context:
         return self.response.send
 
 
-def _takes_an_argument(fn: Any) -> bool:
+def _takes_an_argument(fn: Callable[..., object]) -> bool:
     """egg passes `ctx` to a background function; a JS function ignores it, a Python one may not take it."""
     try:
         parameters = inspect.signature(fn).parameters.values()

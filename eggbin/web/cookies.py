@@ -127,7 +127,7 @@ class Cookies:
         defaults = self._ctx.app.config.get("cookies")
         return defaults if isinstance(defaults, Mapping) else None
 
-    def get(self, name: str, options: Mapping[str, Any] | None = None, **kwargs: Any) -> str | None:
+    def get(self, name: str, options: Mapping[str, Any] | None = None, **kwargs: object) -> str | None:
         """The cookie's value; `None` when absent, or when its signature or encryption does not verify."""
         asked = {**options, **kwargs} if options else kwargs
         if asked.keys() - OPTION_NAMES:
@@ -152,7 +152,9 @@ class Cookies:
             self.set(f"{name}.sig", self.keys.sign(payload), signed=False, overwrite=True)
         return value
 
-    def set(self, name: str, value: Any, options: Mapping[str, Any] | None = None, **kwargs: Any) -> Cookies:
+    def set(
+        self, name: str, value: object, options: Mapping[str, Any] | None = None, **kwargs: object
+    ) -> Cookies:
         """Add a `Set-Cookie` (and `name.sig` when signed); `None` or `""` deletes the cookie."""
         opts = options_from(self._defaults(), options, kwargs)
         text = "" if value is None or value == "" else str(value)
@@ -246,6 +248,6 @@ def _seconds(max_age: float | str | None) -> float:
     return float(max_age)
 
 
-def _check(label: str, value: Any, ok: bool) -> None:
+def _check(label: str, value: object, ok: bool) -> None:
     if not ok:
         raise CookieError(f"cookie {label} `{value!r}` is invalid")

@@ -65,7 +65,7 @@ def curl_options(options: Mapping[str, Any] | None, keywords: Mapping[str, Any])
     return merged
 
 
-def timeout_of(value: Any) -> httpx.Timeout:
+def timeout_of(value: object) -> httpx.Timeout:
     """egg's timeout: milliseconds, `"30s"`, or `[connect, response]`."""
     if isinstance(value, list | tuple):
         if len(value) != 2:
@@ -75,7 +75,7 @@ def timeout_of(value: Any) -> httpx.Timeout:
     return httpx.Timeout(_seconds(DEFAULT_TIMEOUT_MS if value is None else value))
 
 
-def _seconds(value: Any) -> float:
+def _seconds(value: object) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
         return float(value) / 1000
     found = _DURATION.match(value) if isinstance(value, str) else None

@@ -21,10 +21,13 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from eggbin.private_files import private_dir, write_private
 from eggbin.web.config import entries
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Application, EggCore
 
 SECRET_PARTS = ("pass", "pwd", "secret", "token", "key", "auth", "credential", "private", "cookie")
 _SECRET_KEY = re.compile("|".join(SECRET_PARTS), re.IGNORECASE)
@@ -43,7 +46,7 @@ def is_secret(key: str, ignore: Iterable[Any]) -> bool:
     return False
 
 
-def masked(value: Any, ignore: list[Any]) -> Any:
+def masked(value: object, ignore: list[Any]) -> Any:
     """`value` as JSON-ready data with every secret key's value hidden."""
     if isinstance(value, Mapping):
         return {
@@ -66,13 +69,13 @@ def without_url_credentials(text: str) -> str:
     return _URL_USERINFO.sub(hide, text)
 
 
-def _mask(value: Any) -> Any:
+def _mask(value: object) -> Any:
     if value is None or value == "":
         return value
     return f"<String len: {len(value)}>" if isinstance(value, str) else "<masked>"
 
 
-def plain(value: Any) -> Any:
+def plain(value: object) -> Any:
     """A JSON value for anything a config may hold (functions, classes, regexes, paths)."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
@@ -87,7 +90,7 @@ def plain(value: Any) -> Any:
     return f"<{type(value).__name__}>"
 
 
-def write_json(path: Path, data: Any) -> None:
+def write_json(path: Path, data: object) -> None:
     """Write `data` to `path` atomically (readers never see half a file), unless it already holds it.
 
     Replacing a file flushes its data (ext4: ~0.8 ms), and N workers dump the same config.
@@ -100,7 +103,7 @@ def write_json(path: Path, data: Any) -> None:
     write_private(path, text)
 
 
-def dump_run_files(app: Any) -> None:
+def dump_run_files(app: EggCore) -> None:
     """Everything `run/` holds for this process's role."""
     run_dir = Path(app.config.get("rundir") or app.base_dir / "run")
     prefix = "application" if app.role == "app" else "agent"
@@ -114,10 +117,10 @@ def dump_run_files(app: Any) -> None:
     if getattr(app, "decorated_routes", None):
         from eggbin.web.openapi import openapi_document
 
-        write_json(run_dir / "openapi.json", openapi_document(app))
+        write_json(run_dir / "openapi.json", openapi_document(cast("Application", app)))
 
 
-def config_document(app: Any, ignore: list[Any]) -> dict[str, Any]:
+def config_document(app: EggCore, ignore: list[Any]) -> dict[str, Any]:
     info = app.info
     return {
         "config": masked(app.config, ignore),

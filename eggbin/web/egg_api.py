@@ -30,6 +30,7 @@ class EggApi:
 
     lifecycle: Lifecycle
     _curl_clients: CurlClients | None = None
+    _validator: Validator  # made on first use of `validator`
 
     def before_start(self, fn: F) -> F:
         """Run `fn()` (sync or async) before the app is ready; usable as a decorator."""
@@ -77,7 +78,7 @@ class EggApi:
         if self._curl_clients is not None:
             await self._curl_clients.aclose()
 
-    async def curl(self, url: str, options: dict[str, Any] | None = None, **kwargs: Any) -> CurlResult:
+    async def curl(self, url: str, options: dict[str, Any] | None = None, **kwargs: object) -> CurlResult:
         """egg's `app.curl(url, options)`: an outgoing HTTP request (see `ctx.curl`)."""
         from eggbin.web.curl import curl
 

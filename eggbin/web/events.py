@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 Listener = Callable[..., Any]
@@ -29,7 +29,7 @@ class EventEmitter:
         return listener
 
     def once(self, event: str, listener: Listener) -> Listener:
-        def wrapper(*args: Any) -> Any:
+        def wrapper(*args: object) -> Any:
             self.off(event, wrapper)
             return listener(*args)
 
@@ -43,7 +43,7 @@ class EventEmitter:
     def listener_count(self, event: str) -> int:
         return len(self._listeners.get(event, ()))
 
-    def emit(self, event: str, *args: Any) -> bool:
+    def emit(self, event: str, *args: object) -> bool:
         """Call the listeners of `event` in order; True when there was at least one."""
         listeners = self._listeners.get(event)
         if not listeners:
@@ -58,7 +58,7 @@ class EventEmitter:
                 self._track(event, listener, result)
         return True
 
-    def _track(self, event: str, listener: Listener, awaitable: Any) -> None:
+    def _track(self, event: str, listener: Listener, awaitable: Awaitable[object]) -> None:
         task = asyncio.ensure_future(awaitable)
         self._tasks.add(task)
 

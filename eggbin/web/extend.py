@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import inspect
 import sys
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from eggbin.web.units import LoadUnit
+
+if TYPE_CHECKING:
+    from eggbin.web.context import Context
 
 TARGETS = ("application", "agent", "context", "request", "response", "helper")
 
 
-def members(module: Any) -> dict[str, Any]:
+def members(module: ModuleType) -> dict[str, Any]:
     """The public functions defined in `module` itself and its `property` objects."""
     found: dict[str, Any] = {}
     for name, value in vars(module).items():
@@ -46,7 +50,7 @@ def subclass(base: type, namespace: dict[str, Any]) -> type:
     return type(base.__name__, (base,), {"__module__": base.__module__, **namespace})
 
 
-def extend_instance(obj: Any, namespace: dict[str, Any]) -> None:
+def extend_instance(obj: object, namespace: dict[str, Any]) -> None:
     """Give one object (the app or agent) the members, through a class of its own."""
     if namespace:
         obj.__class__ = subclass(type(obj), namespace)
@@ -55,7 +59,7 @@ def extend_instance(obj: Any, namespace: dict[str, Any]) -> None:
 class Helper:
     """`ctx.helper` when the context module brings none of its own."""
 
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.app = ctx.app
 
@@ -98,7 +102,7 @@ def _add_part_classes(base: type, namespace: dict[str, Any], units: list[LoadUni
         return
     base_init = getattr(base, "__init__")  # noqa: B009 (mypy refuses `base.__init__` on a type)
 
-    def __init__(ctx: Any, *args: Any) -> None:
+    def __init__(ctx: Context, *args: object) -> None:
         base_init(ctx, *args)
         for target, cls in made.items():
             getattr(ctx, target).__class__ = cls

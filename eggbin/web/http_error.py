@@ -25,8 +25,8 @@ class HttpError(Exception):
         *,
         code: str | None = None,
         errors: list[dict[str, Any]] | None = None,
-        body: Any = None,
-        **props: Any,
+        body: object = None,
+        **props: object,
     ) -> None:
         message = message or status_phrase(status)
         super().__init__(message)

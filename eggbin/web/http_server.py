@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -28,7 +29,7 @@ class HttpLimits:
     keep_alive_timeout: int = 5
 
     @classmethod
-    def from_config(cls, config: Any) -> HttpLimits:
+    def from_config(cls, config: Mapping[str, Any] | None) -> HttpLimits:
         """From `config.http_server`; a missing key keeps its default, a bad value is a `BootError`."""
         given = dict(config or {})
         values: dict[str, Any] = {}

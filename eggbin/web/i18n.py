@@ -21,9 +21,13 @@ import re
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.errors import BootError
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
+    from eggbin.web.context import Context
 
 _FORMAT = re.compile(r"%[sdifjoOc%]")
 _INDEX = re.compile(r"\{(\d+)\}")
@@ -193,14 +197,14 @@ LOCALES = "_i18n_locales"  # on the app: its `Locales`
 LOCALE = "_i18n_locale"  # on a context: `(locale, where it came from)`
 
 
-def locales_of(app: Any) -> Locales:
+def locales_of(app: Application) -> Locales:
     found: Locales | None = app.__dict__.get(LOCALES)
     if found is None:
         raise RuntimeError("i18n is not loaded: is the `i18n` plugin disabled?")
     return found
 
 
-def request_locale(ctx: Any) -> tuple[str, str]:
+def request_locale(ctx: Context) -> tuple[str, str]:
     """koa-locales' `__getLocale`: the request's locale and its origin (`query`, `cookie`, `header`, …)."""
     cached: tuple[str, str] | None = ctx.__dict__.get(LOCALE)
     if cached is not None:
@@ -242,11 +246,11 @@ def locale_cookie_options(options: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def write_locale_cookie(ctx: Any, locale: str) -> None:
+def write_locale_cookie(ctx: Context, locale: str) -> None:
     locales = locales_of(ctx.app)
     ctx.cookies.set(ctx.app.config.i18n["cookie_field"], locale, locales.cookie_options)
 
 
-def set_request_locale(ctx: Any, locale: str) -> None:
+def set_request_locale(ctx: Context, locale: str) -> None:
     ctx.__dict__[LOCALE] = (locale, "set")
     write_locale_cookie(ctx, locale)

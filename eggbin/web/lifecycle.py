@@ -13,7 +13,8 @@
 
 Units run plugins → framework(s) → app; each hook may be sync or async. An async hook still pending
 after `config.ready_timeout` seconds fails the boot with an error naming it. Finding each file's boot
-(a class with hooks, or egg 1's function) is `eggbin.web.boots`.
+(a class with hooks, or egg 1's function) is `eggbin.web.boots`. Subclassing `Boot` is optional; it types
+`self.app` and has each public method that is not a hook reported at load, with the closest hook's name.
 """
 
 from __future__ import annotations
@@ -21,15 +22,30 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic
 
 from eggbin.errors import BootError
 from eggbin.web.units import LoadUnit
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
+
+    from eggbin.web.application import Application, EggCore
+
+    # `class AppBoot(Boot)` gets an `Application`; `class AgentBoot(Boot[Agent])` an `Agent`
+    AppT = TypeVar("AppT", bound=EggCore, default=Application)
+else:
+    from typing import TypeVar
+
+    AppT = TypeVar("AppT")
+
+R = TypeVar("R")
 
 HOOKS = (
     "config_will_load",
@@ -40,6 +56,41 @@ HOOKS = (
     "server_did_ready",
     "before_close",
 )
+
+
+class Boot(Generic[AppT]):
+    """Base of the boot class of `app.py` (`class AppBoot(Boot)`) or `agent.py` (`Boot[Agent]`).
+
+    Hooks, each optional, sync or async: `config_will_load` (sync only), `config_did_load`, `did_load`,
+    `will_ready`, `did_ready`, `server_did_ready`, `before_close`. Any other public method is reported at
+    load (a misspelled hook would otherwise never run): name a helper `_like_this`.
+    """
+
+    def __init__(self, app: AppT) -> None:
+        self.app = app
+
+
+def unknown_hooks(boot_class: type) -> list[str]:
+    """What a `Boot` subclass defines publicly that is no hook, each with the closest hook (or the list)."""
+    found: list[str] = []
+    for klass in boot_class.__mro__:
+        if klass is Boot or not issubclass(klass, Boot):
+            continue
+        for name, value in vars(klass).items():
+            if name.startswith("_") or name in HOOKS or not _is_method(value):
+                continue
+            import difflib  # only for a boot that has a stray method: not on every boot's path
+
+            snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+            close = difflib.get_close_matches(snake, HOOKS, n=1, cutoff=0.6)
+            guess = f"did you mean `{close[0]}`?" if close else f"the hooks are {', '.join(HOOKS)}"
+            where = f"`{function_where(value)}` `{klass.__name__}.{name}`"
+            found.append(f"{where} is no boot hook and never runs: {guess} (a helper's name starts with `_`)")
+    return found
+
+
+def _is_method(value: object) -> bool:
+    return inspect.isfunction(value) or isinstance(value, staticmethod | classmethod)
 
 
 class Timing:
@@ -77,7 +128,7 @@ class BootEntry:
         return self.unit.modules.user_frame(exc, self.file) if exc else str(self.file)
 
 
-def guarded(entry: BootEntry, what: str, call: Any) -> Any:
+def guarded(entry: BootEntry, what: str, call: Callable[[], R]) -> R:
     try:
         return call()
     except BootError:
@@ -102,9 +153,11 @@ class BootFunctions:
             await self.event.wait()
 
 
-def function_where(fn: Any) -> str:
+def function_where(fn: object) -> str:
     """`file:line` of a function (what a failure or a timeout names)."""
-    code = getattr(inspect.unwrap(fn), "__code__", None)
+    if isinstance(fn, staticmethod | classmethod):
+        fn = fn.__func__
+    code = getattr(inspect.unwrap(fn) if callable(fn) else fn, "__code__", None)
     return f"{code.co_filename}:{code.co_firstlineno}" if code else repr(fn)
 
 
@@ -112,7 +165,7 @@ class Lifecycle:
     """Runs one hook across every boot, timed, with the ready timeout."""
 
     def __init__(
-        self, app: Any, entries: list[BootEntry], timing: Timing, functions: BootFunctions | None = None
+        self, app: EggCore, entries: list[BootEntry], timing: Timing, functions: BootFunctions | None = None
     ) -> None:
         self.app = app
         self.entries = entries
@@ -180,7 +233,9 @@ class Lifecycle:
         if inspect.isawaitable(result):
             await self._await(result, f"`app.{kind}` function `{function_where(fn)}`", lambda _: failed)
 
-    async def _await(self, result: Any, what: str, failed: Callable[[BaseException], str]) -> None:
+    async def _await(
+        self, result: Awaitable[object], what: str, failed: Callable[[BaseException], str]
+    ) -> None:
         timeout = float(self.app.config.get("ready_timeout") or 10)
         try:
             await asyncio.wait_for(result, timeout)
@@ -198,7 +253,7 @@ class Lifecycle:
         return [entry for entry in self.entries if callable(getattr(entry.boot, hook, None))]
 
 
-def _close(awaitable: Any) -> None:
+def _close(awaitable: object) -> None:
     close = getattr(awaitable, "close", None)
     if close is not None:
         close()

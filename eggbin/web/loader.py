@@ -18,6 +18,7 @@ from eggbin.web.units import EGGBIN_PATH, LoadUnit, app_unit, eggbin_unit, frame
 
 if TYPE_CHECKING:
     from eggbin.web.appinfo import AppInfo
+    from eggbin.web.application import Application
     from eggbin.web.plugins import Plugin
 
 __all__ = [
@@ -83,7 +84,7 @@ def _tree_key(directory: Path, file: Path) -> list[str]:
     return list(file.relative_to(directory).with_suffix("").parts)
 
 
-def _insert(tree: dict[str, Any], keys: list[str], value: Any) -> None:
+def _insert(tree: dict[str, Any], keys: list[str], value: object) -> None:
     for key in keys[:-1]:
         tree = tree.setdefault(key, {})
     tree[keys[-1]] = value
@@ -127,7 +128,7 @@ def load_services(units: list[LoadUnit]) -> dict[str, Any]:
     return tree
 
 
-def load_router(unit: LoadUnit, app: Any) -> None:
+def load_router(unit: LoadUnit, app: Application) -> None:
     file = unit.file("app", "router.py")
     if not file.is_file():
         return

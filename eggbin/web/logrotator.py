@@ -25,14 +25,17 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Agent, EggCore
 
 ROTATE_ACTION = "log-rotate"  # ask the agent to rotate now: data {"by": "day" | "hour" | "size"}
 REOPEN_ACTION = "log-reopen"
 DATED = re.compile(r"\.log\.(\d{4}-\d{2}-\d{2})")
 
 
-def log_dir(app: Any) -> Path:
+def log_dir(app: EggCore) -> Path:
     """`config.logger.dir`, else `<root>/logs/<name>` (egg's layout)."""
     configured = (app.config.get("logger") or {}).get("dir")
     return Path(configured) if configured else Path(app.info.root) / "logs" / app.name
@@ -53,7 +56,7 @@ class RotatorOptions:
     max_days: int = 31
 
     @classmethod
-    def of(cls, app: Any) -> RotatorOptions:
+    def of(cls, app: EggCore) -> RotatorOptions:
         from eggbin.web.body import parse_size
 
         options = app.config.get("logrotator") or {}
@@ -151,7 +154,7 @@ def expired_files(directory: Path, max_days: int, today: dt.date) -> list[Path]:
 class LogRotator:
     """The agent's rotator: three timers, one `log-reopen` broadcast after each rotation that renamed."""
 
-    def __init__(self, agent: Any, clock: Callable[[], dt.datetime] = dt.datetime.now) -> None:
+    def __init__(self, agent: Agent, clock: Callable[[], dt.datetime] = dt.datetime.now) -> None:
         self.agent = agent
         self.options = RotatorOptions.of(agent)
         self.clock = clock
@@ -159,7 +162,7 @@ class LogRotator:
 
     @property
     def logger(self) -> logging.Logger:
-        return self.agent.core_logger  # type: ignore[no-any-return]
+        return self.agent.core_logger
 
     def start(self) -> None:
         self.clean()
@@ -236,7 +239,7 @@ def seconds_to_next_hour(now: dt.datetime) -> float:
     return (now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1) - now).total_seconds()
 
 
-def reopen_logs(app: Any) -> None:
+def reopen_logs(app: EggCore) -> None:
     """Reopen this process's log files: the app's `loggers`, and every stdlib `FileHandler` (which
     reopens lazily, in append mode, on its next record)."""
     loggers = getattr(app, "loggers", None)

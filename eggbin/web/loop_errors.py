@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from eggbin.web.application import EggCore
 
 _APPS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[Any]] = weakref.WeakKeyDictionary()
 
 
-def log_loop_errors(app: Any) -> None:
+def log_loop_errors(app: EggCore) -> None:
     """Route the running loop's unhandled errors to the app's `core_logger` while it is open."""
     try:
         loop = asyncio.get_running_loop()
@@ -28,7 +31,7 @@ def log_loop_errors(app: Any) -> None:
         apps.append(app)
 
 
-def stop_logging_loop_errors(app: Any) -> None:
+def stop_logging_loop_errors(app: EggCore) -> None:
     """The app closed: its logs are gone, the next app on the loop (or stderr) takes over."""
     for apps in _APPS.values():
         if app in apps:

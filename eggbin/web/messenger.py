@@ -36,7 +36,7 @@ logger = logging.getLogger("eggbin.messenger")
 
 
 def envelope(
-    action: str, data: Any = None, *, sender: str = "", to: str = "", receiver_pid: int = 0
+    action: str, data: object = None, *, sender: str = "", to: str = "", receiver_pid: int = 0
 ) -> Message:
     """The one message shape of the cluster."""
     return {"action": action, "data": data, "from": sender, "to": to, "receiver_pid": receiver_pid}
@@ -55,27 +55,27 @@ class Messenger:
         """Route sends through `transport` (the cluster does this before the app boots)."""
         self._transport = transport
 
-    def broadcast(self, action: str, data: Any = None) -> None:
+    def broadcast(self, action: str, data: object = None) -> None:
         """To the agent and every worker, this process included."""
         self.send(action, data, TO_ALL)
 
-    def send_to_app(self, action: str, data: Any = None) -> None:
+    def send_to_app(self, action: str, data: object = None) -> None:
         """To every worker."""
         self.send(action, data, TO_APP)
 
-    def send_to_agent(self, action: str, data: Any = None) -> None:
+    def send_to_agent(self, action: str, data: object = None) -> None:
         """To the agent."""
         self.send(action, data, TO_AGENT)
 
-    def send_random(self, action: str, data: Any = None) -> None:
+    def send_random(self, action: str, data: object = None) -> None:
         """To one worker picked at random by the master."""
         self.send(action, data, TO_RANDOM)
 
-    def send_to(self, pid: int, action: str, data: Any = None) -> None:
+    def send_to(self, pid: int, action: str, data: object = None) -> None:
         """To the one process with this pid."""
         self._deliver(envelope(action, data, sender=self.role, to=TO_PID, receiver_pid=int(pid)))
 
-    def send(self, action: str, data: Any = None, to: str | int = TO_APP) -> None:
+    def send(self, action: str, data: object = None, to: str | int = TO_APP) -> None:
         """To `app`, `agent`, `all`, `random`, `parent`, or a pid."""
         if isinstance(to, int):
             self.send_to(to, action, data)
@@ -105,7 +105,7 @@ class Messenger:
         ]
         self._handlers[action] = kept
 
-    def emit(self, action: str, data: Any) -> None:
+    def emit(self, action: str, data: object) -> None:
         """Run the handlers of `action` (the cluster calls this for each message that arrives)."""
         handlers = self._handlers.get(action, [])
         self._handlers[action] = [(h, once) for h, once in handlers if not once]

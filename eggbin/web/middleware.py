@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,7 +41,7 @@ def compose(middlewares: Sequence[Middleware]) -> Pipeline:
     """One callable running `middlewares` in order, each wrapping the rest via `await next()`."""
     chain = tuple(reversed(middlewares))
 
-    def run(ctx: Any) -> Awaitable[None]:
+    def run(ctx: Context) -> Awaitable[None]:
         # Each `next` is a `partial` built in C: per layer one coroutine (the middleware's) and no
         # Python frame of our own, which is most of what a hello-world request costs here.
         next_: Next = _nothing
@@ -127,7 +127,7 @@ def find_factory(app: Application, name: str) -> tuple[Any, Path] | None:
     return None
 
 
-def instantiate(app: Application, name: str, found: tuple[Any, Path], options: Any) -> Middleware:
+def instantiate(app: Application, name: str, found: tuple[Any, Path], options: Config) -> Middleware:
     factory, file = found
     if is_asgi_middleware(factory):
         raise BootError(
@@ -148,14 +148,14 @@ def instantiate(app: Application, name: str, found: tuple[Any, Path], options: A
     return conditional(as_async(middleware), options, name)
 
 
-def as_async(middleware: Any) -> Middleware:
+def as_async(middleware: Callable[..., Any]) -> Middleware:
     """A middleware as a coroutine function: a plain `def mw(ctx, next)` may return `next()` or nothing."""
     if inspect.iscoroutinefunction(middleware) or inspect.iscoroutinefunction(
         getattr(middleware, "__call__", None)  # noqa: B004 (an object whose __call__ is async)
     ):
-        return middleware  # type: ignore[no-any-return]
+        return middleware
 
-    async def run(ctx: Any, next_: Next) -> None:
+    async def run(ctx: Context, next_: Next) -> None:
         result = middleware(ctx, next_)
         if inspect.isawaitable(result):
             await result
@@ -163,7 +163,7 @@ def as_async(middleware: Any) -> Middleware:
     return run
 
 
-def selector(options: Any, name: str) -> Selector | None:
+def selector(options: Mapping[str, Any], name: str) -> Selector | None:
     """The universal `match` / `ignore` options as (test of a ctx, result meaning "run"), or None."""
     match, ignore = options.get("match"), options.get("ignore")
     if match is not None and ignore is not None:
@@ -174,14 +174,14 @@ def selector(options: Any, name: str) -> Selector | None:
     return path_matcher(match if wanted else ignore, name), wanted
 
 
-def conditional(middleware: Middleware, options: Any, name: str) -> Middleware:
+def conditional(middleware: Middleware, options: Mapping[str, Any], name: str) -> Middleware:
     """`middleware` limited by the universal `match` / `ignore` options (unchanged without them)."""
     chosen = selector(options, name)
     if chosen is None:
         return middleware
     test, wanted = chosen
 
-    async def limited(ctx: Any, next_: Next) -> None:
+    async def limited(ctx: Context, next_: Next) -> None:
         if test(ctx) is wanted:
             await middleware(ctx, next_)
         else:
@@ -190,7 +190,7 @@ def conditional(middleware: Middleware, options: Any, name: str) -> Middleware:
     return limited
 
 
-def path_matcher(pattern: Any, name: str) -> Callable[[Any], bool]:
+def path_matcher(pattern: object, name: str) -> Callable[[Any], bool]:
     """A prefix string (`/api` matches `/api` and `/api/x`, not `/apix`), a regex, a list, or a callable."""
     if isinstance(pattern, str):
         prefix = pattern.rstrip("/")

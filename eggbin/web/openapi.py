@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from eggbin.web.application import Application
+    from eggbin.web.context import Context
     from eggbin.web.decorated.routes import DecoratedRoute
 
 PARAM_IN = {"query": "query", "queries": "query", "param": "path", "header": "header"}
@@ -48,7 +49,7 @@ def serve_openapi(app: Application) -> None:
         return
     built: list[dict[str, Any]] = []
 
-    async def openapi(ctx: Any) -> dict[str, Any]:
+    async def openapi(ctx: Context) -> dict[str, Any]:
         if not built:
             built.append(openapi_document(app))
         return built[0]

@@ -134,7 +134,7 @@ def take_built_ins(specs: dict[str, PluginSpec], warnings: list[str]) -> dict[st
     return taken
 
 
-def _merge_spec(specs: dict[str, PluginSpec], name: str, entry: Any, base: Path, where: str) -> None:
+def _merge_spec(specs: dict[str, PluginSpec], name: str, entry: object, base: Path, where: str) -> None:
     spec = specs.setdefault(name, PluginSpec(name, where=where))
     if isinstance(entry, bool):
         spec.enable = entry

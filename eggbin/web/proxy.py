@@ -18,6 +18,7 @@ file reach it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from typing import Any
@@ -56,7 +57,7 @@ def _unmapped(network: Network) -> Network:
     return IPv4Network(f"{mapped}/{network.prefixlen - 96}")
 
 
-def trusted_networks(config: Any) -> tuple[Network, ...] | None:
+def trusted_networks(config: Mapping[str, Any]) -> tuple[Network, ...] | None:
     """The parsed `config.trusted_proxies` (a list or a comma-separated string); `None` when unset."""
     entries = config.get("trusted_proxies")
     if not entries:

@@ -20,7 +20,7 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterable
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from starlette.responses import Response as StarletteResponse
 
@@ -89,7 +89,7 @@ class HeaderDict(dict[str, str]):
         check_header(name, value)
         dict.__setitem__(self, name, value)
 
-    def update(self, *args: Any, **kwargs: str) -> None:
+    def update(self, *args: object, **kwargs: str) -> None:
         for name, value in dict(*args, **kwargs).items():
             self[name] = value
 
@@ -218,7 +218,7 @@ class Response:
         else:
             await self._send_whole(status, body, send)
 
-    async def _send_whole(self, status: int, body: Any, send: Send) -> None:
+    async def _send_whole(self, status: int, body: object, send: Send) -> None:
         encoded = self._encoded
         content, default_type = (encoded[1], JSON_TYPE) if encoded and encoded[0] is body else encode(body)
         if status in EMPTY_STATUSES:
@@ -255,7 +255,7 @@ class Response:
         await response(scope, receive, send)
 
 
-def encode(body: Any) -> tuple[bytes | None, str | None]:
+def encode(body: object) -> tuple[bytes | None, str | None]:
     """The bytes of a whole body and the content type it implies."""
     if body is None:
         return None, None
@@ -266,12 +266,12 @@ def encode(body: Any) -> tuple[bytes | None, str | None]:
     return to_json(body), JSON_TYPE
 
 
-def to_json(value: Any) -> bytes:
+def to_json(value: object) -> bytes:
     """JSON as egg's `JSON.stringify` gives it: dates as ISO strings; a value it cannot encode raises."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_value).encode()
 
 
-def _json_value(value: Any) -> Any:
+def _json_value(value: object) -> Any:
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
@@ -284,7 +284,7 @@ def _json_value(value: Any) -> Any:
     raise TypeError(f"a response body holds a `{type(value).__name__}`, which cannot be sent as JSON")
 
 
-def _sent_as_is(body: Any) -> bool:
+def _sent_as_is(body: object) -> bool:
     return isinstance(body, StarletteResponse | AsyncIterable) or hasattr(body, "read")
 
 
@@ -293,7 +293,7 @@ async def _aiter_bytes(body: AsyncIterable[Any]) -> AsyncIterable[bytes]:
         yield chunk.encode() if isinstance(chunk, str) else bytes(chunk)
 
 
-async def _file_chunks(file: Any) -> AsyncIterable[bytes]:
+async def _file_chunks(file: IO[Any]) -> AsyncIterable[bytes]:
     """A sync file object read in a worker thread, so the event loop never blocks on disk."""
     from anyio import to_thread
 

@@ -19,7 +19,7 @@ import re
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
 from starlette.routing import compile_path
@@ -27,7 +27,17 @@ from starlette.routing import compile_path
 from eggbin.errors import BootError
 from eggbin.web.controller import ControllerMethod
 
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Scope
+
+    from eggbin.web.application import Application
+    from eggbin.web.context import Context
+
 Handler = Callable[[Any], Awaitable[Any]]
+RoutePath = str | re.Pattern[str]
+# what follows a route's path: route middleware, then the handler (a callable or `"file.method"`);
+# egg's named form puts the path itself first: `get("user", "/user/:id", handler)`
+RouteArg = str | re.Pattern[str] | Callable[..., Any]
 ROUTER_CONFLICT = "EGG_ROUTER_CONFLICT"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 WEBSOCKET = "WEBSOCKET"  # the method of WebSocket routes: no HTTP request has it
@@ -86,7 +96,7 @@ class Route:
     def shown_path(self) -> str:
         return self.path if isinstance(self.path, str) else f"/{self.path.pattern}/"
 
-    def prepare(self, app: Any) -> Callable[[Any], Awaitable[None]]:
+    def prepare(self, app: Application) -> Callable[[Any], Awaitable[None]]:
         """Resolve the handler and compose the route's own middleware, once."""
         if self.run is None:
             from eggbin.web.middleware import compose
@@ -105,14 +115,14 @@ class Mount:
     """An ASGI app serving every path under `prefix` (Starlette's `Mount` semantics)."""
 
     prefix: str
-    app: Any
+    app: ASGIApp
     name: str | None = None
     where: str = "?"
 
     def covers(self, path: str) -> bool:
         return path == self.prefix or path.startswith(self.prefix + "/")
 
-    def scope_for(self, scope: Any) -> dict[str, Any]:
+    def scope_for(self, scope: Scope) -> dict[str, Any]:
         """The sub-app's scope: `root_path` grows by the prefix, `path` stays whole (as uvicorn sends it)."""
         root_path = scope.get("root_path", "")
         return {
@@ -125,7 +135,7 @@ class Mount:
 class Router:
     """The routes of one app (`app` resolves the string controllers of `resources`)."""
 
-    def __init__(self, app: Any = None) -> None:
+    def __init__(self, app: Application | None = None) -> None:
         self.app = app
         self.routes: list[Route] = []
         self.mounts: list[Mount] = []
@@ -137,8 +147,8 @@ class Router:
     def add(
         self,
         methods: tuple[str, ...],
-        path: Any,
-        *args: Any,
+        path: RouteArg,
+        *args: RouteArg,
         name: str | None = None,
         where: str | None = None,
     ) -> Route:
@@ -158,7 +168,7 @@ class Router:
         if not args:
             raise BootError(f"route `{' '.join(methods)} {path}` at `{where}` has no handler")
         try:
-            route = Route(methods, path, args[-1], tuple(args[:-1]), name, where)
+            route = Route(methods, cast(RoutePath, path), args[-1], tuple(args[:-1]), name, where)
         except Exception as exc:
             raise BootError(
                 f"route `{' '.join(methods)} {path}` at `{where}` has a bad path: "
@@ -195,35 +205,35 @@ class Router:
                 code=ROUTER_CONFLICT,
             )
 
-    def get(self, path: Any, *args: Any, name: str | None = None) -> Route:
+    def get(self, path: RoutePath, *args: RouteArg, name: str | None = None) -> Route:
         return self.add(("GET", "HEAD"), path, *args, name=name)
 
-    def post(self, path: Any, *args: Any, name: str | None = None) -> Route:
+    def post(self, path: RoutePath, *args: RouteArg, name: str | None = None) -> Route:
         return self.add(("POST",), path, *args, name=name)
 
-    def put(self, path: Any, *args: Any, name: str | None = None) -> Route:
+    def put(self, path: RoutePath, *args: RouteArg, name: str | None = None) -> Route:
         return self.add(("PUT",), path, *args, name=name)
 
-    def patch(self, path: Any, *args: Any, name: str | None = None) -> Route:
+    def patch(self, path: RoutePath, *args: RouteArg, name: str | None = None) -> Route:
         return self.add(("PATCH",), path, *args, name=name)
 
-    def delete(self, path: Any, *args: Any, name: str | None = None) -> Route:
+    def delete(self, path: RoutePath, *args: RouteArg, name: str | None = None) -> Route:
         return self.add(("DELETE",), path, *args, name=name)
 
-    def head(self, path: Any, *args: Any, name: str | None = None) -> Route:
+    def head(self, path: RoutePath, *args: RouteArg, name: str | None = None) -> Route:
         return self.add(("HEAD",), path, *args, name=name)
 
-    def options(self, path: Any, *args: Any, name: str | None = None) -> Route:
+    def options(self, path: RoutePath, *args: RouteArg, name: str | None = None) -> Route:
         return self.add(("OPTIONS",), path, *args, name=name)
 
-    def all(self, path: Any, *args: Any, name: str | None = None) -> Route:
+    def all(self, path: RoutePath, *args: RouteArg, name: str | None = None) -> Route:
         return self.add(METHODS, path, *args, name=name)
 
-    def websocket(self, path: str, *args: Any, name: str | None = None) -> Route:
+    def websocket(self, path: str, *args: RouteArg, name: str | None = None) -> Route:
         """A WebSocket endpoint: `handler(ctx)` talks through `ctx.websocket` (accept, receive, send...)."""
         return self.add((WEBSOCKET,), path, *args, name=name)
 
-    def mount(self, prefix: str, app: Any, name: str | None = None) -> Mount:
+    def mount(self, prefix: str, app: ASGIApp, name: str | None = None) -> Mount:
         """Serve every request under `prefix` (HTTP and WebSocket) with the ASGI `app`."""
         where = _caller()
         if not callable(app):
@@ -252,17 +262,18 @@ class Router:
     def redirect(self, source: str, destination: str, status: int = 302) -> Route:
         """Every method on `source` answers with a redirect to `destination`."""
 
-        async def redirect(ctx: Any) -> None:
+        async def redirect(ctx: Context) -> None:
             ctx.unsafe_redirect(destination, status)
 
         return self.add(METHODS, source, redirect)
 
-    def resources(self, *args: Any) -> list[Route]:
+    def resources(self, *args: RouteArg) -> list[Route]:
         """`resources([name,] prefix, *middlewares, controller)`: egg's RESTful routes of its actions.
 
         `controller` is a controller (`app.controller.topics`) or its name (`"topics"`, `"v1.users"`).
         """
-        name, prefix = (args[0], args[1]) if len(args) > 2 and isinstance(args[1], str) else (None, args[0])
+        named = len(args) > 2 and isinstance(args[1], str)
+        name, prefix = (cast(str, args[0]), cast(str, args[1])) if named else (None, cast(str, args[0]))
         rest = args[2:] if name is not None else args[1:]
         middlewares, controller = rest[:-1], rest[-1]
         if isinstance(controller, str):
@@ -306,7 +317,7 @@ class Router:
             return self.match(method, path.rstrip("/") or "/")
         return None
 
-    def url_for(self, name: str, **params: Any) -> str:
+    def url_for(self, name: str, **params: object) -> str:
         """The path of the route called `name`; parameters not in the path become the query string."""
         route = self._named.get(name)
         if route is None:
@@ -320,7 +331,7 @@ class Router:
         url = route.path_format.format(**values)
         return f"{url}?{urlencode(params, doseq=True)}" if params else url
 
-    def prepare(self, app: Any) -> None:
+    def prepare(self, app: Application) -> None:
         """Resolve every handler now, so a wrong one fails the boot rather than a request."""
         for route in self.routes:
             route.prepare(app)
@@ -345,9 +356,9 @@ class Router:
         return routes + mounts
 
 
-def resolve_handler(route: Route, app: Any) -> Any:
+def resolve_handler(route: Route, app: Application) -> Callable[..., Any]:
     """A route's handler as a callable: strings name a controller method (`"user.show"`)."""
-    handler = route.handler
+    handler: object = route.handler
     if isinstance(handler, str):
         target: Any = app.controller
         try:
@@ -367,9 +378,9 @@ def resolve_handler(route: Route, app: Any) -> Any:
     return handler
 
 
-def _endpoint(handler: Any, app: Any) -> Callable[..., Awaitable[None]]:
+def _endpoint(handler: Callable[..., Any], app: Application) -> Callable[..., Awaitable[None]]:
     if getattr(handler, "__egg_endpoint__", False):  # a decorated controller's, prepared at boot
-        return handler  # type: ignore[no-any-return]
+        return handler
     protos = getattr(app, "protos", None)
     if isinstance(handler, ControllerMethod) and protos is not None and protos.injects(handler.cls):
         return protos.classic_endpoint(handler.cls, handler.name)  # type: ignore[no-any-return]
@@ -378,14 +389,14 @@ def _endpoint(handler: Any, app: Any) -> Callable[..., Awaitable[None]]:
     ):
         cls, name = handler.cls, handler.name  # the common case, one coroutine less per request
 
-        async def controller_endpoint(ctx: Any, next_: Any = None) -> None:
+        async def controller_endpoint(ctx: Context, next_: object = None) -> None:
             result = await getattr(cls(ctx), name)()
             if result is not None:
                 ctx.body = result
 
         return controller_endpoint
 
-    async def endpoint(ctx: Any, next_: Any = None) -> None:
+    async def endpoint(ctx: Context, next_: object = None) -> None:
         result = handler(ctx)
         if inspect.isawaitable(result):
             result = await result
@@ -395,7 +406,7 @@ def _endpoint(handler: Any, app: Any) -> Callable[..., Awaitable[None]]:
     return endpoint
 
 
-def _app_name(app: Any) -> str:
+def _app_name(app: object) -> str:
     kind = app if isinstance(app, type) or inspect.isfunction(app) else type(app)
     return f"{kind.__module__}.{kind.__qualname__}"
 
@@ -413,32 +424,32 @@ class RouterDelegates:
 
     router: Router
 
-    def get(self, path: Any, *args: Any, name: str | None = None) -> Route:
+    def get(self, path: RoutePath, *args: RouteArg, name: str | None = None) -> Route:
         return self.router.get(path, *args, name=name)
 
-    def post(self, path: Any, *args: Any, name: str | None = None) -> Route:
+    def post(self, path: RoutePath, *args: RouteArg, name: str | None = None) -> Route:
         return self.router.post(path, *args, name=name)
 
-    def put(self, path: Any, *args: Any, name: str | None = None) -> Route:
+    def put(self, path: RoutePath, *args: RouteArg, name: str | None = None) -> Route:
         return self.router.put(path, *args, name=name)
 
-    def patch(self, path: Any, *args: Any, name: str | None = None) -> Route:
+    def patch(self, path: RoutePath, *args: RouteArg, name: str | None = None) -> Route:
         return self.router.patch(path, *args, name=name)
 
-    def delete(self, path: Any, *args: Any, name: str | None = None) -> Route:
+    def delete(self, path: RoutePath, *args: RouteArg, name: str | None = None) -> Route:
         return self.router.delete(path, *args, name=name)
 
-    def head(self, path: Any, *args: Any, name: str | None = None) -> Route:
+    def head(self, path: RoutePath, *args: RouteArg, name: str | None = None) -> Route:
         return self.router.head(path, *args, name=name)
 
-    def options(self, path: Any, *args: Any, name: str | None = None) -> Route:
+    def options(self, path: RoutePath, *args: RouteArg, name: str | None = None) -> Route:
         return self.router.options(path, *args, name=name)
 
-    def all(self, path: Any, *args: Any, name: str | None = None) -> Route:
+    def all(self, path: RoutePath, *args: RouteArg, name: str | None = None) -> Route:
         return self.router.all(path, *args, name=name)
 
     def redirect(self, source: str, destination: str, status: int = 302) -> Route:
         return self.router.redirect(source, destination, status)
 
-    def resources(self, *args: Any) -> list[Route]:
+    def resources(self, *args: RouteArg) -> list[Route]:
         return self.router.resources(*args)

@@ -23,10 +23,14 @@ import inspect
 import math
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from eggbin.web.application import EggCore
+    from eggbin.web.egg_api import EggApi
 
 Error = dict[str, str]
-Check = Callable[[dict[str, Any], Any, Any], str | list[Error] | None]
+Check = Callable[[dict[str, Any], object, object], str | list[Error] | None]
 
 EMAIL = re.compile(
     r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$",
@@ -41,21 +45,21 @@ DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 ID = re.compile(r"^\d+$")
 
 
-def _format(value: Any) -> str:
+def _format(value: object) -> str:
     return f"/{value.pattern}/" if isinstance(value, re.Pattern) else str(value)
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> bool:
     return (isinstance(value, int) and not isinstance(value, bool)) or (
         isinstance(value, float) and value.is_integer()
     )
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
 
 
-def _range(rule: dict[str, Any], value: Any, what: str = "") -> str | None:
+def _range(rule: dict[str, Any], value: object, what: str = "") -> str | None:
     if "max" in rule and value > rule["max"]:
         return f"{what}should smaller than {rule['max']}"
     if "min" in rule and value < rule["min"]:
@@ -63,15 +67,15 @@ def _range(rule: dict[str, Any], value: Any, what: str = "") -> str | None:
     return None
 
 
-def check_int(rule: dict[str, Any], value: Any, parent: Any) -> str | None:
+def check_int(rule: dict[str, Any], value: object, parent: object) -> str | None:
     return "should be an integer" if not _is_int(value) else _range(rule, value)
 
 
-def check_number(rule: dict[str, Any], value: Any, parent: Any) -> str | None:
+def check_number(rule: dict[str, Any], value: object, parent: object) -> str | None:
     return "should be a number" if not _is_number(value) else _range(rule, value)
 
 
-def check_string(rule: dict[str, Any], value: Any, parent: Any) -> str | None:
+def check_string(rule: dict[str, Any], value: object, parent: object) -> str | None:
     if not isinstance(value, str):
         return "should be a string"
     allow_empty = rule.get("allow_empty", rule.get("required") is False)
@@ -88,7 +92,7 @@ def check_string(rule: dict[str, Any], value: Any, parent: Any) -> str | None:
 
 
 def _string_like(pattern: re.Pattern[str], message: str) -> Check:
-    def check(rule: dict[str, Any], value: Any, parent: Any) -> str | None:
+    def check(rule: dict[str, Any], value: object, parent: object) -> str | None:
         return check_string(
             {**rule, "format": pattern, "message": rule.get("message") or message}, value, parent
         )
@@ -96,18 +100,19 @@ def _string_like(pattern: re.Pattern[str], message: str) -> Check:
     return check
 
 
-def check_password(rule: dict[str, Any], value: Any, parent: Any) -> str | None:
+def check_password(rule: dict[str, Any], value: object, parent: object) -> str | None:
     error = check_string({"min": 6, **rule}, value, parent)
-    if error is None and rule.get("compare") and value != (parent or {}).get(rule["compare"]):
+    siblings = cast("Mapping[str, object]", parent or {})  # a password rule sits in an object's rules
+    if error is None and rule.get("compare") and value != siblings.get(rule["compare"]):
         return f"should equal to {rule['compare']}"
     return error
 
 
-def check_boolean(rule: dict[str, Any], value: Any, parent: Any) -> str | None:
+def check_boolean(rule: dict[str, Any], value: object, parent: object) -> str | None:
     return None if isinstance(value, bool) else "should be a boolean"
 
 
-def check_enum(rule: dict[str, Any], value: Any, parent: Any) -> str | None:
+def check_enum(rule: dict[str, Any], value: object, parent: object) -> str | None:
     values = rule.get("values")
     if not isinstance(values, list | tuple):
         raise TypeError("an enum rule needs `values`, a list")
@@ -134,7 +139,7 @@ class Validator:
         takes_parent = len(inspect.signature(check).parameters) >= 3
         self.checks[name] = check if takes_parent else (lambda rule, value, parent: check(rule, value))
 
-    def validate(self, rules: Mapping[str, Any], data: Any) -> list[Error] | None:
+    def validate(self, rules: Mapping[str, Any], data: object) -> list[Error] | None:
         """parameter's errors for `data` against `rules`, or None when it is valid."""
         if not isinstance(data, dict):
             return [{"message": "the validated value should be an object", "code": "invalid", "field": ""}]
@@ -163,7 +168,7 @@ class Validator:
         return errors or None
 
     @staticmethod
-    def normalize(raw: Any) -> dict[str, Any]:
+    def normalize(raw: object) -> dict[str, Any]:
         """parameter's shorthands: `"string"`, a regex (a string matching it), a list (an enum)."""
         if isinstance(raw, str):
             return {"type": raw}
@@ -177,12 +182,12 @@ class Validator:
             return rule
         raise TypeError(f"a rule must be a type name, a regex, a list or a dict, got {raw!r}")
 
-    def _check_object(self, rule: dict[str, Any], value: Any, parent: Any) -> str | list[Error] | None:
+    def _check_object(self, rule: dict[str, Any], value: object, parent: object) -> str | list[Error] | None:
         if not isinstance(value, dict):
             return "should be an object"
         return self.validate(rule["rule"], value) if rule.get("rule") else None
 
-    def _check_array(self, rule: dict[str, Any], value: Any, parent: Any) -> str | list[Error] | None:
+    def _check_array(self, rule: dict[str, Any], value: object, parent: object) -> str | list[Error] | None:
         if not isinstance(value, list):
             return "should be an array"
         error = _range(rule, len(value), "length ")
@@ -197,7 +202,7 @@ class Validator:
         return errors or None  # fields `0`, `1.name`...: the caller puts the array's name before them
 
 
-def _converted(kind: str, value: Any) -> Any:
+def _converted(kind: str, value: object) -> Any:
     """parameter's `convert`: strings from a query or a form as the type the rule wants."""
     try:
         if kind in ("int", "integer") and isinstance(value, str):
@@ -213,11 +218,11 @@ def _converted(kind: str, value: Any) -> Any:
     return value
 
 
-def validator_of(app: Any) -> Validator:
+def validator_of(app: EggApi | None) -> Validator:
     """`app.validator`, made from `config.validate` (egg-validate's options) on first use."""
     found = getattr(app, "_validator", None)
     if not isinstance(found, Validator):
-        found = Validator(app.config.get("validate") if app is not None else None)
+        found = Validator(cast("EggCore", app).config.get("validate") if app is not None else None)
         if app is not None:
             app._validator = found
     return found

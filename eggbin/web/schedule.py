@@ -24,12 +24,14 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from eggbin.errors import BootError, EggbinError
 from eggbin.web.controller import BaseContextClass
 
 if TYPE_CHECKING:
+    from eggbin.web.application import Application
     from eggbin.web.loader import LoadUnit
 
 TYPES = ("worker", "all")
@@ -97,7 +99,7 @@ class ScheduleTask:
         return self.next_delay(dt.datetime.fromtimestamp(self.tick_of(wall) / 1000))
 
 
-def parse_interval(value: Any, where: str) -> float:
+def parse_interval(value: object, where: str) -> float:
     """Milliseconds of `"5s"`-style strings and plain numbers of milliseconds."""
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
         return float(value)
@@ -122,7 +124,7 @@ def check_cron(expression: Any, where: str) -> str:
     return str(expression)
 
 
-def build_task(name: str, file: Path, schedule: Any, run: Callable[[Any], Awaitable[Any]]) -> ScheduleTask:
+def build_task(name: str, file: Path, schedule: object, run: Callable[[Any], Awaitable[Any]]) -> ScheduleTask:
     """Validate a `schedule` dict; every error names the file."""
     where = str(file)
     if not isinstance(schedule, dict):
@@ -147,7 +149,7 @@ def build_task(name: str, file: Path, schedule: Any, run: Callable[[Any], Awaita
     )  # fmt: skip
 
 
-def task_of(module: Any, file: Path) -> tuple[Any, Callable[[Any], Awaitable[Any]]]:
+def task_of(module: ModuleType, file: Path) -> tuple[Any, Callable[[Any], Awaitable[Any]]]:
     """The schedule dict and the coroutine function of one module."""
     from eggbin.web.loader import subclasses_defined_in
 
@@ -161,7 +163,7 @@ def task_of(module: Any, file: Path) -> tuple[Any, Callable[[Any], Awaitable[Any
     return getattr(module, "schedule", None), lambda ctx: _awaited(task(ctx))
 
 
-async def _awaited(result: Any) -> Any:
+async def _awaited(result: object) -> Any:
     """A task's result, awaited when it is a coroutine: `def task(ctx)` and `def subscribe` work too."""
     return await result if inspect.isawaitable(result) else result
 
@@ -189,7 +191,7 @@ def schedules_of(app: Any) -> dict[str, ScheduleTask]:
     return cached
 
 
-async def run_schedule(app: Any, name: str, job_id: str = "manual") -> None:
+async def run_schedule(app: Application, name: str, job_id: str = "manual") -> None:
     """Run schedule `name` once in this process, logging start, end and failure like egg-schedule."""
     tasks = schedules_of(app)
     task = tasks.get(name)

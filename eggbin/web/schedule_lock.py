@@ -18,8 +18,11 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Agent, EggCore
 
 LOCK_WAIT = 2.0  # seconds: a claim holds the flock for microseconds, so this is only a safety net
 RETRY = 0.005
@@ -89,7 +92,7 @@ def _last_tick(content: bytes) -> int | None:
     return tick if isinstance(tick, int) and not isinstance(tick, bool) else None
 
 
-def default_lock_dir(app: Any) -> Path:
+def default_lock_dir(app: EggCore) -> Path:
     """`config.schedule.lock_dir`, else `<root>/run/<name>/schedule-locks` (root: HOME in prod, as logs)."""
     options = app.config.get("schedule") or {}
     configured = options.get("lock_dir") if isinstance(options, dict) else None
@@ -98,7 +101,7 @@ def default_lock_dir(app: Any) -> Path:
     return Path(app.info.root) / "run" / str(app.name) / "schedule-locks"
 
 
-def schedule_lock_of(agent: Any) -> ScheduleLock:
+def schedule_lock_of(agent: Agent) -> ScheduleLock:
     """`agent.schedule_lock` when a Boot hook set one, else a file lock in `default_lock_dir`."""
     lock = getattr(agent, "schedule_lock", None)
     return lock if lock is not None else FileScheduleLock(default_lock_dir(agent))

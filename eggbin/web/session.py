@@ -57,7 +57,7 @@ class Session(dict[str, Any]):
         except KeyError:
             raise AttributeError(f"the session has no key {name!r}") from None
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def __setattr__(self, name: str, value: object) -> None:
         if name in Session.__dict__ and isinstance(Session.__dict__[name], property):
             object.__setattr__(self, name, value)
         else:
@@ -274,7 +274,7 @@ class ContextSession:
         return self.session
 
 
-def context_session(ctx: Any) -> ContextSession:
+def context_session(ctx: Context) -> ContextSession:
     """The request's `ContextSession`, made on first use from `config.session` and `app.session_store`."""
     found: ContextSession | None = ctx.__dict__.get(ATTRIBUTE)
     if found is None:

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
 
 METHODS = ("get", "set", "destroy")
 
@@ -39,7 +42,7 @@ class _Method:
         self.function = function
         self.arity = _arity(function)
 
-    async def __call__(self, *args: Any) -> Any:
+    async def __call__(self, *args: object) -> Any:
         result = self.function(*(args if self.arity is None else args[: self.arity]))
         return await result if inspect.isawaitable(result) else result
 
@@ -47,7 +50,7 @@ class _Method:
 class SessionStore:
     """A user's store behind one calling convention."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: object) -> None:
         self.store = store
         found = {name: _lookup(store, name) for name in METHODS}
         missing = [name for name, method in found.items() if not callable(method)]
@@ -59,11 +62,11 @@ class SessionStore:
         self.get, self.set, self.destroy = (_Method(found[name]) for name in METHODS)
 
 
-def _lookup(store: Any, name: str) -> Any:
+def _lookup(store: object, name: str) -> Any:
     return store.get(name) if isinstance(store, Mapping) else getattr(store, name, None)
 
 
-def make_store(app: Any, store: Any) -> SessionStore | None:
+def make_store(app: Application, store: object) -> SessionStore | None:
     """What `app.session_store = store` installs: `None` turns the external store off."""
     if store is None:
         return None

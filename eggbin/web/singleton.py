@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.errors import BootError
 from eggbin.web.config import Config, extend
+
+if TYPE_CHECKING:
+    from eggbin.web.application import EggCore
 
 Create = Callable[[Config, Any], Any]
 
@@ -23,7 +26,7 @@ Create = Callable[[Config, Any], Any]
 class Singleton:
     """One named family of clients on an app."""
 
-    def __init__(self, name: str, create: Create, app: Any) -> None:
+    def __init__(self, name: str, create: Create, app: EggCore) -> None:
         self.name = name
         self.create = create
         self.app = app

@@ -17,7 +17,7 @@ a host is refused, the host is.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from typing import Any
 
@@ -26,7 +26,7 @@ from eggbin.errors import BootError
 CheckAddress = Callable[[str, int, str], bool]
 
 
-def check_from_config(ssrf: Any) -> CheckAddress | None:
+def check_from_config(ssrf: Mapping[str, Any] | None) -> CheckAddress | None:
     """egg's `preprocessConfig`: `check_address`, or one built from the lists; `None` when unset."""
     ssrf = ssrf or {}
     if ssrf.get("check_address") is not None:

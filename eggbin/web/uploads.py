@@ -20,9 +20,12 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as default
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.web.multipart import CheckFile, FieldPart, FilePart, MultipartReader
+
+if TYPE_CHECKING:
+    from eggbin.web.context import Context
 
 SPOOL_SIZE = 1024 * 1024
 CHUNK = 64 * 1024
@@ -242,7 +245,7 @@ def call_options(options: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -
     return merged
 
 
-def reader_for(ctx: Any, options: Mapping[str, Any], auto_fields: bool) -> MultipartReader:
+def reader_for(ctx: Context, options: Mapping[str, Any], auto_fields: bool) -> MultipartReader:
     """A reader of this request's body under `config.multipart`, once per request."""
     from eggbin.web.multipart import MultipartLimits
 
@@ -260,7 +263,7 @@ def reader_for(ctx: Any, options: Mapping[str, Any], auto_fields: bool) -> Multi
     return MultipartReader(request.receive, request.get("content-type"), limits, check, auto_fields)
 
 
-async def save_request(ctx: Any, tmpdir: str | None, options: Mapping[str, Any] | None = None) -> None:
+async def save_request(ctx: Context, tmpdir: str | None, options: Mapping[str, Any] | None = None) -> None:
     """Read the whole multipart body now: `ctx.request.body` and `ctx.request.files`."""
     config = ctx.app.config.get("multipart") or {}
     reader = reader_for(ctx, options or {}, auto_fields=False)
@@ -269,7 +272,7 @@ async def save_request(ctx: Any, tmpdir: str | None, options: Mapping[str, Any] 
     ctx.request.__dict__[SAVED] = saved
 
 
-def discard_request(ctx: Any) -> None:
+def discard_request(ctx: Context) -> None:
     """Close and delete every temp file of this request (after its response)."""
     for key in (SAVED, SAVED + "_replayed"):
         saved = ctx.request.__dict__.pop(key, None)

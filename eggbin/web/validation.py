@@ -15,22 +15,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from eggbin.web.http_error import InvalidParamError
 from eggbin.web.rules import validator_of
 
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
+
+    from eggbin.web.application import Application
+
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
 
 @overload
-def validate(model: type[M], data: Any, app: Any = None) -> M: ...
+def validate(model: type[M], data: object, app: Application | None = None) -> M: ...
 @overload
-def validate(model: Any, data: Any, app: Any = None) -> Any: ...
-def validate(model: Any, data: Any, app: Any = None) -> Any:
+def validate(model: object, data: object, app: Application | None = None) -> Any: ...
+def validate(model: object, data: object, app: Application | None = None) -> Any:
     """The validated value (a model instance for a model; the data for egg-validate's rules), or
     `InvalidParamError` (a 422)."""
     if isinstance(model, Mapping):
@@ -61,7 +66,7 @@ def field_errors(exc: ValidationError, prefix: Sequence[str | int] = ()) -> list
     return [field_error(error, prefix) for error in exc.errors()]
 
 
-def field_error(error: Any, prefix: Sequence[str | int] = ()) -> dict[str, str]:
+def field_error(error: ErrorDetails, prefix: Sequence[str | int] = ()) -> dict[str, str]:
     missing = error["type"] == "missing"
     return {
         "message": "required" if missing else str(error["msg"]),
@@ -74,9 +79,9 @@ class Validator:
     """egg's injectable `ajv`, on pydantic: `validator.validate(Model, data) -> Model` or a 422."""
 
     @overload
-    def validate(self, schema: type[M], data: Any) -> M: ...
+    def validate(self, schema: type[M], data: object) -> M: ...
     @overload
-    def validate(self, schema: Any, data: Any) -> Any: ...
-    def validate(self, schema: Any, data: Any) -> Any:
+    def validate(self, schema: object, data: object) -> Any: ...
+    def validate(self, schema: object, data: object) -> Any:
         """`data` as `schema` (a model, or any type pydantic validates); `InvalidParamError` otherwise."""
         return validate(schema, data)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from starlette.responses import JSONResponse
@@ -108,7 +108,7 @@ def websocket_router(app: Application) -> Middleware:
     """The innermost middleware of a WebSocket: its route (params as for HTTP), or a 404."""
     router = app.router
 
-    async def route(ctx: Any, next_: Next) -> None:
+    async def route(ctx: Context, next_: Next) -> None:
         found = router.match(WEBSOCKET, ctx.request.scope["path"])
         if found is None:
             raise HttpError(404, "Not Found")

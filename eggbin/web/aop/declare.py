@@ -16,7 +16,7 @@ a lower `order` runs outside a higher one, equal orders keep this sequence (tegg
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -79,7 +79,7 @@ class AdviceContext:
 
     __slots__ = ("_call", "_state", "advice_params", "method", "that")
 
-    def __init__(self, that: Any, method: str, call: AdviceCall, advice_params: Any) -> None:
+    def __init__(self, that: object, method: str, call: AdviceCall, advice_params: object) -> None:
         self.that = that
         self.method = method
         self.advice_params = advice_params
@@ -91,7 +91,7 @@ class AdviceContext:
         return self._call.args
 
     @args.setter
-    def args(self, value: Any) -> None:
+    def args(self, value: Iterable[object]) -> None:
         self._call.args = list(value)
 
     @property
@@ -102,10 +102,10 @@ class AdviceContext:
     def kwargs(self, value: dict[str, Any]) -> None:
         self._call.kwargs = dict(value)
 
-    def get(self, key: Any, default: Any = None) -> Any:
+    def get(self, key: object, default: object = None) -> Any:
         return (self._state or {}).get(key, default)
 
-    def set(self, key: Any, value: Any) -> None:
+    def set(self, key: object, value: object) -> None:
         if self._state is None:
             self._state = {}
         self._state[key] = value
@@ -126,12 +126,12 @@ def advice(
     return declare
 
 
-def is_advice(cls: Any) -> bool:
+def is_advice(cls: object) -> bool:
     return isinstance(cls, type) and bool(vars(cls).get(ADVICE_ATTR))
 
 
 def pointcut(
-    advice_class: type, *, advice_params: Any = None, order: int = POINTCUT_ORDER
+    advice_class: type, *, advice_params: object = None, order: int = POINTCUT_ORDER
 ) -> Callable[[F], F]:
     """Apply `advice_class` to the decorated method of a proto (the top decorator runs outermost)."""
     if not is_advice(advice_class):
@@ -154,7 +154,7 @@ def crosscut(
     method_name: str | re.Pattern[str] | None = None,
     class_name: str | re.Pattern[str] | None = None,
     callback: Callable[[type, str], bool] | None = None,
-    advice_params: Any = None,
+    advice_params: object = None,
     order: int = CROSSCUT_ORDER,
 ) -> Callable[[T], T]:
     """Apply the decorated advice class to every proto method matching the pointcut."""

@@ -35,7 +35,7 @@ class AdviceChain:
     hooks: dict[str, tuple[int, ...]]
     advice_fields: tuple[Any, ...] = ()  # the same as injectable fields, set by the container
 
-    def bind(self, that: Any, advices: tuple[Any, ...]) -> Callable[..., Any]:
+    def bind(self, that: object, advices: tuple[Any, ...]) -> Callable[..., Any]:
         """The callable that replaces `that.<method>`."""
         return AsyncAdvised(that, self, advices) if self.is_async else SyncAdvised(that, self, advices)
 
@@ -86,7 +86,7 @@ class Advised:
 
     __slots__ = ("advices", "chain", "that")
 
-    def __init__(self, that: Any, chain: AdviceChain, advices: tuple[Any, ...]) -> None:
+    def __init__(self, that: object, chain: AdviceChain, advices: tuple[Any, ...]) -> None:
         self.that = that
         self.chain = chain
         self.advices = advices
@@ -102,7 +102,7 @@ class Advised:
 class AsyncAdvised(Advised):
     __slots__ = ()
 
-    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    async def __call__(self, *args: object, **kwargs: object) -> Any:
         call = AdviceCall(list(args), kwargs)
         contexts, advices, hooks = self.contexts(call), self.advices, self.chain.hooks
         for i in hooks["before_call"]:
@@ -135,7 +135,7 @@ class AsyncAdvised(Advised):
 class SyncAdvised(Advised):
     __slots__ = ()
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: object, **kwargs: object) -> Any:
         call = AdviceCall(list(args), kwargs)
         contexts, advices, hooks = self.contexts(call), self.advices, self.chain.hooks
         for i in hooks["before_call"]:
@@ -161,5 +161,5 @@ class SyncAdvised(Advised):
         return self.advices[index].around(contexts[index], lambda: self._around(position + 1, contexts, call))
 
 
-async def _settle(value: Any) -> Any:
+async def _settle(value: object) -> Any:
     return await value if inspect.isawaitable(value) else value

@@ -88,7 +88,7 @@ def http_method(
     return declare
 
 
-def middleware(*middlewares: Any) -> Callable[[F], F]:
+def middleware(*middlewares: Callable[..., object] | type) -> Callable[[F], F]:
     """Koa middleware (`async def mw(ctx, next)`) or advice classes for a controller class or method.
 
     Class middleware runs before method middleware; on one method the decorator nearest the `def`
@@ -111,7 +111,7 @@ def middleware(*middlewares: Any) -> Callable[[F], F]:
     return declare
 
 
-def middlewares_of(target: Any) -> list[Any]:
+def middlewares_of(target: object) -> list[Any]:
     return list(vars(target).get(MIDDLEWARE_ATTR) or [])
 
 

@@ -66,7 +66,7 @@ def plan_params(function: Callable[..., Any], where: str) -> tuple[ParamPlan, ..
 
 
 def _plan(
-    function: Callable[..., Any], parameter: inspect.Parameter, annotation: Any, where: str
+    function: Callable[..., Any], parameter: inspect.Parameter, annotation: object, where: str
 ) -> ParamPlan:
     base, marker = annotation, None
     if get_origin(annotation) is Annotated:
@@ -88,11 +88,11 @@ def _plan(
     return ParamPlan(name, source, key, base, read, _converter(base), default, keyword)
 
 
-def _is_marker(value: Any) -> bool:
+def _is_marker(value: object) -> bool:
     return isinstance(value, PARAM_MARKERS) or (isinstance(value, type) and value in PARAM_MARKERS)
 
 
-def _object_source(base: Any) -> str | None:
+def _object_source(base: object) -> str | None:
     if isinstance(base, type):
         for source, cls in (("ctx", Context), ("request", Request), ("cookies", Cookies)):
             if issubclass(base, cls):
@@ -100,7 +100,7 @@ def _object_source(base: Any) -> str | None:
     return None
 
 
-def _marker_source(marker: Any, name: str) -> tuple[str, str]:
+def _marker_source(marker: Body | Query | Queries | Param | Header | Headers, name: str) -> tuple[str, str]:
     if isinstance(marker, Body):
         return "body", name
     if isinstance(marker, Headers):
@@ -132,7 +132,7 @@ def _reader(source: str, key: str) -> Callable[[Any], Any]:
     return lambda ctx: dict(ctx.request.headers)
 
 
-def _body_or_missing(ctx: Any) -> Any:
+def _body_or_missing(ctx: Context) -> Any:
     request = ctx.request
     return MISSING if request.raw_body is None else request.body
 
@@ -154,7 +154,7 @@ def _unsourced(function: Callable[..., Any], name: str, where: str, why: str) ->
     )
 
 
-def _type_name(annotation: Any) -> str:
+def _type_name(annotation: object) -> str:
     return getattr(annotation, "__qualname__", None) or str(annotation)
 
 
@@ -166,7 +166,7 @@ class Rejected(Exception):
         self.errors = errors
 
 
-def argument(param: ParamPlan, ctx: Any) -> Any:
+def argument(param: ParamPlan, ctx: Context) -> Any:
     """One parameter's value for this request; `Rejected` when it is missing or invalid."""
     value = param.read(ctx)
     if value is MISSING:
@@ -182,7 +182,7 @@ def argument(param: ParamPlan, ctx: Any) -> Any:
         raise Rejected([e if e["field"] else {**e, "field": param.name} for e in found]) from exc
 
 
-def arguments(params: tuple[ParamPlan, ...], ctx: Any) -> tuple[list[Any], dict[str, Any]]:
+def arguments(params: tuple[ParamPlan, ...], ctx: Context) -> tuple[list[Any], dict[str, Any]]:
     """The call's positional and keyword arguments; every failure at once as an `InvalidParamError`."""
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
@@ -202,7 +202,7 @@ def arguments(params: tuple[ParamPlan, ...], ctx: Any) -> tuple[list[Any], dict[
     return args, kwargs
 
 
-def sole_argument(param: ParamPlan, ctx: Any) -> Any:
+def sole_argument(param: ParamPlan, ctx: Context) -> Any:
     """The value of a method's only parameter (the common case: a body), without building a call."""
     try:
         return argument(param, ctx)

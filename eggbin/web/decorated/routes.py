@@ -34,6 +34,8 @@ from eggbin.web.decorated.params import PARAM_SOURCE, ParamPlan, arguments, plan
 from eggbin.web.http_error import HttpError
 
 if TYPE_CHECKING:
+    from eggbin.web.context import Context
+    from eggbin.web.middleware import Next
     from eggbin.web.protos.container import Container, ProtoPlan
     from eggbin.web.router import Route, Router
 
@@ -104,7 +106,7 @@ def make_endpoint(
     is_async = inspect.iscoroutinefunction(getattr(cls, method))
     sole = params[0] if len(params) == 1 and not params[0].keyword else None
 
-    async def decorated_endpoint(ctx: Any, next_: Any = None) -> None:
+    async def decorated_endpoint(ctx: Context, next_: Next | None = None) -> None:
         if plan.fast and not overrides:
             obj = cls()
             obj.__dict__.update(plan.constants)
@@ -129,7 +131,7 @@ def make_endpoint(
     return decorated_endpoint
 
 
-async def _within(ctx: Any, result: Awaitable[Any], timeout: float) -> Any:
+async def _within(ctx: Context, result: Awaitable[Any], timeout: float) -> Any:
     try:
         return await asyncio.wait_for(result, timeout)
     except TimeoutError:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.errors import BootError
 from eggbin.web.aop.declare import crosscuts_of, is_advice
@@ -26,6 +26,11 @@ from eggbin.web.protos.discover import UNDECLARED
 from eggbin.web.protos.fields import CONSTANT, injected_fields
 from eggbin.web.protos.graph import SCOPE, Field, Proto, ProtoGraph
 from eggbin.web.protos.scope import SingletonScope
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
+    from eggbin.web.context import Context
+    from eggbin.web.middleware import Next
 
 ASYNC_INIT = "EGG_PROTO_ASYNC_INIT"
 NOT_ADVICE = "EGG_AOP_NOT_ADVICE"
@@ -71,7 +76,7 @@ def is_constant(field: Field) -> bool:
 class Container:
     """Every proto of one app, their plans, and the singleton scope."""
 
-    def __init__(self, app: Any, classes: list[type]) -> None:
+    def __init__(self, app: Application, classes: list[type]) -> None:
         self.app = app
         self.graph = ProtoGraph(classes)
         self._validator: Any = None
@@ -117,7 +122,7 @@ class Container:
         """A classic controller action whose fields (async `init` included) are filled before it runs."""
         fields = tuple(self._classic[cls].values())
 
-        async def injecting_endpoint(ctx: Any, next_: Any = None) -> None:
+        async def injecting_endpoint(ctx: Context, next_: Next | None = None) -> None:
             obj = cls(ctx)
             await ctx.scope().fill(obj, fields)
             result = getattr(obj, action)()
@@ -221,7 +226,7 @@ class Container:
             plan.fast = not (plan.dynamic or plan.advised or plan.has_init or plan.has_destroy)
             plan.fast = plan.fast and plan.proto not in needed and not plan.with_ctx
 
-    async def close(self, logger: Any) -> None:
+    async def close(self, logger: object) -> None:
         await self.singleton_scope.destroy(logger)
 
     def find(self, target: type | str) -> Proto:

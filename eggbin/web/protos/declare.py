@@ -77,7 +77,7 @@ def context_proto(*, name: str | None = None) -> Callable[[T], T]:
     return lambda cls: mark_proto(cls, ObjectInitType.CONTEXT, name, where)
 
 
-def proto_info(cls: Any) -> ProtoInfo | None:
+def proto_info(cls: object) -> ProtoInfo | None:
     """The class's own proto declaration (a subclass of a proto is not one unless it is decorated too)."""
     return vars(cls).get(PROTO_ATTR) if isinstance(cls, type) else None
 
@@ -99,7 +99,7 @@ class Inject:
     def __set_name__(self, owner: type, attr: str) -> None:
         self.attr = attr
 
-    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
         if obj is None:
             return self
         ctx = vars(obj).get("ctx")  # not getattr: `ctx` may itself be an injected field not yet filled

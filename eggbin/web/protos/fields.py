@@ -61,7 +61,7 @@ class FieldSpec:
     unresolved: str | None = None  # the annotation text when it could not be evaluated
 
 
-def builtin_for_type(annotation: Any) -> str | None:
+def builtin_for_type(annotation: object) -> str | None:
     """The built-in a type names (`Context` → `ctx`), or None."""
     if annotation is Logger or annotation == Logger:
         return "logger"
@@ -124,7 +124,7 @@ def _annotations(cls: type) -> tuple[dict[str, Any], dict[str, str]]:
         return hints, unresolved
 
 
-def _split(annotation: Any, default: Any) -> tuple[Any, Inject | None]:
+def _split(annotation: object, default: object) -> tuple[Any, Inject | None]:
     if get_origin(annotation) is Annotated:
         base, *metadata = get_args(annotation)
         marker = next((m for m in metadata if isinstance(m, Inject)), None)
@@ -134,7 +134,7 @@ def _split(annotation: Any, default: Any) -> tuple[Any, Inject | None]:
     return annotation, default if isinstance(default, Inject) else None
 
 
-def _strip_optional(annotation: Any) -> tuple[Any, bool]:
+def _strip_optional(annotation: object) -> tuple[Any, bool]:
     if get_origin(annotation) in (typing.Union, types.UnionType) and annotation != Logger:
         args = [arg for arg in get_args(annotation) if arg is not type(None)]
         if len(args) < len(get_args(annotation)):
@@ -158,7 +158,7 @@ def field_where(spec: FieldSpec) -> str:
     return "?"
 
 
-def type_name(annotation: Any) -> str:
+def type_name(annotation: object) -> str:
     if annotation is None:
         return "?"
     return getattr(annotation, "__qualname__", None) or str(annotation)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from eggbin.web.background import BackgroundTaskHelper
 
 if TYPE_CHECKING:
+    from eggbin.web.context import Context
     from eggbin.web.protos.container import Container, ProtoPlan
     from eggbin.web.protos.graph import Field, Proto
 
@@ -82,7 +83,7 @@ class Scope:
         await run_inits(inits)
         return obj
 
-    async def fill(self, obj: Any, fields: tuple[Field, ...]) -> None:
+    async def fill(self, obj: object, fields: tuple[Field, ...]) -> None:
         """Set `fields` on `obj` (a classic controller), creating and initialising what they need."""
         inits: list[Any] = []
         for field in fields:
@@ -117,7 +118,7 @@ class SingletonScope(Scope):
 class ContextScope(Scope):
     """One request's context protos and background tasks (`ctx.scope()`, made on first use)."""
 
-    def __init__(self, container: Container, ctx: Any) -> None:
+    def __init__(self, container: Container, ctx: Context) -> None:
         super().__init__(container)
         self.ctx = ctx
         self._background: BackgroundTaskHelper | None = None

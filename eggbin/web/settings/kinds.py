@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeGuard
 
 from pydantic import PlainValidator
 from pydantic_core import PydanticCustomError
@@ -17,10 +17,10 @@ SIZE = re.compile(r"^\s*\d+(?:\.\d+)?\s*(b|kb|mb|gb)?\s*$", re.IGNORECASE)  # eg
 DURATION = re.compile(r"^\s*\d+(?:\.\d+)?\s*(ms|s|m|h|d|w|y)?\s*$")  # eggbin.web.i18n.duration_seconds'
 
 
-def kind(expected: str, accepts: Callable[[Any], bool], *, nullable: bool = False) -> Any:
+def kind(expected: str, accepts: Callable[[object], bool], *, nullable: bool = False) -> Any:
     """An annotated type whose values `accepts` admits (and None when `nullable`); else "expected ..."."""
 
-    def check(value: Any) -> Any:
+    def check(value: object) -> object:
         if (value is None and nullable) or (value is not None and accepts(value)):
             return value
         raise PydanticCustomError("eggbin_setting", expected)
@@ -28,27 +28,27 @@ def kind(expected: str, accepts: Callable[[Any], bool], *, nullable: bool = Fals
     return Annotated[Any, PlainValidator(check)]
 
 
-def _number(value: Any) -> bool:
+def _number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _whole(value: Any) -> bool:
+def _whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _size(value: Any) -> bool:
+def _size(value: object) -> bool:
     return _whole(value) or (isinstance(value, str) and SIZE.match(value) is not None)
 
 
-def _duration(value: Any) -> bool:
+def _duration(value: object) -> bool:
     return (_number(value) and value >= 0) or (isinstance(value, str) and DURATION.match(value) is not None)
 
 
-def _strings(value: Any) -> bool:
+def _strings(value: object) -> bool:
     return isinstance(value, list | tuple) and all(isinstance(item, str) for item in value)
 
 
-def _string_or_strings(value: Any) -> bool:
+def _string_or_strings(value: object) -> bool:
     return isinstance(value, str) or _strings(value)
 
 

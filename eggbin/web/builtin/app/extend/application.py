@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
 
 
-def _get_locals(app: Any) -> dict[str, Any]:
+def _get_locals(app: Application) -> dict[str, Any]:
     found: dict[str, Any] | None = app.__dict__.get("_locals")
     if found is None:
         found = app.__dict__["_locals"] = {}
     return found
 
 
-def _merge_locals(app: Any, values: dict[str, Any]) -> None:
+def _merge_locals(app: Application, values: dict[str, Any]) -> None:
     _get_locals(app).update(values)
 
 
 locals = property(_get_locals, _merge_locals, doc="template data shared by every request; setting merges")
 
 
-async def safe_curl(app: Any, url: str, options: Any = None, **keywords: Any) -> Any:
+async def safe_curl(app: Application, url: str, options: Any = None, **keywords: Any) -> Any:
     """`curl` refusing the addresses `config.security.ssrf` forbids (egg-security's `safeCurl`)."""
     from eggbin.web.curl import safe_curl as send
 

@@ -5,16 +5,19 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.web.logger import ContextLogger
 
+if TYPE_CHECKING:
+    from eggbin.web.context import Context
 
-def _logger(ctx: Any) -> ContextLogger:
+
+def _logger(ctx: Context) -> ContextLogger:
     return ContextLogger(ctx, ctx.app.logger)
 
 
-def _core_logger(ctx: Any) -> ContextLogger:
+def _core_logger(ctx: Context) -> ContextLogger:
     return ContextLogger(ctx, ctx.app.core_logger)
 
 
@@ -22,21 +25,21 @@ logger = property(_logger, doc="`app.logger` with the request prefix")
 core_logger = property(_core_logger, doc="`app.core_logger` with the request prefix")
 
 
-def _get_locals(ctx: Any) -> dict[str, Any]:
+def _get_locals(ctx: Context) -> dict[str, Any]:
     found: dict[str, Any] | None = ctx.__dict__.get("_locals")
     if found is None:
         found = ctx.__dict__["_locals"] = dict(ctx.app.__dict__.get("_locals") or {})
     return found
 
 
-def _merge_locals(ctx: Any, values: dict[str, Any]) -> None:
+def _merge_locals(ctx: Context, values: dict[str, Any]) -> None:
     _get_locals(ctx).update(values)
 
 
 locals = property(_get_locals, _merge_locals, doc="what this request's templates see; setting merges")
 
 
-def _nonce(ctx: Any) -> str:
+def _nonce(ctx: Context) -> str:
     nonce = ctx.__dict__.get("_egg_nonce")
     if nonce is None:
         nonce = ctx.__dict__["_egg_nonce"] = secrets.token_urlsafe(12)
@@ -46,7 +49,7 @@ def _nonce(ctx: Any) -> str:
 nonce = property(_nonce, doc="a random value of this request, for CSP's `'nonce-...'` (egg-security)")
 
 
-def is_safe_domain(ctx: Any, domain: str, custom_white_list: list[str] | None = None) -> bool:
+def is_safe_domain(ctx: Context, domain: str, custom_white_list: list[str] | None = None) -> bool:
     """Whether `domain` is in `security.domain_white_list` (or the list given), egg-security's rule."""
     from eggbin.web.redirect import is_safe_domain as matches
 
@@ -56,7 +59,7 @@ def is_safe_domain(ctx: Any, domain: str, custom_white_list: list[str] | None = 
     return matches(domain, white_list)
 
 
-async def safe_curl(ctx: Any, url: str, options: Any = None, **keywords: Any) -> Any:
+async def safe_curl(ctx: Context, url: str, options: Any = None, **keywords: Any) -> Any:
     """`ctx.curl` refusing the addresses `config.security.ssrf` forbids (egg-security's `safeCurl`)."""
     from eggbin.web.curl import safe_curl as send
 

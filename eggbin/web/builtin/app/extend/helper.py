@@ -20,10 +20,13 @@ from __future__ import annotations
 import html
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from eggbin.web.context import Helper
 
 # js-xss's default white list: tag → attributes
 XSS_WHITE_LIST: dict[str, set[str]] = {
@@ -51,7 +54,7 @@ _JS_SAFE = re.compile(r"[^0-9A-Za-z\u0080-\U0010ffff]")
 _JS_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
-def shtml(self: Any, value: Any) -> Any:
+def shtml(self: Helper, value: object) -> Any:
     """User HTML reduced to the white list (`config.helper.shtml.white_list` replaces js-xss's)."""
     if not isinstance(value, str):
         return value
@@ -73,7 +76,7 @@ def shtml(self: Any, value: Any) -> Any:
     return Markup(nh3.clean(value, tags=set(tags), attributes=tags, attribute_filter=keep, link_rel=None))
 
 
-def surl(self: Any, value: Any) -> Any:
+def surl(self: Helper, value: object) -> Any:
     """A URL fit for an attribute: an unknown or missing protocol gives `""`."""
     if not isinstance(value, str):
         return value
@@ -89,22 +92,22 @@ def surl(self: Any, value: Any) -> Any:
     )
 
 
-def sjs(self: Any, value: Any) -> Markup:
+def sjs(self: Helper, value: object) -> Markup:
     """Text for inside a JavaScript string: every ASCII character but letters and digits as `\\xHH`."""
     return Markup(_escape_js(str(value)))
 
 
-def sjson(self: Any, value: Any) -> Markup:
+def sjson(self: Helper, value: object) -> Markup:
     """JSON for inside a `<script>`: every string (keys too) escaped as `sjs` does."""
     return Markup(json.dumps(_escape_strings(value), ensure_ascii=False, separators=(",", ":")))
 
 
-def escape(self: Any, value: Any) -> Markup:
+def escape(self: Helper, value: object) -> Markup:
     """HTML-escaped text (`&`, `<`, `>`, `"`, `'`)."""
     return Markup(html.escape(str(value), quote=True))
 
 
-def safe(self: Any, value: Any) -> Markup:
+def safe(self: Helper, value: object) -> Markup:
     """Markup printed as it is (egg-view-nunjucks' `helper.safe`): only for HTML the app made itself."""
     return Markup(value)
 
@@ -113,7 +116,7 @@ def _escape_js(text: str) -> str:
     return _JS_SAFE.sub(lambda m: _JS_NAMED.get(m[0]) or f"\\x{ord(m[0]):x}", text)
 
 
-def _escape_strings(value: Any) -> Any:
+def _escape_strings(value: object) -> Any:
     if isinstance(value, str):
         return _escape_js(value)
     if isinstance(value, dict):

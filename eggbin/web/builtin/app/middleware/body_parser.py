@@ -9,7 +9,7 @@ A body of any other type is left unread (`ctx.request.body` is `{}`); a malforme
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from eggbin.web.body import (
     BodyTypes,
@@ -22,8 +22,13 @@ from eggbin.web.body import (
 )
 from eggbin.web.middleware import Middleware, Next
 
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
+    from eggbin.web.config import Config
+    from eggbin.web.context import Context
 
-def body_parser(options: Any, app: Any) -> Middleware:
+
+def body_parser(options: Config, app: Application) -> Middleware:
     types = BodyTypes.from_options(options.get("enable_types"), options.get("extend_types"))
     json_limit = parse_size(options.get("json_limit", "1mb"))
     form_limit = parse_size(options.get("form_limit", "1mb"))
@@ -31,7 +36,7 @@ def body_parser(options: Any, app: Any) -> Middleware:
     strict = bool(options.get("strict", True))
     encoding = str(options.get("encoding") or "utf-8")
 
-    async def parse(ctx: Any, next_: Next) -> None:
+    async def parse(ctx: Context, next_: Next) -> None:
         request = ctx.request
         request.body = {}
         if not has_body(request):

@@ -5,15 +5,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from eggbin.web.middleware import Middleware, Next
 
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
+    from eggbin.web.config import Config
+    from eggbin.web.context import Context
 
-def notfound(options: Any, app: Any) -> Middleware:
+
+def notfound(options: Config, app: Application) -> Middleware:
     page_url = str(options.get("page_url") or "")
 
-    async def handle(ctx: Any, next_: Next) -> None:
+    async def handle(ctx: Context, next_: Next) -> None:
         await next_()
         if ctx.status != 404 or ctx.body is not None:
             return

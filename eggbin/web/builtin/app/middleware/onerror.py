@@ -11,18 +11,24 @@ from __future__ import annotations
 
 import inspect
 import traceback
+from collections.abc import Mapping
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.web.http_error import HttpError
 from eggbin.web.http_error import status_phrase as phrase
 from eggbin.web.middleware import Middleware, Next
 
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
+    from eggbin.web.config import Config
+    from eggbin.web.context import Context
+
 DEVELOPMENT_ENVS = ("local", "unittest")  # egg-onerror's `isProd` is false for these
 
 
-def onerror(options: Any, app: Any) -> Middleware:
-    async def handle(ctx: Any, next_: Next) -> None:
+def onerror(options: Config, app: Application) -> Middleware:
+    async def handle(ctx: Context, next_: Next) -> None:
         try:
             await next_()
             ctx.response.prepare()  # a body that cannot be encoded fails here, answered and logged
@@ -37,7 +43,7 @@ def status_of(exc: Exception) -> int:
     return status if isinstance(status, int) and 400 <= status <= 599 else 500
 
 
-async def respond(ctx: Any, exc: Exception, options: Any) -> None:
+async def respond(ctx: Context, exc: Exception, options: Mapping[str, Any]) -> None:
     status = status_of(exc)
     report(ctx, exc, status)
     kind = "json" if ctx.accept_json else "html"
@@ -60,7 +66,7 @@ async def respond(ctx: Any, exc: Exception, options: Any) -> None:
     ctx.status = status
 
 
-def report(ctx: Any, exc: Exception, status: int) -> None:
+def report(ctx: Context, exc: Exception, status: int) -> None:
     if status >= 500:
         ctx.logger.exception("%s: %s", type(exc).__name__, exc)
     else:

@@ -20,8 +20,8 @@ handler runs, so a handler may still replace one for its own response with `ctx.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from eggbin.errors import BootError
 from eggbin.web.config import wrap
@@ -30,6 +30,11 @@ from eggbin.web.middleware import Middleware, Next, path_matcher
 from eggbin.web.response import check_header, remember_encoded
 from eggbin.web.security import UNSAFE_METHODS
 from eggbin.web.ssrf import check_from_config
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
+    from eggbin.web.config import Config
+    from eggbin.web.context import Context
 
 NOT_ALLOWED_METHODS = frozenset({"TRACE", "TRACK"})
 CHECKED_METHODS = UNSAFE_METHODS | NOT_ALLOWED_METHODS
@@ -48,7 +53,7 @@ REFERRER_POLICIES = (
 Matcher = Callable[[Any], bool]
 
 
-def security(options: Any, app: Any) -> Middleware:
+def security(options: Config, app: Application) -> Middleware:
     csrf = options.get("csrf")
     if isinstance(csrf, bool):  # egg's shorthand: `security: {csrf: false}`
         csrf = options["csrf"] = wrap({"enable": csrf})
@@ -61,7 +66,7 @@ def security(options: Any, app: Any) -> Middleware:
     csp = csp_rule(options)
     check_from_config(options.get("ssrf"))  # a bad `ssrf` list fails the boot, not the first safe_curl
 
-    async def secure(ctx: Any, next_: Next) -> None:
+    async def secure(ctx: Context, next_: Next) -> None:
         headers = ctx.response.headers
         headers.update_checked(static)
         if conditional:
@@ -88,7 +93,7 @@ def security(options: Any, app: Any) -> Middleware:
     return secure
 
 
-def applies_to(options: Any, key: str, default: bool = True) -> Matcher | None:
+def applies_to(options: Mapping[str, Any], key: str, default: bool = True) -> Matcher | None:
     """When `security.<key>` is on: a test of the request (its `match` / `ignore`), else `None`."""
     sub = options.get(key) or {}
     if not sub.get("enable", default):
@@ -104,15 +109,15 @@ def applies_to(options: Any, key: str, default: bool = True) -> Matcher | None:
     return _always
 
 
-def _always(ctx: Any) -> bool:
+def _always(ctx: Context) -> bool:
     return True
 
 
-def _never(ctx: Any) -> bool:
+def _never(ctx: Context) -> bool:
     return False
 
 
-def header_rules(options: Any) -> tuple[dict[str, str], list[tuple[str, str, Matcher]]]:
+def header_rules(options: Mapping[str, Any]) -> tuple[dict[str, str], list[tuple[str, str, Matcher]]]:
     """The headers every response gets, and those limited by `match` / `ignore`; all checked now."""
     wanted: list[tuple[str, str, str, bool]] = [
         ("nosniff", "x-content-type-options", "nosniff", True),
@@ -140,17 +145,17 @@ def header_rules(options: Any) -> tuple[dict[str, str], list[tuple[str, str, Mat
     return static, conditional
 
 
-def _value(options: Any, key: str, default: str) -> str:
+def _value(options: Mapping[str, Any], key: str, default: str) -> str:
     value = (options.get(key) or {}).get("value")
     return default if value is None else str(value)
 
 
-def hsts_value(hsts: Any) -> str:
+def hsts_value(hsts: Mapping[str, Any]) -> str:
     value = f"max-age={int(hsts.get('max_age', 365 * 24 * 3600))}"
     return f"{value}; includeSubdomains" if hsts.get("include_subdomains") else value
 
 
-def referrer_policy(options: Any) -> str:
+def referrer_policy(options: Mapping[str, Any]) -> str:
     policy = _value(options, "referrer_policy", "no-referrer-when-downgrade")
     if policy not in REFERRER_POLICIES and (options.get("referrer_policy") or {}).get("enable"):
         raise BootError(
@@ -167,7 +172,7 @@ def climbs_above_root(path: str) -> bool:
     return normalised == ".." or normalised.startswith(("../", "..\\"))
 
 
-def csp_rule(options: Any) -> Callable[[Any], None] | None:
+def csp_rule(options: Mapping[str, Any]) -> Callable[[Any], None] | None:
     """Sets `content-security-policy` (or `-report-only`) with the request's nonce in `script-src`."""
     wanted = applies_to(options, "csp", default=False)
     if wanted is None:
@@ -189,7 +194,7 @@ def csp_rule(options: Any) -> Callable[[Any], None] | None:
     template = ";".join(directives)
     check_header(name, template)
 
-    def set_csp(ctx: Any) -> None:
+    def set_csp(ctx: Any) -> None:  # `ctx.nonce`: app/extend/context.py
         if wanted(ctx):
             value = template.replace("{nonce}", ctx.nonce) if nonce_in_policy else template
             ctx.response.headers.update_checked({name: value, "x-csp-nonce": ctx.nonce})

@@ -10,19 +10,24 @@ from __future__ import annotations
 import inspect
 import mimetypes
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING
 
 from eggbin.web.middleware import Middleware, Next
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
+    from eggbin.web.config import Config
+    from eggbin.web.context import Context
 
 OPTION_KEYS = frozenset({"enable", "match", "ignore", "cache_control"})
 
 
-def site_file(options: Any, app: Any) -> Middleware:
+def site_file(options: Config, app: Application) -> Middleware:
     files = {path: value for path, value in dict.items(options) if path not in OPTION_KEYS and value}
     cache_control = str(options.get("cache_control") or "public, max-age=2592000")
     read: dict[str, bytes] = {}
 
-    async def serve(ctx: Any, next_: Next) -> None:
+    async def serve(ctx: Context, next_: Next) -> None:
         content = files.get(ctx.path) if ctx.method in ("GET", "HEAD") else None
         if content is None:
             return await next_()

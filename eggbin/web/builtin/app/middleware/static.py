@@ -8,22 +8,27 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from starlette.exceptions import HTTPException
 from starlette.staticfiles import StaticFiles
 
 from eggbin.web.middleware import Middleware, Next
 
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
+    from eggbin.web.config import Config
+    from eggbin.web.context import Context
 
-def static(options: Any, app: Any) -> Middleware:
+
+def static(options: Config, app: Application) -> Middleware:
     prefix = "/" + str(options.get("prefix") or "/public/").strip("/") + "/"
     directory = Path(options.get("dir") or Path(app.base_dir) / "app" / "public")
     directory.mkdir(parents=True, exist_ok=True)  # egg-static makes it too: uploads may be saved there
     files = StaticFiles(directory=directory, check_dir=False)
     max_age = int(options.get("max_age") or 0)
 
-    async def serve(ctx: Any, next_: Next) -> None:
+    async def serve(ctx: Context, next_: Next) -> None:
         scope = ctx.request.scope
         path = scope["path"]
         if not path.startswith(prefix) or scope["method"] not in ("GET", "HEAD"):

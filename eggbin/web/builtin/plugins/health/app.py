@@ -3,13 +3,16 @@ master's `cluster-stopping`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.web.builtin.plugins.health.probes import STOPPING_ACTION, health_from_config
 
+if TYPE_CHECKING:
+    pass
+
 
 class Boot:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any) -> None:  # `app.health`: set below
         self.app = app
 
     async def did_load(self) -> None:

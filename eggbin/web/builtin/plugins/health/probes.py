@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from eggbin.errors import BootError
+
+if TYPE_CHECKING:
+    from starlette.types import Receive, Scope, Send
 
 METHODS = (b"GET", b"HEAD")
 STOPPING_ACTION = "cluster-stopping"  # the master's word that a graceful stop began
@@ -28,15 +31,15 @@ class Health:
             return "stopping"
         return "ready" if self.ready else "starting"
 
-    async def liveness_endpoint(self, scope: Any, receive: Any, send: Any) -> None:
+    async def liveness_endpoint(self, scope: Scope, receive: Receive, send: Send) -> None:
         await respond(scope, send, 200, "live")
 
-    async def readiness_endpoint(self, scope: Any, receive: Any, send: Any) -> None:
+    async def readiness_endpoint(self, scope: Scope, receive: Receive, send: Send) -> None:
         status = self.readiness
         await respond(scope, send, 200 if status == "ready" else 503, status)
 
 
-def health_from_config(options: Any, where: Callable[[str], str]) -> Health:
+def health_from_config(options: object, where: Callable[[str], str]) -> Health:
     """Check `config.health`; `where(key)` names the file that set `health.<key>` for the error."""
     if not isinstance(options, Mapping):
         raise BootError(f"`config.health` must be a dict{where('')}")
@@ -60,7 +63,7 @@ def health_from_config(options: Any, where: Callable[[str], str]) -> Health:
     return Health(paths[0], paths[1], float(delay))
 
 
-async def respond(scope: Any, send: Any, status: int, text: str) -> None:
+async def respond(scope: Scope, send: Send, status: int, text: str) -> None:
     method = scope.get("method", "GET").encode()
     if method not in METHODS:
         status, text = 405, "method not allowed"

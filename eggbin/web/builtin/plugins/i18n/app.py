@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from eggbin.errors import BootError
 from eggbin.web.i18n import LOCALES, Locales, load_resources, locale_cookie_options
 
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
+
 
 class Boot:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Application) -> None:
         self.app = app
 
     def config_will_load(self) -> None:
@@ -34,7 +37,7 @@ class Boot:
         from jinja2 import pass_context
 
         @pass_context
-        def gettext(context: Any, key: str = "", *args: Any) -> str:
+        def gettext(context: object, key: str = "", *args: object) -> str:
             return str(context["ctx"].__(key, *args))
 
         self.app.locals = {"__": gettext, "gettext": gettext}

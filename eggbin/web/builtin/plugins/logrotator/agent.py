@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from eggbin.web.logrotator import REOPEN_ACTION, ROTATE_ACTION, LogRotator, reopen_logs
 
+if TYPE_CHECKING:
+    from eggbin.web.application import Agent
+
 
 class Boot:
-    def __init__(self, agent: Any) -> None:
+    def __init__(self, agent: Agent) -> None:
         self.agent = agent
         self.rotator: LogRotator | None = None
 
@@ -21,7 +24,7 @@ class Boot:
             self.rotator = LogRotator(self.agent)
             self.rotator.start()
 
-    def rotate(self, data: Any) -> None:
+    def rotate(self, data: object) -> None:
         rotator = self.rotator or LogRotator(self.agent)
         rotator.rotate(str((data or {}).get("by", "day")) if isinstance(data, dict) else "day")
 

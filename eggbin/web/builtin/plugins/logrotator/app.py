@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from eggbin.web.logrotator import REOPEN_ACTION, reopen_logs
 
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
+
 
 class Boot:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Application) -> None:
         self.app = app
 
     def did_load(self) -> None:

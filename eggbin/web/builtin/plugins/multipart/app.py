@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from eggbin.errors import BootError
 from eggbin.web.multipart import MultipartLimits
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
 
 MODES = ("buffer", "stream", "file")
 
 
 class Boot:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Application) -> None:
         self.app = app
 
     def config_will_load(self) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
 
 EVENTS = ("session:missed", "session:expired", "session:invalid")
 
 
 class Boot:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Application) -> None:
         self.app = app
 
     def config_will_load(self) -> None:
@@ -22,7 +25,7 @@ class Boot:
         for event in EVENTS:
             self.app.on(event, self._logger(event.split(":")[1], options))
 
-    def _logger(self, kind: str, options: Any) -> Any:
+    def _logger(self, kind: str, options: object) -> Any:
         def log(info: dict[str, Any]) -> None:
             value = info["value"] if options.get("log_value", True) else ""
             info["ctx"].core_logger.warning("[session][%s] key(%s) value(%s)", kind, info["key"], value)

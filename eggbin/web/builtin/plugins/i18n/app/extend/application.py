@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from eggbin.web.i18n import format_locale, locales_of
 
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
 
-def __(app: Any, locale: str = "", key: str = "", *args: Any) -> str:
+
+def __(app: Application, locale: str = "", key: str = "", *args: object) -> str:
     if not key:
         return ""
     return locales_of(app).gettext(format_locale(locale), key, *args)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from eggbin.web.i18n import locales_of, request_locale, set_request_locale
 
+if TYPE_CHECKING:
+    from eggbin.web.context import Context
 
-def __(ctx: Any, key: str = "", *args: Any) -> str:
+
+def __(ctx: Context, key: str = "", *args: object) -> str:
     """`key` translated for the request's locale, then formatted with `args` (egg's rules)."""
     if not key:
         return ""
@@ -17,11 +20,11 @@ def __(ctx: Any, key: str = "", *args: Any) -> str:
 gettext = __
 
 
-def _get_locale(ctx: Any) -> str:
+def _get_locale(ctx: Context) -> str:
     return request_locale(ctx)[0]
 
 
-def _locale_origin(ctx: Any) -> str:
+def _locale_origin(ctx: Context) -> str:
     return request_locale(ctx)[1]
 
 

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.web.http_error import HttpError
 from eggbin.web.jsonp import callback_of, referrer_check
 
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
+    from eggbin.web.context import Context
+    from eggbin.web.middleware import Next
+
 OPTIONS = frozenset({"limit", "callback", "csrf", "white_list"})
 
 
-def csrf_enabled(csrf: Any) -> bool:
+def csrf_enabled(csrf: object) -> bool:
     """egg-security's CSRF switch: `security.csrf` off as `False` or as `{"enable": False}`."""
     if isinstance(csrf, Mapping):
         return csrf.get("enable", True) is not False
     return csrf is not False
 
 
-def jsonp(app: Any, options: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+def jsonp(app: Application, options: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
     """egg-jsonp's middleware factory; `options` (a dict or keywords) override `config.jsonp`."""
     given = {**(options or {}), **kwargs}
     unknown = set(given) - OPTIONS
@@ -34,7 +39,7 @@ def jsonp(app: Any, options: Mapping[str, Any] | None = None, **kwargs: Any) -> 
             "[egg-jsonp] SECURITY WARNING!! csrf check and referrer check are both closed!"
         )
 
-    def assert_safe(ctx: Any) -> None:
+    def assert_safe(ctx: Context) -> None:
         if not check_csrf and check_referrer is None:
             return
         referrer = ctx.get("referer")
@@ -48,7 +53,7 @@ def jsonp(app: Any, options: Mapping[str, Any] | None = None, **kwargs: Any) -> 
                 pass
         raise HttpError(403, "jsonp request security validate failed", referrer=referrer)
 
-    async def middleware(ctx: Any, next_: Any) -> None:
+    async def middleware(ctx: Any, next_: Next) -> None:  # `ctx.create_jsonp_body`: an extend
         ctx.__dict__["_jsonp_function"] = callback_of(ctx.query, list(names), limit)
         assert_safe(ctx)
         await next_()

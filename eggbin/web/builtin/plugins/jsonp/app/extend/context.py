@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from eggbin.web.jsonp import jsonp_body
 
+if TYPE_CHECKING:
+    from eggbin.web.context import Context
 
-def _accept_jsonp(ctx: Any) -> bool:
+
+def _accept_jsonp(ctx: Context) -> bool:
     return bool(ctx.__dict__.get("_jsonp_function"))
 
 
 accept_jsonp = property(_accept_jsonp, doc="whether this response is answered as JSONP")
 
 
-def create_jsonp_body(ctx: Any, body: Any) -> None:
+def create_jsonp_body(ctx: Context, body: object) -> None:
     """Set `body`, wrapped in the request's JSONP callback when it has one."""
     callback = ctx.__dict__.get("_jsonp_function")
     if not callback:

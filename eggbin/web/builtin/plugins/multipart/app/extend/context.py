@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.web.http_error import HttpError
 from eggbin.web.uploads import (
@@ -16,10 +16,13 @@ from eggbin.web.uploads import (
     save_request,
 )
 
+if TYPE_CHECKING:
+    from eggbin.web.context import Context
+
 TOO_LARGE = "Request file too large, please check multipart config"
 
 
-def multipart(ctx: Any, options: Mapping[str, Any] | None = None, **kwargs: Any) -> Parts:
+def multipart(ctx: Context, options: Mapping[str, Any] | None = None, **kwargs: object) -> Parts:
     """The parts of the upload: `async for part in ctx.multipart()` (files stream; fields are tuples)."""
     opts = call_options(options, kwargs)
     config = ctx.app.config.get("multipart") or {}
@@ -47,14 +50,16 @@ async def get_file_stream(ctx: Any, options: Mapping[str, Any] | None = None, **
     return stream
 
 
-async def save_request_files(ctx: Any, options: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+async def save_request_files(
+    ctx: Context, options: Mapping[str, Any] | None = None, **kwargs: object
+) -> None:
     """egg's file mode for this request: files saved under `multipart.tmpdir`, fields in the body."""
     config = ctx.app.config.get("multipart") or {}
     tmpdir = str(config.get("tmpdir") or default_tmpdir(ctx.app.name))
     await save_request(ctx, tmpdir, call_options(options, kwargs))
 
 
-async def cleanup_request_files(ctx: Any, files: list[Any] | None = None) -> None:
+async def cleanup_request_files(ctx: Context, files: list[Any] | None = None) -> None:
     """Delete the temp files of `files` (default: `ctx.request.files`)."""
     for file in files or ctx.request.files or []:
         if isinstance(file, UploadedFile):

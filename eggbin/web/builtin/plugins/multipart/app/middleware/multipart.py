@@ -6,20 +6,25 @@ the response is sent.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from eggbin.web.body import has_body
 from eggbin.web.middleware import Middleware, Next, path_matcher
 from eggbin.web.uploads import default_tmpdir, discard_request, save_request
 
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
+    from eggbin.web.config import Config
+    from eggbin.web.context import Context
 
-def multipart(options: Any, app: Any) -> Middleware:
+
+def multipart(options: Config, app: Application) -> Middleware:
     mode = options.get("mode", "buffer")
     match = options.get("file_mode_match")
     file_mode_match = path_matcher(match, "multipart.file_mode_match") if match else None
     tmpdir = str(options.get("tmpdir") or default_tmpdir(app.name))
 
-    async def handle(ctx: Any, next_: Next) -> None:
+    async def handle(ctx: Context, next_: Next) -> None:
         request = ctx.request
         if not has_body(request) or not request.content_type.startswith("multipart/"):  # cheap test first
             return await next_()

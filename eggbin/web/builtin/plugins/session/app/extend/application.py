@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.web.session_store import make_store
 
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
 
-def _get_store(app: Any) -> Any:
+
+def _get_store(app: Application) -> Any:
     store = app.__dict__.get("_session_store")
     return None if store is None else store.store
 
 
-def _set_store(app: Any, store: Any) -> None:
+def _set_store(app: Application, store: object) -> None:
     if app.__dict__.get("_session_store") is not None and app.env != "unittest":
         app.core_logger.warning("[egg-session] sessionStore already exists and will be overwrite")
     app.__dict__["_session_store"] = make_store(app, store)

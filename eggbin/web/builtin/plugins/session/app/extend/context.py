@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.web.session import Session, context_session
 
+if TYPE_CHECKING:
+    from eggbin.web.context import Context
 
-def _get_session(ctx: Any) -> Session | None:
+
+def _get_session(ctx: Context) -> Session | None:
     return context_session(ctx).get()
 
 
-def _set_session(ctx: Any, value: Mapping[str, Any] | None) -> None:
+def _set_session(ctx: Context, value: Mapping[str, Any] | None) -> None:
     context_session(ctx).set(value)
 
 
-def _session_options(ctx: Any) -> dict[str, Any]:
+def _session_options(ctx: Context) -> dict[str, Any]:
     return context_session(ctx).options
 
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from eggbin.web.middleware import Middleware, Next
 from eggbin.web.session import ATTRIBUTE, context_session
 
+if TYPE_CHECKING:
+    from eggbin.web.application import Application
+    from eggbin.web.config import Config
+    from eggbin.web.context import Context
 
-def session(options: Any, app: Any) -> Middleware:
+
+def session(options: Config, app: Application) -> Middleware:
     auto_commit = options.get("auto_commit", True) is not False
 
     state = app.__dict__
 
-    async def handle(ctx: Any, next_: Next) -> None:
+    async def handle(ctx: Context, next_: Next) -> None:
         if state.get("_session_store") is not None:
             await context_session(ctx).init_from_external()
         try:
