@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from eggbin.testing.patching import Patches
+from eggbin.web.logger import egg_message
 
 Pattern = str | re.Pattern[str]
 
@@ -43,7 +44,7 @@ class Capture(logging.Handler):
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(f"{record.levelname} {record.getMessage()}")
+        self.lines.append(f"{record.levelname} {egg_message(record)}")
 
 
 class LogMock:

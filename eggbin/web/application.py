@@ -35,6 +35,7 @@ from eggbin.web.loader import (
     load_services,
     with_plugins,
 )
+from eggbin.web.log_output import configure_process_logging
 from eggbin.web.logger import EggLogger, Loggers
 from eggbin.web.loop_errors import log_loop_errors, stop_logging_loop_errors
 from eggbin.web.messenger import Messenger
@@ -140,6 +141,7 @@ class EggCore(EventEmitter, EggApi):
             warnings = [*found.warnings]
             self.config, self.config_meta = load_config(self.units, self.info, warnings)
             self._close_loggers()  # anything logged so far used defaults: reopen with the real config
+            configure_process_logging(self.role, self.config.get("logger"), self.config_meta)
             self.loggers  # noqa: B018 (built now, so a bad `config.logger` fails here, naming its file)
         log_loop_errors(self)
         for note in found.notes:

@@ -159,10 +159,10 @@ def test_processes_sharing_a_file_never_interleave_lines(tmp_path: Path) -> None
         assert line.endswith(" " + mark * 20000), line[:80]
 
 
-def test_a_closed_handler_drops_records_quietly(tmp_path: Path) -> None:
+def test_a_retired_handler_drops_records_quietly(tmp_path: Path) -> None:
     import logging
 
     handler = AppendFileHandler(tmp_path / "x.log")
-    handler.close()
+    handler.retire()
     handler.handle(logging.LogRecord("x", logging.INFO, __file__, 1, "late", None, None))
     assert (tmp_path / "x.log").read_text() == ""
