@@ -19,6 +19,7 @@ import logging
 import os
 import sys
 from collections.abc import Mapping
+from types import TracebackType
 from typing import Any
 
 from eggbin.errors import BootError
@@ -128,6 +129,7 @@ class ProcessLogging:
             handler = StdoutHandler()
             handler.setFormatter(JsonFormatter(role))
             root.addHandler(handler)
+            sys.excepthook = log_uncaught
         for handler in ours:
             if self.json:
                 handler.setFormatter(JsonFormatter(role))
@@ -151,6 +153,13 @@ class ProcessLogging:
 
 
 PROCESS = ProcessLogging()
+
+
+def log_uncaught(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    """An exception nothing caught, as one JSON line (with its traceback) rather than stderr text."""
+    logging.getLogger("eggbin.uncaught").critical(
+        "uncaught %s: %s", kind.__name__, exc, exc_info=(kind, exc, tb)
+    )
 
 
 def configure_process_logging(role: str, options: Any, meta: Mapping[str, str]) -> None:
