@@ -30,7 +30,7 @@ from typing import Any, TypeAlias
 
 from eggbin.errors import BootError
 from eggbin.private_files import open_private, private_dir
-from eggbin.web.log_output import stdout_enabled
+from eggbin.web.log_output import REQUEST_FIELDS, stdout_enabled
 from eggbin.web.logger_registry import register
 
 LEVELS = {"NONE": logging.CRITICAL + 10, "DEBUG": logging.DEBUG, "INFO": logging.INFO}
@@ -38,12 +38,20 @@ LEVELS |= {"WARN": logging.WARNING, "WARNING": logging.WARNING, "ERROR": logging
 _FORMAT = "%(asctime)s %(levelname)s %(process)d %(message)s"
 
 
-PREFIX = "egg_prefix"  # the record attribute holding a context logger's `[user/ip/trace/ms METHOD url]`
+def request_prefix(record: logging.LogRecord) -> str | None:
+    """Egg's `[user/ip/trace/ms METHOD url]` of a `ctx.logger` record (None for other records)."""
+    fields = record.__dict__
+    if not all(name in fields for name in REQUEST_FIELDS):
+        return None
+    return (
+        f"[{fields['user']}/{fields['ip']}/{fields['trace_id']}/{fields['elapsed_ms']}ms"
+        f" {fields['method']} {fields['url']}]"
+    )
 
 
 def egg_message(record: logging.LogRecord) -> str:
     """The message as egg's files show it: a context logger's request prefix, then the message."""
-    prefix = record.__dict__.get(PREFIX)
+    prefix = request_prefix(record)
     message = record.getMessage()
     return f"{prefix} {message}" if prefix else message
 
@@ -55,7 +63,7 @@ class EggFormatter(logging.Formatter):
         super().__init__(_FORMAT)
 
     def formatMessage(self, record: logging.LogRecord) -> str:
-        if record.levelno != logging.WARNING and PREFIX not in record.__dict__:
+        if record.levelno != logging.WARNING and "trace_id" not in record.__dict__:
             return super().formatMessage(record)
         shown = logging.makeLogRecord(record.__dict__)  # the handlers after this one see the record unchanged
         if record.levelno == logging.WARNING:
@@ -251,28 +259,26 @@ class ContextLogger(logging.LoggerAdapter[logging.Logger]):
             self.logger.log(level, msg, *args, **kwargs)
 
     def fields(self) -> dict[str, Any]:
-        """The request's fields, and egg's prefix built from them."""
+        """The request's fields (`REQUEST_FIELDS`), as the record's attributes."""
         ctx = self.ctx
         state = getattr(ctx, "state", None) or {}
         user = state.get("user_id") or state.get("user") or "-"
         ip = getattr(ctx, "ip", None) or _client_host(ctx)
         trace = getattr(ctx, "trace_id", None) or state.get("trace_id") or "-"
         elapsed = int((time.time() - ctx.starttime) * 1000)
-        method, url = ctx.method, ctx.url
         return {
-            "method": method,
+            "method": ctx.method,
             "path": ctx.path,
-            "url": url,
+            "url": ctx.url,
             "ip": ip,
-            "user": str(user),
+            "user": user,
             "trace_id": trace,
             "elapsed_ms": elapsed,
-            PREFIX: f"[{user}/{ip}/{trace}/{elapsed}ms {method} {url}]",
         }
 
     def prefix(self) -> str:
         """Egg's `[user/ip/trace/ms METHOD url]` for this request, now."""
-        return str(self.fields()[PREFIX])
+        return str(request_prefix(logging.makeLogRecord(self.fields())))
 
     def warn(self, msg: object, *args: Any, **kwargs: Any) -> None:
         """Egg's spelling of `warning`."""
