@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from eggbin.web.log_output import PROCESS
 from eggbin.web.logger import EggFormatter, EggLogger, logger_names
 from tests.web.boot_support import boot, boot_error, copy_app, serving, write_app
 
@@ -38,22 +37,6 @@ def keep() -> Iterator[Keep]:
         yield handler
     finally:
         logging.getLogger("eggbin").removeHandler(handler)
-
-
-@pytest.fixture
-def process_logging() -> Iterator[None]:
-    """Undo what an app's `config.logger` did to this process (root handlers, excepthook, PROCESS)."""
-    import sys
-
-    root = logging.getLogger()
-    handlers, hook, state = list(root.handlers), sys.excepthook, dict(PROCESS.__dict__)
-    try:
-        yield
-    finally:
-        for handler in [h for h in root.handlers if h not in handlers]:
-            root.removeHandler(handler)
-        sys.excepthook = hook
-        PROCESS.__dict__.update(state)
 
 
 def test_app_and_agent_loggers_are_found_by_name_and_keep_to_their_files(tmp_path: Path, keep: Keep) -> None:
