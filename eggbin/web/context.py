@@ -72,8 +72,8 @@ class Context:
     def trace_id(self) -> str:
         """This request's id: `X-Request-Id` (`config.tracer.header`) when safe, else a new one."""
         if self._trace_id is None:
-            header = getattr(self.app, "trace_header", "")
-            self._trace_id = trace_id_from(self.request.headers.get(header) if header else None)
+            name = getattr(self.app, "trace_header", "")
+            self._trace_id = trace_id_from(self.request.scope.get("headers", ()), name.encode("latin-1"))
         return self._trace_id
 
     # request delegates

@@ -88,20 +88,28 @@ class StdoutHandler(logging.Handler):
             self.handleError(record)
 
 
-class MasterTextHandler(logging.Handler):
-    """`[master] message`: progress on stdout, faults on stderr (egg's master-stdout / -stderr split)."""
+class ConsoleHandler(logging.Handler):
+    """Records on stdout, faults (from `split_at` up) on stderr: `console` in local, the master's lines."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFormatter(logging.Formatter("[master] %(message)s"))
+    def __init__(self, level: int = logging.NOTSET, split_at: int = logging.ERROR) -> None:
+        super().__init__(level)
+        self.split_at = split_at
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            stream = sys.stderr if record.levelno >= logging.WARNING else sys.stdout
+            stream = sys.stderr if record.levelno >= self.split_at else sys.stdout
             stream.write(self.format(record) + "\n")
             stream.flush()
         except Exception:
             self.handleError(record)
+
+
+class MasterTextHandler(ConsoleHandler):
+    """`[master] message`: progress on stdout, faults on stderr (egg's master-stdout / -stderr split)."""
+
+    def __init__(self) -> None:
+        super().__init__(split_at=logging.WARNING)
+        self.setFormatter(logging.Formatter("[master] %(message)s"))
 
 
 class ProcessLogging:

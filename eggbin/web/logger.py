@@ -30,7 +30,7 @@ from typing import Any, TypeAlias
 
 from eggbin.errors import BootError
 from eggbin.private_files import open_private, private_dir
-from eggbin.web.log_output import REQUEST_FIELDS, stdout_enabled
+from eggbin.web.log_output import REQUEST_FIELDS, ConsoleHandler, stdout_enabled
 from eggbin.web.logger_registry import register
 
 LEVELS = {"NONE": logging.CRITICAL + 10, "DEBUG": logging.DEBUG, "INFO": logging.INFO}
@@ -129,18 +129,6 @@ class AppendFileHandler(logging.Handler):
         finally:
             self.release()
         super().close()
-
-
-class ConsoleHandler(logging.Handler):
-    """Local development: records on stdout, errors on stderr."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            stream = sys.stderr if record.levelno >= logging.ERROR else sys.stdout
-            stream.write(self.format(record) + "\n")
-            stream.flush()
-        except Exception:
-            self.handleError(record)
 
 
 class EggLogger(logging.Logger):

@@ -2,16 +2,17 @@
 
 A load balancer or the calling service usually sets the header; a client can set anything there, so
 the value is taken only when it is 1 to 128 characters of letters, digits and `. _ : = + -` (a uuid, a
-W3C `traceparent`, a base64 id); anything else is replaced by a new id (a uuid4 in hex). The id is
+W3C `traceparent`, a base64 id); anything else is replaced by a new id: 128 random bits in hex (the
+W3C trace-id's form; `os.urandom` costs a seventh of `uuid.uuid4`, and every request pays it). The id is
 echoed on the response under the same header and shown in every context log line (egg's
 `[user/ip/trace/ms METHOD url]` prefix, the `trace_id` attribute of the record).
 """
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from eggbin.errors import BootError
@@ -35,8 +36,13 @@ def trace_header(config: Mapping[str, Any], meta: Mapping[str, str]) -> str:
     return name.lower()
 
 
-def trace_id_from(value: str | None) -> str:
-    """The incoming id when it is safe to log and echo, else a new one."""
-    if value and _SAFE.fullmatch(value):
-        return value
-    return uuid.uuid4().hex
+def trace_id_from(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str:
+    """The id in the ASGI `headers` under `name` (lower-case) when safe to log and echo, else a new one."""
+    if name:
+        for key, value in headers:
+            if key == name:
+                text = value.decode("latin-1")
+                if _SAFE.fullmatch(text):
+                    return text
+                break
+    return os.urandom(16).hex()
