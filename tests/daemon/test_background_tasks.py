@@ -78,7 +78,8 @@ def test_stop_lets_a_task_finish_and_cancels_one_past_the_close_timeout(
     assert re.search(done, log), log
     assert "background done long" not in log
     cancelled = re.search(
-        rf"ERROR {pid} \[-/127\.0\.0\.1/[0-9a-f]{{32}}/\d+ms GET /work\?tag=long&seconds=60\] \[egg:background\] task "
+        rf"ERROR {pid} \[-/127\.0\.0\.1/[0-9a-f]{{32}}/\d+ms GET /work\?tag=long&seconds=60\] "
+        r"\[egg:background\] task "
         r"job was still running when the process stopped \(waited [\d.]+ s\): cancelled",
         log,
     )
