@@ -37,6 +37,7 @@ def run_master(blob: str, zygote: Zygote | None) -> None:
     from eggbin.cluster.process import set_title
     from eggbin.errors import EggbinError
 
+    masterlog.configure()
     options, channel_fd = parse_master_blob(blob)
     set_title(options.title, "master")
     parent = Channel(socket.socket(fileno=channel_fd)) if channel_fd >= 0 else None

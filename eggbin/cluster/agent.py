@@ -27,6 +27,7 @@ from eggbin.cluster.child import (
 from eggbin.cluster.options import ChildOptions
 from eggbin.cluster.scheduler import Scheduler, enabled_tasks
 from eggbin.web.cluster_client import close_leaders
+from eggbin.web.log_output import shareable
 from eggbin.web.messenger import TO_MASTER
 
 
@@ -47,7 +48,8 @@ async def serve(options: ChildOptions) -> None:
     scheduler = make_scheduler(agent, channel)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    channel.send(envelope("agent-start", {"pid": os.getpid()}, sender="agent", to=TO_MASTER))
+    started = {"pid": os.getpid(), "logger": shareable(agent.config.get("logger"))}  # the master logs alike
+    channel.send(envelope("agent-start", started, sender="agent", to=TO_MASTER))
     write_run_files(agent)
 
     def workers_changed(message: Message) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import sys
 import time
@@ -17,6 +18,7 @@ from eggbin.cluster.options import ChildOptions
 from eggbin.cluster.process import die_with_parent, set_title
 from eggbin.debugger import activate as activate_debugger
 from eggbin.errors import EggbinError
+from eggbin.web.log_output import PROCESS
 from eggbin.web.messenger import TO_MASTER
 
 BOOT_FAILED = 3  # gunicorn's WORKER_BOOT_ERROR: a boot that failed once will fail again
@@ -30,6 +32,7 @@ def parse_args() -> ChildOptions:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     breakpoints.setup(options)  # stdin: the terminal for one worker in `eggbin dev`, else /dev/null
     set_title(options.cluster.title, "agent" if options.role == "agent" else f"worker {options.id}")
+    PROCESS.configure("agent" if options.role == "agent" else "worker", None)  # EGG_LOG_STDOUT from the start
     activate_debugger(options)  # `eggbin debug` only; with --brk this waits for a client
     return options
 
@@ -73,7 +76,10 @@ async def exit_boot_failed(channel: AsyncChannel, exc: Exception) -> NoReturn:
     """Tell the master why this process could not start, then exit with BOOT_FAILED."""
     message = str(exc) if isinstance(exc, EggbinError) else f"{type(exc).__name__}: {exc}"
     if not isinstance(exc, EggbinError):
-        traceback.print_exc()
+        if PROCESS.json:
+            logging.getLogger("eggbin.boot").error("boot failed: %s", message, exc_info=exc)
+        else:
+            traceback.print_exc()
     channel.send(envelope("boot-error", {"message": message}))
     await channel.drain()
     sys.exit(BOOT_FAILED)

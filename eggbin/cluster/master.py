@@ -185,6 +185,7 @@ class Master:
             child.phase = str((message.get("data") or {}).get("phase"))
             self.report_progress(child, child.phase)
         elif action == "agent-start":
+            masterlog.configure_from_agent((message.get("data") or {}).get("logger"))
             self.agent_started(child)
         elif action == "app-start":
             self.note_drain_delay(message.get("data"))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eggbin.testing.patching import Patches
+from eggbin.web.logger import egg_message
 
 if TYPE_CHECKING:
     from eggbin.web.application import Application
@@ -46,7 +47,7 @@ class Capture(logging.Handler):
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(f"{record.levelname} {record.getMessage()}")
+        self.lines.append(f"{record.levelname} {egg_message(record)}")
 
 
 class LogMock:

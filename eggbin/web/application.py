@@ -35,6 +35,7 @@ from eggbin.web.loader import (
     load_services,
     with_plugins,
 )
+from eggbin.web.log_output import configure_process_logging
 from eggbin.web.logger import EggLogger, Loggers
 from eggbin.web.loop_errors import log_loop_errors, stop_logging_loop_errors
 from eggbin.web.messenger import Messenger
@@ -46,6 +47,7 @@ from eggbin.web.router import Router, RouterDelegates
 from eggbin.web.schedule import run_schedule
 from eggbin.web.settings import LoadedConfig, check_settings
 from eggbin.web.singleton import Create, Singleton
+from eggbin.web.tracer import DEFAULT_HEADER, trace_header
 from eggbin.web.units import EGGBIN_PATH
 
 if TYPE_CHECKING:
@@ -147,6 +149,7 @@ class EggCore(EventEmitter, EggApi):
                 )
                 warnings += check_settings(loaded)
             self._close_loggers()  # anything logged so far used defaults: reopen with the real config
+            configure_process_logging(self.role, self.config.get("logger"), self.config_meta)
             self.loggers  # noqa: B018 (built now, so a bad `config.logger` fails here, naming its file)
         log_loop_errors(self)
         for note in found.notes:
@@ -254,6 +257,7 @@ class Application(EggCore, RouterDelegates):
         self.context_class: type[Context] = Context
         self.middleware = MiddlewareFactories(self)  # `app.middleware.<name>(options)` for one route
         self.probes: dict[str, ASGIApp] = {}  # path → ASGI app answering it before everything (health)
+        self.trace_header = DEFAULT_HEADER  # `config.tracer.header`: read into `ctx.trace_id`, echoed
         self._handle: Pipeline
         self.websocket_pipeline: Pipeline
         self._asgi: ASGIApp | None  # ASGI middleware and mounts around `serve`; None: plain HTTP fast path
@@ -273,6 +277,7 @@ class Application(EggCore, RouterDelegates):
         self.load_decorated()
         self._handle, self.websocket_pipeline, self._asgi = build_pipelines(self)
         trusted_networks(self.config)  # a bad `trusted_proxies` entry fails the boot, not every request
+        self.trace_header = trace_header(self.config, self.config_meta)
 
     def load_decorated(self) -> None:
         """Protos, advice and decorated controllers of every unit (see `eggbin.web.protos`)."""
@@ -328,6 +333,8 @@ class Application(EggCore, RouterDelegates):
             await (self._asgi or self.serve)(scope, receive, send)
             return
         ctx = self.context_class(self, scope, receive)  # the common case inline: one coroutine less
+        if self.trace_header:
+            ctx.response.headers[self.trace_header] = ctx.trace_id
         self.emit("request", ctx)
         try:
             await self._handle(ctx)
@@ -345,6 +352,8 @@ class Application(EggCore, RouterDelegates):
             await mount.app(mount.scope_for(scope), receive, send)
         elif kind == "http":
             ctx = self.context_class(self, scope, receive)
+            if self.trace_header:
+                ctx.response.headers[self.trace_header] = ctx.trace_id
             self.emit("request", ctx)
             try:
                 await self._handle(ctx)

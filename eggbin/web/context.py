@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 from eggbin.web.http_error import HttpError, http_error
 from eggbin.web.request import Request
 from eggbin.web.response import Response
+from eggbin.web.tracer import trace_id_from
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -65,6 +66,15 @@ class Context:
         self._cookies: Cookies | None = None
         self._helper: Helper | None = None
         self._csrf: str | None = None
+        self._trace_id: str | None = None
+
+    @property
+    def trace_id(self) -> str:
+        """This request's id: `X-Request-Id` (`config.tracer.header`) when safe, else a new one."""
+        if self._trace_id is None:
+            name = getattr(self.app, "trace_header", "")
+            self._trace_id = trace_id_from(self.request.scope.get("headers", ()), name.encode("latin-1"))
+        return self._trace_id
 
     # request delegates
     @property

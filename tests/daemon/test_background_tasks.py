@@ -73,12 +73,13 @@ def test_stop_lets_a_task_finish_and_cancels_one_past_the_close_timeout(
         for proc in processes_titled(title):
             proc.kill()
     log = logs(isolated, "background-app-web.log")
-    request = r"\[-/127\.0\.0\.1/-/\d+ms GET /work\?tag=short&seconds=1&gate=gate\]"
+    request = r"\[-/127\.0\.0\.1/[0-9a-f]{32}/\d+ms GET /work\?tag=short&seconds=1&gate=gate\]"
     done = rf"INFO {pid} {request} background done short"
     assert re.search(done, log), log
     assert "background done long" not in log
     cancelled = re.search(
-        rf"ERROR {pid} \[-/127\.0\.0\.1/-/\d+ms GET /work\?tag=long&seconds=60\] \[egg:background\] task "
+        rf"ERROR {pid} \[-/127\.0\.0\.1/[0-9a-f]{{32}}/\d+ms GET /work\?tag=long&seconds=60\] "
+        r"\[egg:background\] task "
         r"job was still running when the process stopped \(waited [\d.]+ s\): cancelled",
         log,
     )

@@ -29,7 +29,7 @@ def test_request_logger_lines_carry_the_request_and_errors_are_copied(tmp_path: 
 
     asyncio.run(scenario())
     web = (_logs(base) / "boot-basic-web.log").read_text().splitlines()
-    prefix = r"\[-/127\.0\.0\.1/-/\d+ms GET /log\?x=1\]"
+    prefix = r"\[-/127\.0\.0\.1/[0-9a-f]{32}/\d+ms GET /log\?x=1\]"  # a generated trace id
     assert [line.split(" ", 4)[2] for line in web] == ["INFO", "WARN", "ERROR"]
     assert all(LINE.match(line) for line in web)
     assert re.search(prefix + " from a request$", web[0])
@@ -159,10 +159,10 @@ def test_processes_sharing_a_file_never_interleave_lines(tmp_path: Path) -> None
         assert line.endswith(" " + mark * 20000), line[:80]
 
 
-def test_a_closed_handler_drops_records_quietly(tmp_path: Path) -> None:
+def test_a_retired_handler_drops_records_quietly(tmp_path: Path) -> None:
     import logging
 
     handler = AppendFileHandler(tmp_path / "x.log")
-    handler.close()
+    handler.retire()
     handler.handle(logging.LogRecord("x", logging.INFO, __file__, 1, "late", None, None))
     assert (tmp_path / "x.log").read_text() == ""

@@ -48,7 +48,8 @@ def test_typed_controller_with_di_aop_and_its_middleware(shop: Booted) -> None:
     assert added.headers["cache-control"] == "no-store"  # @middleware(no_cache)
     wait_until(lambda: "cart of /shop/carts/7/lines released" in app_log(shop), what="Cart.destroy")
     assert re.search(
-        r"\[-/127\.0\.0\.1/-/\d+ms POST /shop/carts/7/lines\] ShopController\.add_line took", app_log(shop)
+        r"\[-/127\.0\.0\.1/[0-9a-f]{32}/\d+ms POST /shop/carts/7/lines\] ShopController\.add_line took",
+        app_log(shop),
     )
     invalid = shop.http.post("/shop/carts/x/lines", json={"sku": " ", "quantity": 0})
     assert invalid.status_code == 422

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 # every name `eggbin.web.settings.check` validates: its sections and the top-level keys it reads
 CHECKED = frozenset({
-    "cluster", "logger", "schedule", "dump", "view", "nunjucks", "websocket", "background_task", "openapi",
-    "development", "onerror", "notfound", "site_file", "static", "body_parser", "security", "cors",
+    "cluster", "logger", "tracer", "schedule", "dump", "view", "nunjucks", "websocket", "background_task",
+    "openapi", "development", "onerror", "notfound", "site_file", "static", "body_parser", "security", "cors",
     "compress", "session", "i18n", "jsonp", "multipart", "logrotator", "health",
     "keys", "ready_timeout", "proxy", "ip_headers", "max_ips_count", "protocol_headers", "host_headers",
     "rundir",

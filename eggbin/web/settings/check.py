@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 CORE: dict[str, type[core.Section]] = {
     "cluster": core.Cluster,
     "logger": core.Logger,
+    "tracer": core.Tracer,
     "schedule": core.Schedule,
     "dump": core.Dump,
     "view": core.View,

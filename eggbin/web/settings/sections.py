@@ -185,6 +185,11 @@ class Logger(Section):
     schedule_log_name: Text = ""
     dict_config: Table = None  # a `logging.config.dictConfig` dict
     propagate: Flag = False
+    stdout: Flag = False
+
+
+class Tracer(Section):
+    header: Text = ""  # eggbin.web.tracer checks it is a header name
 
 
 class Schedule(Section):

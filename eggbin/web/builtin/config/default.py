@@ -39,7 +39,16 @@ def config(app_info: Any) -> dict[str, Any]:
             "agent_log_name": "egg-agent.log",
             "error_log_name": "common-error.log",
             "schedule_log_name": "egg-schedule.log",
+            # records also go up to `eggbin.<name>` → `eggbin` → root (for handlers set up elsewhere)
+            "propagate": False,
+            # a `logging.config.dictConfig` dict applied in every process (master, agent, workers)
+            "dict_config": None,
+            # containers: every process's logs as JSON lines on stdout, no files (or EGG_LOG_STDOUT=1)
+            "stdout": False,
         },
+        # `ctx.trace_id` comes from this request header when its value is safe, and is echoed on the
+        # response ("": always generate, echo nothing)
+        "tracer": {"header": "x-request-id"},
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from eggbin.web.log_output import stdout_enabled
 from eggbin.web.logrotator import REOPEN_ACTION, ROTATE_ACTION, LogRotator, reopen_logs
 
 if TYPE_CHECKING:
@@ -20,6 +21,8 @@ class Boot:
         self.agent.messenger.on(ROTATE_ACTION, self.rotate)
 
     async def server_did_ready(self) -> None:
+        if stdout_enabled(self.agent.config.get("logger")):
+            return  # logs go to stdout (containers): no file to rotate
         if self.rotator is None:
             self.rotator = LogRotator(self.agent)
             self.rotator.start()

@@ -1,0 +1,48 @@
+"""`ctx.trace_id`: the request's id, taken from `X-Request-Id` (`config.tracer.header`) or generated.
+
+A load balancer or the calling service usually sets the header; a client can set anything there, so
+the value is taken only when it is 1 to 128 characters of letters, digits and `. _ : = + -` (a uuid, a
+W3C `traceparent`, a base64 id); anything else is replaced by a new id: 128 random bits in hex (the
+W3C trace-id's form; `os.urandom` costs a seventh of `uuid.uuid4`, and every request pays it). The id is
+echoed on the response under the same header and shown in every context log line (egg's
+`[user/ip/trace/ms METHOD url]` prefix, the `trace_id` attribute of the record).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from eggbin.errors import BootError
+
+DEFAULT_HEADER = "x-request-id"
+_SAFE = re.compile(r"[A-Za-z0-9._:=+-]{1,128}")
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")  # an HTTP token (RFC 9110)
+
+
+def trace_header(config: Mapping[str, Any], meta: Mapping[str, str]) -> str:
+    """`config.tracer.header`, lower-cased ("" turns reading and echoing off); a bad name fails the boot."""
+    tracer = config.get("tracer")
+    name = tracer.get("header", DEFAULT_HEADER) if isinstance(tracer, Mapping) else DEFAULT_HEADER
+    if name in (None, ""):
+        return ""
+    if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+        raise BootError(
+            f"config `tracer.header` is `{name!r}` (set in `{meta.get('tracer.header', '?')}`)",
+            hint='use an HTTP header name such as "x-request-id", or "" to turn it off',
+        )
+    return name.lower()
+
+
+def trace_id_from(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str:
+    """The id in the ASGI `headers` under `name` (lower-case) when safe to log and echo, else a new one."""
+    if name:
+        for key, value in headers:
+            if key == name:
+                text = value.decode("latin-1")
+                if _SAFE.fullmatch(text):
+                    return text
+                break
+    return os.urandom(16).hex()
