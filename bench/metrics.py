@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from daemon import BIN, WORK, Subject, first_200, free_port, gone
 from harness import Measurement, report, wrk
@@ -82,38 +83,13 @@ def throughput(rounds: int, duration: int) -> list[Measurement]:
 
 
 def serve(app_dir: str, requests: int, metrics: bool) -> None:
-    """Run in the child: boot the app (as a cluster worker when `metrics`) and feed it `requests` GETs."""
-    import asyncio
+    """Run in the child: request_instructions.py's server; the app boots as a cluster worker if `metrics`."""
+    from request_instructions import serve as serve_in_process
 
-    import uvicorn
-    import uvloop
-    from http_protocol import REQUEST, NullTransport
-    from uvicorn.server import ServerState
+    def as_worker(app: Any) -> None:
+        app.cluster_key = "bench"  # what the cluster sets: the plugin takes multiprocess mode
 
-    from eggbin.cluster.http_protocol import LimitedHttpProtocol
-    from eggbin.web.application import Application
-    from eggbin.web.env import ServerEnv
-
-    async def main() -> None:
-        app = Application(Path(app_dir), ServerEnv("prod", "bench"))
-        if metrics:
-            app.cluster_key = "bench"  # what the cluster sets: the plugin takes multiprocess mode
-        await app.boot(write_run_files=False)
-        config = uvicorn.Config(
-            app=app, lifespan="off", access_log=False, proxy_headers=False, log_config=None
-        )
-        config.load()
-        state = ServerState()
-        served = LimitedHttpProtocol(config=config, server_state=state, app_state={})
-        served.connection_made(NullTransport())
-        for _ in range(200 + requests):  # 200 to warm up, in both runs
-            served.data_received(REQUEST)
-            while state.tasks:
-                await asyncio.sleep(0)
-        served.connection_lost(None)
-        await app.close()
-
-    uvloop.run(main())
+    serve_in_process("workers", app_dir, requests, as_worker if metrics else None)
 
 
 def instructions(app_dir: Path, requests: int, metrics: bool, pythonpath: str | None) -> int:
