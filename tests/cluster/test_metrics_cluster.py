@@ -31,6 +31,10 @@ def scrape(url: str) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
     return found
 
 
+def requests_total(url: str) -> dict[tuple[tuple[str, str], ...], float]:
+    return scrape(url).get("eggbin_http_requests_total", {})
+
+
 def spread_requests(url: str, total: int) -> Counter[int]:
     """`total` GET /pid, each on a new connection; how many each worker answered."""
     answered: Counter[int] = Counter()
@@ -64,8 +68,11 @@ def test_a_scrape_sums_every_worker_and_survives_a_killed_one(tmp_path: Path) ->
         wait_until(lambda: both_workers_answer(cluster, answered), timeout=60, what="both workers to answer")
         assert httpx.get(f"{cluster.url}/no/such/{os.getpid()}", timeout=10).status_code == 404
         sent = sum(answered.values())
-        for _ in range(4):  # whichever worker answers the scrape, it shows both
-            counts = scrape(cluster.url)["eggbin_http_requests_total"]
+        # each worker writes its counts out every `config.metrics.interval` (0.5 s): then every scrape,
+        # whichever worker answers it, shows both workers' counts
+        wait_until(lambda: requests_total(cluster.url).get(PID_OK) == sent, what=f"{sent} requests counted")
+        for _ in range(4):
+            counts = requests_total(cluster.url)
             assert counts[PID_OK] == sent
             assert counts[(("method", "GET"), ("route", "<unmatched>"), ("status", "404"))] == 1
         assert stat.S_IMODE(metrics_dir.stat().st_mode) == 0o700
@@ -86,7 +93,9 @@ def test_a_scrape_sums_every_worker_and_survives_a_killed_one(tmp_path: Path) ->
         assert restarts[(("worker", str(victim["id"])),)] == 1
         assert sum(restarts.values()) == 1
         more = sum(spread_requests(cluster.url, 10).values())
-        assert scrape(cluster.url)["eggbin_http_requests_total"][PID_OK] == sent + more
+        wait_until(
+            lambda: requests_total(cluster.url)[PID_OK] == sent + more, what="the new requests counted"
+        )
 
         cluster.process.signal(signal.SIGTERM)
         assert cluster.process.wait(30) == 0

@@ -120,7 +120,7 @@ def test_the_path_is_configurable(boot_app: Callable[..., Booted]) -> None:
     [
         ('{"path": "metrics"}', "`config.metrics.path` must be a path starting with `/`, got `'metrics'`"),
         ('{"allow": ["nowhere"]}', "`config.metrics.allow`: `nowhere` is not an address, a network"),
-        ('{"lag_interval": 0}', "`config.metrics.lag_interval` must be seconds > 0, got `0`"),
+        ('{"interval": 0}', "`config.metrics.interval` must be seconds > 0, got `0`"),
         ('{"buckets": [1, 0.5]}', "`config.metrics.buckets` must be increasing seconds, got `[1, 0.5]`"),
     ],
 )

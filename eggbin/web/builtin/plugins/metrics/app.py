@@ -26,7 +26,7 @@ class Boot:
         clustered = bool(app.cluster_key)  # a cluster's worker: the workers share `run/metrics/`
         if clustered:
             use_multiprocess(multiprocess_dir(app.base_dir))
-        from eggbin.web.builtin.plugins.metrics.recording import Instrumented, sample_loop_lag
+        from eggbin.web.builtin.plugins.metrics.recording import Instrumented, every_interval
         from eggbin.web.builtin.plugins.metrics.scrape import Scrape
         from eggbin.web.builtin.plugins.metrics.store import Metrics
 
@@ -35,10 +35,11 @@ class Boot:
             metrics.restarts.labels(str(app.worker_slot)).set(app.worker_restarts)
         app.add_probe(options.path, Scrape(metrics, options.allow))
         app.wrap_requests(lambda inner: Instrumented(inner, metrics, app.router))
-        self.sampler = asyncio.create_task(sample_loop_lag(metrics, options.lag_interval))
+        self.sampler = asyncio.create_task(every_interval(metrics, options.interval))
 
     async def before_close(self) -> None:
         if self.sampler is not None:
             self.sampler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.sampler
+            self.app.metrics.flush()  # a graceful stop loses no count

@@ -14,7 +14,7 @@ from eggbin.web.proxy import Network, parse
 class MetricsOptions:
     path: str
     allow: tuple[Network, ...]
-    lag_interval: float
+    interval: float
     buckets: tuple[float, ...]
 
 
@@ -32,10 +32,10 @@ def metrics_options(options: Any, where: Callable[[str], str]) -> MetricsOptions
         allow = allow.split(",")
     if not isinstance(allow, list | tuple):
         raise BootError(f"`config.metrics.allow` must be a list of addresses or networks{where('allow')}")
-    interval = options.get("lag_interval")
+    interval = options.get("interval")
     if not isinstance(interval, int | float) or isinstance(interval, bool) or interval <= 0:
         raise BootError(
-            f"`config.metrics.lag_interval` must be seconds > 0, got `{interval!r}`{where('lag_interval')}"
+            f"`config.metrics.interval` must be seconds > 0, got `{interval!r}`{where('interval')}"
         )
     buckets = options.get("buckets")
     if (

@@ -30,16 +30,16 @@ class Instrumented:
                 status = message["status"]
             await send(message)
 
-        in_flight = self.metrics.in_flight
-        in_flight.inc()
+        metrics = self.metrics
+        metrics.in_flight_now += 1
         started = time.perf_counter()
         try:
             await self.inner(scope, receive, send_status)
         finally:
             elapsed = time.perf_counter() - started
-            in_flight.dec()
+            metrics.in_flight_now -= 1
             method = scope["method"] if scope["method"] in METHODS else "OTHER"
-            self.metrics.record(method, self.route_label(scope), str(status), elapsed)
+            metrics.record(method, self.route_label(scope), str(status), elapsed)
 
     def route_label(self, scope: Any) -> str:
         route = scope.get("route")
@@ -50,10 +50,12 @@ class Instrumented:
         return f"{mount.prefix}/*" if mount is not None else UNMATCHED
 
 
-async def sample_loop_lag(metrics: Metrics, interval: float) -> None:
-    """Every `interval` s, how much later than asked the loop woke this task (a busy loop is late)."""
+async def every_interval(metrics: Metrics, interval: float) -> None:
+    """Every `interval` s: how much later than asked the loop woke this task (a busy loop is late), and
+    the counts of the last interval written out for the other workers' scrapes."""
     loop = asyncio.get_running_loop()
     while True:
         before = loop.time()
         await asyncio.sleep(interval)
         metrics.loop_lag.set(max(0.0, loop.time() - before - interval))
+        metrics.flush()

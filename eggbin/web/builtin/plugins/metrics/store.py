@@ -2,12 +2,18 @@
 
 prometheus_client picks multiprocess mode when it is imported, from `PROMETHEUS_MULTIPROC_DIR`: the
 plugin sets that variable before its first import (in a worker nothing imported it yet).
+
+A request only adds to plain Python numbers (`record`); `flush` writes them to the metrics, every
+`config.metrics.interval` seconds, before this worker answers a scrape and when it stops. Writing each
+request through (five locked mmap writes, each with a getpid) cost a quarter of a hello request's CPU;
+batched it costs next to nothing, and a worker killed with -9 loses at most one interval of counts.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from bisect import bisect_left
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -83,19 +89,39 @@ class Metrics:
 
             self.registry = CollectorRegistry()
             mp.MultiProcessCollector(self.registry)  # type: ignore[no-untyped-call]
+        self.bounds = tuple(buckets)
+        self.in_flight_now = 0
         self._series: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+        self._pending: dict[tuple[str, str, str], list[Any]] = {}  # key -> [count, seconds, per bucket]
 
     def record(self, method: str, route: str, status: str, seconds: float) -> None:
-        """One answered request (label children cached: their number is bounded by the routes)."""
+        """One answered request, kept in this process until the next `flush`."""
         key = (method, route, status)
-        series = self._series.get(key)
-        if series is None:
-            series = self._series[key] = (self.requests.labels(*key), self.duration.labels(*key))
-        series[0].inc()
-        series[1].observe(seconds)
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = self._pending[key] = [0, 0.0, [0] * (len(self.bounds) + 1)]
+        pending[0] += 1
+        pending[1] += seconds
+        pending[2][bisect_left(self.bounds, seconds)] += 1  # the first bucket whose bound >= seconds
+
+    def flush(self) -> None:
+        """Write what `record` kept, and the requests in flight, to the metrics (the files, in a cluster)."""
+        self.in_flight.set(self.in_flight_now)
+        pending, self._pending = self._pending, {}
+        for key, (count, seconds, buckets) in pending.items():
+            series = self._series.get(key)
+            if series is None:  # label children cached: their number is bounded by the routes
+                series = self._series[key] = (self.requests.labels(*key), self.duration.labels(*key))
+            series[0].inc(count)
+            # Histogram.observe adds one sample; its sum and (non-cumulative) buckets take a batch
+            series[1]._sum.inc(seconds)
+            for index, added in enumerate(buckets):
+                if added:
+                    series[1]._buckets[index].inc(added)
 
     def exposition(self) -> tuple[bytes, str]:
         """The text a scrape gets, and its content type."""
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+        self.flush()
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
