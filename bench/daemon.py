@@ -1,13 +1,14 @@
 """Production start/stop and throughput: `eggscripts` against gunicorn+UvicornWorker and egg-scripts.
 
-    python bench/daemon.py [--runs 5] [--duration 10] [--no-egg]
+    python bench/daemon.py [--runs 5] [--duration 10] [--no-egg] [--metrics]
 
 Per subject, with 2 workers on 127.0.0.1: time for `start --daemon` to return, time from the start
 command to the first 200, time for `stop` to return (with every process gone), and `wrk -t2 -c64` req/s
 and p99 for `--duration` seconds. Anchors: egg-scripts (installed from npm into bench/.work/egg when
 Node is available) and gunicorn -k uvicorn.workers.UvicornWorker on a raw ASGI hello app.
 Targets (issue #8): start returns <= 0.6x egg-scripts' and <= 1.0 s; stop <= 0.5 s; req/s >= egg-scripts'
-and >= 0.6x gunicorn+UvicornWorker (raw ASGI).
+and >= 0.6x gunicorn+UvicornWorker (raw ASGI). `--metrics` turns the metrics plugin on in eggbin's app
+(health is on in every app): start -> ready and stop must stay within the figures without it (issue #18).
 """
 
 from __future__ import annotations
@@ -77,16 +78,21 @@ def run_once(subject: Subject, port: int) -> tuple[float, float, float]:
     return returned, ready, time.monotonic() - stop_started
 
 
-def eggbin_subject(port: int, title: str) -> Subject:
+def eggbin_subject(port: int, title: str, metrics: bool = False) -> Subject:
     app = WORK / "eggbin-hello"
     if not app.exists():
         subprocess.run([BIN / "eggbin", "init", str(app), "--yes"], check=True, capture_output=True)
     # Health on, drain off: a generated app drains 5 s after SIGTERM for its load balancer (a deliberate
     # wait, tested in tests/cluster/test_health_drain.py); this measures how fast the cluster stops.
     (app / "config" / "prod.py").write_text('config = {"health": {"drain_delay": 0}}\n')
+    plugins = app / "config" / "plugin_prod.py"
+    plugins.unlink(missing_ok=True)
+    if metrics:
+        plugins.write_text('plugins = {"metrics": True}\n')
     start = [str(BIN / "eggscripts"), "start", str(app), "--daemon", "--workers", "2", "--port", str(port)]
     start += ["--title", title, "--host", "127.0.0.1"]
-    return Subject("eggscripts", start, [str(BIN / "eggscripts"), "stop", str(app)], app, f"--title={title}")
+    name = "eggscripts (metrics on)" if metrics else "eggscripts"
+    return Subject(name, start, [str(BIN / "eggscripts"), "stop", str(app)], app, f"--title={title}")
 
 
 def gunicorn_subject(port: int) -> Subject | None:
@@ -127,11 +133,12 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3, help="wrk runs per subject, interleaved")
     parser.add_argument("--no-egg", action="store_true")
+    parser.add_argument("--metrics", action="store_true", help="eggbin's app with the metrics plugin on")
     args = parser.parse_args()
     os.environ.setdefault("HOME", str(WORK))
     ports = {name: free_port() for name in ("eggbin", "gunicorn", "egg")}
     candidates = [
-        eggbin_subject(ports["eggbin"], "egg-server-bench"),
+        eggbin_subject(ports["eggbin"], "egg-server-bench", args.metrics),
         gunicorn_subject(ports["gunicorn"]),
         None if args.no_egg else egg_subject(ports["egg"], "egg-server-bench-node"),
     ]

@@ -19,7 +19,9 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from harness import Measurement, report
 from throughput import EGG_APP, write_tree
@@ -31,8 +33,8 @@ SUBJECTS = {
 }
 
 
-def serve(protocol: str, app_dir: str, requests: int) -> None:
-    """Run in the child: boot the app and feed it `requests` GETs through `protocol`."""
+def serve(protocol: str, app_dir: str, requests: int, prepare: Callable[[Any], None] | None = None) -> None:
+    """Run in the child: boot the app (after `prepare(app)`), feed it `requests` GETs through `protocol`."""
     import uvicorn
     import uvloop
     from http_protocol import REQUEST, NullTransport
@@ -45,6 +47,8 @@ def serve(protocol: str, app_dir: str, requests: int) -> None:
 
     async def main() -> None:
         app = Application(Path(app_dir), ServerEnv("prod", "bench"))
+        if prepare is not None:
+            prepare(app)
         await app.boot(write_run_files=False)
         workers = protocol == "workers"
         config = uvicorn.Config(

@@ -56,6 +56,7 @@ def connect_messenger(app: Any, channel: AsyncChannel, options: ChildOptions) ->
     if messenger is not None:
         messenger.attach(channel.send)
     app.cluster_key = f"{options.cluster.base_dir}:{options.master_pid}"
+    app.worker_slot, app.worker_restarts = options.id, options.restarts
     timing = getattr(app, "timing", None)
     if timing is not None:  # sent before the phase runs: a hook blocking the loop is still named
         timing.on_phase = lambda phase: channel.send(envelope(BOOT_PROGRESS, {"phase": phase}, to=TO_MASTER))

@@ -28,7 +28,7 @@ import subprocess
 import time
 from typing import Any
 
-from eggbin.cluster import masterlog
+from eggbin.cluster import masterlog, metrics_dir
 from eggbin.cluster.breakpoints import DEBUGGER_PAUSED
 from eggbin.cluster.channel import BOOT_PROGRESS, Channel, Message, envelope
 from eggbin.cluster.listener import bind, release
@@ -98,16 +98,18 @@ class Master:
     # -- children ---------------------------------------------------------------------------------
     def spawn(self, role: str, child_id: int) -> Child:
         listen_fd = self.listener.fileno() if self.listener and role == "worker" else -1
+        restarts = self.respawner.restarts.get(child_id, 0)
 
         def blob(channel_fd: int) -> str:
-            return ChildOptions(self.options, role, child_id, channel_fd, listen_fd, os.getpid()).dumps()
+            options = ChildOptions(self.options, role, child_id, channel_fd, listen_fd, os.getpid(), restarts)
+            return options.dumps()
 
         fds = (listen_fd,) if listen_fd >= 0 else ()
         spawner = self.zygote.spawn if self.zygote else spawn_module
         terminal = role == "worker" and child_id == self.options.terminal_worker
         stdin = None if terminal else subprocess.DEVNULL  # eggbin/cluster/breakpoints.py
         popen, channel = spawner(f"eggbin.cluster.{role}", blob, pass_fds=fds, stdin=stdin)
-        child = Child(role, child_id, popen, channel, restarts=self.respawner.restarts.get(child_id, 0))
+        child = Child(role, child_id, popen, channel, restarts=restarts)
         if role == "worker" and self.state is not State.STARTING_AGENT:
             child.send(envelope(AGENT_STARTED, sender="master"))
         self.children[child.pid] = child
@@ -141,6 +143,8 @@ class Master:
             if code is not None:
                 self._drain(child)
                 del self.children[child.pid]
+                if child.role == "worker":
+                    metrics_dir.mark_dead(self.lock.dir, child.pid)
                 self.selector.unregister(child.channel.sock)
                 child.channel.close()
                 self.handle_exit(child, code)
@@ -368,6 +372,7 @@ class Master:
         self.install_signals()
         try:
             self.lock.acquire()
+            metrics_dir.wipe(self.lock.dir)  # a previous cluster's counts (ours hold the lock now)
             self.listener = bind(self.options)
         except EggbinError as exc:
             self.fail(str(exc))
@@ -386,6 +391,7 @@ class Master:
             while self.state is not State.DONE:
                 self.tick()
         finally:
+            metrics_dir.wipe(self.lock.dir)
             self.lock.release()
             release(self.listener, self.options)
         return self.exit_code

@@ -114,6 +114,7 @@ class ChildOptions:
     channel_fd: int
     listen_fd: int = -1
     master_pid: int = 0
+    restarts: int = 0  # how often the master respawned this slot (the metrics plugin shows it)
 
     def dumps(self) -> str:
         return json.dumps(asdict(self))

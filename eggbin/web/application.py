@@ -7,7 +7,7 @@ and sets `egg_path` to its own directory (`config/`, `app/`, `config/plugin.py`)
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -94,6 +94,8 @@ class EggCore(EventEmitter, EggApi):
         self._pending_singletons: list[Awaitable[None]] = []
         self.messenger = Messenger(self.role)
         self.cluster_key = ""  # set by the cluster: where leaders of `cluster()` clients listen
+        self.worker_slot = 0  # set by the cluster: this worker's slot, 1..N (0: the agent, or no cluster)
+        self.worker_restarts = 0  # set by the cluster: how often the master respawned this slot's worker
         self.background_tasks = BackgroundTasks(lambda exc, ctx: self.emit("error", exc, ctx))
         self._background: BackgroundTaskHelper | None = None
 
@@ -312,6 +314,11 @@ class Application(EggCore, RouterDelegates):
         if path in self.probes:
             raise BootError(f"two probes answer `{path}`", hint="give each probe its own path in config")
         self.probes[path] = endpoint
+
+    def wrap_requests(self, layer: Callable[[ASGIApp], ASGIApp]) -> None:
+        """Put the ASGI app `layer(inner)` around everything but the probes: ASGI middleware, mounts,
+        egg's middleware and the router (the metrics plugin times and counts requests there)."""
+        self._asgi = layer(self._asgi or self.serve)
 
     def create_anonymous_context(self, request: Mapping[str, Any] | None = None) -> Context:
         """A `ctx` outside any request (a fake `GET /`, or the `method`/`url`/`headers` given)."""

@@ -236,6 +236,7 @@ def _router(app: Application) -> Middleware:
         if found is None:
             return await next_()
         matched, ctx.params = found
+        scope["route"] = matched  # as Starlette's router does: who measures requests labels them by route
         await (matched.run or matched.prepare(app))(ctx)
 
     return route

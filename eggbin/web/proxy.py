@@ -34,8 +34,8 @@ NAMED: dict[str, tuple[str, ...]] = {  # Express's names
 
 
 @lru_cache(maxsize=32)
-def parse(entries: tuple[str, ...]) -> tuple[Network, ...]:
-    """The networks `entries` name; a `BootError` names the first entry that is none."""
+def parse(entries: tuple[str, ...], key: str = "trusted_proxies") -> tuple[Network, ...]:
+    """The networks `entries` name; a `BootError` names the first entry that is none (in `config.<key>`)."""
     networks: list[Network] = []
     for entry in entries:
         for item in NAMED.get(entry.strip().lower(), (entry.strip(),)):
@@ -43,8 +43,7 @@ def parse(entries: tuple[str, ...]) -> tuple[Network, ...]:
                 networks.append(_unmapped(ip_network(item, strict=False)))
             except ValueError:
                 raise BootError(
-                    f"`config.trusted_proxies`: `{entry}` is not an address, a network or one of "
-                    f"{', '.join(NAMED)}"
+                    f"`config.{key}`: `{entry}` is not an address, a network or one of {', '.join(NAMED)}"
                 ) from None
     return tuple(networks)
 

@@ -1,6 +1,8 @@
 """egg's built-in plugins (and eggbin's health), on in every app; `config/plugin.py` turns one off:
 
 plugins = {"i18n": False}
+
+eggbin's metrics plugin is built in but off: `plugins = {"metrics": True}` turns it on.
 """
 
 plugins = {
@@ -10,4 +12,5 @@ plugins = {
     "jsonp": {"enable": True, "package": "eggbin.web.builtin.plugins.jsonp"},
     "multipart": {"enable": True, "package": "eggbin.web.builtin.plugins.multipart"},
     "logrotator": {"enable": True, "package": "eggbin.web.builtin.plugins.logrotator"},
+    "metrics": {"enable": False, "package": "eggbin.web.builtin.plugins.metrics"},
 }
