@@ -16,7 +16,7 @@ def stderr() -> Console:
     """The console every diagnostic goes to."""
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False, no_color="NO_COLOR" in os.environ, soft_wrap=True)
+    return Console(stderr=True, highlight=False, no_color=no_color(), soft_wrap=True)
 
 
 @cache
@@ -24,7 +24,12 @@ def stdout() -> Console:
     """The console for results a user may pipe (URLs, tables, JSON)."""
     from rich.console import Console
 
-    return Console(highlight=False, no_color="NO_COLOR" in os.environ, soft_wrap=True)
+    return Console(highlight=False, no_color=no_color(), soft_wrap=True)
+
+
+def no_color() -> bool:
+    """no-color.org: `NO_COLOR` set to a non-empty value turns colour off; set but empty, it does not."""
+    return bool(os.environ.get("NO_COLOR"))
 
 
 def error(message: str) -> None:
