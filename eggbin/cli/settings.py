@@ -8,8 +8,6 @@ names the variable or the key and the file instead of a flag the user never type
 
 from __future__ import annotations
 
-import difflib
-import json
 import os
 import tomllib
 from collections.abc import Collection, Mapping
@@ -89,6 +87,8 @@ def checked_defaults(group: TyperGroup, section: str, app_dir: Path, warn: Any) 
     )
     for key, value in table.items():
         if key not in known:
+            import difflib
+
             close = difflib.get_close_matches(key, sorted(known), n=1)
             hint = f": did you mean `{close[0].replace('_', '-')}`?" if close else ""
             warn(f"unknown key `{key.replace('_', '-')}` in {where}, ignored{hint}")
@@ -114,6 +114,8 @@ def check_environment(
     for param in command.params:
         variable = param.envvar if isinstance(param.envvar, str) else None
         if variable and environ.get(variable):
+            import json
+
             ctx = command.context_class(command, info_name=command.name)
             raw = environ[variable]
             value = param.type.split_envvar_value(raw) if param.multiple else raw
@@ -158,6 +160,8 @@ def _bounds(kind: Any) -> str:
 
 
 def _toml(value: Any) -> str:
+    import json
+
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str | int | float | list):
