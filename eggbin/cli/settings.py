@@ -78,13 +78,17 @@ def invoked_command(group: TyperGroup, argv: list[str]) -> str | None:
     return None
 
 
-def checked_defaults(group: TyperGroup, section: str, app_dir: Path, warn: Any) -> dict[str, dict[str, Any]]:
-    """`default_map` from the pyproject, each value checked against every option it defaults."""
+def checked_defaults(
+    group: TyperGroup, section: str, app_dir: Path, warn: Any, names: Collection[str] = ()
+) -> dict[str, dict[str, Any]]:
+    """`default_map` from the pyproject, each value checked against the options of `group` it defaults.
+
+    `names`: every parameter of every command of the app (`group` may hold only the one running).
+    """
     table = read_table(section, app_dir)
     where = f"[tool.{section}] of {(app_dir / 'pyproject.toml').resolve()}"
-    known = {p.name for c in group.commands.values() for p in c.params if p.name} | set(
-        EXTRA_KEYS.get(section, ())
-    )
+    known = {*names, *(p.name for c in group.commands.values() for p in c.params if p.name)}
+    known |= set(EXTRA_KEYS.get(section, ()))
     for key, value in table.items():
         if key not in known:
             import difflib
@@ -170,20 +174,24 @@ def _toml(value: Any) -> str:
 
 
 def prepared_defaults(
-    group: TyperGroup, section: str, prefix: str, argv: list[str], dotenv_commands: Collection[str] = ()
+    group: TyperGroup,
+    section: str,
+    prefix: str,
+    argv: list[str],
+    dotenv_commands: Collection[str] = (),
+    names: Collection[str] = (),
 ) -> dict[str, dict[str, Any]]:
     """Wire env vars, read `.env` for the commands that take one, check env and pyproject: `default_map`."""
     from eggbin import console
     from eggbin.cli.envfile import load_dotenv_file
 
     wire_envvars(group, prefix)
+    if any(flag in argv for flag in HELP_FLAGS):  # help never reads (or fails on) settings: it stays fast
+        return {}
     name = invoked_command(group, argv)
-    app_dir = app_dir_from_argv(
-        argv, positional=section == "eggscripts", from_env=os.environ.get(f"{prefix}_BASE")
-    )
+    from_env = os.environ.get(f"{prefix}_BASE")
+    app_dir = app_dir_from_argv(argv, positional=section == "eggscripts", from_env=from_env)
     from_files = load_dotenv_file(app_dir) if name and name in dotenv_commands else {}
-    if any(flag in argv for flag in HELP_FLAGS):  # help shows defaults; it never fails on them
-        return default_map(section, app_dir, list(group.commands))
-    defaults = checked_defaults(group, section, app_dir, console.warn)
+    defaults = checked_defaults(group, section, app_dir, console.warn, names)
     check_environment(group, name, os.environ, from_files)
     return defaults

@@ -246,3 +246,13 @@ def test_typer_runs_without_pydantic() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.stdout.split("\n")[:2] == ["3 0.5 x True", "False"], done.stderr
+
+
+def test_keys_of_other_commands_are_known(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], stop_options: list[Any]
+) -> None:
+    """Only the command that runs is built (the fast path); `json` (status's) is still a known key."""
+    write_pyproject(tmp_path, "[tool.eggscripts]\njson = true\nworkers = 2\n")
+    assert invoke(eggscripts_app, "stop", str(tmp_path)) == 0
+    assert capsys.readouterr().err == ""
+    assert stop_options
