@@ -54,13 +54,6 @@ def read_table(section: str, app_dir: Path) -> dict[str, Any]:
     return {key.replace("-", "_"): value for key, value in table.items()}
 
 
-def default_map(section: str, app_dir: Path, commands: list[str]) -> dict[str, dict[str, Any]]:
-    """`{command: {param: value}}` from `[tool.<section>]` (unchecked: `checked_defaults` checks)."""
-    table = read_table(section, app_dir)
-    defaults = {key: value for key, value in table.items() if not isinstance(value, dict)}
-    return {command: dict(defaults) for command in commands} if defaults else {}
-
-
 def wire_envvars(group: TyperGroup, prefix: str) -> None:
     """Every option of every command reads `<PREFIX>_<OPTION>` and shows it in `--help`."""
     for command in group.commands.values():
