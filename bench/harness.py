@@ -79,6 +79,41 @@ def time_command(
     return time_call(once, runs, warmup)
 
 
+def run_timed(
+    argv: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None, check: bool = True
+) -> tuple[float, float]:
+    """(wall, CPU) seconds of one run; CPU is the process's own user + system time, which a loaded
+    machine's waiting does not inflate as it does the wall time."""
+    start = time.perf_counter()
+    child = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert child.stderr is not None
+    stderr = child.stderr.read()
+    child.stderr.close()
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if check and child.returncode:
+        raise RuntimeError(f"{' '.join(argv)} exited {child.returncode}:\n{stderr.decode(errors='replace')}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def interleaved(
+    subjects: dict[str, Callable[[], tuple[float, float]]], runs: int, warmup: int = 1, cpu: bool = True
+) -> list[Measurement]:
+    """Every subject once per round, `runs` rounds (after `warmup`): a shared machine's load drifts, and
+    each subject sees the same drift. Rows: wall time per subject, then (with `cpu`) CPU time as `… [cpu]`."""
+    walls: dict[str, list[float]] = {name: [] for name in subjects}
+    cpus: dict[str, list[float]] = {name: [] for name in subjects}
+    for round_ in range(warmup + runs):
+        for name, once in subjects.items():
+            wall, used = once()
+            if round_ >= warmup:
+                walls[name].append(wall)
+                cpus[name].append(used)
+    rows = [Measurement(name, samples) for name, samples in walls.items()]
+    return rows + ([Measurement(f"{name} [cpu]", samples) for name, samples in cpus.items()] if cpu else [])
+
+
 def wrk(url: str, duration: int, script: Path | None = None, timeout: int = 2) -> tuple[float, float]:
     """(req/s, p99 in ms) of `wrk -t2 -c64 --latency` (Debian: `apt-get install wrk`); errors fail it.
 

@@ -30,6 +30,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("HOME", str(home))
     for name in ISOLATED_VARS:
         monkeypatch.delenv(name, raising=False)
+    for name in [n for n in os.environ if n.startswith(("EGGBIN_", "EGGSCRIPTS_"))]:  # option settings
+        monkeypatch.delenv(name)
     monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.chdir(tmp_path)
     return home

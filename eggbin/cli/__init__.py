@@ -7,6 +7,7 @@ the one place an exception becomes a message and an exit code.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Annotated, NoReturn
 
@@ -61,22 +62,30 @@ for command in (scripts.start, scripts.stop, scripts.status, scripts.reload):
 
 def run(app: typer.Typer, argv: list[str] | None = None) -> NoReturn:
     """Run a CLI app and turn every outcome into an exit code."""
+    from typer.main import get_command
+
     from eggbin import console
-    from eggbin.cli.settings import app_dir_from_argv, default_map
+    from eggbin.cli.envfile import DOTENV_COMMANDS
+    from eggbin.cli.settings import prepared_defaults
     from eggbin.errors import EggbinError
 
-    args = sys.argv[1:] if argv is None else argv
-    section = "eggscripts" if app is eggscripts_app else "egg"
-    commands = [c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands]
-    defaults = default_map(section, app_dir_from_argv(args, positional=section == "eggscripts"), commands)
+    args = (sys.argv[1:] if argv is None else argv) or ["--help"]
+    scripts = app is eggscripts_app
     if f"_{app.info.name}_COMPLETE".upper() in os.environ:  # a shell asks for completions (completions/)
         from eggbin.completion import register_shells
 
         register_shells()
+    group = get_command(_only_the_invoked_command(app, args))
     try:
-        code = app(
-            args=args or ["--help"], prog_name=app.info.name, standalone_mode=False, default_map=defaults
+        defaults = prepared_defaults(
+            group,  # type: ignore[arg-type]
+            "eggscripts" if scripts else "egg",
+            "EGGSCRIPTS" if scripts else "EGGBIN",
+            args,
+            () if scripts else DOTENV_COMMANDS,  # never in production
+            _setting_names(app),
         )
+        code = group.main(args=args, prog_name=app.info.name, standalone_mode=False, default_map=defaults)
     except EggbinError as exc:
         if console.debug_enabled():
             raise
@@ -90,10 +99,41 @@ def run(app: typer.Typer, argv: list[str] | None = None) -> NoReturn:
     sys.exit(code if isinstance(code, int) else 0)
 
 
+def _only_the_invoked_command(app: typer.Typer, args: list[str]) -> typer.Typer:
+    """The fast path: `app` with only the command argv names (the whole app for root help or a typo).
+
+    typer builds every registered command's click parameters from its signature on each run (~4-8 ms
+    each); a run needs one.
+    """
+    wanted = next((arg for arg in args if not arg.startswith("-")), None)
+    infos = [info for info in app.registered_commands if _command_name(info) == wanted]
+    if not infos:
+        return app
+    narrowed = _new_app(app.info.name or "", app.info.help or "")
+    narrowed.registered_commands = infos
+    return narrowed
+
+
+def _setting_names(app: typer.Typer) -> set[str]:
+    """Every parameter of every command (by signature: cheap, unlike building them all)."""
+    import inspect
+
+    callbacks = [info.callback for info in app.registered_commands if info.callback]
+    return {name for c in callbacks for name in inspect.signature(c).parameters if name != "ctx"}
+
+
+def _command_name(info: typer.models.CommandInfo) -> str:
+    callback = info.callback.__name__.replace("_", "-") if info.callback else ""
+    return info.name or callback
+
+
 def _report_click_error(exc: typer.TyperException, app: typer.Typer) -> int:
     from eggbin import console
 
     message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    # click names an option's env var in every error about it; this one is about the typed flag (values
+    # from the environment were checked before click ran, and name their variable themselves)
+    message = re.sub(r" \(env var: '[A-Z0-9_]+'\)", "", message)
     code = int(getattr(exc, "exit_code", 1))
     if code == 2:
         context = getattr(exc, "ctx", None)

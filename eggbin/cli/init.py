@@ -48,11 +48,14 @@ def init(
             prompt=_ask if not yes and console.is_interactive() else None,
         )
     )
-    out = console.stdout()
-    out.print(f"Created {created.type} project [bold]{created.name}[/] in {created.path}", markup=True)
-    out.print("Next:")
+    where = f"in {created.path}"
+    console.result(
+        f"Created {created.type} project {created.name} {where}",
+        f"Created {created.type} project [bold]{console.escape(created.name)}[/] {console.escape(where)}",
+    )
+    console.result("Next:")
     for step in created.next_steps:
-        out.print(f"  {step}", markup=False)
+        console.result(f"  {step}")
 
 
 def _ask(question: str, default: str) -> str:

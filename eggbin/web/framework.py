@@ -12,16 +12,18 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from eggbin.errors import BootError
 from eggbin.web.appinfo import read_pyproject
-from eggbin.web.application import Agent, Application, EggCore
 from eggbin.web.env import ServerEnv
 from eggbin.web.modules import UnitModules
 
+if TYPE_CHECKING:
+    from eggbin.web.application import EggCore
+
 Role = Literal["app", "agent"]
-CLASS_NAMES: dict[str, type[EggCore]] = {"app": Application, "agent": Agent}
+ROLES = ("app", "agent")
 
 
 def create_app(
@@ -33,10 +35,14 @@ def create_app(
 
 def framework_class(role: Role | str, base_dir: Path, framework: str | None = None) -> type[EggCore]:
     """The class to boot for `role`: eggbin's own, or the selected framework's subclass."""
-    if role not in CLASS_NAMES:
+    # imported here: `eggbin dev` reads `framework_choice` before it starts the cluster, and the
+    # application's imports (starlette, asyncio: ~25 ms) are the workers' to pay, not the CLI's
+    from eggbin.web.application import Agent, Application
+
+    if role not in ROLES:
         raise BootError(f"unknown role `{role}`", hint="use `app` or `agent`")
     name, source = framework_choice(base_dir, framework)
-    base_class = CLASS_NAMES[role]
+    base_class: type[EggCore] = Application if role == "app" else Agent
     if name == "eggbin":
         return base_class
     cls = getattr(_import_framework(name, source), base_class.__name__, None)

@@ -40,11 +40,19 @@ class AppPreview:
 
 def preview(info: AppInfo, framework: str | None = None) -> AppPreview:
     """Every load unit's config (framework, plugins, app) for `info.env`."""
-    from eggbin.web.framework import framework_class
+    from eggbin.web.framework import framework_choice, framework_class
     from eggbin.web.loader import app_unit, framework_units, load_config, with_plugins
     from eggbin.web.plugins import load_plugins
+    from eggbin.web.units import eggbin_unit
 
-    units = [*framework_units(framework_class("app", info.base_dir, framework)), app_unit(info)]
+    # eggbin's own framework is one unit: no need to import the Application class (starlette, asyncio)
+    chosen = framework_choice(info.base_dir, framework)[0]
+    own = (
+        [eggbin_unit()]
+        if chosen == "eggbin"
+        else framework_units(framework_class("app", info.base_dir, framework))
+    )
+    units = [*own, app_unit(info)]
     plugins = load_plugins(units, info.env).plugins
     config, meta = load_config(with_plugins(units, plugins), info)
     local = tuple(p.unit.path for p in plugins if p.spec.path is not None)

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
         (("stop", "--title", "a\tb"), "is not one word (no spaces or control characters)"),
         (
             ("start", "--port", "70000"),
-            "Invalid value for '--port' / '-p': Input should be less than or equal to 65535",
+            "Invalid value for '--port' / '-p': 70000 is not in the range 1<=x<=65535",
         ),
         (("start", "--timeout", "-1"), "Invalid value for '--timeout'"),
         (("start", "--timeout", "0"), "--timeout must be more than 0 seconds, got `0`"),

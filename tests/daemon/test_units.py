@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from eggbin.cli.settings import app_dir_from_argv, default_map
+from eggbin.cli.settings import app_dir_from_argv, checked_defaults
 from eggbin.daemon.cpus import cgroup_quota, usable_cpus
 from eggbin.daemon.start import start_env
 
@@ -66,16 +67,19 @@ def test_start_env(
 
 
 def test_default_map_from_pyproject(tmp_path: Path) -> None:
+    from typer.main import get_command
+
+    from eggbin.cli import eggscripts_app
+
+    group: Any = get_command(eggscripts_app)
     (tmp_path / "pyproject.toml").write_text(
         "[tool.eggscripts]\nworkers = 4\nignore-stderr = true\n[tool.x]\na = 1\n"
     )
-    assert default_map("eggscripts", tmp_path, ["start", "stop"]) == {
-        "start": {"workers": 4, "ignore_stderr": True},
-        "stop": {"workers": 4, "ignore_stderr": True},
-    }
-    assert default_map("egg", tmp_path, ["dev"]) == {"dev": {}}
+    defaults = checked_defaults(group, "eggscripts", tmp_path, print)
+    assert defaults["start"] == defaults["stop"] == {"workers": 4, "ignore_stderr": True}
+    assert checked_defaults(group, "egg", tmp_path, print) == {key: {} for key in group.commands}
     (tmp_path / "pyproject.toml").write_text("not toml [")
-    assert default_map("eggscripts", tmp_path, ["start"]) == {}
+    assert checked_defaults(group, "eggscripts", tmp_path, print)["start"] == {}
 
 
 def test_app_dir_from_argv(tmp_path: Path) -> None:
@@ -86,11 +90,13 @@ def test_app_dir_from_argv(tmp_path: Path) -> None:
 
 
 def test_pyproject_defaults_reach_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """`[tool.eggscripts] timeout = "x"` is used as the flag's default (and validated like one)."""
+    """`[tool.eggscripts] timeout = "x"` is checked as the flag is; the error names key and file."""
     from eggbin.cli import eggscripts_app, run
 
     (tmp_path / "pyproject.toml").write_text('[tool.eggscripts]\ntimeout = "soon"\n')
     with pytest.raises(SystemExit) as exited:
         run(eggscripts_app, ["stop", str(tmp_path)])
     assert exited.value.code == 2
-    assert "Invalid value for '--timeout'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f'timeout = "soon" in [tool.eggscripts] of {tmp_path.resolve() / "pyproject.toml"}' in err
+    assert "--timeout" not in err

@@ -103,12 +103,12 @@ def test_the_reload_line_names_the_first_file_and_counts_the_rest(tmp_path: Path
         (
             ["debug", "--debug-port", "0"],
             2,
-            "error: Invalid value for '--debug-port': Input should be greater",
+            "error: Invalid value for '--debug-port': 0 is not in the range 1<=x<=65535",
         ),
         (
             ["debug", "--debug-port", "70000"],
             2,
-            "error: Invalid value for '--debug-port': Input should be less",
+            "error: Invalid value for '--debug-port': 70000 is not in the range 1<=x<=65535",
         ),
         (["dev", "--base", "/nonexistent"], 1, "error: `/nonexistent` does not exist; pass an app directory"),
         (["debug", "--workers", "0"], 2, "error: Invalid value for '--workers' / '-c'"),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
-
-from eggbin.web.uploads import default_tmpdir
 
 
 def config(app_info: Any) -> dict[str, Any]:
@@ -21,6 +21,8 @@ def config(app_info: Any) -> dict[str, Any]:
             "file_extensions": [],
             "whitelist": None,
             "allow_array_field": False,
-            "tmpdir": default_tmpdir(app_info.name),
+            # eggbin.web.uploads.default_tmpdir, spelled out: `eggbin dev` reads this file before it starts
+            # the cluster, and eggbin.web.uploads imports the request stack (starlette, asyncio: ~25 ms)
+            "tmpdir": str(Path(tempfile.gettempdir()) / "egg-multipart-tmp" / app_info.name),
         },
     }
