@@ -32,7 +32,7 @@ from eggbin.cluster.channel import BOOT_PROGRESS, Channel, Message, envelope
 from eggbin.cluster.listener import bind, release
 from eggbin.cluster.messenger import Router
 from eggbin.cluster.options import ChildOptions, ClusterOptions
-from eggbin.cluster.process import Child, spawn_module
+from eggbin.cluster.process import Child, reap_orphans, spawn_module
 from eggbin.cluster.reload import Reloader
 from eggbin.cluster.respawn import Respawner
 from eggbin.cluster.state import StateLock, process_started_at, snapshot
@@ -78,6 +78,7 @@ class Master:
         self.reloader = Reloader(self)
         self.lock = StateLock(options.base_dir, options.pid_file)
         self.zygote = zygote
+        self.is_init = os.getpid() == 1  # `eggscripts start` exec'd as a container's CMD: reap everything
 
     # -- set-up -----------------------------------------------------------------------------------
     def install_signals(self) -> None:
@@ -398,8 +399,8 @@ class Master:
                     self.handle_message(child, message)
         self.handle_signals()
         self.reap_children()
-        if self.zygote:
-            self.zygote.reap_orphans(set(self.children))
+        if self.zygote or self.is_init:
+            reap_orphans({*self.children, *([self.zygote.process.pid] if self.zygote else [])})
         if self.state is State.READY:
             self.respawner.spawn_due()
             self.respawner.check_heartbeats()

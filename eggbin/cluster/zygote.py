@@ -107,23 +107,6 @@ class Zygote:
         pid = int(json.loads(reply)["pid"])
         return ForkedChild(pid), Channel(parent_end)
 
-    def reap_orphans(self, known: set[int]) -> None:
-        """Reap exited processes that are not the master's own children or the zygote.
-
-        As a subreaper the master inherits every orphaned descendant (a worker's own subprocess when
-        the worker dies first, debugpy's adapter): nobody else will wait for them. Peeking with
-        WNOWAIT leaves a known child's exit status to its own `poll()`.
-        """
-        known = known | {self.process.pid}
-        while True:
-            try:
-                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-            except ChildProcessError:
-                return
-            if info is None or info.si_pid in known:
-                return
-            os.waitpid(info.si_pid, 0)
-
     def kill(self) -> None:
         if self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGKILL)
