@@ -1,7 +1,7 @@
 """A typed JSON POST: a decorated controller (pydantic body, DI) vs a classic one (`ctx.validate`), FastAPI
 and bare Starlette; and what the decorated model costs a route that does not use it.
 
-    pip install -e '.[bench]'        # FastAPI, for this benchmark only (not a dependency of eggbin)
+    pip install --group bench        # FastAPI, for this benchmark only (not a dependency of eggbin)
     python bench/typed_post.py [--duration 10] [--rounds 3] [--workers 2] [--in-process 5000]
 
 Every subject validates the same body into the same pydantic model and answers the same JSON, served by
@@ -294,7 +294,7 @@ def main() -> None:
     try:
         import fastapi  # noqa: F401
     except ImportError:
-        sys.exit("FastAPI is not installed: pip install -e '.[bench]'")
+        sys.exit("FastAPI is not installed: pip install --group bench")
     results: dict[str, list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
