@@ -16,7 +16,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from egg_anchor import bin_path, egg_app
-from harness import RAW_ASGI_APP, Measurement, report, wrk
+from harness import RAW_ASGI_APP, Measurement, free_port, report, temporary_home, wrk
 
 BIN = Path(sys.executable).parent
 WORK = Path(__file__).resolve().parent / ".work"
@@ -38,12 +37,6 @@ class Subject:
     stop: list[str]
     cwd: Path
     processes: str  # a command-line fragment that every process of this subject carries
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def first_200(port: int, deadline: float) -> bool:
@@ -128,7 +121,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="wrk runs per subject, interleaved")
     parser.add_argument("--no-egg", action="store_true")
     args = parser.parse_args()
-    os.environ.setdefault("HOME", str(WORK))
+    with temporary_home():  # the daemons' ~/logs, never the real one
+        measure(args)
+
+
+def measure(args: argparse.Namespace) -> None:
     ports = {name: free_port() for name in ("eggbin", "gunicorn", "egg")}
     candidates = [
         eggbin_subject(ports["eggbin"], "egg-server-bench"),

@@ -21,8 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness import Measurement, report
-from throughput import EGG_APP, write_tree
+from harness import Measurement, report, write_tree
+from throughput import EGG_APP
 
 SUBJECTS = {
     "workers (bounded protocol)": ("workers", {}),

@@ -27,8 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import Measurement, report, server_process, wrk
-from throughput import APPS, LAUNCHERS, free_port, write_tree
+from harness import Measurement, free_port, report, server_process, write_tree, wrk
+from throughput import APPS, LAUNCHERS
 
 WRK_TIMEOUT = 20  # seconds: on a shared, loaded machine a slow answer is a latency, not a failure
 BODY = '{"name": "egg", "priority": 2, "tags": ["a", "b"]}'
