@@ -180,8 +180,8 @@ async def create(request):
 app = Starlette(routes=[Route("/tasks", create, methods=["POST"])])
 """,
 }
-# subject -> (ASGI target, eggbin app dir or None, request path, method)
-SUBJECTS = {
+Served = tuple[str, str | None, str, str]  # (ASGI target, eggbin app dir or None, request path, method)
+SUBJECTS: dict[str, Served] = {
     "decorated": ("eggbin_app:app", "tegg", "/decorated/tasks", "POST"),
     "classic": ("eggbin_app:app", "tegg", "/classic/tasks", "POST"),
     "fastapi": ("fastapi_app:app", None, "/tasks", "POST"),
@@ -191,7 +191,9 @@ SUBJECTS = {
 }
 
 
-def wait_ready(port: int, path: str, method: str, process: subprocess.Popen[bytes]) -> None:
+def wait_ready(
+    port: int, path: str, method: str, process: subprocess.Popen[bytes], expected: tuple[bytes, ...]
+) -> None:
     deadline = time.monotonic() + 60
     argv = ["curl", "-sf", f"http://127.0.0.1:{port}{path}"]
     if method == "POST":
@@ -202,14 +204,22 @@ def wait_ready(port: int, path: str, method: str, process: subprocess.Popen[byte
             stderr = process.stderr.read().decode()  # type: ignore[union-attr]
             raise RuntimeError(f"uvicorn exited with {process.returncode}: {stderr}")
         probe = subprocess.run(argv, capture_output=True)
-        if probe.returncode == 0 and probe.stdout in (ANSWER, b"hi, egg"):
+        if probe.returncode == 0 and probe.stdout in expected:
             return
         time.sleep(0.1)
     raise RuntimeError(f"{path} on port {port} did not answer as expected within 60 s")
 
 
-def measure(subject: str, root: Path, workers: int, duration: int, script: Path) -> tuple[float, float]:
-    target, egg_app, path, method = SUBJECTS[subject]
+def measure(
+    served: Served,
+    root: Path,
+    workers: int,
+    duration: int,
+    script: Path,
+    expected: tuple[bytes, ...] = (ANSWER, b"hi, egg"),
+) -> tuple[float, float]:
+    """(req/s, p99 ms) of one subject under `uvicorn --workers`, once its route answers `expected`."""
+    target, egg_app, path, method = served
     port = free_port()
     env = {**os.environ, "EGG_HOME": str(root), "HOME": str(root)}
     if egg_app:
@@ -217,7 +227,7 @@ def measure(subject: str, root: Path, workers: int, duration: int, script: Path)
     argv = [*LAUNCHERS["nodelay"], target, "--port", str(port), "--workers", str(workers)]
     argv += ["--no-access-log", "--log-level", "warning", "--lifespan", "on"]  # a failed boot stops it
     with server_process(argv, root, env) as server:
-        wait_ready(port, path, method, server)
+        wait_ready(port, path, method, server, expected)
         url = f"http://127.0.0.1:{port}{path}"
         post = script if method == "POST" else None
         wrk(url, 2, post, WRK_TIMEOUT)  # warm-up
@@ -315,7 +325,7 @@ def main() -> None:
         for _ in range(args.rounds):
             for subject in SUBJECTS:
                 results.setdefault(subject, []).append(
-                    measure(subject, root, args.workers, args.duration, script)
+                    measure(SUBJECTS[subject], root, args.workers, args.duration, script)
                 )
     print_table(results)
     rows = [

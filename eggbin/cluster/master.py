@@ -6,7 +6,8 @@ One thread, one selector loop, an explicit state machine; signal handlers only r
 
     STARTING_AGENT --agent-start--> STARTING_WORKERS --all app-start--> READY (respawn, reload, heartbeats)
     (spawned workers start beside the agent but boot the app only after `agent-started`; with the
-    zygote, workers are forked after `agent-start`, which is egg's order)
+    zygote, workers are forked after `agent-start`, which is egg's order; without `keep_zygote` the
+    zygote leaves at READY and later children are spawned)
           |                               |                               |
           +------ child died / signal ----+------------- signal ----------+--> (DRAINING) --> STOPPING_WORKERS
                                                                               --> STOPPING_AGENT --> DONE
@@ -78,7 +79,9 @@ class Master:
         self.reloader = Reloader(self)
         self.lock = StateLock(options.base_dir, options.pid_file)
         self.zygote = zygote
-        self.is_init = os.getpid() == 1  # `eggscripts start` exec'd as a container's CMD: reap everything
+        # a subreaper (set by fork_zygote) or PID 1 (`eggscripts start` as a container's CMD) inherits
+        # orphans; the flag outlives a zygote retired at ready
+        self.reaps_orphans = zygote is not None or os.getpid() == 1
 
     # -- set-up -----------------------------------------------------------------------------------
     def install_signals(self) -> None:
@@ -266,6 +269,9 @@ class Master:
             child.send(message)
         self.send_parent(message)
         self.router.become_ready()
+        if self.zygote and not self.options.keep_zygote:
+            self.zygote.stop()
+            self.zygote = None
 
     # -- state file -------------------------------------------------------------------------------
     def write_state(self) -> None:
@@ -399,7 +405,7 @@ class Master:
                     self.handle_message(child, message)
         self.handle_signals()
         self.reap_children()
-        if self.zygote or self.is_init:
+        if self.reaps_orphans:
             reap_orphans({*self.children, *([self.zygote.process.pid] if self.zygote else [])})
         if self.state is State.READY:
             self.respawner.spawn_due()

@@ -21,6 +21,7 @@ falls back to a spawn.
 from __future__ import annotations
 
 import ctypes
+import gc
 import importlib
 import json
 import os
@@ -213,6 +214,7 @@ def serve(control: socket.socket, master_pid: int, held: Request | None = None) 
 def fork_child(control: socket.socket, master_pid: int, module: str, blob: str, fds: list[int]) -> int:
     """Double-fork so the grandchild (the agent or worker) ends up the master's child; its pid."""
     read_end, write_end = os.pipe()
+    gc.freeze()  # what the zygote holds is never collected in a child: its pages stay shared (see run_zygote)
     middle = os.fork()
     if middle == 0:
         os.close(read_end)
@@ -245,6 +247,7 @@ def run_child(master_pid: int, module: str, blob: str) -> None:
     deadline = time.monotonic() + 2
     while os.getppid() != master_pid and time.monotonic() < deadline:
         time.sleep(0.001)
+    gc.enable()
     code = 0
     try:
         sys.argv = [module, blob]
@@ -269,6 +272,10 @@ def run_child(master_pid: int, module: str, blob: str) -> None:
 
 def run_zygote(control: socket.socket, master_pid: int, title: str) -> None:
     """The zygote process, just forked from the master: import, then serve forks; never returns."""
+    # No collection in the zygote (it only imports and forks: little garbage), and everything it holds
+    # frozen before each fork: a child's collections then never write to the inherited objects' GC
+    # headers, so those pages are not copied into every worker (gc docs, "fork() without exec()").
+    gc.disable()
     code = 0
     try:
         from eggbin.cluster.process import die_with_parent, set_title

@@ -135,7 +135,8 @@ def cluster_options(options: StartOptions, base: Path, env: ServerEnv) -> tuple[
         title=options.title or default_title(base),
         exit_with_parent=False,  # foreground: the master is this process; daemon: it outlives us
         pid_file=str(options.pid_file.absolute()) if options.pid_file else None,
-        zygote=True,  # workers and respawns fork from a pre-imported process (bench/cluster.py)
+        zygote=True,  # the agent and workers fork from a pre-imported process (bench/cluster.py)
+        keep_zygote=False,  # ... which leaves once they are up: respawns spawn (bench/memory.py)
         worker_timeout=worker_timeout_of(options, app),
     ).with_env_overrides()
     return cluster.with_https(https), listen
