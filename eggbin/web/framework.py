@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from eggbin.errors import BootError
-from eggbin.web.appinfo import read_pyproject
+from eggbin.web.appinfo import framework_choice
 from eggbin.web.application import Agent, Application, EggCore
 from eggbin.web.env import ServerEnv
 from eggbin.web.modules import UnitModules
@@ -47,17 +47,6 @@ def framework_class(role: Role | str, base_dir: Path, framework: str | None = No
             hint=f"export `class {base_class.__name__}(eggbin.{base_class.__name__})` with `egg_path`",
         )
     return cls
-
-
-def framework_choice(base_dir: Path, explicit: str | None = None) -> tuple[str, str]:
-    """`(package, where the choice came from)`."""
-    if explicit:
-        return explicit, "`--framework`"
-    pyproject = base_dir.resolve() / "pyproject.toml"
-    setting = read_pyproject(base_dir.resolve()).get("tool", {}).get("egg", {}).get("framework")
-    if setting:
-        return str(setting), f"`[tool.egg] framework` in `{pyproject}`"
-    return "eggbin", "default"
 
 
 def _import_framework(name: str, source: str) -> object:
