@@ -38,7 +38,15 @@ def answers(port: int) -> bool:
         return False
 
 
-def test_the_foreground_start_is_the_master_and_exits_0_on_sigterm(make_app: MakeApp) -> None:
+def roles(master: int) -> list[str]:
+    return sorted(str(found[1]) for p in psutil.Process(master).children() if (found := role_of(p)))
+
+
+def worker_pids(master: int) -> list[int]:
+    return [p.pid for p in psutil.Process(master).children() if "worker" in str(role_of(p))]
+
+
+def test_the_foreground_start_is_the_master_and_respawns_without_its_zygote(make_app: MakeApp) -> None:
     base, title = make_app("daemon_hello")
     port = free_port()
     started = foreground(base, title, port)
@@ -46,11 +54,15 @@ def test_the_foreground_start_is_the_master_and_exits_0_on_sigterm(make_app: Mak
         wait_until(lambda: answers(port), timeout=60, what="the foreground cluster to answer")
         # the pid the shell started is the master itself, and nothing of the CLI runs in the tree
         assert role_of(psutil.Process(started.pid)) == (title, "master")
+        wait_until(lambda: roles(started.pid) == ["agent", "worker 1"], what="the zygote to leave at ready")
         tree = psutil.Process(started.pid).children(recursive=True)
-        assert sorted(str(role_of(p)) for p in tree) == sorted(
-            str((title, role)) for role in ("zygote", "agent", "worker 1")
-        )
         assert not [p for p in tree if "eggscripts" in " ".join(p.cmdline())]
+        # without the zygote a crashed worker is spawned afresh, and serves
+        worker = next(p for p in tree if role_of(p) == (title, "worker 1"))
+        worker.kill()
+        wait_until(lambda: worker.pid not in worker_pids(started.pid), what="the killed worker to be reaped")
+        wait_until(lambda: len(worker_pids(started.pid)) == 1 and answers(port), timeout=60, what="a respawn")
+        tree = psutil.Process(started.pid).children(recursive=True)
         started.send_signal(signal.SIGTERM)
         assert started.wait(30) == 0
         assert "received SIGTERM, stopping" in (base / "run.log").read_text()
