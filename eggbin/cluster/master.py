@@ -5,9 +5,8 @@
 One thread, one selector loop, an explicit state machine; signal handlers only record the signal:
 
     STARTING_AGENT --agent-start--> STARTING_WORKERS --all app-start--> READY (respawn, reload, heartbeats)
-    (spawned workers start beside the agent but boot the app only after `agent-started`; with the
-    zygote, workers are forked after `agent-start`, which is egg's order; without `keep_zygote` the
-    zygote leaves at READY and later children are spawned)
+    (workers are spawned or forked beside the agent but load the app only after `agent-started`, which
+    keeps egg's order; without `keep_zygote` the zygote leaves at READY and later children are spawned)
           |                               |                               |
           +------ child died / signal ----+------------- signal ----------+--> (DRAINING) --> STOPPING_WORKERS
                                                                               --> STOPPING_AGENT --> DONE
@@ -202,8 +201,6 @@ class Master:
             self.state = State.STARTING_WORKERS
             for worker in self.workers:
                 worker.send(envelope(AGENT_STARTED, sender="master"))
-            if not self.workers:  # forked by the zygote: they boot the moment they exist
-                self.spawn_workers()
         elif self.state is State.READY:
             child.send(self.ready_message())
             self.tell_agent_workers()
@@ -382,8 +379,9 @@ class Master:
             self.selector.register(self.parent.sock, selectors.EVENT_READ, "parent")
         try:
             self.spawn("agent", 0)
-            if not self.zygote:  # fresh interpreters: their imports overlap the agent's boot
-                self.spawn_workers()
+            # workers exist while the agent boots (interpreter or fork, event loop, channel) and load the
+            # app only after `agent-started`: egg's order, without their start-up on its critical path
+            self.spawn_workers()
             while self.state is not State.DONE:
                 self.tick()
         finally:
