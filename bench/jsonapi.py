@@ -15,16 +15,22 @@ p99 <= 1.1x on both endpoints.
 
 from __future__ import annotations
 
-import argparse
 import json
-import shutil
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
 from harness import Measurement, report, temporary_home, write_tree
-from typed_post import ANSWER, POST_SCRIPT, SERVERS, TEGG_APP, Served, measure
+from typed_post import (
+    ANSWER,
+    POST_SCRIPT,
+    SERVERS,
+    TEGG_APP,
+    Served,
+    measure,
+    require_wrk_and_fastapi,
+    wrk_parser,
+)
 
 ITEMS = "[{'id': i, 'name': f'item {i}', 'price': i * 1.5, 'tags': ['a', 'b']} for i in range(20)]"
 ITEMS_ANSWER = json.dumps(
@@ -69,19 +75,9 @@ def write_servers(root: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=2)
+    parser = wrk_parser(__doc__)
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed: apt-get install -y wrk")
-    try:
-        import fastapi  # noqa: F401
-    except ImportError:
-        sys.exit("FastAPI is not installed: pip install --group bench")
+    require_wrk_and_fastapi()
     results: dict[str, list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp, temporary_home():
         root = Path(tmp)

@@ -288,23 +288,32 @@ def in_process(root: Path, requests: int, rounds: int) -> dict[str, list[float]]
     return asyncio.run(run())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def wrk_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The options of a wrk benchmark over uvicorn workers: seconds per run, interleaved rounds, workers."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument(
-        "--in-process", type=int, default=0, metavar="N", help="also time N in-process requests per subject"
-    )
-    args = parser.parse_args()
+    return parser
+
+
+def require_wrk_and_fastapi() -> None:
+    """Exit naming the install command when wrk or FastAPI is missing."""
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
     try:
         import fastapi  # noqa: F401
     except ImportError:
         sys.exit("FastAPI is not installed: pip install --group bench")
+
+
+def main() -> None:
+    parser = wrk_parser(__doc__)
+    parser.add_argument(
+        "--in-process", type=int, default=0, metavar="N", help="also time N in-process requests per subject"
+    )
+    args = parser.parse_args()
+    require_wrk_and_fastapi()
     results: dict[str, list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
