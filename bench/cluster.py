@@ -68,13 +68,18 @@ def run_eggbin(app_dir: Path, workers: int) -> dict[str, float]:
 
 def run_server(argv: list[str], cwd: Path, port: int) -> dict[str, float]:
     """A foreground server command (uvicorn, gunicorn, `eggscripts start`): spawn to the first 200."""
-    with httpx.Client(timeout=1) as client:
+    with httpx.Client(timeout=1) as client, tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
         popen = subprocess.Popen(
-            argv, cwd=cwd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            argv, cwd=cwd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=errors
         )
         try:
-            return {"first 200": first_200(client, f"http://127.0.0.1:{port}/", started)}
+            return {"first 200": first_200(client, f"http://127.0.0.1:{port}/", started, timeout=180)}
+        except TimeoutError:
+            errors.seek(0)
+            raise RuntimeError(
+                f"{argv[:3]} exited {popen.poll()}: {errors.read().decode()[-2000:]}"
+            ) from None
         finally:
             stop_group(popen)
 
