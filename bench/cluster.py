@@ -1,214 +1,186 @@
-"""Cluster start-up and memory: eggbin's master/agent/workers against uvicorn and gunicorn, same run.
+"""Cluster start-up: eggbin's master/agent/workers against gunicorn and uvicorn, same run, interleaved.
 
-    python bench/cluster.py [--runs 5]
+    python bench/cluster.py [--runs 5] [--workers 1,2,4]
 
 Each subject serves the same hello handler ("hi, egg") on a free 127.0.0.1 port: eggbin as an app
-(router + controller), uvicorn and gunicorn as a Starlette app. Timed from spawn to the first 200;
-for eggbin also to `egg-ready`. RSS is read once per subject after start (idle).
-Targets (issue #4): eggbin ready <= 1.0x uvicorn's first 200 at the same worker count; master RSS <= 30 MB.
-gunicorn is optional (`pip install gunicorn` into the venv): without it its rows are skipped.
+(router + controller), uvicorn and gunicorn + UvicornWorker as a Starlette app. Every subject's HTTP
+client is made before its start, and every start is timed from spawn to the first 200:
+
+- `eggbin Nw: egg-ready`: the master spawned directly (`ClusterProcess.start`, as `eggbin dev` and
+  `eggscripts start` do) to its `egg-ready` message; also its first 200.
+- `eggscripts start Nw`: the console script in the foreground (it execs into the master) to the first 200.
+- `eggscripts start --daemon Nw`: to the first 200, and from `egg-ready` to the command's return.
+
+Targets (issue #16): eggbin egg-ready <= 1.0x gunicorn's first 200 at the same worker count;
+`eggscripts start` (both forms) first 200 <= 1.5x gunicorn's; `--daemon` returns <= 20 ms after egg-ready.
+gunicorn is optional (`pip install gunicorn`): without it its rows are skipped and uvicorn is the anchor.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import psutil
-from harness import Measurement, report
+from harness import (
+    Measurement,
+    first_200,
+    free_port,
+    gunicorn_argv,
+    report,
+    stop_group,
+    temporary_home,
+    uvicorn_argv,
+    write_hello_apps,
+)
 
 from eggbin.cluster.launch import ClusterProcess
 from eggbin.cluster.options import ClusterOptions
 
-HELLO_STARLETTE = """
-from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse
-from starlette.routing import Route
-
-async def index(request):
-    return PlainTextResponse("hi, egg")
-
-app = Starlette(routes=[Route("/", index)])
-"""
-HELLO_EGG = {
-    "pyproject.toml": '[project]\nname = "hello"\nversion = "0.1.0"\n',
-    "config/default.py": 'def config(app_info):\n    return {"keys": "bench"}\n',
-    "app/router.py": "def router(app):\n    app.router.get('/', app.controller.home.index)\n",
-    "app/controller/home.py": (
-        "from eggbin import Controller\n\n\nclass HomeController(Controller):\n"
-        "    async def index(self):\n        self.ctx.body = 'hi, egg'\n"
-    ),
-}
-MB = 1024 * 1024
+BIN = Path(sys.executable).parent
+Once = Callable[[], dict[str, float]]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def first_200(port: int, started: float, timeout: float = 60) -> float:
-    """Seconds from `started` to the first 200 on `port`."""
-    deadline = started + timeout
-    with httpx.Client(timeout=1) as client:
-        while time.perf_counter() < deadline:
-            try:
-                if client.get(f"http://127.0.0.1:{port}/").status_code == 200:
-                    return time.perf_counter() - started
-            except httpx.HTTPError:
-                time.sleep(0.003)
-    raise TimeoutError(f"no 200 on port {port} after {timeout} s")
-
-
-def rss(pids: list[int]) -> list[float]:
-    return [psutil.Process(pid).memory_info().rss / MB for pid in pids]
-
-
-def stop_group(popen: subprocess.Popen[bytes]) -> None:
-    with_children = [psutil.Process(popen.pid), *psutil.Process(popen.pid).children(recursive=True)]
-    os.killpg(popen.pid, signal.SIGTERM)
-    try:
-        popen.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(popen.pid, signal.SIGKILL)
-        popen.wait()
-    psutil.wait_procs(with_children, timeout=5)
-
-
-def run_eggbin(app_dir: Path, workers: int, zygote: bool) -> tuple[float, float, dict[str, list[float]]]:
-    """(to egg-ready, to first 200, RSS by role)."""
+def run_eggbin(app_dir: Path, workers: int) -> dict[str, float]:
+    """The master spawned as `eggscripts start` spawns it (zygote on): to egg-ready and to the first 200."""
     port = free_port()
     options = ClusterOptions(
-        base_dir=str(app_dir), port=port, workers=workers, env="prod", title="egg-bench", zygote=zygote
+        base_dir=str(app_dir), port=port, workers=workers, env="prod", title="egg-bench", zygote=True
     )
-    started = time.perf_counter()
-    cluster = ClusterProcess.start(options, new_session=True, stderr=subprocess.DEVNULL)
-    try:
-        ready = cluster.wait_ready(60)
-        to_ready = time.perf_counter() - started
-        to_200 = first_200(port, started)
-        memory = {
-            "master": rss([ready.pids["master"]]),
-            "agent": rss([ready.pids["agent"]]),
-            "worker": rss(ready.pids["workers"][:1]),
-        }
-    finally:
-        cluster.stop(15)
-    return to_ready, to_200, memory
+    with httpx.Client(timeout=1) as client:  # made before the start, as for every subject
+        started = time.perf_counter()
+        cluster = ClusterProcess.start(options, new_session=True, stderr=subprocess.DEVNULL)
+        try:
+            cluster.wait_ready(60)
+            to_ready = time.perf_counter() - started
+            to_200 = first_200(client, f"http://127.0.0.1:{port}/", started)
+        finally:
+            cluster.stop(15)
+    return {"egg-ready": to_ready, "first 200": to_200}
 
 
-def run_server(argv: list[str], cwd: Path, port: int) -> tuple[float, dict[str, list[float]]]:
-    """(to first 200, RSS of the supervisor and one worker) of a uvicorn or gunicorn command."""
-    started = time.perf_counter()
-    popen = subprocess.Popen(
-        argv, cwd=cwd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        to_200 = first_200(port, started)
-        children = psutil.Process(popen.pid).children()
-        workers = [c.pid for c in children if "multiprocessing.resource_tracker" not in " ".join(c.cmdline())]
-        memory = {"supervisor": rss([popen.pid]), "worker": rss(workers[:1]) if workers else []}
-    finally:
-        stop_group(popen)
-    return to_200, memory
+def run_server(argv: list[str], cwd: Path, port: int) -> dict[str, float]:
+    """A foreground server command (uvicorn, gunicorn, `eggscripts start`): spawn to the first 200."""
+    with httpx.Client(timeout=1) as client, tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        popen = subprocess.Popen(
+            argv, cwd=cwd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=errors
+        )
+        try:
+            return {"first 200": first_200(client, f"http://127.0.0.1:{port}/", started, timeout=180)}
+        except TimeoutError:
+            errors.seek(0)
+            raise RuntimeError(
+                f"{argv[:3]} exited {popen.poll()}: {errors.read().decode()[-2000:]}"
+            ) from None
+        finally:
+            stop_group(popen)
 
 
-def uvicorn_argv(workers: int, port: int) -> list[str]:
-    server = [sys.executable, "-m", "uvicorn", "hello_starlette:app", "--port", str(port)]
-    return [*server, "--workers", str(workers), "--log-level", "warning"]
+def eggscripts_start(app_dir: Path, workers: int, port: int, *extra: str) -> list[str]:
+    argv = [str(BIN / "eggscripts"), "start", str(app_dir), "--workers", str(workers), "--port", str(port)]
+    return [*argv, "--host", "127.0.0.1", "--title", "egg-server-bench", *extra]
 
 
-def gunicorn_argv(workers: int, port: int) -> list[str]:
-    return [sys.executable, "-m", "gunicorn", "hello_starlette:app", "-k", "uvicorn.workers.UvicornWorker",
-            "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning"]  # fmt: skip
+def run_daemon(app_dir: Path, workers: int) -> dict[str, float]:
+    """`eggscripts start --daemon`: to the first 200, and from `egg-ready` (the "is ready" line it
+    prints the moment the message arrives) to the command's exit."""
+    port = free_port()
+    with httpx.Client(timeout=1) as client:
+        started = time.perf_counter()
+        command = subprocess.Popen(
+            eggscripts_start(app_dir, workers, port, "--daemon"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        ready_line: list[float] = []
+        reader = threading.Thread(target=_note_ready_line, args=(command, ready_line))
+        reader.start()
+        try:
+            to_200 = first_200(client, f"http://127.0.0.1:{port}/", started)
+            code = command.wait(60)
+            returned = time.perf_counter()
+            reader.join(10)
+            if code != 0 or not ready_line:
+                raise RuntimeError(
+                    f"eggscripts start --daemon exited {code} (ready line: {bool(ready_line)})"
+                )
+        finally:
+            subprocess.run([BIN / "eggscripts", "stop", str(app_dir)], capture_output=True, check=False)
+            command.wait(10)
+    return {"first 200": to_200, "returns after egg-ready": returned - ready_line[0]}
 
 
-def write_apps(tmp: Path) -> Path:
-    (tmp / "hello_starlette.py").write_text(HELLO_STARLETTE)
-    app_dir = tmp / "hello"
-    for name, text in HELLO_EGG.items():
-        (app_dir / name).parent.mkdir(parents=True, exist_ok=True)
-        (app_dir / name).write_text(text)
-    return app_dir
+def _note_ready_line(command: subprocess.Popen[bytes], seen: list[float]) -> None:
+    assert command.stdout is not None
+    for line in command.stdout:
+        if b" is ready on " in line and not seen:
+            seen.append(time.perf_counter())
 
 
-Once = Callable[[], tuple[dict[str, float], dict[str, list[float]]]]
-
-
-def interleaved(runs: int, subjects: list[Once]) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+def interleaved(runs: int, subjects: dict[str, Once]) -> dict[str, list[float]]:
     """Each subject once per round, `runs` rounds after a warm-up round (page cache, bytecode), so that
-    a change of load on the machine hits every subject alike. (samples by row, RSS by role)."""
+    a change of load on the machine hits every subject alike."""
     samples: dict[str, list[float]] = {}
-    memory: dict[str, list[float]] = {}
     for round_number in range(runs + 1):
-        for once in subjects:
-            rows, rss_by_role = once()
-            memory.update(rss_by_role)
-            if round_number:
-                for row, seconds in rows.items():
-                    samples.setdefault(row, []).append(seconds)
-    return samples, memory
+        for name, once in subjects.items():
+            for row, seconds in once().items():
+                if round_number:
+                    samples.setdefault(f"{name}: {row}", []).append(seconds)
+    return samples
+
+
+def subjects_for(workers: int, tmp: Path, app_dir: Path, has_gunicorn: bool) -> dict[str, Once]:
+    def server(argv: Callable[[str, int, int], list[str]]) -> Once:
+        def once() -> dict[str, float]:
+            port = free_port()
+            return run_server(argv("hello_starlette:app", workers, port), tmp, port)
+
+        return once
+
+    def foreground() -> dict[str, float]:
+        port = free_port()
+        return run_server(eggscripts_start(app_dir, workers, port), tmp, port)
+
+    subjects = {f"uvicorn --workers {workers}": server(uvicorn_argv)}
+    if has_gunicorn:
+        subjects[f"gunicorn -w {workers}"] = server(gunicorn_argv)
+    subjects[f"eggbin {workers}w"] = lambda: run_eggbin(app_dir, workers)
+    subjects[f"eggscripts start {workers}w"] = foreground
+    subjects[f"eggscripts start --daemon {workers}w"] = lambda: run_daemon(app_dir, workers)
+    return subjects
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=5)
-    runs = parser.parse_args().runs
+    parser.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated")
+    args = parser.parse_args()
     has_gunicorn = importlib.util.find_spec("gunicorn") is not None
     skipped = "" if has_gunicorn else "; gunicorn rows skipped: not installed (pip install gunicorn)"
-    target = "target: eggbin egg-ready <= 1.0x uvicorn first 200 at the same worker count"
-    memory: list[Measurement] = []
-    with tempfile.TemporaryDirectory() as tmp_name:
+    with tempfile.TemporaryDirectory() as tmp_name, temporary_home():
         tmp = Path(tmp_name)
-        app_dir = write_apps(tmp)
-        for workers in (1, 2):
-            uvicorn = f"uvicorn --workers {workers}"
-
-            def server(argv: Callable[[int, int], list[str]], name: str, workers: int = workers) -> Once:
-                def once() -> tuple[dict[str, float], dict[str, list[float]]]:
-                    port = free_port()
-                    to_200, rss_by_role = run_server(argv(workers, port), tmp, port)
-                    return {f"{name}: first 200": to_200}, {f"{name} {r}": v for r, v in rss_by_role.items()}
-
-                return once
-
-            def eggbin(zygote: bool, workers: int = workers) -> Once:
-                name = f"eggbin{'+zygote' if zygote else ''} {workers}w"
-
-                def once() -> tuple[dict[str, float], dict[str, list[float]]]:
-                    to_ready, to_200, rss_by_role = run_eggbin(app_dir, workers, zygote)
-                    rows = {f"{name}: egg-ready": to_ready, f"{name}: first 200": to_200}
-                    return rows, {f"eggbin {r}": v for r, v in rss_by_role.items()} if zygote else {}
-
-                return once
-
-            subjects = [server(uvicorn_argv, uvicorn), eggbin(zygote=False), eggbin(zygote=True)]
-            if has_gunicorn:
-                subjects.append(server(gunicorn_argv, f"gunicorn+UvicornWorker -w {workers}"))
-            samples, rss = interleaved(runs, subjects)
+        app_dir = write_hello_apps(tmp)
+        for workers in (int(n) for n in args.workers.split(",")):
+            samples = interleaved(args.runs, subjects_for(workers, tmp, app_dir, has_gunicorn))
+            anchor = f"gunicorn -w {workers}" if has_gunicorn else f"uvicorn --workers {workers}"
             timing = [Measurement(row, values) for row, values in samples.items()]
             report(
-                f"cluster_start_{workers}w", timing, anchor=f"{uvicorn}: first 200", notes=target + skipped
+                f"cluster_start_{workers}w",
+                timing,
+                anchor=f"{anchor}: first 200",
+                notes="targets: egg-ready <= 1.0x gunicorn first 200; eggscripts start first 200 <= 1.5x; "
+                "--daemon returns <= 20 ms after egg-ready" + skipped,
             )
-            if workers == 2:
-                memory = [
-                    Measurement(name.replace(" --workers 2", "").replace(" -w 2", ""), values, unit="MB")
-                    for name, values in rss.items()
-                ]
-    report(
-        "cluster_rss", memory, anchor="uvicorn supervisor", notes="target: eggbin master <= 30 MB" + skipped
-    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from egg_anchor import bin_path, egg_app
-from harness import RAW_ASGI_APP, Measurement, report, wrk
+from harness import RAW_ASGI_APP, Measurement, free_port, report, temporary_home, wrk
 
 BIN = Path(sys.executable).parent
 WORK = Path(__file__).resolve().parent / ".work"
@@ -39,12 +38,6 @@ class Subject:
     stop: list[str]
     cwd: Path
     processes: str  # a command-line fragment that every process of this subject carries
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def first_200(port: int, deadline: float) -> bool:
@@ -135,7 +128,11 @@ def main() -> None:
     parser.add_argument("--no-egg", action="store_true")
     parser.add_argument("--metrics", action="store_true", help="eggbin's app with the metrics plugin on")
     args = parser.parse_args()
-    os.environ.setdefault("HOME", str(WORK))
+    with temporary_home():  # the daemons' ~/logs, never the real one
+        measure(args)
+
+
+def measure(args: argparse.Namespace) -> None:
     ports = {name: free_port() for name in ("eggbin", "gunicorn", "egg")}
     candidates = [
         eggbin_subject(ports["eggbin"], "egg-server-bench", args.metrics),

@@ -78,8 +78,11 @@ def egg_boilerplate() -> Path | None:
         return None
     if not (app / "package.json").exists():
         root.mkdir(parents=True, exist_ok=True)
-        argv = ["npx", "--yes", "create-egg@3", "app", "--type=simple"]
-        if subprocess.run(argv, cwd=root, input=b"\n" * 10, capture_output=True).returncode != 0:
+        # `--silent` takes every default: piping the answers all at once made egg-init's prompts read
+        # them before they were asked, and the scaffold failed
+        argv = ["npx", "--yes", "create-egg@3", "app", "--type=simple", "--silent"]
+        done = subprocess.run(argv, cwd=root, stdin=subprocess.DEVNULL, capture_output=True)
+        if done.returncode != 0 or not (app / "package.json").exists():
             return None
     if not (app / "node_modules" / ".bin" / "egg-bin").exists():
         done = subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=app, capture_output=True)

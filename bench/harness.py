@@ -12,14 +12,18 @@ import os
 import platform
 import re
 import signal
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Measure what users run: pip compiles bytecode at install and a checkout writes `__pycache__` on first
@@ -35,6 +39,29 @@ async def app(scope, receive, send):
                 "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"7")]})
     await send({"type": "http.response.body", "body": b"hi, egg"})
 """
+
+
+# The hello app every start-up and memory benchmark serves: as a Starlette app for uvicorn and gunicorn,
+# as an egg app (router + controller) for eggbin.
+HELLO_STARLETTE = """
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+async def index(request):
+    return PlainTextResponse("hi, egg")
+
+app = Starlette(routes=[Route("/", index)])
+"""
+HELLO_EGG = {
+    "pyproject.toml": '[project]\nname = "hello"\nversion = "0.1.0"\n',
+    "config/default.py": 'def config(app_info):\n    return {"keys": "bench"}\n',
+    "app/router.py": "def router(app):\n    app.router.get('/', app.controller.home.index)\n",
+    "app/controller/home.py": (
+        "from eggbin import Controller\n\n\nclass HomeController(Controller):\n"
+        "    async def index(self):\n        self.ctx.body = 'hi, egg'\n"
+    ),
+}
 
 
 @dataclass
@@ -149,6 +176,72 @@ def server_process(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> Itera
         yield server
     finally:
         stop_group(server)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    """Write `{relative path: text}` under `root`."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def write_hello_apps(root: Path) -> Path:
+    """`hello_starlette.py` in `root` (for uvicorn / gunicorn) and the egg hello app; its directory."""
+    (root / "hello_starlette.py").write_text(HELLO_STARLETTE)
+    write_tree(root / "hello", HELLO_EGG)
+    return root / "hello"
+
+
+def uvicorn_argv(target: str, workers: int, port: int) -> list[str]:
+    """`uvicorn --workers N` on 127.0.0.1:`port`, as a user would type it."""
+    server = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port)]
+    return [*server, "--workers", str(workers), "--log-level", "warning"]
+
+
+def gunicorn_argv(target: str, workers: int, port: int) -> list[str]:
+    """gunicorn with uvicorn's worker class, `workers` workers, on 127.0.0.1:`port`."""
+    return [sys.executable, "-m", "gunicorn", target, "-k", "uvicorn.workers.UvicornWorker",
+            "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning"]  # fmt: skip
+
+
+@contextlib.contextmanager
+def temporary_home() -> Iterator[Path]:
+    """HOME (and EGG_HOME) in a temporary directory for the processes started inside: a benchmark never
+    writes to the real `~/logs` (the daemon's output, the apps' logs) nor reads the user's settings."""
+    saved = {key: os.environ.get(key) for key in ("HOME", "EGG_HOME")}
+    with tempfile.TemporaryDirectory(prefix="eggbin-bench-home-") as home:
+        os.environ["HOME"] = os.environ["EGG_HOME"] = home
+        try:
+            yield Path(home)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+def first_200(client: httpx.Client, url: str, started: float, timeout: float = 60) -> float:
+    """Seconds from `started` (perf_counter) to the first 200 of `url`, polled with `client`.
+
+    The caller makes `client` before it starts the subject, whichever the subject:
+    creating one costs ~17 ms, which must not be charged to one subject only.
+    """
+    deadline = started + timeout
+    while time.perf_counter() < deadline:
+        try:
+            if client.get(url).status_code == 200:
+                return time.perf_counter() - started
+        except httpx.HTTPError:  # not listening yet
+            time.sleep(0.002)
+    raise TimeoutError(f"no 200 from {url} after {timeout} s")
 
 
 def ratio(value: float, anchor: float) -> float:

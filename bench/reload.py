@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import httpx
 from egg_anchor import CONTROLLER, bin_path, controller, egg_app
-from harness import Measurement, report
+from harness import Measurement, free_port, report
 
 POLL = 0.01
 HUNG = 1.0
@@ -59,12 +58,6 @@ class Subject:
     cwd: Path
     source: Path
     template: str
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def make_uvicorn(root: Path, port: int) -> Subject:

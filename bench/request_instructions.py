@@ -23,8 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import Measurement, report
-from throughput import EGG_APP, write_tree
+from harness import Measurement, report, write_tree
+from throughput import EGG_APP
 
 SUBJECTS = {
     "workers (bounded protocol)": ("workers", {}),

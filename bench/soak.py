@@ -23,7 +23,6 @@ import os
 import platform
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,7 +34,7 @@ from typing import Any
 
 import httpx
 import psutil
-from harness import RESULTS
+from harness import RESULTS, free_port
 
 BIN = Path(sys.executable).parent
 WORK = Path(__file__).resolve().parent / ".work"
@@ -82,12 +81,6 @@ def make_app() -> Path:
         (app / name).parent.mkdir(parents=True, exist_ok=True)
         (app / name).write_text(text)
     return app
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def state(app: Path) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import RAW_ASGI_APP, Measurement, report, server_process, wrk
+from harness import RAW_ASGI_APP, Measurement, free_port, report, server_process, write_tree, wrk
 
 APPS = {
     "raw_app.py": RAW_ASGI_APP,
@@ -100,19 +99,6 @@ SUBJECTS = {
     "raw asgi": ("raw_app:app", []),
 }
 PLAIN_PROTOCOL = {"eggbin plain": ("eggbin_app:app", ["--http", "httptools"])}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def write_tree(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
 
 
 def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:

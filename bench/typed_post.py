@@ -1,7 +1,7 @@
 """A typed JSON POST: a decorated controller (pydantic body, DI) vs a classic one (`ctx.validate`), FastAPI
 and bare Starlette; and what the decorated model costs a route that does not use it.
 
-    pip install -e '.[bench]'        # FastAPI, for this benchmark only (not a dependency of eggbin)
+    pip install --group bench        # FastAPI, for this benchmark only (not a dependency of eggbin)
     python bench/typed_post.py [--duration 10] [--rounds 3] [--workers 2] [--in-process 5000]
 
 Every subject validates the same body into the same pydantic model and answers the same JSON, served by
@@ -27,8 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import Measurement, report, server_process, wrk
-from throughput import APPS, LAUNCHERS, free_port, write_tree
+from harness import Measurement, free_port, report, server_process, write_tree, wrk
+from throughput import APPS, LAUNCHERS
 
 WRK_TIMEOUT = 20  # seconds: on a shared, loaded machine a slow answer is a latency, not a failure
 BODY = '{"name": "egg", "priority": 2, "tags": ["a", "b"]}'
@@ -180,8 +180,8 @@ async def create(request):
 app = Starlette(routes=[Route("/tasks", create, methods=["POST"])])
 """,
 }
-# subject -> (ASGI target, eggbin app dir or None, request path, method)
-SUBJECTS = {
+Served = tuple[str, str | None, str, str]  # (ASGI target, eggbin app dir or None, request path, method)
+SUBJECTS: dict[str, Served] = {
     "decorated": ("eggbin_app:app", "tegg", "/decorated/tasks", "POST"),
     "classic": ("eggbin_app:app", "tegg", "/classic/tasks", "POST"),
     "fastapi": ("fastapi_app:app", None, "/tasks", "POST"),
@@ -191,7 +191,9 @@ SUBJECTS = {
 }
 
 
-def wait_ready(port: int, path: str, method: str, process: subprocess.Popen[bytes]) -> None:
+def wait_ready(
+    port: int, path: str, method: str, process: subprocess.Popen[bytes], expected: tuple[bytes, ...]
+) -> None:
     deadline = time.monotonic() + 60
     argv = ["curl", "-sf", f"http://127.0.0.1:{port}{path}"]
     if method == "POST":
@@ -202,14 +204,22 @@ def wait_ready(port: int, path: str, method: str, process: subprocess.Popen[byte
             stderr = process.stderr.read().decode()  # type: ignore[union-attr]
             raise RuntimeError(f"uvicorn exited with {process.returncode}: {stderr}")
         probe = subprocess.run(argv, capture_output=True)
-        if probe.returncode == 0 and probe.stdout in (ANSWER, b"hi, egg"):
+        if probe.returncode == 0 and probe.stdout in expected:
             return
         time.sleep(0.1)
     raise RuntimeError(f"{path} on port {port} did not answer as expected within 60 s")
 
 
-def measure(subject: str, root: Path, workers: int, duration: int, script: Path) -> tuple[float, float]:
-    target, egg_app, path, method = SUBJECTS[subject]
+def measure(
+    served: Served,
+    root: Path,
+    workers: int,
+    duration: int,
+    script: Path,
+    expected: tuple[bytes, ...] = (ANSWER, b"hi, egg"),
+) -> tuple[float, float]:
+    """(req/s, p99 ms) of one subject under `uvicorn --workers`, once its route answers `expected`."""
+    target, egg_app, path, method = served
     port = free_port()
     env = {**os.environ, "EGG_HOME": str(root), "HOME": str(root)}
     if egg_app:
@@ -217,7 +227,7 @@ def measure(subject: str, root: Path, workers: int, duration: int, script: Path)
     argv = [*LAUNCHERS["nodelay"], target, "--port", str(port), "--workers", str(workers)]
     argv += ["--no-access-log", "--log-level", "warning", "--lifespan", "on"]  # a failed boot stops it
     with server_process(argv, root, env) as server:
-        wait_ready(port, path, method, server)
+        wait_ready(port, path, method, server, expected)
         url = f"http://127.0.0.1:{port}{path}"
         post = script if method == "POST" else None
         wrk(url, 2, post, WRK_TIMEOUT)  # warm-up
@@ -278,23 +288,32 @@ def in_process(root: Path, requests: int, rounds: int) -> dict[str, list[float]]
     return asyncio.run(run())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def wrk_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The options of a wrk benchmark over uvicorn workers: seconds per run, interleaved rounds, workers."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument(
-        "--in-process", type=int, default=0, metavar="N", help="also time N in-process requests per subject"
-    )
-    args = parser.parse_args()
+    return parser
+
+
+def require_wrk_and_fastapi() -> None:
+    """Exit naming the install command when wrk or FastAPI is missing."""
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
     try:
         import fastapi  # noqa: F401
     except ImportError:
-        sys.exit("FastAPI is not installed: pip install -e '.[bench]'")
+        sys.exit("FastAPI is not installed: pip install --group bench")
+
+
+def main() -> None:
+    parser = wrk_parser(__doc__)
+    parser.add_argument(
+        "--in-process", type=int, default=0, metavar="N", help="also time N in-process requests per subject"
+    )
+    args = parser.parse_args()
+    require_wrk_and_fastapi()
     results: dict[str, list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -315,7 +334,7 @@ def main() -> None:
         for _ in range(args.rounds):
             for subject in SUBJECTS:
                 results.setdefault(subject, []).append(
-                    measure(subject, root, args.workers, args.duration, script)
+                    measure(SUBJECTS[subject], root, args.workers, args.duration, script)
                 )
     print_table(results)
     rows = [

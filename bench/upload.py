@@ -27,8 +27,8 @@ from pathlib import Path
 
 import httpx
 import psutil
-from harness import Measurement, report
-from throughput import APPS, free_port, write_tree
+from harness import Measurement, free_port, report, write_tree
+from throughput import APPS
 
 CHUNK = 256 * 1024
 BOUNDARY = "eggbinBenchBoundary"

@@ -27,7 +27,7 @@ import time
 import uuid
 from pathlib import Path
 
-from harness import Measurement, report, stop_group
+from harness import Measurement, free_port, report, stop_group
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -145,12 +145,6 @@ def wait_listening(port: int, process: subprocess.Popen[bytes] | None, timeout: 
                 return
         time.sleep(0.05)
     raise RuntimeError(f"nothing listens on {port} after {timeout} s")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def measure_eggbin(app_dir: Path, workers: int, connections: int, duration: float) -> float:

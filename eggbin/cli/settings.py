@@ -156,7 +156,7 @@ def _bounds(kind: Any) -> str:
     return f" {' and '.join(parts)}" if parts else ""
 
 
-def _toml(value: Any) -> str:
+def _toml(value: object) -> str:
     import json
 
     if isinstance(value, bool):

@@ -5,8 +5,8 @@
 One thread, one selector loop, an explicit state machine; signal handlers only record the signal:
 
     STARTING_AGENT --agent-start--> STARTING_WORKERS --all app-start--> READY (respawn, reload, heartbeats)
-    (spawned workers start beside the agent but boot the app only after `agent-started`; with the
-    zygote, workers are forked after `agent-start`, which is egg's order)
+    (workers are spawned or forked beside the agent but load the app only after `agent-started`, which
+    keeps egg's order; without `keep_zygote` the zygote leaves at READY and later children are spawned)
           |                               |                               |
           +------ child died / signal ----+------------- signal ----------+--> (DRAINING) --> STOPPING_WORKERS
                                                                               --> STOPPING_AGENT --> DONE
@@ -34,7 +34,7 @@ from eggbin.cluster.channel import BOOT_PROGRESS, Channel, Message, envelope
 from eggbin.cluster.listener import bind, release
 from eggbin.cluster.messenger import Router
 from eggbin.cluster.options import ChildOptions, ClusterOptions
-from eggbin.cluster.process import Child, spawn_module
+from eggbin.cluster.process import Child, reap_orphans, spawn_module
 from eggbin.cluster.reload import Reloader
 from eggbin.cluster.respawn import Respawner
 from eggbin.cluster.state import StateLock, process_started_at, snapshot
@@ -80,6 +80,9 @@ class Master:
         self.reloader = Reloader(self)
         self.lock = StateLock(options.base_dir, options.pid_file)
         self.zygote = zygote
+        # a subreaper (set by fork_zygote) or PID 1 (`eggscripts start` as a container's CMD) inherits
+        # orphans; the flag outlives a zygote retired at ready
+        self.reaps_orphans = zygote is not None or os.getpid() == 1
 
     # -- set-up -----------------------------------------------------------------------------------
     def install_signals(self) -> None:
@@ -208,8 +211,6 @@ class Master:
             self.state = State.STARTING_WORKERS
             for worker in self.workers:
                 worker.send(envelope(AGENT_STARTED, sender="master"))
-            if not self.workers:  # forked by the zygote: they boot the moment they exist
-                self.spawn_workers()
         elif self.state is State.READY:
             child.send(self.ready_message())
             self.tell_agent_workers()
@@ -275,6 +276,9 @@ class Master:
             child.send(message)
         self.send_parent(message)
         self.router.become_ready()
+        if self.zygote and not self.options.keep_zygote:
+            self.zygote.stop()
+            self.zygote = None
 
     # -- state file -------------------------------------------------------------------------------
     def write_state(self) -> None:
@@ -386,8 +390,9 @@ class Master:
             self.selector.register(self.parent.sock, selectors.EVENT_READ, "parent")
         try:
             self.spawn("agent", 0)
-            if not self.zygote:  # fresh interpreters: their imports overlap the agent's boot
-                self.spawn_workers()
+            # workers exist while the agent boots (interpreter or fork, event loop, channel) and load the
+            # app only after `agent-started`: egg's order, without their start-up on its critical path
+            self.spawn_workers()
             while self.state is not State.DONE:
                 self.tick()
         finally:
@@ -410,8 +415,8 @@ class Master:
                     self.handle_message(child, message)
         self.handle_signals()
         self.reap_children()
-        if self.zygote:
-            self.zygote.reap_orphans(set(self.children))
+        if self.reaps_orphans:
+            reap_orphans({*self.children, *([self.zygote.process.pid] if self.zygote else [])})
         if self.state is State.READY:
             self.respawner.spawn_due()
             self.respawner.check_heartbeats()

@@ -130,3 +130,21 @@ def die_with_parent(master_pid: int) -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != master_pid:  # the master died before prctl took effect
         os._exit(1)
+
+
+def reap_orphans(known: set[int]) -> None:
+    """Reap exited processes that are not in `known` (the master's own children and its zygote).
+
+    A subreaper (the master with a zygote) or PID 1 (the master exec'd as a container's CMD) inherits
+    every orphaned descendant: a worker's own subprocess when the worker dies first, debugpy's adapter,
+    anything re-parented inside the namespace. Nobody else will wait for them. Peeking with WNOWAIT
+    leaves a known child's exit status to its own `poll()`.
+    """
+    while True:
+        try:
+            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return
+        if info is None or info.si_pid in known:
+            return
+        os.waitpid(info.si_pid, 0)

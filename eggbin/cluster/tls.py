@@ -10,13 +10,15 @@ line. With HTTPS and no port configured the cluster listens on 8443, egg's defau
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.errors import BootError, EggbinError, UsageError
+
+if TYPE_CHECKING:
+    import ssl  # imported where used: the master reads `Https` but never opens TLS (ssl is ~1.2 MB USS)
 
 HTTPS_PORT = 8443
 
@@ -70,6 +72,8 @@ def resolve(base_dir: Path, path: str | Path, what: str, fault: type[EggbinError
 
 def check(https: Https, passphrase: str | None, fault: type[EggbinError]) -> None:
     """Load the files as a worker will; a bad PEM, a wrong passphrase or a key of another cert fails."""
+    import ssl
+
     try:
         server_context(https, passphrase)
     except (ssl.SSLError, OSError) as exc:
@@ -80,6 +84,8 @@ def check(https: Https, passphrase: str | None, fault: type[EggbinError]) -> Non
 
 
 def server_context(https: Https, passphrase: str | None = None) -> ssl.SSLContext:
+    import ssl
+
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     # a callable, never None: OpenSSL would prompt on the terminal for an encrypted key's passphrase
     context.load_cert_chain(https.cert, https.key, lambda: passphrase or "")

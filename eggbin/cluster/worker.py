@@ -34,7 +34,7 @@ import socket
 import termios
 import time
 from collections.abc import Generator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -60,6 +60,11 @@ from eggbin.errors import BootError
 from eggbin.web.http_server import HttpLimits
 from eggbin.web.messenger import TO_MASTER
 
+if TYPE_CHECKING:
+    from starlette.types import Message, Receive, Scope, Send
+
+    from eggbin.web.application import Application
+
 DRAIN_POLL = 0.01
 IDLE_GRACE = 0.5
 CLOSE = (b"connection", b"close")
@@ -68,16 +73,16 @@ CLOSE = (b"connection", b"close")
 class DrainingApp:
     """The ASGI app, plus `Connection: close` on every response once the worker is draining."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Application) -> None:
         self.app = app
         self.draining = False
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        async def send_closing(message: Any) -> None:
+        async def send_closing(message: Message) -> None:
             if self.draining and message["type"] == "http.response.start":
                 message = {**message, "headers": [*message.get("headers", []), CLOSE]}
             await send(message)
@@ -85,7 +90,7 @@ class DrainingApp:
         await self.app(scope, receive, send_closing)
 
 
-def pending_bytes(connection: Any) -> int:
+def pending_bytes(connection: object) -> int:
     """Bytes a client already sent that the server has not read (FIONREAD on the socket)."""
     transport = getattr(connection, "transport", None)
     sock = transport.get_extra_info("socket") if transport is not None else None
@@ -99,12 +104,12 @@ def pending_bytes(connection: Any) -> int:
     return buf[0]
 
 
-def is_busy(connection: Any) -> bool:
+def is_busy(connection: object) -> bool:
     cycle = getattr(connection, "cycle", None)
     return cycle is not None and not cycle.response_complete
 
 
-def is_websocket(connection: Any) -> bool:
+def is_websocket(connection: object) -> bool:
     return isinstance(connection, WebSocketsSansIOProtocol)
 
 

@@ -21,6 +21,7 @@ falls back to a spawn.
 from __future__ import annotations
 
 import ctypes
+import gc
 import importlib
 import json
 import os
@@ -110,23 +111,6 @@ class Zygote:
             raise OSError("the zygote exited")
         pid = int(json.loads(reply)["pid"])
         return ForkedChild(pid), Channel(parent_end)
-
-    def reap_orphans(self, known: set[int]) -> None:
-        """Reap exited processes that are not the master's own children or the zygote.
-
-        As a subreaper the master inherits every orphaned descendant (a worker's own subprocess when
-        the worker dies first, debugpy's adapter): nobody else will wait for them. Peeking with
-        WNOWAIT leaves a known child's exit status to its own `poll()`.
-        """
-        known = known | {self.process.pid}
-        while True:
-            try:
-                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-            except ChildProcessError:
-                return
-            if info is None or info.si_pid in known:
-                return
-            os.waitpid(info.si_pid, 0)
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -234,6 +218,7 @@ def serve(control: socket.socket, master_pid: int, held: Request | None = None) 
 def fork_child(control: socket.socket, master_pid: int, module: str, blob: str, fds: list[int]) -> int:
     """Double-fork so the grandchild (the agent or worker) ends up the master's child; its pid."""
     read_end, write_end = os.pipe()
+    gc.freeze()  # what the zygote holds is never collected in a child: its pages stay shared (see run_zygote)
     middle = os.fork()
     if middle == 0:
         os.close(read_end)
@@ -266,6 +251,7 @@ def run_child(master_pid: int, module: str, blob: str) -> None:
     deadline = time.monotonic() + 2
     while os.getppid() != master_pid and time.monotonic() < deadline:
         time.sleep(0.001)
+    gc.enable()
     code = 0
     try:
         sys.argv = [module, blob]
@@ -290,6 +276,10 @@ def run_child(master_pid: int, module: str, blob: str) -> None:
 
 def run_zygote(control: socket.socket, master_pid: int, title: str) -> None:
     """The zygote process, just forked from the master: import, then serve forks; never returns."""
+    # No collection in the zygote (it only imports and forks: little garbage), and everything it holds
+    # frozen before each fork: a child's collections then never write to the inherited objects' GC
+    # headers, so those pages are not copied into every worker (gc docs, "fork() without exec()").
+    gc.disable()
     code = 0
     try:
         from eggbin.cluster.process import die_with_parent, set_title

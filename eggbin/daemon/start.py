@@ -1,7 +1,8 @@
 """`eggscripts start`: the cluster in the foreground (container-friendly) or detached (`--daemon`).
 
-Foreground: this process stays the master's parent, forwards signals, reaps zombies (so it can be
-PID 1 in a container) and exits with the master's code. Daemon: the master runs in a new session
+Foreground: this process becomes the master (`exec`), so nothing of the CLI stays resident: the
+master gets the signals itself, reaps orphans (a child subreaper, or PID 1 in a container) and its exit
+code is the command's. Daemon: the master runs in a new session
 with its output in `~/logs/master-std{out,err}.log` (eggbin/daemon/outputs.py); we return once
 `egg-ready` arrives, or stop everything and name the cause (the master's message and its own stderr
 tail) when it does not. Ctrl-C or SIGTERM while waiting stops the cluster that was starting.
@@ -18,15 +19,16 @@ import fcntl
 import os
 import signal
 import subprocess
-import time
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
 from eggbin import console
 from eggbin.cluster.launch import ClusterProcess, Ready
-from eggbin.cluster.options import ClusterOptions
+from eggbin.cluster.options import ClusterOptions, master_blob
 from eggbin.cluster.pidfile import check_pid_file
 from eggbin.cluster.tls import HTTPS_PORT, Https, choose_https
 from eggbin.daemon.cpus import usable_cpus
@@ -39,7 +41,6 @@ from eggbin.web.appinfo import load_app_info, require_app_dir
 from eggbin.web.env import ServerEnv, resolve_env
 from eggbin.web.preview import AppPreview, preview
 
-FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP)
 DEFAULT_HOST = "0.0.0.0"  # egg listens on every interface; `config.cluster.listen.hostname` narrows it
 STDERR_TAIL = 20
 START_LOCK = "start.lock"
@@ -132,9 +133,10 @@ def cluster_options(options: StartOptions, base: Path, env: ServerEnv) -> tuple[
         env=env.name,
         framework=options.framework,
         title=options.title or default_title(base),
-        exit_with_parent=not options.daemon,
+        exit_with_parent=False,  # foreground: the master is this process; daemon: it outlives us
         pid_file=str(options.pid_file.absolute()) if options.pid_file else None,
-        zygote=True,  # workers and respawns fork from a pre-imported process (bench/cluster.py)
+        zygote=True,  # the agent and workers fork from a pre-imported process (bench/cluster.py)
+        keep_zygote=False,  # ... which leaves once they are up: respawns spawn (bench/memory.py)
         worker_timeout=worker_timeout_of(options, app),
     ).with_env_overrides()
     return cluster.with_https(https), listen
@@ -158,6 +160,8 @@ def refuse_if_running(base: Path, title: str) -> None:
 
 
 def start(options: StartOptions) -> int:
+    """Start the cluster; on success this process ends (the foreground execs the master, the daemon exits
+    the moment `egg-ready` is reported); returns or raises only when the start failed."""
     base = require_app_dir(options.base_dir, APP_DIR)
     if options.timeout <= 0:
         raise UsageError(f"--timeout must be more than 0 seconds, got `{options.timeout:g}`")
@@ -175,7 +179,17 @@ def start(options: StartOptions) -> int:
     with start_lock(base):
         refuse_if_running(base, cluster.title)
         _announce(cluster, env, listen)
-        return start_daemon(options, cluster)
+        code = start_daemon(options, cluster)
+    _exit_now(code)
+    return code  # pragma: no cover - _exit_now does not return
+
+
+def _exit_now(code: int) -> NoReturn:
+    """The cluster is up and reported: leave without tearing down the CLI's few hundred modules, which
+    takes 150-250 ms (most of it the interpreter's final collection) after `egg-ready` was printed."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _announce(cluster: ClusterOptions, env: ServerEnv, listen: Listen) -> None:
@@ -202,34 +216,16 @@ def start_lock(base: Path) -> Iterator[None]:
 
 
 def start_foreground(options: StartOptions, cluster: ClusterOptions) -> int:
-    master = ClusterProcess.start(cluster, python=options.python)
-    signals: list[int] = []
+    """Replace this process with the master (same pid, signals and exit code); returns only on failure.
 
-    def record(signum: int, frame: FrameType | None) -> None:
-        signals.append(signum)
-
-    previous = {s: signal.signal(s, record) for s in FORWARDED}
-    try:
-        return _supervise(master, signals)
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
-def _supervise(master: ClusterProcess, signals: list[int]) -> int:
-    """Forward signals to the master and reap every child (we may be PID 1) until the master exits."""
-    while True:
-        while signals:
-            master.signal(signals.pop(0))
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return 1
-        if pid == master.pid:
-            master.popen.returncode = os.waitstatus_to_exitcode(status)
-            return master.popen.returncode
-        if pid == 0:
-            time.sleep(0.05)
+    The CLI's imports (typer, rich, the config preview) would otherwise stay resident for the cluster's
+    whole life only to forward signals; the master handles SIGINT/SIGTERM/SIGQUIT/SIGHUP itself.
+    """
+    python = options.python or sys.executable
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(python, [python, "-m", "eggbin.cluster", master_blob(cluster, -1)])
+    return 1  # pragma: no cover - execv only returns by raising
 
 
 def start_daemon(options: StartOptions, cluster: ClusterOptions) -> int:

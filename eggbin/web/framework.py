@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from eggbin.errors import BootError
-from eggbin.web.appinfo import read_pyproject
+from eggbin.web.appinfo import framework_choice
 from eggbin.web.env import ServerEnv
 from eggbin.web.modules import UnitModules
 
@@ -35,8 +35,8 @@ def create_app(
 
 def framework_class(role: Role | str, base_dir: Path, framework: str | None = None) -> type[EggCore]:
     """The class to boot for `role`: eggbin's own, or the selected framework's subclass."""
-    # imported here: `eggbin dev` reads `framework_choice` before it starts the cluster, and the
-    # application's imports (starlette, asyncio: ~25 ms) are the workers' to pay, not the CLI's
+    # imported here: the application's imports (starlette, asyncio: ~25 ms) are the workers' to pay,
+    # not the CLI's, which may import this module
     from eggbin.web.application import Agent, Application
 
     if role not in ROLES:
@@ -53,17 +53,6 @@ def framework_class(role: Role | str, base_dir: Path, framework: str | None = No
             hint=f"export `class {base_class.__name__}(eggbin.{base_class.__name__})` with `egg_path`",
         )
     return cls
-
-
-def framework_choice(base_dir: Path, explicit: str | None = None) -> tuple[str, str]:
-    """`(package, where the choice came from)`."""
-    if explicit:
-        return explicit, "`--framework`"
-    pyproject = base_dir.resolve() / "pyproject.toml"
-    setting = read_pyproject(base_dir.resolve()).get("tool", {}).get("egg", {}).get("framework")
-    if setting:
-        return str(setting), f"`[tool.egg] framework` in `{pyproject}`"
-    return "eggbin", "default"
 
 
 def _import_framework(name: str, source: str) -> object:

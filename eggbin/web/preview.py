@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.web.appinfo import AppInfo
+
+if TYPE_CHECKING:
+    from eggbin.web.units import LoadUnit
 
 
 @dataclass(frozen=True)
@@ -40,20 +43,23 @@ class AppPreview:
 
 def preview(info: AppInfo, framework: str | None = None) -> AppPreview:
     """Every load unit's config (framework, plugins, app) for `info.env`."""
-    from eggbin.web.framework import framework_choice, framework_class
-    from eggbin.web.loader import app_unit, framework_units, load_config, with_plugins
+    from eggbin.web.loader import app_unit, load_config, with_plugins
     from eggbin.web.plugins import load_plugins
-    from eggbin.web.units import eggbin_unit
 
-    # eggbin's own framework is one unit: no need to import the Application class (starlette, asyncio)
-    chosen = framework_choice(info.base_dir, framework)[0]
-    own = (
-        [eggbin_unit()]
-        if chosen == "eggbin"
-        else framework_units(framework_class("app", info.base_dir, framework))
-    )
-    units = [*own, app_unit(info)]
+    units = [*_framework_units(info, framework), app_unit(info)]
     plugins = load_plugins(units, info.env).plugins
     config, meta = load_config(with_plugins(units, plugins), info)
     local = tuple(p.unit.path for p in plugins if p.spec.path is not None)
     return AppPreview(dict(config), meta, local)
+
+
+def _framework_units(info: AppInfo, framework: str | None) -> list[LoadUnit]:
+    """eggbin's own unit, without importing the runtime, unless a framework is chosen (its class chain)."""
+    from eggbin.web.appinfo import framework_choice
+    from eggbin.web.units import eggbin_unit, framework_units
+
+    if framework_choice(info.base_dir, framework)[0] == "eggbin":
+        return [eggbin_unit()]
+    from eggbin.web.framework import framework_class
+
+    return framework_units(framework_class("app", info.base_dir, framework))

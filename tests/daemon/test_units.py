@@ -100,3 +100,31 @@ def test_pyproject_defaults_reach_the_command(tmp_path: Path, capsys: pytest.Cap
     err = capsys.readouterr().err
     assert f'timeout = "soon" in [tool.eggscripts] of {tmp_path.resolve() / "pyproject.toml"}' in err
     assert "--timeout" not in err
+
+
+def test_a_successful_daemon_start_ends_the_process_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tearing the CLI's modules down took 150-250 ms after `egg-ready` was printed: it is skipped."""
+    import shutil
+
+    from eggbin.daemon import start as start_module
+    from tests.support import FIXTURE_APPS
+
+    base = tmp_path / "app"
+    shutil.copytree(FIXTURE_APPS / "daemon_hello", base)
+    exits: list[int] = []
+
+    class Exited(Exception):
+        pass
+
+    def exit_now(code: int) -> None:
+        exits.append(code)
+        raise Exited
+
+    monkeypatch.setattr(start_module, "start_daemon", lambda options, cluster: 0)
+    monkeypatch.setattr(start_module, "_exit_now", exit_now)
+    monkeypatch.setenv("NODE_ENV", "test")  # start() sets it; monkeypatch restores it
+    with pytest.raises(Exited):
+        start_module.start(start_module.StartOptions(base, daemon=True, title="egg-server-units"))
+    assert exits == [0]

@@ -26,6 +26,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from eggbin.daemon.locate import role_of
 from eggbin.scaffold import ScaffoldRequest, scaffold
 from tests.e2e.dockerfile import Builder, Image
 from tests.support import REPO, kill_tree, wait_until
@@ -138,10 +139,18 @@ def healthy(pid: int, image: Image) -> bool:
     return done.returncode == 0
 
 
+def became_master(init: psutil.Process) -> bool:
+    """The foreground start replaced itself with the master: PID 1 is the master, no CLI stays behind."""
+    found = role_of(init)
+    return found is not None and found[1] == "master"
+
+
 def exec_done(init: psutil.Process) -> bool:
-    """PID 1 became the CMD (`python …/eggscripts start`), past `sh` and `setpriv` which exec it."""
+    """PID 1 became the CMD (`python …/eggscripts start`, then `python -m eggbin.cluster`, then the
+    master's title), past `sh` and `setpriv` which exec it."""
     argv = init.cmdline()
-    return len(argv) > 1 and Path(argv[0]).name.startswith("python") and argv[1].endswith("eggscripts")
+    python = len(argv) > 1 and Path(argv[0]).name.startswith("python")
+    return (python and (argv[1].endswith("eggscripts") or argv[1] == "-m")) or became_master(init)
 
 
 def same_pid_namespace(pid: int, init: int) -> bool:
@@ -244,6 +253,7 @@ def test_the_image_builds_serves_as_pid_1_and_stops_cleanly(
             assert re.search(r"^NSpid:\s+\d+\s+1$", status.read(), re.M), "the CMD is not PID 1"
         wait_until(lambda: healthy(init.pid, image), timeout=120, what=f"the HEALTHCHECK to pass: {output()}")
         assert get(init.pid, "/") == "200 hi, egg"
+        assert became_master(init), init.cmdline()
         assert get(init.pid, "/livez") == '200 {"status": "live"}'
 
         # an orphan reparented to PID 1 (its parent entered the namespace from outside, then exited)
