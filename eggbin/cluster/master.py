@@ -222,7 +222,8 @@ class Master:
         self.respawner.booted(child)
         if self.state is State.STARTING_WORKERS and all(w.ready for w in self.workers):
             self.become_ready()
-        elif self.state is State.READY:
+            return
+        if self.state is State.READY:
             child.send(self.ready_message())
             self.tell_agent_workers()
             self.reloader.worker_started(child)
@@ -274,6 +275,9 @@ class Master:
         message = self.ready_message()
         for child in self.children.values():
             child.send(message)
+        # the state file is final before `eggscripts start` returns: nothing rewrites it after the parent
+        # hears egg-ready (a `stop`/`reload` right after the start reads what the master wrote)
+        self.write_state()
         self.send_parent(message)
         self.router.become_ready()
         if self.zygote and not self.options.keep_zygote:

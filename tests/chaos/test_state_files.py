@@ -35,7 +35,9 @@ def test_a_corrupt_state_file_falls_back_to_the_processes(make_app: MakeApp) -> 
     (base / "run" / "cluster.json").write_text("{ not json")
     status = eggscripts("status", str(base), "--json")
     assert status.returncode == 0, status.stderr
-    assert [p["role"] for p in json.loads(status.stdout)[0]["processes"]][:3] == ["master", "zygote", "agent"]
+    # the zygote leaves once the cluster is ready (it may be on its way out still)
+    roles = [p["role"] for p in json.loads(status.stdout)[0]["processes"] if p["role"] != "zygote"]
+    assert roles == ["master", "agent", "worker 1", "worker 2"]
     done = eggscripts("stop", str(base))
     assert done.returncode == 0, done.stderr
     assert processes_titled(title) == []
