@@ -46,7 +46,7 @@ def make_app(options: ChildOptions, role: str) -> Any:
     env = resolve_env(base, options.cluster.env)
     app = create_app("agent" if role == "agent" else "app", base, env, options.cluster.framework)
     # the agent checks the built-in settings for the whole cluster (same files): workers boot without pydantic
-    app.checks_settings = role == "agent"
+    app.checks_settings = app.checks_settings_apart = role == "agent"
     return app
 
 

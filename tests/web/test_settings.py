@@ -9,6 +9,8 @@ import pytest
 
 from eggbin.cluster.child import make_app
 from eggbin.cluster.options import ChildOptions, ClusterOptions
+from eggbin.errors import BootError
+from eggbin.web.env import ServerEnv
 from eggbin.web.settings import CHECKED, LoadedConfig, set_outside_eggbin
 from eggbin.web.settings.check import (
     check_sections,
@@ -205,3 +207,34 @@ def test_in_a_cluster_the_agent_checks_the_settings_for_every_worker(
     base = write_app(tmp_path / "app", {})
     options = ChildOptions(ClusterOptions(base_dir=str(base), port=0, env="unittest"), role, slot, -1)
     assert make_app(options, role).checks_settings is checks
+
+
+def _apart_outcome(base: Path) -> tuple[str | None, list[str]]:
+    """The boot error (or None) and the warnings of an in-process boot that checks in a forked child."""
+    from eggbin.web.framework import create_app
+
+    async def scenario() -> tuple[str | None, list[str]]:
+        app = create_app("app", base, ServerEnv("unittest", "test"))
+        app.checks_settings_apart = True
+        try:
+            await app.boot()
+        except BootError as exc:
+            return str(exc), []
+        await app.close()
+        return None, _warnings(base)
+
+    return asyncio.run(scenario())
+
+
+def test_a_check_in_a_forked_child_fails_and_warns_as_one_in_process(tmp_path: Path) -> None:
+    """The agent checks apart (it keeps none of pydantic's memory): the same error, the same warnings."""
+    bad = 'config = {\n    "keys": "k",\n    "body_parser": {"json_limit": "1 megabyte"},\n}\n'
+    base = write_app(tmp_path / "bad", {"config/default.py": bad})
+    error, _ = _apart_outcome(base)
+    assert error == _default_py_error(tmp_path / "again", bad)[0].replace(
+        str(tmp_path / "again" / "app"), str(base)
+    )
+    typo = write_app(tmp_path / "typo", {"config/default.py": 'config = {"body_parser": {"jsonLimit": 1}}\n'})
+    error, warnings = _apart_outcome(typo)
+    assert error is None
+    assert any("did you mean `json_limit`" in line for line in warnings), warnings
