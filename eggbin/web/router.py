@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 from starlette.routing import compile_path
 
 from eggbin.errors import BootError
-from eggbin.web.controller import ControllerMethod
+from eggbin.web.route_handlers import endpoint_for, resolve_handler
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Scope
@@ -101,7 +101,7 @@ class Route:
         if self.run is None:
             from eggbin.web.middleware import compose
 
-            endpoint = _endpoint(resolve_handler(self, app), app)
+            endpoint = endpoint_for(resolve_handler(self, app), app)
             run: Callable[[Any], Awaitable[None]] = endpoint
             if self.middlewares:
                 run = compose([*self.middlewares, endpoint])
@@ -354,56 +354,6 @@ class Router:
             for m in self.mounts
         ]
         return routes + mounts
-
-
-def resolve_handler(route: Route, app: Application) -> Callable[..., Any]:
-    """A route's handler as a callable: strings name a controller method (`"user.show"`)."""
-    handler: object = route.handler
-    if isinstance(handler, str):
-        target: Any = app.controller
-        try:
-            for part in handler.split("."):
-                target = getattr(target, part)
-        except AttributeError as exc:
-            raise BootError(
-                f"route `{route.shown_path}` at `{route.where}` names `{handler}`: no such controller method",
-                hint="use `file.method` relative to app/controller",
-            ) from exc
-        handler = target
-    if not callable(handler) or isinstance(handler, type):
-        raise BootError(
-            f"route `{route.shown_path}` at `{route.where}` has handler `{handler!r}`, which is not callable",
-            hint="pass a controller method or an `async def handler(ctx)`",
-        )
-    return handler
-
-
-def _endpoint(handler: Callable[..., Any], app: Application) -> Callable[..., Awaitable[None]]:
-    if getattr(handler, "__egg_endpoint__", False):  # a decorated controller's, prepared at boot
-        return handler
-    protos = getattr(app, "protos", None)
-    if isinstance(handler, ControllerMethod) and protos is not None and protos.injects(handler.cls):
-        return protos.classic_endpoint(handler.cls, handler.name)  # type: ignore[no-any-return]
-    if isinstance(handler, ControllerMethod) and inspect.iscoroutinefunction(
-        getattr(handler.cls, handler.name)
-    ):
-        cls, name = handler.cls, handler.name  # the common case, one coroutine less per request
-
-        async def controller_endpoint(ctx: Context, next_: object = None) -> None:
-            result = await getattr(cls(ctx), name)()
-            if result is not None:
-                ctx.body = result
-
-        return controller_endpoint
-
-    async def endpoint(ctx: Context, next_: object = None) -> None:
-        result = handler(ctx)
-        if inspect.isawaitable(result):
-            result = await result
-        if result is not None:
-            ctx.body = result
-
-    return endpoint
 
 
 def _app_name(app: object) -> str:
