@@ -181,9 +181,11 @@ def other_user_python() -> str | None:
     return None
 
 
-def _world_reachable(path: str) -> bool:
+def _world_reachable(path: str, directory: bool = False) -> bool:
+    """Every parent of `path` searchable by others, and `path` executable (or, a directory, readable) by them."""
     parents = Path(path).parents
-    return all(p.stat().st_mode & 0o001 for p in parents) and bool(os.stat(path).st_mode & 0o001)
+    wanted = 0o005 if directory else 0o001
+    return all(p.stat().st_mode & 0o001 for p in parents) and os.stat(path).st_mode & wanted == wanted
 
 
 TEXT: dict[str, Any] = {"capture_output": True, "text": True}
@@ -199,6 +201,9 @@ def as_other_user(
     python = other_user_python()
     if python is None:
         pytest.skip("no Python another user can run")
+    for needed in (REPO, Path(sysconfig.get_paths()["purelib"])):
+        if not _world_reachable(str(needed), directory=True):
+            pytest.skip(f"another user cannot read {needed} (a parent directory is not world-readable)")
     setpriv = ["setpriv", f"--reuid={OTHER_UID}", f"--regid={OTHER_UID}", "--clear-groups"]
     path = os.pathsep.join([str(REPO), sysconfig.get_paths()["purelib"]])
     environ = {**os.environ, "PYTHONPATH": path, **(env or {})}
