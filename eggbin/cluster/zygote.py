@@ -31,8 +31,11 @@ import socket
 import sys
 import time
 
+from eggbin.cluster.start_trace import mark
+
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the master imports this module before it forks
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
     from eggbin.cluster.channel import Channel
@@ -46,6 +49,16 @@ REPLY_TIMEOUT = 15.0  # the first request waits for the zygote's imports
 AGENT = "eggbin.cluster.agent"
 AGENT_PRELOAD = (AGENT, "eggbin.web.framework", "eggbin.web.application")
 WORKER_PRELOAD = ("eggbin.cluster.worker", "starlette.responses", "starlette.staticfiles")
+# What a worker's boot imports for the built-in plugins on by default (plus their `app/extend` and
+# `app/middleware` files, found on disk): imported once here, shared by every worker, off their boot.
+# tests/cluster/test_zygote_preload.py fails when a default boot imports an eggbin module not preloaded.
+BOOT_PRELOAD = (
+    "eggbin.web.body", "eggbin.web.cookies", "eggbin.web.i18n", "eggbin.web.jsonp", "eggbin.web.keygrip",
+    "eggbin.web.multipart", "eggbin.web.openapi", "eggbin.web.redirect", "eggbin.web.security",
+    "eggbin.web.service", "eggbin.web.session", "eggbin.web.session_store", "eggbin.web.ssrf",
+    "eggbin.web.uploads", "eggbin.web.websocket", "jinja2",
+)  # fmt: skip
+BUILTIN_APP_DIRS = ("extend", "middleware")
 
 
 class ForkedChild:
@@ -161,6 +174,7 @@ def preload(modules: tuple[str, ...]) -> None:
 def preload_worker() -> None:
     """What workers need, what uvicorn would import at its first start, and eggbin's own load unit."""
     import pkgutil
+    from pathlib import Path
 
     import uvicorn
 
@@ -172,6 +186,20 @@ def preload_worker() -> None:
     config.get_loop_factory()  # uvloop, when installed
     prefix = f"{eggbin.web.builtin.__name__}."
     preload(tuple(m.name for m in pkgutil.walk_packages(eggbin.web.builtin.__path__, prefix)))
+    preload(BOOT_PRELOAD)
+    preload(builtin_app_modules(Path(eggbin.web.builtin.__file__).parent, eggbin.web.builtin.__name__))
+
+
+def builtin_app_modules(root: Path, package: str) -> tuple[str, ...]:
+    """The `app/extend/*.py` and `app/middleware/*.py` of eggbin's unit and its plugins, as module names
+    (the loader imports them by these names), the metrics plugin's aside (off by default)."""
+    names = []
+    for directory in BUILTIN_APP_DIRS:
+        for path in sorted(root.glob(f"**/app/{directory}/*.py")):
+            parts = path.relative_to(root).with_suffix("").parts
+            if parts[-1] != "__init__" and parts[:2] != ("plugins", "metrics"):
+                names.append(".".join((package, *parts)))
+    return tuple(names)
 
 
 async def _asgi_placeholder(scope: Any, receive: Any, send: Any) -> None:
@@ -191,6 +219,7 @@ def answer(control: socket.socket, master_pid: int, request: Request) -> None:
     message, fds = request
     try:
         pid = fork_child(control, master_pid, message["module"], message["blob"], fds)
+        mark("zygote", f"forked {message['module'].rsplit('.', 1)[-1]} {pid}")
     finally:
         for fd in fds:
             os.close(fd)
@@ -284,12 +313,15 @@ def run_zygote(control: socket.socket, master_pid: int, title: str) -> None:
     try:
         from eggbin.cluster.process import die_with_parent, set_title
 
+        mark("zygote", "forked")
         die_with_parent(master_pid)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # only the master decides when anything stops
         set_title(title, "zygote")
         preload(AGENT_PRELOAD)
+        mark("zygote", "agent preload done")
         held = serve_agent(control, master_pid)
         preload_worker()
+        mark("zygote", "worker preload done")
         serve(control, master_pid, held)
     except BaseException:
         import traceback
