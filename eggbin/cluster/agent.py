@@ -73,8 +73,8 @@ async def serve(options: ChildOptions) -> None:
         "logger": shareable(agent.config.get("logger")),  # the master logs alike
         "settings_pending": check is not None,  # workers load meanwhile and serve after `settings-checked`
     }
+    mark("agent", "agent-start")
     channel.send(envelope("agent-start", started, sender="agent", to=TO_MASTER))
-    mark("agent", "agent-start sent")
     if check is not None:
         await report_settings(channel, agent, check)
     write_run_files(agent)

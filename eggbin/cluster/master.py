@@ -119,6 +119,24 @@ class Master(StopSequence):
     def spawn_workers(self) -> None:
         for worker_id in range(1, self.options.workers + 1):
             self.spawn("worker", worker_id)
+        mark("master", "workers spawned")
+
+    def spawn_workers_when_zygote_ready(self) -> None:
+        """Workers at once, or when the zygote holds their modules: a fork request made earlier would
+        block this loop (the agent's `agent-start` unread) while the zygote imports."""
+        if self.zygote is None or self.zygote.workers_ready:
+            self.spawn_workers()
+        else:
+            self.selector.register(self.zygote.control, selectors.EVENT_READ, "zygote")
+
+    def read_zygote(self) -> None:
+        """The zygote's `ready` notice (or its end: spawns fall back): the workers are requested now."""
+        assert self.zygote is not None
+        self.selector.unregister(self.zygote.control)
+        with contextlib.suppress(OSError, ValueError):  # gone or garbled: a spawn falls back to a fresh one
+            self.zygote.read()
+        if self.state in STARTING:
+            self.spawn_workers()
 
     @property
     def ready(self) -> bool:
@@ -293,8 +311,8 @@ class Master(StopSequence):
         # the state file is final before `eggscripts start` returns: nothing rewrites it after the parent
         # hears egg-ready (a `stop`/`reload` right after the start reads what the master wrote)
         self.write_state()
+        mark("master", "egg-ready")  # written before the parent hears it
         self.send_parent(message)
-        mark("master", "egg-ready sent")
         self.router.become_ready()
         if self.zygote and not self.options.keep_zygote:
             self.zygote.stop()
@@ -356,8 +374,7 @@ class Master(StopSequence):
             mark("master", "agent spawned")
             # workers exist while the agent boots (interpreter or fork, event loop, channel) and load the
             # app only after `agent-started`: egg's order, without their start-up on its critical path
-            self.spawn_workers()
-            mark("master", "workers spawned")
+            self.spawn_workers_when_zygote_ready()
             while self.state is not State.DONE:
                 self.tick()
         finally:
@@ -374,6 +391,8 @@ class Master(StopSequence):
                     self._wake[0].recv(4096)
             elif key.data == "parent":
                 self.read_parent()
+            elif key.data == "zygote":
+                self.read_zygote()
             else:
                 child: Child = key.data
                 for message in child.channel.receive():

@@ -144,8 +144,8 @@ class WorkerServer(uvicorn.Server):
         if self.started:
             self.draining_app.app.emit("server", self)  # egg's `server` event: the HTTP server, listening
             started = {"pid": os.getpid(), "drain_delay": drain_delay(self.draining_app.app)}
+            mark(f"worker#{self.draining_app.app.worker_slot}", "listening")  # before the master hears it
             self.channel.send(envelope("app-start", started, sender="app", to=TO_MASTER))
-            mark(f"worker#{self.draining_app.app.worker_slot}", "listening, app-start sent")
             write_run_files(self.draining_app.app)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:

@@ -8,6 +8,7 @@ The master forks the zygote first thing (`python -m eggbin.cluster`, before the 
 so the zygote's imports and the master's run side by side and no second interpreter starts. This
 module is imported at that point: only cheap standard modules at its top, eggbin's own where used.
 
+    master <────────────── packet {ready: "workers"} ── zygote, once the workers' modules are in
     master ──packet {module, blob} + fds [channel, listening socket?]──> zygote
                                     fork ─> A ── fork ─> B (the agent/worker); A exits at once
     master <────────────── packet {pid: B} ─────────── zygote, once A is reaped
@@ -87,6 +88,7 @@ class Zygote:
     def __init__(self, pid: int, control: socket.socket) -> None:
         self.process = ForkedChild(pid)
         self.control = control
+        self.workers_ready = False  # the zygote said it holds the workers' modules (a fork is prompt)
         control.settimeout(REPLY_TIMEOUT)
 
     def spawn(
@@ -116,14 +118,25 @@ class Zygote:
         try:
             request = json.dumps({"module": module, "blob": blob_for(child_end.fileno())}).encode()
             socket.send_fds(self.control, [request], [child_end.fileno(), *pass_fds])
-            reply = self.control.recv(4096)
+            reply = self.read()
+            while reply is not None and "pid" not in reply:
+                reply = self.read()
         finally:
             child_end.close()
-        if not reply:
+        if reply is None:
             parent_end.close()
             raise OSError("the zygote exited")
-        pid = int(json.loads(reply)["pid"])
-        return ForkedChild(pid), Channel(parent_end)
+        return ForkedChild(int(reply["pid"])), Channel(parent_end)
+
+    def read(self) -> dict[str, Any] | None:
+        """The zygote's next packet (a fork's pid, or its `ready` notice); None once it is gone."""
+        packet = self.control.recv(4096)
+        if not packet:
+            return None
+        message: dict[str, Any] = json.loads(packet)
+        if message.get("ready") == "workers":
+            self.workers_ready = True
+        return message
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -322,6 +335,7 @@ def run_zygote(control: socket.socket, master_pid: int, title: str) -> None:
         held = serve_agent(control, master_pid)
         preload_worker()
         mark("zygote", "worker preload done")
+        control.send(json.dumps({"ready": "workers"}).encode())  # the master spawns workers now
         serve(control, master_pid, held)
     except BaseException:
         import traceback
