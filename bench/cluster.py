@@ -1,6 +1,7 @@
 """Cluster start-up: eggbin's master/agent/workers against gunicorn and uvicorn, same run, interleaved.
 
     python bench/cluster.py [--runs 5] [--workers 1,2,4]
+    python bench/cluster.py --trace [--workers 1,2,4]    (no anchors: one start's timeline per count)
 
 Each subject serves the same hello handler ("hi, egg") on a free 127.0.0.1 port: eggbin as an app
 (router + controller), uvicorn and gunicorn + UvicornWorker as a Starlette app. Every subject's HTTP
@@ -11,6 +12,10 @@ client is made before its start, and every start is timed from spawn to the firs
 - `eggscripts start Nw`: the console script in the foreground (it execs into the master) to the first 200.
 - `eggscripts start --daemon Nw`: to the first 200, and from `egg-ready` to the command's return.
 
+`--trace` starts eggbin once per worker count (after a warm-up start) with `EGGBIN_START_TRACE=1` and
+prints every process's milestones merged in time order (eggbin/cluster/start_trace.py): where the
+critical path runs and where it waits, with each process's CPU time.
+
 Targets (issue #16): eggbin egg-ready <= 1.0x gunicorn's first 200 at the same worker count;
 `eggscripts start` (both forms) first 200 <= 1.5x gunicorn's; `--daemon` returns <= 20 ms after egg-ready.
 gunicorn is optional (`pip install gunicorn`): without it its rows are skipped and uvicorn is the anchor.
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import subprocess
 import sys
 import tempfile
@@ -41,6 +47,7 @@ from harness import (
     write_hello_apps,
 )
 
+from eggbin.cluster import start_trace
 from eggbin.cluster.launch import ClusterProcess
 from eggbin.cluster.options import ClusterOptions
 
@@ -64,6 +71,27 @@ def run_eggbin(app_dir: Path, workers: int) -> dict[str, float]:
         finally:
             cluster.stop(15)
     return {"egg-ready": to_ready, "first 200": to_200}
+
+
+def trace_eggbin(app_dir: Path, workers: int) -> list[str]:
+    """One start of the master as `run_eggbin` makes it, traced: its merged `[start-trace]` lines."""
+    os.environ[start_trace.ENV] = "1"
+    try:
+        with tempfile.TemporaryFile() as errors:
+            options = ClusterOptions(
+                base_dir=str(app_dir), port=free_port(), workers=workers, env="prod", title="egg-bench",
+                zygote=True, keep_zygote=False,
+            )  # fmt: skip
+            cluster = ClusterProcess.start(options, new_session=True, stderr=errors)
+            try:
+                cluster.wait_ready(60)
+            finally:
+                cluster.stop(15)
+            errors.seek(0)
+            lines = [line for line in errors.read().decode().splitlines() if line.startswith("[start-trace]")]
+    finally:
+        del os.environ[start_trace.ENV]
+    return sorted(lines, key=lambda line: float(line.split()[1]))
 
 
 def run_server(argv: list[str], cwd: Path, port: int) -> dict[str, float]:
@@ -164,7 +192,15 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated")
+    parser.add_argument("--trace", action="store_true", help="print one traced start per worker count")
     args = parser.parse_args()
+    if args.trace:
+        with tempfile.TemporaryDirectory() as tmp_name, temporary_home():
+            app_dir = write_hello_apps(Path(tmp_name))
+            for workers in (int(n) for n in args.workers.split(",")):
+                trace_eggbin(app_dir, workers)  # warm-up: bytecode, page cache
+                print(f"--- {workers} worker(s) ---", *trace_eggbin(app_dir, workers), sep="\n")
+        return
     has_gunicorn = importlib.util.find_spec("gunicorn") is not None
     skipped = "" if has_gunicorn else "; gunicorn rows skipped: not installed (pip install gunicorn)"
     with tempfile.TemporaryDirectory() as tmp_name, temporary_home():

@@ -249,6 +249,15 @@ def serve_agent(control: socket.socket, master_pid: int) -> Request | None:
     return None
 
 
+def announce_workers_ready(control: socket.socket) -> bool:
+    """Tell the master it may request workers now; False when it is gone (stopped during the imports)."""
+    try:
+        control.send(json.dumps({"ready": "workers"}).encode())
+    except OSError:
+        return False
+    return True
+
+
 def serve(control: socket.socket, master_pid: int, held: Request | None = None) -> None:
     """Fork one child per request (`held` first) until the master closes the control socket."""
     request = held or receive(control)
@@ -335,8 +344,8 @@ def run_zygote(control: socket.socket, master_pid: int, title: str) -> None:
         held = serve_agent(control, master_pid)
         preload_worker()
         mark("zygote", "worker preload done")
-        control.send(json.dumps({"ready": "workers"}).encode())  # the master spawns workers now
-        serve(control, master_pid, held)
+        if announce_workers_ready(control):
+            serve(control, master_pid, held)
     except BaseException:
         import traceback
 

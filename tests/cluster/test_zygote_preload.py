@@ -40,3 +40,17 @@ def test_a_default_boot_imports_no_eggbin_module_the_zygote_did_not_preload(tmp_
         if name.startswith(("eggbin", "jinja2")) and "._boot_" not in name and ".config" not in name
     ]
     assert late == []
+
+
+def test_the_ready_notice_to_a_master_already_gone_ends_the_zygote_quietly() -> None:
+    """A start that fails during the zygote's imports closes the control socket: no traceback."""
+    import socket
+
+    from eggbin.cluster.zygote import announce_workers_ready
+
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    with ours, theirs:
+        assert announce_workers_ready(theirs)
+        assert json.loads(ours.recv(4096)) == {"ready": "workers"}
+        ours.close()
+        assert not announce_workers_ready(theirs)
