@@ -35,16 +35,16 @@ from eggbin.cluster.messenger import Router
 from eggbin.cluster.options import ChildOptions, ClusterOptions
 from eggbin.cluster.process import Child, reap_orphans, spawn_module
 from eggbin.cluster.reload import Reloader
+from eggbin.cluster.report import ClusterReport
 from eggbin.cluster.respawn import Respawner
 from eggbin.cluster.start_trace import mark
-from eggbin.cluster.state import StateLock, process_started_at, snapshot
+from eggbin.cluster.state import StateLock, process_started_at
 from eggbin.cluster.stop_sequence import (
     MAX_DRAIN_DELAY,
     STARTING,
     STOP_SIGNALS,
     STOPPING,
     State,
-    StopSequence,
 )
 from eggbin.cluster.zygote import Zygote
 from eggbin.errors import EggbinError
@@ -52,7 +52,7 @@ from eggbin.errors import EggbinError
 AGENT_STARTED = "agent-started"
 
 
-class Master(StopSequence):
+class Master(ClusterReport):
     def __init__(self, options: ClusterOptions, parent: Channel | None, zygote: Zygote | None = None) -> None:
         self.options = options
         self.parent = parent
@@ -283,22 +283,6 @@ class Master(StopSequence):
             pids = [w.pid for w in self.workers if w.ready and not w.retiring]
             agent.send(envelope("cluster-workers", {"pids": pids}, sender="master"))
 
-    def ready_info(self) -> dict[str, Any]:
-        assert self.listener is not None
-        agent = self.agent
-        pids = {"master": os.getpid(), "agent": agent.pid if agent else None, "workers": self.worker_pids()}
-        protocol = self.options.protocol
-        if self.options.path:
-            return {"port": 0, "address": f"unix:{self.options.path}", "protocol": protocol, "pids": pids}
-        host, port = self.listener.getsockname()[:2]
-        return {"port": port, "address": f"{protocol}://{host}:{port}", "protocol": protocol, "pids": pids}
-
-    def worker_pids(self) -> list[int]:
-        return [w.pid for w in self.workers if not w.retiring]
-
-    def ready_message(self) -> Message:
-        return envelope("egg-ready", self.ready_info(), sender="master")
-
     def become_ready(self) -> None:
         self.state = State.READY
         info = self.ready_info()
@@ -317,22 +301,6 @@ class Master(StopSequence):
         if self.zygote and not self.options.keep_zygote:
             self.zygote.stop()
             self.zygote = None
-
-    # -- state file -------------------------------------------------------------------------------
-    def write_state(self) -> None:
-        if self.lock.fd < 0 or self.listener is None or self.state is State.DONE:
-            return
-        state = snapshot(
-            self.options,
-            self.ready_info(),
-            self.agent,
-            sorted(self.workers, key=lambda w: w.id),
-            self.respawner.restarts,
-            self.started_wall,
-            self.state.value,
-            self.reloader.describe(),
-        )
-        self.lock.write({**state, "drain_delay": self.drain_delay})  # `eggscripts stop` waits that longer
 
     # -- the loop ---------------------------------------------------------------------------------
     def handle_signals(self) -> None:
