@@ -20,7 +20,7 @@ from eggbin.web.settings import CHECKED, LoadedConfig, check_settings, set_outsi
 
 
 class ForkedCheck:
-    """A settings check running in a child process; `result()` or `await verdict()` collects it."""
+    """A settings check running in a child process; `await verdict()` collects it."""
 
     def __init__(self, loaded: LoadedConfig) -> None:
         self.loaded = loaded
@@ -37,15 +37,8 @@ class ForkedCheck:
         """The check started in a child; None when no file outside eggbin sets a checked name."""
         return cls(loaded) if set_outside_eggbin(loaded.meta) & CHECKED else None
 
-    def result(self) -> list[str]:
-        """Block until the child reports: its warnings, or raise its `BootError`."""
-        chunks = []
-        while chunk := os.read(self.read_fd, 65536):
-            chunks.append(chunk)
-        return self._conclude(b"".join(chunks))
-
     async def verdict(self) -> list[str]:
-        """`result()` without blocking the event loop: the pipe is read as it becomes readable."""
+        """The child's warnings, or its `BootError` raised; the pipe is read as it becomes readable."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
         chunks: list[bytes] = []
