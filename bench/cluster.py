@@ -11,6 +11,8 @@ client is made before its start, and every start is timed from spawn to the firs
   `eggscripts start` do) to its `egg-ready` message; also its first 200.
 - `eggscripts start Nw`: the console script in the foreground (it execs into the master) to the first 200.
 - `eggscripts start --daemon Nw`: to the first 200, and from `egg-ready` to the command's return.
+- `tree CPU` (all but the daemon, whose master is not this script's descendant): user + system time of the
+  whole process tree from spawn to stopped (`RUSAGE_CHILDREN`; load-independent, unlike the wall times).
 
 `--trace` starts eggbin once per worker count (after a warm-up start) with `EGGBIN_START_TRACE=1` and
 prints every process's milestones merged in time order (eggbin/cluster/start_trace.py): where the
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -62,6 +65,7 @@ def run_eggbin(app_dir: Path, workers: int) -> dict[str, float]:
         base_dir=str(app_dir), port=port, workers=workers, env="prod", title="egg-bench", zygote=True
     )
     with httpx.Client(timeout=1) as client:  # made before the start, as for every subject
+        cpu = children_cpu()
         started = time.perf_counter()
         cluster = ClusterProcess.start(options, new_session=True, stderr=subprocess.DEVNULL)
         try:
@@ -70,7 +74,13 @@ def run_eggbin(app_dir: Path, workers: int) -> dict[str, float]:
             to_200 = first_200(client, f"http://127.0.0.1:{port}/", started)
         finally:
             cluster.stop(15)
-    return {"egg-ready": to_ready, "first 200": to_200}
+    return {"egg-ready": to_ready, "first 200": to_200, "tree CPU": children_cpu() - cpu}
+
+
+def children_cpu() -> float:
+    """User + system seconds of every reaped descendant so far (each waited for by its own parent)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def trace_eggbin(app_dir: Path, workers: int) -> list[str]:
@@ -97,19 +107,23 @@ def trace_eggbin(app_dir: Path, workers: int) -> list[str]:
 def run_server(argv: list[str], cwd: Path, port: int) -> dict[str, float]:
     """A foreground server command (uvicorn, gunicorn, `eggscripts start`): spawn to the first 200."""
     with httpx.Client(timeout=1) as client, tempfile.TemporaryFile() as errors:
+        cpu = children_cpu()
         started = time.perf_counter()
         popen = subprocess.Popen(
             argv, cwd=cwd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=errors
         )
         try:
-            return {"first 200": first_200(client, f"http://127.0.0.1:{port}/", started, timeout=180)}
+            to_200 = first_200(client, f"http://127.0.0.1:{port}/", started, timeout=180)
+            stop_group(popen)
+            return {"first 200": to_200, "tree CPU": children_cpu() - cpu}
         except TimeoutError:
             errors.seek(0)
             raise RuntimeError(
                 f"{argv[:3]} exited {popen.poll()}: {errors.read().decode()[-2000:]}"
             ) from None
         finally:
-            stop_group(popen)
+            if popen.poll() is None:
+                stop_group(popen)
 
 
 def eggscripts_start(app_dir: Path, workers: int, port: int, *extra: str) -> list[str]:
