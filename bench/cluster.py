@@ -1,6 +1,7 @@
 """Cluster start-up: eggbin's master/agent/workers against gunicorn and uvicorn, same run, interleaved.
 
     python bench/cluster.py [--runs 5] [--workers 1,2,4]
+    python bench/cluster.py --trace [--workers 1,2,4]    (no anchors: one start's timeline per count)
 
 Each subject serves the same hello handler ("hi, egg") on a free 127.0.0.1 port: eggbin as an app
 (router + controller), uvicorn and gunicorn + UvicornWorker as a Starlette app. Every subject's HTTP
@@ -10,6 +11,12 @@ client is made before its start, and every start is timed from spawn to the firs
   `eggscripts start` do) to its `egg-ready` message; also its first 200.
 - `eggscripts start Nw`: the console script in the foreground (it execs into the master) to the first 200.
 - `eggscripts start --daemon Nw`: to the first 200, and from `egg-ready` to the command's return.
+- `tree CPU` (all but the daemon, whose master is not this script's descendant): user + system time of the
+  whole process tree from spawn to stopped (`RUSAGE_CHILDREN`; load-independent, unlike the wall times).
+
+`--trace` starts eggbin once per worker count (after a warm-up start) with `EGGBIN_START_TRACE=1` and
+prints every process's milestones merged in time order (eggbin/cluster/start_trace.py): where the
+critical path runs and where it waits, with each process's CPU time.
 
 Targets (issue #16): eggbin egg-ready <= 1.0x gunicorn's first 200 at the same worker count;
 `eggscripts start` (both forms) first 200 <= 1.5x gunicorn's; `--daemon` returns <= 20 ms after egg-ready.
@@ -20,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -41,6 +50,7 @@ from harness import (
     write_hello_apps,
 )
 
+from eggbin.cluster import start_trace
 from eggbin.cluster.launch import ClusterProcess
 from eggbin.cluster.options import ClusterOptions
 
@@ -55,6 +65,7 @@ def run_eggbin(app_dir: Path, workers: int) -> dict[str, float]:
         base_dir=str(app_dir), port=port, workers=workers, env="prod", title="egg-bench", zygote=True
     )
     with httpx.Client(timeout=1) as client:  # made before the start, as for every subject
+        cpu = children_cpu()
         started = time.perf_counter()
         cluster = ClusterProcess.start(options, new_session=True, stderr=subprocess.DEVNULL)
         try:
@@ -63,25 +74,56 @@ def run_eggbin(app_dir: Path, workers: int) -> dict[str, float]:
             to_200 = first_200(client, f"http://127.0.0.1:{port}/", started)
         finally:
             cluster.stop(15)
-    return {"egg-ready": to_ready, "first 200": to_200}
+    return {"egg-ready": to_ready, "first 200": to_200, "tree CPU": children_cpu() - cpu}
+
+
+def children_cpu() -> float:
+    """User + system seconds of every reaped descendant so far (each waited for by its own parent)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def trace_eggbin(app_dir: Path, workers: int) -> list[str]:
+    """One start of the master as `run_eggbin` makes it, traced: its merged `[start-trace]` lines."""
+    os.environ[start_trace.ENV] = "1"
+    try:
+        with tempfile.TemporaryFile() as errors:
+            options = ClusterOptions(
+                base_dir=str(app_dir), port=free_port(), workers=workers, env="prod", title="egg-bench",
+                zygote=True, keep_zygote=False,
+            )  # fmt: skip
+            cluster = ClusterProcess.start(options, new_session=True, stderr=errors)
+            try:
+                cluster.wait_ready(60)
+            finally:
+                cluster.stop(15)
+            errors.seek(0)
+            lines = [line for line in errors.read().decode().splitlines() if line.startswith("[start-trace]")]
+    finally:
+        del os.environ[start_trace.ENV]
+    return sorted(lines, key=lambda line: float(line.split()[1]))
 
 
 def run_server(argv: list[str], cwd: Path, port: int) -> dict[str, float]:
     """A foreground server command (uvicorn, gunicorn, `eggscripts start`): spawn to the first 200."""
     with httpx.Client(timeout=1) as client, tempfile.TemporaryFile() as errors:
+        cpu = children_cpu()
         started = time.perf_counter()
         popen = subprocess.Popen(
             argv, cwd=cwd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=errors
         )
         try:
-            return {"first 200": first_200(client, f"http://127.0.0.1:{port}/", started, timeout=180)}
+            to_200 = first_200(client, f"http://127.0.0.1:{port}/", started, timeout=180)
+            stop_group(popen)
+            return {"first 200": to_200, "tree CPU": children_cpu() - cpu}
         except TimeoutError:
             errors.seek(0)
             raise RuntimeError(
                 f"{argv[:3]} exited {popen.poll()}: {errors.read().decode()[-2000:]}"
             ) from None
         finally:
-            stop_group(popen)
+            if popen.poll() is None:
+                stop_group(popen)
 
 
 def eggscripts_start(app_dir: Path, workers: int, port: int, *extra: str) -> list[str]:
@@ -164,7 +206,15 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated")
+    parser.add_argument("--trace", action="store_true", help="print one traced start per worker count")
     args = parser.parse_args()
+    if args.trace:
+        with tempfile.TemporaryDirectory() as tmp_name, temporary_home():
+            app_dir = write_hello_apps(Path(tmp_name))
+            for workers in (int(n) for n in args.workers.split(",")):
+                trace_eggbin(app_dir, workers)  # warm-up: bytecode, page cache
+                print(f"--- {workers} worker(s) ---", *trace_eggbin(app_dir, workers), sep="\n")
+        return
     has_gunicorn = importlib.util.find_spec("gunicorn") is not None
     skipped = "" if has_gunicorn else "; gunicorn rows skipped: not installed (pip install gunicorn)"
     with tempfile.TemporaryDirectory() as tmp_name, temporary_home():

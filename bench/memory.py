@@ -83,12 +83,22 @@ def settled(root: psutil.Process, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     last: tuple[set[int], float] | None = None
     while time.monotonic() < deadline:
-        procs = [root, *root.children(recursive=True)]
-        now = ({p.pid for p in procs}, sum(p.memory_full_info().uss for p in procs))
+        now = tree_uss(root)
         if last and last[0] == now[0] and abs(last[1] - now[1]) <= 0.01 * now[1]:
             return
         last = now
         time.sleep(0.5)
+
+
+def tree_uss(root: psutil.Process) -> tuple[set[int], float]:
+    """The tree's live pids and their USS; a process that exits meanwhile (the zygote retiring at
+    `egg-ready`, a short-lived helper) drops out, so the next reading differs and the wait goes on."""
+    pids, uss = set(), 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            uss += proc.memory_full_info().uss
+            pids.add(proc.pid)
+    return pids, uss
 
 
 @contextlib.contextmanager

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
 
 
 def main() -> None:
+    from eggbin.cluster import start_trace
+
+    start_trace.mark_origin()
+    start_trace.mark("master", "main")
     blob = sys.argv[1]
     args = json.loads(blob)
     zygote = None
@@ -23,6 +27,7 @@ def main() -> None:
 
         channel_fd = int(args.get("channel_fd", -1))
         zygote = fork_zygote(args["cluster"]["title"], (channel_fd,) if channel_fd >= 0 else ())
+        start_trace.mark("master", "zygote forked")
     run_master(blob, zygote)
 
 
@@ -35,8 +40,10 @@ def run_master(blob: str, zygote: Zygote | None) -> None:
     from eggbin.cluster.master import Master
     from eggbin.cluster.options import parse_master_blob
     from eggbin.cluster.process import set_title
+    from eggbin.cluster.start_trace import mark
     from eggbin.errors import EggbinError
 
+    mark("master", "imports done")
     masterlog.configure()
     options, channel_fd = parse_master_blob(blob)
     set_title(options.title, "master")

@@ -11,12 +11,13 @@ import contextlib
 import os
 import signal
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eggbin.cluster.channel import AsyncChannel, Message, envelope
+from eggbin.cluster.channel import SETTINGS_CHECKED, AsyncChannel, Message, envelope
 from eggbin.cluster.child import (
     boot_or_exit,
     connect_messenger,
+    exit_boot_failed,
     listen,
     make_app,
     parse_args,
@@ -26,9 +27,14 @@ from eggbin.cluster.child import (
 )
 from eggbin.cluster.options import ChildOptions
 from eggbin.cluster.scheduler import Scheduler, enabled_tasks
+from eggbin.cluster.start_trace import mark
+from eggbin.errors import BootError
 from eggbin.web.cluster_client import close_leaders
 from eggbin.web.log_output import shareable
 from eggbin.web.messenger import TO_MASTER
+
+if TYPE_CHECKING:
+    from eggbin.web.settings.forked import ForkedCheck
 
 
 def make_scheduler(agent: Any, channel: AsyncChannel) -> Scheduler:
@@ -40,6 +46,19 @@ def make_scheduler(agent: Any, channel: AsyncChannel) -> Scheduler:
     return Scheduler(tasks, channel.send, lock)
 
 
+async def report_settings(channel: AsyncChannel, agent: Any, check: ForkedCheck) -> None:
+    """The settings check's verdict: its warnings logged and `settings-checked`, or the boot fails
+    as if the check had run in the boot (the master fails the start with the same line)."""
+    try:
+        warnings = await check.verdict()
+    except BootError as exc:
+        await exit_boot_failed(channel, exc)
+    mark("agent", "settings checked")
+    for warning in warnings:
+        agent.core_logger.warning("[egg:loader] %s", warning)
+    channel.send(envelope(SETTINGS_CHECKED, sender="agent", to=TO_MASTER))
+
+
 async def serve(options: ChildOptions) -> None:
     channel = await AsyncChannel.from_fd(options.channel_fd)
     agent = make_app(options, "agent")
@@ -48,8 +67,16 @@ async def serve(options: ChildOptions) -> None:
     scheduler = make_scheduler(agent, channel)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    started = {"pid": os.getpid(), "logger": shareable(agent.config.get("logger"))}  # the master logs alike
+    check = agent.settings_check
+    started = {
+        "pid": os.getpid(),
+        "logger": shareable(agent.config.get("logger")),  # the master logs alike
+        "settings_pending": check is not None,  # workers load meanwhile and serve after `settings-checked`
+    }
+    mark("agent", "agent-start")
     channel.send(envelope("agent-start", started, sender="agent", to=TO_MASTER))
+    if check is not None:
+        await report_settings(channel, agent, check)
     write_run_files(agent)
 
     def workers_changed(message: Message) -> None:

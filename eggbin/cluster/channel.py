@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 __all__ = ["BOOT_PROGRESS", "AsyncChannel", "Channel", "Message", "encode", "envelope"]
 
 BOOT_PROGRESS = "boot-progress"  # a child's boot phase as it begins; the master forwards it while starting
+# the agent's settings check passed (eggbin/web/settings/forked.py): agent → master, then master → workers,
+# which serve only once they have it
+SETTINGS_CHECKED = "settings-checked"
 
 
 def encode(message: Message) -> bytes:

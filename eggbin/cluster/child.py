@@ -16,6 +16,7 @@ from eggbin.cluster import breakpoints
 from eggbin.cluster.channel import BOOT_PROGRESS, AsyncChannel, Message, envelope
 from eggbin.cluster.options import ChildOptions
 from eggbin.cluster.process import die_with_parent, set_title
+from eggbin.cluster.start_trace import mark
 from eggbin.debugger import activate as activate_debugger
 from eggbin.errors import EggbinError
 from eggbin.web.log_output import PROCESS
@@ -27,6 +28,7 @@ Handler = Callable[[Message], Any]
 
 def parse_args() -> ChildOptions:
     options = ChildOptions.loads(sys.argv[1])
+    mark(trace_role(options), "main")
     die_with_parent(options.master_pid)
     # Ctrl-C reaches the whole process group: only the master decides when children stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -35,6 +37,11 @@ def parse_args() -> ChildOptions:
     PROCESS.configure("agent" if options.role == "agent" else "worker", None)  # EGG_LOG_STDOUT from the start
     activate_debugger(options)  # `eggbin debug` only; with --brk this waits for a client
     return options
+
+
+def trace_role(options: ChildOptions) -> str:
+    """`agent` or `worker#N`, as the start trace names this process."""
+    return "agent" if options.role == "agent" else f"worker#{options.id}"
 
 
 def make_app(options: ChildOptions, role: str) -> Any:
@@ -59,7 +66,13 @@ def connect_messenger(app: Any, channel: AsyncChannel, options: ChildOptions) ->
     app.worker_slot, app.worker_restarts = options.id, options.restarts
     timing = getattr(app, "timing", None)
     if timing is not None:  # sent before the phase runs: a hook blocking the loop is still named
-        timing.on_phase = lambda phase: channel.send(envelope(BOOT_PROGRESS, {"phase": phase}, to=TO_MASTER))
+        role = trace_role(options)
+
+        def on_phase(phase: str) -> None:
+            mark(role, phase)
+            channel.send(envelope(BOOT_PROGRESS, {"phase": phase}, to=TO_MASTER))
+
+        timing.on_phase = on_phase
 
 
 async def boot_or_exit(channel: AsyncChannel, app: Any) -> None:
@@ -71,6 +84,7 @@ async def boot_or_exit(channel: AsyncChannel, app: Any) -> None:
         await app.boot(write_run_files=False)
     except Exception as exc:
         await exit_boot_failed(channel, exc)
+    mark("agent" if app.role == "agent" else f"worker#{app.worker_slot}", "booted")
 
 
 async def exit_boot_failed(channel: AsyncChannel, exc: Exception) -> NoReturn:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from eggbin.cluster import start_trace
 from eggbin.cluster.channel import BOOT_PROGRESS, Channel, Message, envelope
 from eggbin.cluster.options import ClusterOptions, master_blob
 from eggbin.cluster.process import describe_exit, spawn_module
@@ -61,6 +62,8 @@ class ClusterProcess:
         stderr: int | None = None,
         python: str | None = None,
     ) -> ClusterProcess:
+        if start_trace.enabled():  # the trace counts from this spawn
+            os.environ[start_trace.ORIGIN_ENV] = repr(time.monotonic())
         popen, channel = spawn_module(
             "eggbin.cluster",
             partial(master_blob, options),

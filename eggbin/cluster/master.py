@@ -19,7 +19,6 @@ keeps serving that long (DRAINING: a load balancer notices before the socket clo
 from __future__ import annotations
 
 import contextlib
-import enum
 import os
 import selectors
 import signal
@@ -30,38 +29,30 @@ from typing import Any
 
 from eggbin.cluster import masterlog, metrics_dir
 from eggbin.cluster.breakpoints import DEBUGGER_PAUSED
-from eggbin.cluster.channel import BOOT_PROGRESS, Channel, Message, envelope
+from eggbin.cluster.channel import BOOT_PROGRESS, SETTINGS_CHECKED, Channel, Message, envelope
 from eggbin.cluster.listener import bind, release
 from eggbin.cluster.messenger import Router
 from eggbin.cluster.options import ChildOptions, ClusterOptions
 from eggbin.cluster.process import Child, reap_orphans, spawn_module
 from eggbin.cluster.reload import Reloader
+from eggbin.cluster.report import ClusterReport
 from eggbin.cluster.respawn import Respawner
-from eggbin.cluster.state import StateLock, process_started_at, snapshot
+from eggbin.cluster.start_trace import mark
+from eggbin.cluster.state import StateLock, process_started_at
+from eggbin.cluster.stop_sequence import (
+    MAX_DRAIN_DELAY,
+    STARTING,
+    STOP_SIGNALS,
+    STOPPING,
+    State,
+)
 from eggbin.cluster.zygote import Zygote
 from eggbin.errors import EggbinError
 
 AGENT_STARTED = "agent-started"
-STOPPING_ACTION = "cluster-stopping"
-MAX_DRAIN_DELAY = 3600.0
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)
 
 
-class State(enum.Enum):
-    STARTING_AGENT = "starting agent"
-    STARTING_WORKERS = "starting workers"
-    READY = "ready"
-    DRAINING = "draining"
-    STOPPING_WORKERS = "stopping workers"
-    STOPPING_AGENT = "stopping agent"
-    DONE = "done"
-
-
-STARTING = (State.STARTING_AGENT, State.STARTING_WORKERS)
-STOPPING = (State.DRAINING, State.STOPPING_WORKERS, State.STOPPING_AGENT, State.DONE)
-
-
-class Master:
+class Master(ClusterReport):
     def __init__(self, options: ClusterOptions, parent: Channel | None, zygote: Zygote | None = None) -> None:
         self.options = options
         self.parent = parent
@@ -74,6 +65,9 @@ class Master:
         self.deadline: float | None = None
         self.exit_code = 0
         self.drain_delay = 0.0  # the longest `config.health.drain_delay` a worker reported
+        # the agent's settings check (eggbin/web/settings/forked.py) passed: workers may serve
+        self.settings_checked = False
+        self.held_failure: str | None = None  # a worker's failed start, reported once the check spoke
         self.listener: socket.socket | None = None
         self.router = Router(lambda: list(self.children.values()), self.send_parent)
         self.respawner = Respawner(self)
@@ -115,6 +109,8 @@ class Master:
         child = Child(role, child_id, popen, channel, restarts=restarts)
         if role == "worker" and self.state is not State.STARTING_AGENT:
             child.send(envelope(AGENT_STARTED, sender="master"))
+        if role == "worker" and self.settings_checked:
+            child.send(envelope(SETTINGS_CHECKED, sender="master"))
         self.children[child.pid] = child
         self.selector.register(channel.sock, selectors.EVENT_READ, child)
         self.write_state()
@@ -123,6 +119,24 @@ class Master:
     def spawn_workers(self) -> None:
         for worker_id in range(1, self.options.workers + 1):
             self.spawn("worker", worker_id)
+        mark("master", "workers spawned")
+
+    def spawn_workers_when_zygote_ready(self) -> None:
+        """Workers at once, or when the zygote holds their modules: a fork request made earlier would
+        block this loop (the agent's `agent-start` unread) while the zygote imports."""
+        if self.zygote is None or self.zygote.workers_ready:
+            self.spawn_workers()
+        else:
+            self.selector.register(self.zygote.control, selectors.EVENT_READ, "zygote")
+
+    def read_zygote(self) -> None:
+        """The zygote's `ready` notice (or its end: spawns fall back): the workers are requested now."""
+        assert self.zygote is not None
+        self.selector.unregister(self.zygote.control)
+        with contextlib.suppress(OSError, ValueError):  # gone or garbled: a spawn falls back to a fresh one
+            self.zygote.read()
+        if self.state in STARTING:
+            self.spawn_workers()
 
     @property
     def ready(self) -> bool:
@@ -131,14 +145,6 @@ class Master:
     @property
     def state_name(self) -> str:
         return self.state.value
-
-    @property
-    def workers(self) -> list[Child]:
-        return [c for c in self.children.values() if c.role == "worker"]
-
-    @property
-    def agent(self) -> Child | None:
-        return next((c for c in self.children.values() if c.role == "agent"), None)
 
     def reap_children(self) -> None:
         for child in list(self.children.values()):
@@ -166,6 +172,10 @@ class Master:
     def handle_exit(self, child: Child, code: int) -> None:
         if self.state in STARTING:
             cause = child.boot_error or f"{child.describe_exit(code)} before it was ready"
+            if child.role == "worker" and self.state is State.STARTING_WORKERS and not self.settings_checked:
+                # bad settings make a worker fail too: the check's one line is the cause to report
+                self.held_failure = self.held_failure or f"{child.label} failed to start: {cause}"
+                return
             self.fail(f"{child.label} failed to start: {cause}")
         elif self.state is not State.READY:
             return
@@ -192,8 +202,16 @@ class Master:
             child.phase = str((message.get("data") or {}).get("phase"))
             self.report_progress(child, child.phase)
         elif action == "agent-start":
-            masterlog.configure_from_agent((message.get("data") or {}).get("logger"))
-            self.agent_started(child)
+            data = message.get("data") or {}
+            masterlog.configure_from_agent(data.get("logger"))
+            # a respawned agent counts as started once its settings check passed; the first lets the
+            # workers load meanwhile (they serve only after `settings-checked`)
+            if self.state is State.STARTING_AGENT or not data.get("settings_pending"):
+                self.agent_started(child, settings_pending=bool(data.get("settings_pending")))
+        elif action == SETTINGS_CHECKED:
+            if not child.ready:
+                self.agent_started(child, settings_pending=False)
+            self.pass_settings()
         elif action == "app-start":
             self.note_drain_delay(message.get("data"))
             self.worker_started(child)
@@ -203,7 +221,8 @@ class Master:
         if self.state in STARTING:
             self.send_parent(envelope(BOOT_PROGRESS, {"who": child.label, "phase": phase}, sender="master"))
 
-    def agent_started(self, child: Child) -> None:
+    def agent_started(self, child: Child, settings_pending: bool) -> None:
+        mark("master", "agent-start received")
         child.ready = True
         self.report_progress(child, "ready")
         self.respawner.booted(child)
@@ -211,12 +230,26 @@ class Master:
             self.state = State.STARTING_WORKERS
             for worker in self.workers:
                 worker.send(envelope(AGENT_STARTED, sender="master"))
+            if not settings_pending:
+                self.pass_settings()
         elif self.state is State.READY:
             child.send(self.ready_message())
             self.tell_agent_workers()
             self.reloader.agent_started()
 
+    def pass_settings(self) -> None:
+        """The settings check passed (or there was none): workers serve once booted."""
+        if self.settings_checked:
+            return
+        mark("master", "settings checked")
+        self.settings_checked = True
+        for worker in self.workers:
+            worker.send(envelope(SETTINGS_CHECKED, sender="master"))
+        if self.held_failure and self.state in STARTING:
+            self.fail(self.held_failure)
+
     def worker_started(self, child: Child) -> None:
+        mark("master", f"app-start from {child.label}")
         child.ready = True
         self.report_progress(child, "ready")
         self.respawner.booted(child)
@@ -250,22 +283,6 @@ class Master:
             pids = [w.pid for w in self.workers if w.ready and not w.retiring]
             agent.send(envelope("cluster-workers", {"pids": pids}, sender="master"))
 
-    def ready_info(self) -> dict[str, Any]:
-        assert self.listener is not None
-        agent = self.agent
-        pids = {"master": os.getpid(), "agent": agent.pid if agent else None, "workers": self.worker_pids()}
-        protocol = self.options.protocol
-        if self.options.path:
-            return {"port": 0, "address": f"unix:{self.options.path}", "protocol": protocol, "pids": pids}
-        host, port = self.listener.getsockname()[:2]
-        return {"port": port, "address": f"{protocol}://{host}:{port}", "protocol": protocol, "pids": pids}
-
-    def worker_pids(self) -> list[int]:
-        return [w.pid for w in self.workers if not w.retiring]
-
-    def ready_message(self) -> Message:
-        return envelope("egg-ready", self.ready_info(), sender="master")
-
     def become_ready(self) -> None:
         self.state = State.READY
         info = self.ready_info()
@@ -278,85 +295,12 @@ class Master:
         # the state file is final before `eggscripts start` returns: nothing rewrites it after the parent
         # hears egg-ready (a `stop`/`reload` right after the start reads what the master wrote)
         self.write_state()
+        mark("master", "egg-ready")  # written before the parent hears it
         self.send_parent(message)
         self.router.become_ready()
         if self.zygote and not self.options.keep_zygote:
             self.zygote.stop()
             self.zygote = None
-
-    # -- state file -------------------------------------------------------------------------------
-    def write_state(self) -> None:
-        if self.lock.fd < 0 or self.listener is None or self.state is State.DONE:
-            return
-        state = snapshot(
-            self.options,
-            self.ready_info(),
-            self.agent,
-            sorted(self.workers, key=lambda w: w.id),
-            self.respawner.restarts,
-            self.started_wall,
-            self.state.value,
-            self.reloader.describe(),
-        )
-        self.lock.write({**state, "drain_delay": self.drain_delay})  # `eggscripts stop` waits that longer
-
-    # -- stopping ---------------------------------------------------------------------------------
-    def fail(self, cause: str) -> None:
-        masterlog.error(cause)
-        self.send_parent(envelope("egg-start-failed", {"message": cause}, sender="master"))
-        self.exit_code = 1
-        self.begin_stop()
-
-    def begin_stop(self) -> None:
-        if self.state in STOPPING:
-            return
-        draining = self.state is State.READY and self.drain_delay > 0
-        self.respawner.pending.clear()
-        for child in self.children.values():
-            child.send(envelope(STOPPING_ACTION, {"drain_delay": self.drain_delay}, sender="master"))
-        if draining:
-            self.state = State.DRAINING
-            self.deadline = time.monotonic() + self.drain_delay
-            masterlog.info(f"draining for {self.drain_delay:g} s (config.health.drain_delay) before closing")
-            self.write_state()
-            return
-        self.stop_workers()
-
-    def stop_workers(self) -> None:
-        """Stop accepting and let workers finish in-flight requests (graceful, with a deadline)."""
-        self.state = State.STOPPING_WORKERS
-        # the master close timeout bounds the workers' phase only: the agent's turn always follows
-        grace = min(self.options.app_close_timeout + 1, self.options.master_close_timeout)
-        self.deadline = time.monotonic() + grace
-        for worker in self.workers:
-            worker.signal(signal.SIGTERM)
-
-    def advance_stop(self) -> None:
-        """Workers first, then the agent: whatever the workers did, the agent gets its SIGTERM and its
-        own close timeout (`before_close` runs)."""
-        now = time.monotonic()
-        if self.state is State.DRAINING and (self.deadline is None or now >= self.deadline):
-            self.stop_workers()
-        if self.state is State.STOPPING_WORKERS:
-            if self.workers and self.deadline is not None and now >= self.deadline:
-                self.kill_leftovers("workers did not stop in time", roles=("worker",))
-            if not self.workers:
-                self.state = State.STOPPING_AGENT
-                self.deadline = now + self.options.agent_close_timeout
-                if self.agent:
-                    self.agent.signal(signal.SIGTERM)
-        if self.state is State.STOPPING_AGENT:
-            if self.agent and self.deadline is not None and now >= self.deadline:
-                self.kill_leftovers("the agent did not stop in time", roles=("agent",))
-            if not self.children:
-                self.state = State.DONE
-
-    def kill_leftovers(self, why: str, roles: tuple[str, ...]) -> None:
-        for child in self.children.values():
-            if child.role in roles and not child.killed:
-                masterlog.error(f"{why}; killing {child.label}")
-                child.killed = True
-                child.signal(signal.SIGKILL)
 
     # -- the loop ---------------------------------------------------------------------------------
     def handle_signals(self) -> None:
@@ -382,6 +326,7 @@ class Master:
             self.lock.acquire()
             metrics_dir.wipe(self.lock.dir)  # a previous cluster's counts (ours hold the lock now)
             self.listener = bind(self.options)
+            mark("master", "listening")
         except EggbinError as exc:
             self.fail(str(exc))
             return 1
@@ -394,9 +339,10 @@ class Master:
             self.selector.register(self.parent.sock, selectors.EVENT_READ, "parent")
         try:
             self.spawn("agent", 0)
+            mark("master", "agent spawned")
             # workers exist while the agent boots (interpreter or fork, event loop, channel) and load the
             # app only after `agent-started`: egg's order, without their start-up on its critical path
-            self.spawn_workers()
+            self.spawn_workers_when_zygote_ready()
             while self.state is not State.DONE:
                 self.tick()
         finally:
@@ -413,6 +359,8 @@ class Master:
                     self._wake[0].recv(4096)
             elif key.data == "parent":
                 self.read_parent()
+            elif key.data == "zygote":
+                self.read_zygote()
             else:
                 child: Child = key.data
                 for message in child.channel.receive():

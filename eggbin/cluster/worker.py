@@ -40,7 +40,7 @@ import uvicorn
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from eggbin.cluster.breakpoints import DEBUGGER_PAUSED, hold_terminal
-from eggbin.cluster.channel import AsyncChannel, envelope
+from eggbin.cluster.channel import SETTINGS_CHECKED, AsyncChannel, envelope
 from eggbin.cluster.child import (
     boot_or_exit,
     connect_messenger,
@@ -55,6 +55,7 @@ from eggbin.cluster.child import (
 from eggbin.cluster.http_protocol import LimitedHttpProtocol
 from eggbin.cluster.options import ChildOptions
 from eggbin.cluster.scheduler import RUN_ACTION, run_in_worker
+from eggbin.cluster.start_trace import mark
 from eggbin.cluster.tls import uvicorn_ssl
 from eggbin.errors import BootError
 from eggbin.web.http_server import HttpLimits
@@ -143,6 +144,7 @@ class WorkerServer(uvicorn.Server):
         if self.started:
             self.draining_app.app.emit("server", self)  # egg's `server` event: the HTTP server, listening
             started = {"pid": os.getpid(), "drain_delay": drain_delay(self.draining_app.app)}
+            mark(f"worker#{self.draining_app.app.worker_slot}", "listening")  # before the master hears it
             self.channel.send(envelope("app-start", started, sender="app", to=TO_MASTER))
             write_run_files(self.draining_app.app)
 
@@ -201,10 +203,21 @@ async def wait_for_agent(channel: AsyncChannel) -> None:
     raise SystemExit(1)
 
 
+async def wait_settings_checked(checked: asyncio.Event, listener: asyncio.Task[None]) -> None:
+    """Serve nothing before the agent's settings check passed (it ran while this worker booted);
+    exit if the master is gone first."""
+    waiter = asyncio.create_task(checked.wait())
+    await asyncio.wait((waiter, listener), return_when=asyncio.FIRST_COMPLETED)
+    if not checked.is_set():
+        waiter.cancel()
+        raise SystemExit(1)
+
+
 async def serve(options: ChildOptions) -> None:
     channel = await AsyncChannel.from_fd(options.channel_fd)
     hold_terminal(options, lambda: channel.send(envelope(DEBUGGER_PAUSED, sender="app", to=TO_MASTER)))
     await wait_for_agent(channel)
+    mark(f"worker#{options.id}", "agent-started received")
     app = make_app(options, "worker")
     connect_messenger(app, channel, options)
     await boot_or_exit(channel, app)
@@ -214,12 +227,17 @@ async def serve(options: ChildOptions) -> None:
         await exit_boot_failed(channel, exc)
     draining_app = DrainingApp(app)
     server = WorkerServer(uvicorn_config(draining_app, options, limits), channel, draining_app)
-    handlers = {RUN_ACTION: lambda message: run_in_worker(app, message)}
+    checked = asyncio.Event()
+    handlers = {
+        RUN_ACTION: lambda message: run_in_worker(app, message),
+        SETTINGS_CHECKED: lambda _: checked.set(),
+    }
     listener = asyncio.create_task(listen(channel, app, handlers))
     listener.add_done_callback(lambda _: server.request_exit())  # master gone
     beats = []
     if options.cluster.heartbeat_interval > 0:
         beats.append(asyncio.create_task(heartbeat(channel, options.cluster.heartbeat_interval)))
+    await wait_settings_checked(checked, listener)
     await server.serve(sockets=[socket.socket(fileno=options.listen_fd)])
     for task in (listener, *beats):
         task.cancel()

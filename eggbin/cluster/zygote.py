@@ -8,6 +8,7 @@ The master forks the zygote first thing (`python -m eggbin.cluster`, before the 
 so the zygote's imports and the master's run side by side and no second interpreter starts. This
 module is imported at that point: only cheap standard modules at its top, eggbin's own where used.
 
+    master <────────────── packet {ready: "workers"} ── zygote, once the workers' modules are in
     master ──packet {module, blob} + fds [channel, listening socket?]──> zygote
                                     fork ─> A ── fork ─> B (the agent/worker); A exits at once
     master <────────────── packet {pid: B} ─────────── zygote, once A is reaped
@@ -31,8 +32,11 @@ import socket
 import sys
 import time
 
+from eggbin.cluster.start_trace import mark
+
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the master imports this module before it forks
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
     from eggbin.cluster.channel import Channel
@@ -46,6 +50,16 @@ REPLY_TIMEOUT = 15.0  # the first request waits for the zygote's imports
 AGENT = "eggbin.cluster.agent"
 AGENT_PRELOAD = (AGENT, "eggbin.web.framework", "eggbin.web.application")
 WORKER_PRELOAD = ("eggbin.cluster.worker", "starlette.responses", "starlette.staticfiles")
+# What a worker's boot imports for the built-in plugins on by default (plus their `app/extend` and
+# `app/middleware` files, found on disk): imported once here, shared by every worker, off their boot.
+# tests/cluster/test_zygote_preload.py fails when a default boot imports an eggbin module not preloaded.
+BOOT_PRELOAD = (
+    "eggbin.web.body", "eggbin.web.cookies", "eggbin.web.i18n", "eggbin.web.jsonp", "eggbin.web.keygrip",
+    "eggbin.web.multipart", "eggbin.web.openapi", "eggbin.web.redirect", "eggbin.web.security",
+    "eggbin.web.service", "eggbin.web.session", "eggbin.web.session_store", "eggbin.web.ssrf",
+    "eggbin.web.uploads", "eggbin.web.websocket", "jinja2",
+)  # fmt: skip
+BUILTIN_APP_DIRS = ("extend", "middleware")
 
 
 class ForkedChild:
@@ -74,6 +88,7 @@ class Zygote:
     def __init__(self, pid: int, control: socket.socket) -> None:
         self.process = ForkedChild(pid)
         self.control = control
+        self.workers_ready = False  # the zygote said it holds the workers' modules (a fork is prompt)
         control.settimeout(REPLY_TIMEOUT)
 
     def spawn(
@@ -103,14 +118,25 @@ class Zygote:
         try:
             request = json.dumps({"module": module, "blob": blob_for(child_end.fileno())}).encode()
             socket.send_fds(self.control, [request], [child_end.fileno(), *pass_fds])
-            reply = self.control.recv(4096)
+            reply = self.read()
+            while reply is not None and "pid" not in reply:
+                reply = self.read()
         finally:
             child_end.close()
-        if not reply:
+        if reply is None:
             parent_end.close()
             raise OSError("the zygote exited")
-        pid = int(json.loads(reply)["pid"])
-        return ForkedChild(pid), Channel(parent_end)
+        return ForkedChild(int(reply["pid"])), Channel(parent_end)
+
+    def read(self) -> dict[str, Any] | None:
+        """The zygote's next packet (a fork's pid, or its `ready` notice); None once it is gone."""
+        packet = self.control.recv(4096)
+        if not packet:
+            return None
+        message: dict[str, Any] = json.loads(packet)
+        if message.get("ready") == "workers":
+            self.workers_ready = True
+        return message
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -161,6 +187,7 @@ def preload(modules: tuple[str, ...]) -> None:
 def preload_worker() -> None:
     """What workers need, what uvicorn would import at its first start, and eggbin's own load unit."""
     import pkgutil
+    from pathlib import Path
 
     import uvicorn
 
@@ -172,6 +199,20 @@ def preload_worker() -> None:
     config.get_loop_factory()  # uvloop, when installed
     prefix = f"{eggbin.web.builtin.__name__}."
     preload(tuple(m.name for m in pkgutil.walk_packages(eggbin.web.builtin.__path__, prefix)))
+    preload(BOOT_PRELOAD)
+    preload(builtin_app_modules(Path(eggbin.web.builtin.__file__).parent, eggbin.web.builtin.__name__))
+
+
+def builtin_app_modules(root: Path, package: str) -> tuple[str, ...]:
+    """The `app/extend/*.py` and `app/middleware/*.py` of eggbin's unit and its plugins, as module names
+    (the loader imports them by these names), the metrics plugin's aside (off by default)."""
+    names = []
+    for directory in BUILTIN_APP_DIRS:
+        for path in sorted(root.glob(f"**/app/{directory}/*.py")):
+            parts = path.relative_to(root).with_suffix("").parts
+            if parts[-1] != "__init__" and parts[:2] != ("plugins", "metrics"):
+                names.append(".".join((package, *parts)))
+    return tuple(names)
 
 
 async def _asgi_placeholder(scope: Any, receive: Any, send: Any) -> None:
@@ -191,6 +232,7 @@ def answer(control: socket.socket, master_pid: int, request: Request) -> None:
     message, fds = request
     try:
         pid = fork_child(control, master_pid, message["module"], message["blob"], fds)
+        mark("zygote", f"forked {message['module'].rsplit('.', 1)[-1]} {pid}")
     finally:
         for fd in fds:
             os.close(fd)
@@ -205,6 +247,15 @@ def serve_agent(control: socket.socket, master_pid: int) -> Request | None:
             return request
         answer(control, master_pid, request)
     return None
+
+
+def announce_workers_ready(control: socket.socket) -> bool:
+    """Tell the master it may request workers now; False when it is gone (stopped during the imports)."""
+    try:
+        control.send(json.dumps({"ready": "workers"}).encode())
+    except OSError:
+        return False
+    return True
 
 
 def serve(control: socket.socket, master_pid: int, held: Request | None = None) -> None:
@@ -284,13 +335,17 @@ def run_zygote(control: socket.socket, master_pid: int, title: str) -> None:
     try:
         from eggbin.cluster.process import die_with_parent, set_title
 
+        mark("zygote", "forked")
         die_with_parent(master_pid)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # only the master decides when anything stops
         set_title(title, "zygote")
         preload(AGENT_PRELOAD)
+        mark("zygote", "agent preload done")
         held = serve_agent(control, master_pid)
         preload_worker()
-        serve(control, master_pid, held)
+        mark("zygote", "worker preload done")
+        if announce_workers_ready(control):
+            serve(control, master_pid, held)
     except BaseException:
         import traceback
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 
 from eggbin import console
-from eggbin.cluster.master import MAX_DRAIN_DELAY
+from eggbin.cluster.stop_sequence import MAX_DRAIN_DELAY
 from eggbin.daemon.locate import (
     APP_DIR,
     Cluster,

@@ -45,7 +45,8 @@ from eggbin.web.protos.container import Container
 from eggbin.web.proxy import trusted_networks
 from eggbin.web.router import Router, RouterDelegates
 from eggbin.web.schedule import run_schedule
-from eggbin.web.settings import LoadedConfig, check_settings, check_settings_apart
+from eggbin.web.settings import LoadedConfig, check_settings
+from eggbin.web.settings.forked import ForkedCheck
 from eggbin.web.singleton import Create, Singleton
 from eggbin.web.tracer import DEFAULT_HEADER, trace_header
 from eggbin.web.units import EGGBIN_PATH
@@ -88,7 +89,9 @@ class EggCore(EventEmitter, EggApi):
         self.config = Config()
         self.config_meta: dict[str, str] = {}
         self.checks_settings = True  # built-in settings checked at boot; in a cluster, by the agent only
-        self.checks_settings_apart = False  # in a forked child (the agent: it keeps none of pydantic)
+        # in a forked child, awaited later (`settings_check`): the cluster's agent (web/settings/forked.py)
+        self.checks_settings_apart = False
+        self.settings_check: ForkedCheck | None = None
         self.timing = Timing()
         self.lifecycle = Lifecycle(self, [], self.timing)
         self._loggers: Loggers | None = None
@@ -150,8 +153,10 @@ class EggCore(EventEmitter, EggApi):
                 loaded = LoadedConfig(
                     self.config, self.config_meta, self.units, self.plugins, self.built_in_plugins
                 )
-                check = check_settings_apart if self.checks_settings_apart else check_settings
-                warnings += check(loaded)
+                if self.checks_settings_apart:
+                    self.settings_check = ForkedCheck.start(loaded)
+                else:
+                    warnings += check_settings(loaded)
             self._close_loggers()  # anything logged so far used defaults: reopen with the real config
             configure_process_logging(self.role, self.config.get("logger"), self.config_meta)
             self.loggers  # noqa: B018 (built now, so a bad `config.logger` fails here, naming its file)

@@ -210,20 +210,37 @@ def test_in_a_cluster_the_agent_checks_the_settings_for_every_worker(
 
 
 def _apart_outcome(base: Path) -> tuple[str | None, list[str]]:
-    """The boot error (or None) and the warnings of an in-process boot that checks in a forked child."""
+    """The error (or None) and the warnings of an agent's settings check, run in a forked child while
+    the boot goes on (the boot itself completes: the verdict is awaited afterwards)."""
     from eggbin.web.framework import create_app
 
     async def scenario() -> tuple[str | None, list[str]]:
-        app = create_app("app", base, ServerEnv("unittest", "test"))
-        app.checks_settings_apart = True
+        agent = create_app("agent", base, ServerEnv("unittest", "test"))
+        agent.checks_settings_apart = True
+        await agent.boot()
+        assert agent.settings_check is not None
         try:
-            await app.boot()
+            warnings = await agent.settings_check.verdict()
         except BootError as exc:
             return str(exc), []
-        await app.close()
-        return None, _warnings(base)
+        finally:
+            await agent.close()
+        return None, warnings
 
     return asyncio.run(scenario())
+
+
+def test_an_agent_with_nothing_to_check_forks_no_check(tmp_path: Path) -> None:
+    from eggbin.web.framework import create_app
+
+    async def scenario() -> None:
+        agent = create_app("agent", write_app(tmp_path / "app", {}), ServerEnv("unittest", "test"))
+        agent.checks_settings_apart = True
+        await agent.boot()
+        assert agent.settings_check is None
+        await agent.close()
+
+    asyncio.run(scenario())
 
 
 def test_a_check_in_a_forked_child_fails_and_warns_as_one_in_process(tmp_path: Path) -> None:

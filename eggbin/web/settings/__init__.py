@@ -6,13 +6,11 @@ pydantic is imported only then: an app that sets none of them pays nothing at bo
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from eggbin.errors import BootError
 from eggbin.web.units import EGGBIN_PATH
 
 if TYPE_CHECKING:
@@ -49,40 +47,6 @@ def check_settings(loaded: LoadedConfig) -> list[str]:
     from eggbin.web.settings.check import check_sections
 
     return check_sections(loaded, touched)
-
-
-def check_settings_apart(loaded: LoadedConfig) -> list[str]:
-    """`check_settings` in a forked child: this process keeps none of pydantic's memory (~9 MB).
-
-    For the cluster's agent, which checks for every worker and then lives as long as the cluster. Anything
-    unexpected in the child (it could not report) falls back to checking here.
-    """
-    if not set_outside_eggbin(loaded.meta) & CHECKED:
-        return []
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover (the child ends with os._exit; coverage cannot see it)
-        os.close(read_fd)
-        try:
-            try:
-                report: dict[str, Any] = {"warnings": check_settings(loaded)}
-            except BootError as exc:
-                report = {"error": [exc.message, exc.hint, exc.code]}
-            os.write(write_fd, json.dumps(report).encode())
-        finally:
-            os._exit(0)
-    os.close(write_fd)
-    with os.fdopen(read_fd, "rb") as pipe:
-        raw = pipe.read()
-    os.waitpid(pid, 0)
-    try:
-        report = json.loads(raw)
-    except ValueError:
-        return check_settings(loaded)
-    if "error" in report:
-        message, hint, code = report["error"]
-        raise BootError(message, hint=hint, code=code)
-    return [str(line) for line in report["warnings"]]
 
 
 def set_outside_eggbin(meta: Mapping[str, str]) -> set[str]:

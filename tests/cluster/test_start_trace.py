@@ -1,0 +1,58 @@
+"""`EGGBIN_START_TRACE=1`: every role's milestones on stderr, and egg's start order read off them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from eggbin.cluster import start_trace
+from tests.cluster.running import running
+
+LINE = re.compile(r"\[start-trace\] +([+-][\d.]+) ms  (\S+) +(.+?)  \(cpu ([\d.]+) ms\)")
+
+
+def trace_of(log: str) -> list[tuple[float, str, str]]:
+    """(ms since the spawn, role, milestone) of every trace line, in time order."""
+    return sorted((float(m[1]), m[2], m[3]) for m in LINE.finditer(log))
+
+
+def first(trace: list[tuple[float, str, str]], role: str, milestone: str) -> float:
+    return next(ms for ms, who, what in trace if who == role and what == milestone)
+
+
+def test_off_by_default_it_writes_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    start_trace.mark("master", "main")
+    assert capsys.readouterr().err == ""
+
+
+def test_a_mark_counts_from_the_origin_and_carries_the_cpu_time(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(start_trace.ENV, "1")
+    monkeypatch.delenv(start_trace.ORIGIN_ENV, raising=False)
+    start_trace.mark_origin()
+    start_trace.mark("worker#2", "booted")
+    ms, role, milestone = trace_of(capsys.readouterr().err)[0]
+    assert (role, milestone) == ("worker#2", "booted")
+    assert 0 <= ms < 5000
+
+
+def test_the_trace_shows_egg_order_in_every_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Agent booted before any worker loads the app; no worker listens before the settings check
+    passed; `egg-ready` after every worker listens. (cluster_basic sets `keys`: the check runs.)"""
+    monkeypatch.setenv(start_trace.ENV, "1")
+    with running(tmp_path, zygote=True, keep_zygote=False) as cluster:
+        trace = trace_of(cluster.log())
+    roles = {role for _, role, _ in trace}
+    assert {"master", "zygote", "agent", "worker#1", "worker#2"} <= roles, trace
+    assert trace[0][1:] == ("master", "main")
+    agent_started = first(trace, "agent", "agent-start")
+    checked = first(trace, "master", "settings checked")
+    assert first(trace, "agent", "settings checked") <= checked
+    for worker in ("worker#1", "worker#2"):
+        told = first(trace, worker, "agent-started received")
+        assert agent_started <= told <= first(trace, worker, "load plugins")
+        assert checked <= first(trace, worker, "listening")
+        assert first(trace, worker, "listening") <= first(trace, "master", "egg-ready")

@@ -1,0 +1,56 @@
+"""The zygote holds what a worker's boot imports: workers share those pages and skip the imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.cluster.running import copy_app
+
+# a fresh interpreter: preload as the zygote does, boot a worker's app, list eggbin modules imported late
+BOOT_AFTER_PRELOAD = """
+import asyncio, json, sys
+from pathlib import Path
+from eggbin.cluster import zygote
+zygote.preload(zygote.AGENT_PRELOAD)
+zygote.preload_worker()
+before = set(sys.modules)
+from eggbin.web.env import resolve_env
+from eggbin.web.framework import create_app
+base = Path(sys.argv[1])
+app = create_app("app", base, resolve_env(base, "unittest"), None)
+app.checks_settings = False  # as in a worker
+asyncio.run(app.boot(write_run_files=False))
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_a_default_boot_imports_no_eggbin_module_the_zygote_did_not_preload(tmp_path: Path) -> None:
+    app_dir = copy_app(tmp_path, "cluster_basic")
+    done = subprocess.run(
+        [sys.executable, "-c", BOOT_AFTER_PRELOAD, str(app_dir)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    late = [
+        name
+        for name in json.loads(done.stdout.splitlines()[-1])
+        # boot files load under their own names, config files are re-read per app: neither is shared
+        if name.startswith(("eggbin", "jinja2")) and "._boot_" not in name and ".config" not in name
+    ]
+    assert late == []
+
+
+def test_the_ready_notice_to_a_master_already_gone_ends_the_zygote_quietly() -> None:
+    """A start that fails during the zygote's imports closes the control socket: no traceback."""
+    import socket
+
+    from eggbin.cluster.zygote import announce_workers_ready
+
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    with ours, theirs:
+        assert announce_workers_ready(theirs)
+        assert json.loads(ours.recv(4096)) == {"ready": "workers"}
+        ours.close()
+        assert not announce_workers_ready(theirs)
