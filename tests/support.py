@@ -182,7 +182,7 @@ def other_user_python() -> str | None:
 
 
 def _world_reachable(path: str, directory: bool = False) -> bool:
-    """Every parent of `path` searchable by others, and `path` executable (or, a directory, readable) by them."""
+    """`path` reachable by others: parents searchable, `path` executable (a directory: also readable)."""
     parents = Path(path).parents
     wanted = 0o005 if directory else 0o001
     return all(p.stat().st_mode & 0o001 for p in parents) and os.stat(path).st_mode & wanted == wanted
