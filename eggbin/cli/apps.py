@@ -135,8 +135,13 @@ def _rendered_as_keyed(key: str) -> bool:
         return False
     for package in help_cache.RENDERING_PACKAGES:
         module = sys.modules.get(package)
+        if module is None:
+            continue
         where = getattr(module, "__file__", None)
-        if module is not None and (not where or os.path.dirname(where) != help_cache.package_dir(package)):
+        try:
+            if not where or os.path.dirname(where) != help_cache.package_dir(package):
+                return False
+        except OSError:  # the working directory is gone
             return False
     return True
 

@@ -96,14 +96,11 @@ def terminal_columns() -> int:
 
 def source_fingerprint() -> str | None:
     """The stat of every source file that renders the help: eggbin's CLI, typer and click."""
-    roots = [os.path.dirname(os.path.abspath(__file__))]
-    for package in RENDERING_PACKAGES:
-        found = package_dir(package)
-        if found is not None:
-            roots.append(found)
     try:
+        roots = [os.path.dirname(os.path.abspath(__file__))]
+        roots += [found for found in map(package_dir, RENDERING_PACKAGES) if found is not None]
         return "\x1e".join(f"{p}:{s.st_mtime_ns}:{s.st_size}:{s.st_ino}" for p, s in _sources(roots))
-    except OSError:
+    except OSError:  # a source gone mid-scan, or a deleted working directory
         return None
 
 
@@ -129,10 +126,12 @@ def _sources(roots: list[str]) -> Iterator[tuple[str, os.stat_result]]:
 
 
 def cache_dir() -> str:
-    """`$XDG_CACHE_HOME/eggbin/help`, else `~/.cache/eggbin/help`."""
+    """`$XDG_CACHE_HOME/eggbin/help`, else `~/.cache/eggbin/help`; OSError without a home to put it in."""
     base = os.environ.get("XDG_CACHE_HOME", "")
     if not os.path.isabs(base):
         base = os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):  # no HOME and no passwd entry: never a directory relative to cwd
+        raise FileNotFoundError("no home directory for the help cache")
     return os.path.join(base, "eggbin", "help")
 
 
@@ -145,7 +144,7 @@ def read_entry(key: str) -> str | None:
     """The cached help for `key`; None when absent, not ours, not a plain file, corrupt or stale."""
     try:
         directory = _open_private_dir(cache_dir())
-    except OSError:
+    except OSError:  # none yet, not ours, or no home
         return None
     try:
         fd = os.open(entry_name(key), READ_FLAGS, dir_fd=directory)
@@ -184,8 +183,8 @@ def _checksum(body: str) -> str:
 
 def write_entry(key: str, body: str) -> None:
     """Keep `body` as the help for `key`: atomically, 0600, in a 0700 directory; failures are ignored."""
-    path = cache_dir()
     try:
+        path = cache_dir()
         os.makedirs(path, mode=0o700, exist_ok=True)
         directory = _open_private_dir(path)
     except OSError:

@@ -333,3 +333,26 @@ def test_the_width_is_shutils_on_a_terminal(columns: str | None) -> None:
     ours, shutils = done.stderr.split()
     assert ours == shutils
     assert ours == (columns if columns == "61" else "97")
+
+
+def test_a_deleted_working_directory_still_gets_the_help(tmp_path: Path) -> None:
+    """`-c` puts the working directory (`''`) on sys.path: looking for typer there must not fail."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    code = "import sys; sys.argv = ['eggbin', 'dev', '--help']; import eggbin.cli; eggbin.cli.eggbin_main()"
+    done = subprocess.run(
+        ["sh", "-c", f'cd {gone} && rmdir {gone} && exec {sys.executable} -c "{code}"'],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Usage: eggbin dev" in done.stdout, done.stderr
+
+
+def test_no_home_means_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HOME")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)  # no passwd entry either
+    help_cache.write_entry("key", "help\n")
+    assert help_cache.read_entry("key") is None
+    assert not Path("~").exists()
