@@ -356,3 +356,20 @@ def test_no_home_means_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     help_cache.write_entry("key", "help\n")
     assert help_cache.read_entry("key") is None
     assert not Path("~").exists()
+
+
+@pytest.mark.parametrize(
+    "colour", [{"NO_COLOR": "1"}, {"FORCE_COLOR": "1"}, {"TERM": "dumb"}, {"TERM": "xterm-256color"}]
+)
+def test_colour_settings_do_not_change_the_help(
+    colour: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The key leaves colour out because typer renders help plain (`rich_markup_mode=None`): were it
+    styled, NO_COLOR / FORCE_COLOR / TERM would have to join the key."""
+    plain = typer_help("eggbin", ["dev", "--help"], capsys)
+    for name, value in colour.items():
+        monkeypatch.setenv(name, value)
+    assert typer_help("eggbin", ["dev", "--help"], capsys) == plain
+    done = console_script("eggbin", "dev", "--help")
+    assert done.stdout == plain
+    assert_without_typer(done)
