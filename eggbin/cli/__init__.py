@@ -1,151 +1,48 @@
-"""The two console scripts: `eggbin` (develop) and `eggscripts` (run in production).
+"""The two console scripts, `eggbin` (develop) and `eggscripts` (run in production).
 
-Commands only parse, call one library function and present its result; the error boundary below is
-the one place an exception becomes a message and an exit code.
+`--version` and a help request already answered once are printed without importing typer
+(`eggbin.cli.help_cache`); everything else runs the typer apps of `eggbin.cli.apps`.
 """
 
 from __future__ import annotations
 
-import os
-import re
 import sys
-from typing import Annotated, NoReturn
 
-import typer
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs every `--help` ~5 ms
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
-from eggbin.cli import dev, init, scripts, test
+    from eggbin.cli.apps import eggbin_app, eggscripts_app, run
 
-SETTINGS = {"help_option_names": ["-h", "--help"]}
+__all__ = ["eggbin_app", "eggbin_main", "eggscripts_app", "eggscripts_main", "run"]
 
-
-def _version(value: bool) -> None:
-    if value:
-        from eggbin import __version__
-
-        typer.echo(f"eggbin {__version__}")
-        raise typer.Exit()
-
-
-Version = Annotated[
-    bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version.")
-]
-
-
-def _root(version: Version = False) -> None:
-    """Egg.js's conventions and toolchain for Python web apps."""
-
-
-def _new_app(name: str, help: str) -> typer.Typer:
-    app = typer.Typer(
-        name=name,
-        help=help,
-        context_settings=SETTINGS,
-        pretty_exceptions_enable=False,
-        add_completion=False,
-        rich_markup_mode=None,
-    )
-    app.callback()(_root)
-    return app
-
-
-eggbin_app = _new_app("eggbin", "Scaffold, develop, debug and test eggbin apps.")
-eggbin_app.command()(init.init)
-eggbin_app.command()(dev.dev)
-eggbin_app.command()(dev.debug)
-eggbin_app.command(context_settings={**SETTINGS, **test.CONTEXT})(test.test)
-eggbin_app.command(context_settings={**SETTINGS, **test.CONTEXT})(test.cov)
-
-eggscripts_app = _new_app("eggscripts", "Run eggbin apps in production: start, stop, status, reload.")
-for command in (scripts.start, scripts.stop, scripts.status, scripts.reload):
-    eggscripts_app.command()(command)
-
-
-def run(app: typer.Typer, argv: list[str] | None = None) -> NoReturn:
-    """Run a CLI app and turn every outcome into an exit code."""
-    from typer.main import get_command
-
-    from eggbin import console
-    from eggbin.cli.envfile import DOTENV_COMMANDS
-    from eggbin.cli.settings import prepared_defaults
-    from eggbin.errors import EggbinError
-
-    args = (sys.argv[1:] if argv is None else argv) or ["--help"]
-    scripts = app is eggscripts_app
-    if f"_{app.info.name}_COMPLETE".upper() in os.environ:  # a shell asks for completions (completions/)
-        from eggbin.completion import register_shells
-
-        register_shells()
-    group = get_command(_only_the_invoked_command(app, args))
-    try:
-        defaults = prepared_defaults(
-            group,  # type: ignore[arg-type]
-            "eggscripts" if scripts else "egg",
-            "EGGSCRIPTS" if scripts else "EGGBIN",
-            args,
-            () if scripts else DOTENV_COMMANDS,  # never in production
-            _setting_names(app),
-        )
-        code = group.main(args=args, prog_name=app.info.name, standalone_mode=False, default_map=defaults)
-    except EggbinError as exc:
-        if console.debug_enabled():
-            raise
-        console.error(str(exc))
-        sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        console.error("aborted")
-        sys.exit(130)
-    except typer.TyperException as exc:  # click's usage errors (exit code 2) and other click failures
-        sys.exit(_report_click_error(exc, app))
-    sys.exit(code if isinstance(code, int) else 0)
-
-
-def _only_the_invoked_command(app: typer.Typer, args: list[str]) -> typer.Typer:
-    """The fast path: `app` with only the command argv names (the whole app for root help or a typo).
-
-    typer builds every registered command's click parameters from its signature on each run (~4-8 ms
-    each); a run needs one.
-    """
-    wanted = next((arg for arg in args if not arg.startswith("-")), None)
-    infos = [info for info in app.registered_commands if _command_name(info) == wanted]
-    if not infos:
-        return app
-    narrowed = _new_app(app.info.name or "", app.info.help or "")
-    narrowed.registered_commands = infos
-    return narrowed
-
-
-def _setting_names(app: typer.Typer) -> set[str]:
-    """Every parameter of every command (by signature: cheap, unlike building them all)."""
-    import inspect
-
-    callbacks = [info.callback for info in app.registered_commands if info.callback]
-    return {name for c in callbacks for name in inspect.signature(c).parameters if name != "ctx"}
-
-
-def _command_name(info: typer.models.CommandInfo) -> str:
-    callback = info.callback.__name__.replace("_", "-") if info.callback else ""
-    return info.name or callback
-
-
-def _report_click_error(exc: typer.TyperException, app: typer.Typer) -> int:
-    from eggbin import console
-
-    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-    # click names an option's env var in every error about it; this one is about the typed flag (values
-    # from the environment were checked before click ran, and name their variable themselves)
-    message = re.sub(r" \(env var: '[A-Z0-9_]+'\)", "", message)
-    code = int(getattr(exc, "exit_code", 1))
-    if code == 2:
-        context = getattr(exc, "ctx", None)
-        command = context.command_path if context is not None else app.info.name
-        message = f"{message.replace('Value error, ', '')} (see `{command} --help`)"
-    console.error(message)
-    return code
+_FROM_APPS = ("eggbin_app", "eggscripts_app", "run")
 
 
 def eggbin_main() -> NoReturn:
-    run(eggbin_app)
+    """The `eggbin` console script."""
+    _main("eggbin")
 
 
 def eggscripts_main() -> NoReturn:
-    run(eggscripts_app)
+    """The `eggscripts` console script."""
+    _main("eggscripts")
+
+
+def _main(prog: str) -> NoReturn:
+    from eggbin.cli.help_cache import answer
+
+    if answer(prog, sys.argv[1:]):
+        sys.exit(0)
+    from eggbin.cli import apps
+
+    apps.run(apps.eggbin_app if prog == "eggbin" else apps.eggscripts_app)
+
+
+def __getattr__(name: str) -> Any:
+    """The typer apps and `run`, imported on first use (typer is most of a `--help`'s cost)."""
+    if name not in _FROM_APPS:
+        raise AttributeError(f"module 'eggbin.cli' has no attribute {name!r}")
+    from eggbin.cli import apps
+
+    return getattr(apps, name)
