@@ -49,10 +49,6 @@ REASONS = {
 }
 
 
-# Response headers uvicorn's `send` interprets; a head carrying one but `content-length` takes its path.
-FRAMING_HEADERS = frozenset({b"content-length", b"transfer-encoding", b"connection"})
-
-
 class _Refused(Exception):
     """Raised inside a parser callback to stop parsing a request that is being refused."""
 
@@ -250,6 +246,15 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
+def _clean(names: bytes, values: bytes) -> bool:
+    """uvicorn's verdict on response headers (`HEADER_RE` on names, `HEADER_VALUE_RE` on values), over
+    all of them at once. Its regexes cost ~80 instructions a byte; the usual head (lower-case letters,
+    digits and `-` in names, printable text in values) is proven clean in C at a fraction of that."""
+    if names.replace(b"-", b"").isalnum() and values.decode("latin-1").isprintable():
+        return True  # printable: no control byte (the values' only bad ones); alphanumeric: no separator
+    return not (HEADER_RE.search(names) or HEADER_VALUE_RE.search(values))
+
+
 class CheckedHeadCycle(RequestResponseCycle):
     """uvicorn's request/response cycle, sending a plain response (a `content-length`, clean headers)
     in one pass: the header checks are uvicorn's regexes, run once over all names and all values."""
@@ -276,21 +281,14 @@ class CheckedHeadCycle(RequestResponseCycle):
         if first is None or not (type(raw) is list or type(raw) is tuple):
             return False
         content = [first]
-        length = None
         try:
             for name, value in (*self.default_headers, *raw):
-                name = name.lower()
-                if name in FRAMING_HEADERS:
-                    if name != b"content-length" or length is not None:
-                        return False
-                    length = value
-                content += (name, b": ", value, b"\r\n")
-            if (
-                length is None
-                or not length.isdigit()
-                or HEADER_RE.search(b"".join(content[1::4]))  # every name, lower-cased: same verdict
-                or HEADER_VALUE_RE.search(b"".join(content[3::4]))
-            ):
+                content += (name.lower(), b": ", value, b"\r\n")
+            names = content[1::4]
+            if names.count(b"content-length") != 1 or b"transfer-encoding" in names or b"connection" in names:
+                return False
+            length = content[4 * names.index(b"content-length") + 3]
+            if not length.isdigit() or not _clean(b"".join(names), b"".join(content[3::4])):
                 return False
         except (TypeError, ValueError, AttributeError):  # not pairs of bytes: uvicorn says what is wrong
             return False

@@ -254,13 +254,14 @@ class MiddlewareFactories:
 def _router(app: Application) -> Middleware:
     router = app.router
 
-    async def route(ctx: Context, next_: Next) -> None:
+    def route(ctx: Context, next_: Next) -> Awaitable[None]:
+        # Not a coroutine: it returns the endpoint's (or `next`'s), which the middleware before awaits.
         scope = ctx.request.scope
         found = router.match(scope["method"], scope["path"])
         if found is None:
-            return await next_()
+            return next_()
         matched, ctx.params = found
         scope["route"] = matched  # as Starlette's router does: who measures requests labels them by route
-        await (matched.run or matched.prepare(app))(ctx)
+        return (matched.run or matched.prepare(app))(ctx)
 
     return route

@@ -33,7 +33,9 @@ Message = dict[str, Any]
 
 
 class RecordingTransport(asyncio.Transport):
-    """Keeps what is written; reports a TCP peer as a socket would."""
+    """Keeps what is written (refusing what a socket refuses); reports a TCP peer as a socket would."""
+
+    PEER = {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 7001)}
 
     def __init__(self) -> None:
         super().__init__()
@@ -41,24 +43,18 @@ class RecordingTransport(asyncio.Transport):
         self.closed = False
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 7001)}.get(name, default)
+        return self.PEER.get(name, default)
 
     def write(self, data: Any) -> None:
         if not isinstance(data, bytes | bytearray | memoryview):
             raise TypeError(f"data argument must be a bytes-like object, not {type(data).__name__!r}")
         self.written.append(bytes(data))
 
-    def is_closing(self) -> bool:
-        return self.closed
-
     def close(self) -> None:
         self.closed = True
 
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
+    def is_closing(self) -> bool:  # after `close`: uvicorn asks before it arms its keep-alive timer
+        return self.closed
 
 
 def served(
@@ -136,6 +132,10 @@ CASES: dict[str, list[Message]] = {
     "names lower-cased": [start([(b"Content-Length", b"2"), (b"X-Trace", b"AbC")]), body()],
     "tab and latin-1 in values": [start([(b"x-a", b"a\tb \xe9\xff"), LENGTH_2]), body()],
     "empty name and value": [start([(b"", b""), LENGTH_2]), body()],
+    "token characters in names": [start([(b"x_a!#$%&'*+.^`|~", b"1"), LENGTH_2]), body()],
+    "a high byte in a name": [start([(b"x-\xe9", b"1"), LENGTH_2]), body()],
+    "non-printable latin-1 in values": [start([(b"x-a", b"\x80\x9f\xa0\xad"), LENGTH_2]), body()],
+    "quotes and separators in values": [start([(b"x-a", b'a="b"; c=(d), <e>'), LENGTH_2]), body()],
     "headers as a tuple": [start(((b"x-a", b"1"), LENGTH_2)), body()],
     "headers from an iterable": [start(HeaderIterable((b"x-a", b"1"), LENGTH_2)), body()],
     "no headers key": [{"type": "http.response.start", "status": 204}, body(b"")],
