@@ -328,4 +328,5 @@ class CheckedHeadCycle(RequestResponseCycle):
             self.message_event.set()
             if not self.keep_alive:
                 self.transport.close()
+            self.on_response()  # the protocol's bookkeeping: the next pipelined request, keep-alive
         return True

@@ -40,7 +40,7 @@ class RecordingTransport(asyncio.Transport):
     def __init__(self) -> None:
         super().__init__()
         self.written: list[bytes] = []
-        self.closed = False
+        self.closed = self.paused = False
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return self.PEER.get(name, default)
@@ -56,14 +56,21 @@ class RecordingTransport(asyncio.Transport):
     def is_closing(self) -> bool:  # after `close`: uvicorn asks before it arms its keep-alive timer
         return self.closed
 
+    def pause_reading(self) -> None:  # pipelined requests: uvicorn pauses until the response in flight ends
+        self.paused = True
+
+    def resume_reading(self) -> None:
+        self.paused = False
+
 
 def served(
     protocol_class: type[HttpToolsProtocol],
     messages: list[Message],
     request: bytes = GET,
     default_headers: list[tuple[bytes, bytes]] | None = None,
-) -> tuple[bytes, bool, list[str]]:
-    """(bytes written, connection closed, what each `send` raised) for an app sending `messages`."""
+) -> tuple[bytes, bool, list[str], int]:
+    """(bytes written, connection closed, what each `send` raised, requests answered in uvicorn's count)
+    for an app sending `messages` to each request of `request` (pipelined requests too)."""
     raised: list[str] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
@@ -74,7 +81,7 @@ def served(
                 raised.append(f"{type(exc).__name__}: {exc}")
                 raise
 
-    async def main() -> tuple[bytes, bool]:
+    async def main() -> tuple[bytes, bool, int]:
         config = uvicorn.Config(app=app, lifespan="off", proxy_headers=False, log_config=None)
         config.load()
         state = ServerState()
@@ -87,10 +94,10 @@ def served(
             while state.tasks:
                 await asyncio.sleep(0)
         protocol.connection_lost(None)
-        return b"".join(transport.written), transport.closed
+        return b"".join(transport.written), transport.closed, state.total_requests
 
-    written, closed = asyncio.run(main())
-    return written, closed, raised
+    written, closed, answered = asyncio.run(main())
+    return written, closed, raised, answered
 
 
 def start(headers: Any, status: Any = 200) -> Message:
@@ -169,6 +176,7 @@ REQUESTS = {
     "keep-alive GET": GET,
     "HTTP/1.0": b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
     "HEAD": head("/", method="HEAD"),
+    "three pipelined GETs": GET * 3,
 }
 
 
@@ -193,7 +201,7 @@ def test_default_headers_are_checked_and_sent_first() -> None:
 
 @pytest.mark.parametrize("case", BAD_HEADERS)
 def test_a_bad_header_raises_uvicorns_error_and_writes_nothing(case: str) -> None:
-    written, closed, raised = served(LimitedHttpProtocol, [start(BAD_HEADERS[case]), body()])
+    written, closed, raised, _ = served(LimitedHttpProtocol, [start(BAD_HEADERS[case]), body()])
     assert (written, closed) == (b"", True)
     assert raised[0] in (f"RuntimeError: Invalid HTTP header {part}." for part in ("name", "value"))
 
@@ -208,6 +216,8 @@ def test_a_plain_response_takes_the_one_pass_path(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(f"{CheckedHeadCycle.__module__}.RequestResponseCycle.send", refuse)
     assert served(LimitedHttpProtocol, PLAIN) == expected
     assert expected[0] == b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nhi"
+    pipelined = served(LimitedHttpProtocol, PLAIN, GET * 3)
+    assert (pipelined[0], pipelined[3]) == (expected[0] * 3, 3)  # each response starts the next request
 
 
 RAW_APP = """
