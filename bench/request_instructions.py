@@ -5,15 +5,21 @@
 One process serves the hello app of `throughput.py` in-process (uvloop, a transport that drops what is
 written), requests fed one read each as a keep-alive client sends them. Each subject runs twice under
 callgrind, with 0 and with N requests: the difference / N is its instructions per request, a number a
-loaded machine does not move. Subjects: the workers' setup (`LimitedHttpProtocol`, no forwarded-header
-rewrite, egg-security's defaults), the same without `x-xss-protection` / `x-download-options`, and
+loaded machine does not move. The anchor is bare Starlette (the `PlainTextResponse` route of
+`throughput.py`) on uvicorn's plain httptools protocol with uvicorn's defaults, as `uvicorn app:app`
+serves it. eggbin's subjects: the workers' setup (`LimitedHttpProtocol`, no forwarded-header rewrite,
+every default plugin and egg-security's defaults on), the same with `config.tracer.header = ""` (the
+price of the `x-request-id` trace id), the same also without the four default security headers, and
 uvicorn's plain httptools protocol with its forwarded-header rewrite on (the workers before #13).
+Every subject freezes its heap after the warm-up requests, so full collections of the boot's objects
+(whose timing shifts with any code change) stay out of the figure; the requests' own garbage does not.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import re
 import subprocess
@@ -24,12 +30,20 @@ from pathlib import Path
 from typing import Any
 
 from harness import Measurement, report, write_tree
-from throughput import EGG_APP
+from throughput import APPS, EGG_APP
 
-SUBJECTS = {
-    "workers (bounded protocol)": ("workers", {}),
-    "workers, no xss/noopen headers": ("workers", {"xss_protection": False, "noopen": False}),
-    "plain httptools + proxy rewrite": ("plain", {}),
+ANCHOR = "starlette (plain httptools)"
+TRACER_OFF = {"tracer": {"header": ""}}
+NO_SECURITY_HEADERS = {
+    "security": {key: {"enable": False} for key in ("xframe", "nosniff", "xss_protection", "noopen")}
+}
+# subject: (protocol, config of the hello app beyond its defaults; None: the Starlette app)
+SUBJECTS: dict[str, tuple[str, dict[str, Any] | None]] = {
+    ANCHOR: ("starlette", None),
+    "eggbin workers (default config)": ("workers", {}),
+    "eggbin workers, tracer off": ("workers", TRACER_OFF),
+    "eggbin workers, tracer off, no security headers": ("workers", {**TRACER_OFF, **NO_SECURITY_HEADERS}),
+    "eggbin on plain httptools + proxy rewrite": ("plain", {}),
 }
 
 
@@ -46,25 +60,39 @@ def serve(protocol: str, app_dir: str, requests: int, prepare: Callable[[Any], N
     from eggbin.web.env import ServerEnv
 
     async def main() -> None:
-        app = Application(Path(app_dir), ServerEnv("prod", "bench"))
-        if prepare is not None:
-            prepare(app)
-        await app.boot(write_run_files=False)
-        workers = protocol == "workers"
-        config = uvicorn.Config(
-            app=app, lifespan="off", access_log=False, proxy_headers=not workers, log_config=None
-        )
+        app: Application | None = None
+        if protocol == "starlette":  # as `uvicorn starlette_app:app` serves it (proxy headers on)
+            sys.path.insert(0, app_dir)
+            from starlette_app import app as starlette_app  # type: ignore[import-not-found]
+
+            config = uvicorn.Config(app=starlette_app, lifespan="off", access_log=False, log_config=None)
+        else:
+            app = Application(Path(app_dir), ServerEnv("prod", "bench"))
+            if prepare is not None:
+                prepare(app)
+            await app.boot(write_run_files=False)
+            proxy = protocol != "workers"
+            config = uvicorn.Config(
+                app=app, lifespan="off", access_log=False, proxy_headers=proxy, log_config=None
+            )
         config.load()
         state = ServerState()
-        protocol_class = LimitedHttpProtocol if workers else HttpToolsProtocol
+        protocol_class = LimitedHttpProtocol if protocol == "workers" else HttpToolsProtocol
         served = protocol_class(config=config, server_state=state, app_state={})
         served.connection_made(NullTransport())
-        for _ in range(200 + requests):  # 200 to warm up, in both runs
+        for done in range(200 + requests):  # 200 to warm up, in both runs
+            if done == 200:
+                # Booted and warm: what is alive now is never collected again (the zygote freezes its
+                # imports the same way). Otherwise whether a full collection over the whole heap falls
+                # inside the measured requests moves a subject by +-15k instructions a request.
+                gc.collect()
+                gc.freeze()
             served.data_received(REQUEST)
             while state.tasks:
                 await asyncio.sleep(0)
         served.connection_lost(None)
-        await app.close()
+        if app is not None:
+            await app.close()
 
     uvloop.run(main())
 
@@ -88,23 +116,19 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for subject, (protocol, switched_off) in SUBJECTS.items():
+        for subject, (protocol, settings) in SUBJECTS.items():
             app_dir = Path(tmp) / protocol / str(len(rows))
-            write_tree(app_dir, EGG_APP)
-            security = ", ".join(f'"{key}": {{"enable": False}}' for key in switched_off)
-            (app_dir / "config" / "default.py").write_text(
-                f'config = {{"keys": "bench", "logger": {{"console": False}}, "security": {{{security}}}}}\n'
-            )
+            if settings is None:
+                write_tree(app_dir, {"starlette_app.py": APPS["starlette_app.py"]})
+            else:
+                write_tree(app_dir, EGG_APP)
+                config = {"keys": "bench", "logger": {"console": False}, **settings}
+                (app_dir / "config" / "default.py").write_text(f"config = {config!r}\n")
             per_request = (
                 instructions(protocol, app_dir, args.requests) - instructions(protocol, app_dir, 0)
             ) / args.requests
             rows.append(Measurement(subject, [per_request], "instr/request"))
-    report(
-        "request_instructions",
-        rows,
-        anchor="plain httptools + proxy rewrite",
-        notes=f"{args.requests} requests",
-    )
+    report("request_instructions", rows, anchor=ANCHOR, notes=f"{args.requests} requests")
 
 
 if __name__ == "__main__":

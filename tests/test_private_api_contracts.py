@@ -98,6 +98,44 @@ def test_uvicorn_httptools_protocol_what_the_head_limits_override() -> None:
     assert bound.limits.max_header_size == 10
 
 
+def test_uvicorn_what_the_workers_request_start_and_response_cycle_redo() -> None:
+    """`LimitedHttpProtocol.on_headers_complete` redoes uvicorn's (to answer through `CheckedHeadCycle`),
+    and `CheckedHeadCycle.send` redoes the plain case of `RequestResponseCycle.send`: a change upstream
+    in either must be looked at (the differential tests in tests/cluster/test_http_protocol_headers.py
+    then say whether the bytes still match)."""
+    from uvicorn.protocols.http import httptools_impl
+
+    upstream = inspect.getsource(HttpToolsProtocol.on_headers_complete)
+    used = set(re.findall(r"self\.(\w+)", upstream))
+    assert used == {
+        "parser", "scope", "_should_upgrade", "url", "root_path", "limit_concurrency", "connections",
+        "tasks", "app", "logger", "cycle", "transport", "flow", "access_logger", "access_log",
+        "server_state", "expect_100_continue", "on_response_complete", "_start_asgi_task", "pipeline",
+    }, used  # fmt: skip
+    assert "RequestResponseCycle(" in upstream
+    assert "service_unavailable" in upstream
+    parameters = list(inspect.signature(httptools_impl.RequestResponseCycle.__init__).parameters)
+    assert parameters == [
+        "self", "scope", "transport", "flow", "logger", "access_logger", "access_log", "default_headers",
+        "message_event", "expect_100_continue", "keep_alive", "on_response",
+    ]  # fmt: skip
+    send = inspect.getsource(httptools_impl.RequestResponseCycle.send)
+    for needed in (
+        "HEADER_RE.search(name)",
+        "HEADER_VALUE_RE.search(value)",
+        "name = name.lower()",
+        "STATUS_LINE[status_code]",
+        'content.append(b"connection: close\\r\\n")',
+        "self.expected_content_length -= num_bytes",
+        "self.message_event.set()",
+    ):
+        assert needed in send, f"uvicorn RequestResponseCycle.send no longer has `{needed}`"
+    assert set(re.findall(r"self\.(\w+) =", send)) == {
+        "response_started", "waiting_for_100_continue", "expected_content_length", "chunked_encoding",
+        "keep_alive", "response_complete",
+    }  # fmt: skip
+
+
 # -- uvicorn: the worker's drain (eggbin/cluster/worker.py, WorkerServer) ----------------------------
 
 

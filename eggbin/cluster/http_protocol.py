@@ -6,20 +6,39 @@ httptools (llhttp) bounds nothing, and it joins a header that arrives in pieces 
 (`eggbin.web.http_server`). The size is watched while the head streams in, so an endless header is
 refused after at most one read past the limit, and the head is measured exactly once it is complete.
 The trailers of a chunked body (headers too) are bounded by the same size: past it the connection is
-closed. A slow client costs a socket and a timer, never the loop. Requires uvicorn's `HttpToolsProtocol`;
-`tests/test_private_api_contracts.py` holds the contract with the uvicorn versions pyproject.toml allows.
+closed. A slow client costs a socket and a timer, never the loop.
+
+Responses go through `CheckedHeadCycle`: uvicorn's cycle, refusing the same response headers (a CR, LF,
+NUL or other control byte in a value, a separator in a name) from any ASGI app with one regex search
+over all names and one over all values instead of two per header. Anything its single pass does not
+prove plain (a bad header, `transfer-encoding`, `connection`, no or several `content-length`s, odd
+types) goes through uvicorn's own `send`, which raises exactly what uvicorn raises.
+Requires uvicorn's `HttpToolsProtocol`; `tests/test_private_api_contracts.py` holds the contract with
+the uvicorn versions pyproject.toml allows.
 """
 
 from __future__ import annotations
 
 import asyncio
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import unquote
 
 import httptools
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.flow_control import service_unavailable
+from uvicorn.protocols.http.httptools_impl import (
+    HEADER_RE,
+    HEADER_VALUE_RE,
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
+from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
 from eggbin.web.http_server import HttpLimits
+
+if TYPE_CHECKING:
+    from uvicorn._types import ASGISendEvent
 
 REFUSE_HEADERS = b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
 # RFC 9110's reason phrases (Python's differ between versions: 3.11 says "Request-URI Too Long").
@@ -149,7 +168,44 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         if spanned > self.limits.max_header_size and self._head_size() > self.limits.max_header_size:
             self._refusal = HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
             raise _Refused
-        HttpToolsProtocol.on_headers_complete(self)  # not `super()`: this runs for every request
+        # What uvicorn's `on_headers_complete` does (same scope, 503 past `limit_concurrency`, pipelining),
+        # inline, answering through `CheckedHeadCycle`.
+        parser, scope = self.parser, self.scope
+        http_version = parser.get_http_version()
+        scope["method"] = parser.get_method().decode("ascii")
+        if http_version != "1.1":
+            scope["http_version"] = http_version
+        if parser.should_upgrade() and self._should_upgrade():
+            return  # `data_received` hands the connection to the WebSocket protocol
+        url = httptools.parse_url(self.url)
+        path = url.path.decode("ascii")
+        scope["path"] = self.root_path + (unquote(path) if "%" in path else path)
+        scope["raw_path"] = self.root_path.encode("ascii") + url.path
+        scope["query_string"] = url.query or b""
+        app = self.app
+        limit = self.limit_concurrency
+        if limit is not None and (len(self.connections) >= limit or len(self.tasks) >= limit):
+            app = service_unavailable
+            self.logger.warning("Exceeded concurrency limit.")
+        previous = self.cycle
+        self.cycle = CheckedHeadCycle(
+            scope=scope,
+            transport=self.transport,
+            flow=self.flow,
+            logger=self.logger,
+            access_logger=self.access_logger,
+            access_log=self.access_log,
+            default_headers=self.server_state.default_headers,
+            message_event=asyncio.Event(),
+            expect_100_continue=self.expect_100_continue,
+            keep_alive=http_version != "1.0" and parser.should_keep_alive(),
+            on_response=self.on_response_complete,
+        )
+        if previous is None or previous.response_complete:
+            self._start_asgi_task(self.cycle, app)
+        else:  # a pipelined request waits for the response in flight
+            self.flow.pause_reading()
+            self.pipeline.appendleft((self.cycle, app))
 
     def _head_size(self) -> int:
         """The head's size as sent: request line, then `name: value` lines, then the blank line."""
@@ -188,3 +244,89 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         head.append(REFUSE_HEADERS + b"content-length: %d\r\n\r\n" % len(body))
         self.transport.write(b"".join(head) + body)
         self.transport.close()
+
+
+def _clean(names: bytes, values: bytes) -> bool:
+    """uvicorn's verdict on response headers (`HEADER_RE` on names, `HEADER_VALUE_RE` on values), over
+    all of them at once. Its regexes cost ~80 instructions a byte; the usual head (lower-case letters,
+    digits and `-` in names, printable text in values) is proven clean in C at a fraction of that."""
+    if names.replace(b"-", b"").isalnum() and values.decode("latin-1").isprintable():
+        return True  # printable: no control byte (the values' only bad ones); alphanumeric: no separator
+    return not (HEADER_RE.search(names) or HEADER_VALUE_RE.search(values))
+
+
+class CheckedHeadCycle(RequestResponseCycle):
+    """uvicorn's request/response cycle, sending a plain response (a `content-length`, clean headers)
+    in one pass: the header checks are uvicorn's regexes, run once over all names and all values."""
+
+    async def send(self, message: ASGISendEvent) -> None:
+        if not (self.flow.write_paused or self.disconnected):
+            if not self.response_started:
+                if message["type"] == "http.response.start" and self._send_plain_head(message):
+                    return
+            elif (
+                not self.response_complete
+                and self.chunked_encoding is False
+                and message["type"] == "http.response.body"
+                and self._send_plain_body(message)
+            ):
+                return
+        await RequestResponseCycle.send(self, message)  # anything else: uvicorn's own checks and errors
+
+    def _send_plain_head(self, message: Any) -> bool:
+        """Write the head if one pass proves it plain; False, having changed nothing, if not."""
+        status = message["status"]
+        raw = message.get("headers", ())
+        first = STATUS_LINE.get(status) if type(status) is int else None
+        if first is None or not (type(raw) is list or type(raw) is tuple):
+            return False
+        content = [first]
+        try:
+            for name, value in (*self.default_headers, *raw):
+                content += (name.lower(), b": ", value, b"\r\n")
+            names = content[1::4]
+            if names.count(b"content-length") != 1 or b"transfer-encoding" in names or b"connection" in names:
+                return False
+            length = content[4 * names.index(b"content-length") + 3]
+            if not length.isdigit() or not _clean(b"".join(names), b"".join(content[3::4])):
+                return False
+        except (TypeError, ValueError, AttributeError):  # not pairs of bytes: uvicorn says what is wrong
+            return False
+        self.response_started = True
+        self.waiting_for_100_continue = False
+        if self.access_log:
+            scope = self.scope
+            self.access_logger.info(
+                '%s - "%s %s HTTP/%s" %d',
+                get_client_addr(scope),
+                scope["method"],
+                get_path_with_query_string(scope),
+                scope["http_version"],
+                status,
+            )
+        self.expected_content_length = int(length)
+        self.chunked_encoding = False
+        if not self.keep_alive:
+            content.append(b"connection: close\r\n")
+        content.append(b"\r\n")
+        self.transport.write(b"".join(content))
+        return True
+
+    def _send_plain_body(self, message: Any) -> bool:
+        """Write a body that fits the `content-length` sent; False, having changed nothing, if not."""
+        if self.scope["method"] == "HEAD":
+            return False
+        body = message.get("body", b"")
+        more_body = message.get("more_body", False)
+        left = self.expected_content_length - len(body)
+        if left < 0 or (left and not more_body):
+            return False  # uvicorn raises: longer, or shorter, than its content-length
+        self.expected_content_length = left
+        self.transport.write(body)
+        if not more_body:
+            self.response_complete = True
+            self.message_event.set()
+            if not self.keep_alive:
+                self.transport.close()
+            self.on_response()  # the protocol's bookkeeping: the next pipelined request, keep-alive
+        return True

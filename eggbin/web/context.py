@@ -52,8 +52,13 @@ class Context:
     websocket: WebSocket | None = None  # set per connection by `eggbin.web.websocket`; HTTP pays nothing
 
     # Context protos and background tasks, made on first use (`scope()`): a request using neither
-    # pays nothing for them.
+    # pays nothing for them. The same for the other lazily made parts: class-level `None` until then.
     _scope: ContextScope | None = None
+    _service: Any = None
+    _cookies: Cookies | None = None
+    _helper: Helper | None = None
+    _csrf: str | None = None
+    _trace_id: str | None = None  # set by the app for a request when `config.tracer.header` is on
 
     def __init__(self, app: Application, scope: Scope, receive: Receive) -> None:
         self.app = app
@@ -62,11 +67,6 @@ class Context:
         self.params: dict[str, Any] = {}
         self.state: dict[str, Any] = {}
         self.starttime = time.time()
-        self._service: Any = None
-        self._cookies: Cookies | None = None
-        self._helper: Helper | None = None
-        self._csrf: str | None = None
-        self._trace_id: str | None = None
 
     @property
     def trace_id(self) -> str:

@@ -58,3 +58,36 @@ class ControllerClass:
         if name.startswith("_") or not callable(getattr(self._cls, name, None)):
             raise AttributeError(f"controller {self._cls.__name__} has no method {name!r}")
         return ControllerMethod(self._cls, name)
+
+
+class Tree:
+    """Attribute access over a nested dict (`app.controller.sub.file`)."""
+
+    def __init__(self, tree: dict[str, Any]) -> None:
+        self._tree = tree
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            value = self._tree[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        return Tree(value) if isinstance(value, dict) else value
+
+
+def classic_classes(tree: Tree | dict[str, Any]) -> list[type]:
+    """The classes of `app.controller` or `app.service_classes` (their `inject()` fields resolve at boot)."""
+    found: list[type] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, Tree):
+            walk(node._tree)
+        elif isinstance(node, ControllerClass):
+            found.append(node._cls)
+        elif isinstance(node, type):
+            found.append(node)
+
+    walk(tree)
+    return found

@@ -38,18 +38,42 @@ CONFIG_KEYS = ("core_middleware", "middleware")
 
 
 def compose(middlewares: Sequence[Middleware]) -> Pipeline:
-    """One callable running `middlewares` in order, each wrapping the rest via `await next()`."""
-    chain = tuple(reversed(middlewares))
+    """One callable running `middlewares` in order, each wrapping the rest via `await next()`.
+
+    A middleware marked by `runs_when(test)` is left out of a request for which `test(ctx)` is False,
+    as long as only marked middleware come before it (an unmarked one may change the request)."""
+    chain: list[tuple[Middleware, Callable[[Any], bool] | None]] = []
+    tests_hold = True
+    for middleware in middlewares:
+        chain.append((middleware, getattr(middleware, RUNS_WHEN, None) if tests_hold else None))
+        tests_hold = tests_hold and hasattr(middleware, RUNS_WHEN)
+    chain.reverse()
 
     def run(ctx: Context) -> Awaitable[None]:
         # Each `next` is a `partial` built in C: per layer one coroutine (the middleware's) and no
         # Python frame of our own, which is most of what a hello-world request costs here.
         next_: Next = _nothing
-        for middleware in chain:
-            next_ = partial(middleware, ctx, next_)
+        for middleware, test in chain:
+            if test is None or test(ctx):
+                next_ = partial(middleware, ctx, next_)
         return next_()
 
     return run
+
+
+RUNS_WHEN = "__egg_runs_when__"
+
+
+def runs_when(test: Callable[[Any], bool] | None) -> Callable[[Middleware], Middleware]:
+    """Mark an eggbin middleware that never changes the request (method, path, headers) and, for a
+    request where `test(ctx)` is False, only awaits `next()`: `compose` then leaves it out of that
+    request, one coroutine less. `None`: it always runs (it is marked only as leaving the request be)."""
+
+    def mark(middleware: Middleware) -> Middleware:
+        setattr(middleware, RUNS_WHEN, test)
+        return middleware
+
+    return mark
 
 
 async def _nothing() -> None:
@@ -230,13 +254,14 @@ class MiddlewareFactories:
 def _router(app: Application) -> Middleware:
     router = app.router
 
-    async def route(ctx: Context, next_: Next) -> None:
+    def route(ctx: Context, next_: Next) -> Awaitable[None]:
+        # Not a coroutine: it returns the endpoint's (or `next`'s), which the middleware before awaits.
         scope = ctx.request.scope
         found = router.match(scope["method"], scope["path"])
         if found is None:
-            return await next_()
+            return next_()
         matched, ctx.params = found
         scope["route"] = matched  # as Starlette's router does: who measures requests labels them by route
-        await (matched.run or matched.prepare(app))(ctx)
+        return (matched.run or matched.prepare(app))(ctx)
 
     return route

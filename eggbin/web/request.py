@@ -41,15 +41,17 @@ def mime_of(name: str) -> str:
 class Request:
     """The request half of `ctx`; `body` and `files` are filled by the body_parser middleware."""
 
+    # Class-level until set: a request that never reads them pays no attribute store.
+    body: Any = None
+    raw_body: bytes | None = None
+    _headers: Headers | None = None
+    _query: list[tuple[str, str]] | None = None
+
     def __init__(self, app: Application, scope: Scope, receive: Receive) -> None:
         self.app = app
         self.scope = scope
         self.receive = receive
-        self.body: Any = None
         self.files: list[Any] = []
-        self.raw_body: bytes | None = None
-        self._headers: Headers | None = None
-        self._query: list[tuple[str, str]] | None = None
 
     @property
     def method(self) -> str:

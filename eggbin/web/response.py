@@ -201,7 +201,8 @@ class Response:
             for key, value in self.headers.items()
             if not (skip_type and key == "content-type")
         ]
-        raw.extend((b"set-cookie", cookie.encode("latin-1")) for cookie in self.cookies)
+        if self.cookies:
+            raw.extend((b"set-cookie", cookie.encode("latin-1")) for cookie in self.cookies)
         return raw
 
     async def send(self, scope: Scope, receive: Receive, send: Send) -> None:

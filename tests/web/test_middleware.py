@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from eggbin.errors import BootError
 from eggbin.web.loader import EGGBIN_PATH
+from eggbin.web.middleware import compose, runs_when
 from tests.support import BUILTIN_PLUGIN_DIRS
 from tests.web.conftest import Booted
 
@@ -160,3 +162,64 @@ def test_disabled_core_middleware_is_skipped(boot_app: Callable[..., Booted]) ->
     )
     response = egg.http.get("/missing")
     assert (response.status_code, response.content) == (404, b"")
+
+
+# -- compose: layers a request does not need are left out (issue #16) --------------------------------
+
+
+def run_pipeline(middlewares: list[Any], ctx: Any) -> None:
+    coroutine = compose(middlewares)(ctx)
+    with pytest.raises(StopIteration):
+        coroutine.send(None)
+
+
+def recording(name: str, seen: list[str], test: Callable[[Any], bool] | str | None = "unmarked") -> Any:
+    async def middleware(ctx: Any, next_: Any) -> None:
+        seen.append(name)
+        await next_()
+
+    return middleware if test == "unmarked" else runs_when(test)(middleware)  # type: ignore[arg-type]
+
+
+def test_a_marked_middleware_whose_test_fails_is_left_out_of_the_request() -> None:
+    seen: list[str] = []
+    tested: list[object] = []
+
+    def wanted(ctx: object) -> bool:
+        tested.append(ctx)
+        return ctx == "wanted"
+
+    chain = [recording("always", seen, None), recording("tested", seen, wanted), recording("last", seen)]
+    run_pipeline(chain, "plain")
+    assert (seen, tested) == (["always", "last"], ["plain"])
+    seen.clear()
+    run_pipeline(chain, "wanted")
+    assert seen == ["always", "tested", "last"]
+
+
+def test_after_an_unmarked_middleware_every_layer_runs_its_own_checks() -> None:
+    """An unmarked middleware may rewrite the request: the tests of those after it would be stale."""
+    seen: list[str] = []
+    chain = [recording("user", seen), recording("tested", seen, lambda ctx: False)]
+    run_pipeline(chain, "plain")
+    assert seen == ["user", "tested"]
+
+
+def test_a_path_rewritten_before_static_is_still_served(boot_app: Callable[..., Booted]) -> None:
+    def rewrite_before_static(base: Path) -> None:
+        (base / "app" / "public").mkdir(parents=True, exist_ok=True)
+        (base / "app" / "public" / "a.txt").write_text("static a")
+        (base / "app" / "middleware" / "rewrite.py").write_text(
+            "def rewrite(options, app):\n"
+            "    async def mw(ctx, next):\n"
+            "        if ctx.path == '/a':\n"
+            "            ctx.request.scope['path'] = '/public/a.txt'\n"
+            "        await next()\n"
+            "    return mw\n"
+        )
+        core = '"core_middleware": ["onerror", "rewrite", "site_file", "notfound", "body_parser", "static"],'
+        set_config(base, "config = {", "config = {" + core)
+
+    egg = boot_app("http_router", edit=rewrite_before_static)
+    assert egg.http.get("/a").text == "static a"
+    assert egg.http.get("/public/a.txt").text == "static a"

@@ -20,7 +20,7 @@ from eggbin.web.body import (
     parse_text,
     read_limited,
 )
-from eggbin.web.middleware import Middleware, Next
+from eggbin.web.middleware import Middleware, Next, runs_when
 
 if TYPE_CHECKING:
     from eggbin.web.application import Application
@@ -36,10 +36,15 @@ def body_parser(options: Config, app: Application) -> Middleware:
     strict = bool(options.get("strict", True))
     encoding = str(options.get("encoding") or "utf-8")
 
+    def wanted(ctx: Context) -> bool:
+        request = ctx.request
+        request.body = {}  # what a request without a body gets, whether this layer runs or not
+        return has_body(request)
+
+    @runs_when(wanted)
     async def parse(ctx: Context, next_: Next) -> None:
         request = ctx.request
-        request.body = {}
-        if not has_body(request):
+        if not wanted(ctx):
             return await next_()
         kind = types.kind_of(request.content_type)
         if kind == "json":

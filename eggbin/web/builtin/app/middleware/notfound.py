@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from eggbin.web.middleware import Middleware, Next
+from eggbin.web.middleware import Middleware, Next, runs_when
 
 if TYPE_CHECKING:
     from eggbin.web.application import Application
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 def notfound(options: Config, app: Application) -> Middleware:
     page_url = str(options.get("page_url") or "")
 
+    @runs_when(None)  # always runs, leaves the request be
     async def handle(ctx: Context, next_: Next) -> None:
         await next_()
         if ctx.status != 404 or ctx.body is not None:

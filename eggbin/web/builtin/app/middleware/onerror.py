@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from eggbin.web.http_error import HttpError
 from eggbin.web.http_error import status_phrase as phrase
-from eggbin.web.middleware import Middleware, Next
+from eggbin.web.middleware import Middleware, Next, runs_when
 
 if TYPE_CHECKING:
     from eggbin.web.application import Application
@@ -28,6 +28,7 @@ DEVELOPMENT_ENVS = ("local", "unittest")  # egg-onerror's `isProd` is false for 
 
 
 def onerror(options: Config, app: Application) -> Middleware:
+    @runs_when(None)  # always runs, leaves the request be
     async def handle(ctx: Context, next_: Next) -> None:
         try:
             await next_()

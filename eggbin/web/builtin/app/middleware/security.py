@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from eggbin.errors import BootError
 from eggbin.web.config import wrap
 from eggbin.web.http_error import HttpError
-from eggbin.web.middleware import Middleware, Next, path_matcher
+from eggbin.web.middleware import Middleware, Next, path_matcher, runs_when
 from eggbin.web.response import check_header, remember_encoded
 from eggbin.web.security import UNSAFE_METHODS
 from eggbin.web.ssrf import check_from_config
@@ -66,6 +66,7 @@ def security(options: Config, app: Application) -> Middleware:
     csp = csp_rule(options)
     check_from_config(options.get("ssrf"))  # a bad `ssrf` list fails the boot, not the first safe_curl
 
+    @runs_when(None)  # always runs, leaves the request be
     async def secure(ctx: Context, next_: Next) -> None:
         headers = ctx.response.headers
         headers.update_checked(static)

@@ -12,7 +12,7 @@ import mimetypes
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from eggbin.web.middleware import Middleware, Next
+from eggbin.web.middleware import Middleware, Next, runs_when
 
 if TYPE_CHECKING:
     from eggbin.web.application import Application
@@ -27,6 +27,10 @@ def site_file(options: Config, app: Application) -> Middleware:
     cache_control = str(options.get("cache_control") or "public, max-age=2592000")
     read: dict[str, bytes] = {}
 
+    def wanted(ctx: Context) -> bool:
+        return bool(files) and ctx.path in files and ctx.method in ("GET", "HEAD")
+
+    @runs_when(wanted)
     async def serve(ctx: Context, next_: Next) -> None:
         content = files.get(ctx.path) if ctx.method in ("GET", "HEAD") else None
         if content is None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from starlette.exceptions import HTTPException
 from starlette.staticfiles import StaticFiles
 
-from eggbin.web.middleware import Middleware, Next
+from eggbin.web.middleware import Middleware, Next, runs_when
 
 if TYPE_CHECKING:
     from eggbin.web.application import Application
@@ -28,10 +28,15 @@ def static(options: Config, app: Application) -> Middleware:
     files = StaticFiles(directory=directory, check_dir=False)
     max_age = int(options.get("max_age") or 0)
 
+    def wanted(ctx: Context) -> bool:
+        scope = ctx.request.scope
+        return bool(scope["path"].startswith(prefix) and scope["method"] in ("GET", "HEAD"))
+
+    @runs_when(wanted)
     async def serve(ctx: Context, next_: Next) -> None:
         scope = ctx.request.scope
         path = scope["path"]
-        if not path.startswith(prefix) or scope["method"] not in ("GET", "HEAD"):
+        if not wanted(ctx):
             return await next_()
         relative = path[len(prefix) :]
         try:

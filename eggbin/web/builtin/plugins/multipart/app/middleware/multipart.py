@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from eggbin.web.body import has_body
-from eggbin.web.middleware import Middleware, Next, path_matcher
+from eggbin.web.middleware import Middleware, Next, path_matcher, runs_when
 from eggbin.web.uploads import default_tmpdir, discard_request, save_request
 
 if TYPE_CHECKING:
@@ -24,9 +24,13 @@ def multipart(options: Config, app: Application) -> Middleware:
     file_mode_match = path_matcher(match, "multipart.file_mode_match") if match else None
     tmpdir = str(options.get("tmpdir") or default_tmpdir(app.name))
 
-    async def handle(ctx: Context, next_: Next) -> None:
+    def wanted(ctx: Context) -> bool:
         request = ctx.request
-        if not has_body(request) or not request.content_type.startswith("multipart/"):  # cheap test first
+        return has_body(request) and request.content_type.startswith("multipart/")  # cheap test first
+
+    @runs_when(wanted)
+    async def handle(ctx: Context, next_: Next) -> None:
+        if not wanted(ctx):
             return await next_()
         file_mode = mode == "file" or (file_mode_match is not None and file_mode_match(ctx))
         if mode == "stream" and not file_mode:

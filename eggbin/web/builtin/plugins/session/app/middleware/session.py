@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from eggbin.web.middleware import Middleware, Next
+from eggbin.web.middleware import Middleware, Next, runs_when
 from eggbin.web.session import ATTRIBUTE, context_session
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ def session(options: Config, app: Application) -> Middleware:
 
     state = app.__dict__
 
+    @runs_when(None)  # always runs, leaves the request be
     async def handle(ctx: Context, next_: Next) -> None:
         if state.get("_session_store") is not None:
             await context_session(ctx).init_from_external()
