@@ -21,8 +21,16 @@ LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO (\d+) line (\S+)$
 WEB_LOG = "cluster-basic-web.log"
 
 
+def text_of(path: Path) -> str:
+    """`path`'s text, "" when absent (a rotation may rename it between a check and the read)."""
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
+
+
 def lines(path: Path) -> list[tuple[int, str]]:
-    text = path.read_text() if path.exists() else ""
+    text = text_of(path)
     parsed = [LINE.match(line) for line in text.splitlines()]
     assert all(parsed), text  # every line whole
     return [(int(m[1]), m[2]) for m in parsed if m]
@@ -51,13 +59,17 @@ def configured(tmp_path: Path, logrotator: dict[str, object]) -> Path:
 
 @contextmanager
 def writers(cluster: Running, clients: int = 4) -> Iterator[list[str]]:
-    """`clients` threads logging unique lines through `/log` until the block ends; the messages sent."""
+    """`clients` threads logging unique lines through `/log` until the block ends; the messages sent.
+
+    Each request opens its own connection: kept-alive connections arriving together may all be accepted
+    by one worker, and the tests need lines from every worker."""
     sent: list[str] = []
     stop = threading.Event()
     counter = itertools.count()
 
     def write() -> None:
-        with httpx.Client(base_url=cluster.url, timeout=30) as client:
+        fresh = httpx.Limits(max_keepalive_connections=0)
+        with httpx.Client(base_url=cluster.url, timeout=30, limits=fresh) as client:
             while not stop.is_set():
                 message = f"m{next(counter)}"
                 if client.get("/log", params={"msg": message}).status_code == 200:
@@ -72,6 +84,17 @@ def writers(cluster: Running, clients: int = 4) -> Iterator[list[str]]:
         stop.set()
         for thread in threads:
             thread.join(30)
+
+
+def wait_every_worker_wrote(cluster: Running) -> None:
+    """While writers run (a line may be half written: no whole-line check here)."""
+    workers = {str(pid) for pid in cluster.ready.pids["workers"]}
+
+    def writing() -> set[str]:
+        texts = [text_of(file) for file in log_dir(cluster).glob(f"{WEB_LOG}*")]
+        return {pid for text in texts for pid in re.findall(r" INFO (\d+) line ", text)}
+
+    wait_until(lambda: writing() >= workers, timeout=60, what="every worker's lines")
 
 
 def assert_nothing_lost(cluster: Running, sent: list[str]) -> None:
@@ -93,6 +116,7 @@ def test_daily_rotation_under_concurrent_writers_loses_no_line(tmp_path: Path) -
             rotate(cluster)
             wait_until(lambda n=round_: rotated_pieces() == n, what="a rotation", timeout=60)
         wait_until(lambda: len(sent) >= 200, timeout=60, what="lines after the last rotation")
+        wait_every_worker_wrote(cluster)
     assert_nothing_lost(cluster, sent)
     assert (log_dir(cluster) / f"egg-agent.log.{today}").exists()
 
@@ -111,6 +135,7 @@ def test_size_rotation_under_concurrent_writers_loses_no_line(tmp_path: Path) ->
         wait_until(
             lambda: (log_dir(cluster) / f"{WEB_LOG}.3").exists(), timeout=60, what="three size rotations"
         )
+        wait_every_worker_wrote(cluster)
     assert_nothing_lost(cluster, sent)
     current = log_dir(cluster) / WEB_LOG
     assert not (log_dir(cluster) / f"{WEB_LOG}.{dt.date.today().isoformat()}").exists()
@@ -131,14 +156,14 @@ def test_size_rotation_keeps_max_files_pieces(tmp_path: Path) -> None:
             def filled(round_: int = round_, counter: itertools.count[int] = counter) -> bool:
                 """This round's lines reach the current file (the workers reopened) past the limit."""
                 client.get("/log", params={"msg": f"r{round_}-{next(counter)}"})
-                text = current.read_text() if current.exists() else ""
+                text = text_of(current)
                 return f" line r{round_}-" in text and len(text) >= 200
 
             wait_until(filled, timeout=60, what=f"round {round_} written")
             rotate(cluster, "size")
             # the file holding this round's lines was renamed away (early lines may sit in `.1` already)
             wait_until(
-                lambda r=round_: not current.exists() or f" line r{r}-" not in current.read_text(),
+                lambda r=round_: f" line r{r}-" not in text_of(current),
                 timeout=60,
                 what="a rotation",
             )
