@@ -129,7 +129,7 @@ def _rendered_as_keyed(key: str) -> bool:
     """click sized the help by the width in `key`, and typer/click came from the directories it stats."""
     import shutil
 
-    from eggbin.cli import help_cache
+    from eggbin.cli import help_cache, private_cache
 
     if shutil.get_terminal_size().columns != help_cache.terminal_columns():
         return False
@@ -139,7 +139,7 @@ def _rendered_as_keyed(key: str) -> bool:
             continue
         where = getattr(module, "__file__", None)
         try:
-            if not where or os.path.dirname(where) != help_cache.package_dir(package):
+            if not where or os.path.dirname(where) != private_cache.package_dir(package):
                 return False
         except OSError:  # the working directory is gone
             return False
