@@ -140,6 +140,10 @@ def replay(prog: str, argv: list[str]) -> None:
             from eggbin.cli.envfile import load_dotenv_file
 
             load_dotenv_file(found.app_dir)
-        return boundary.as_typer_calls(ACTIONS[command], values)
+        try:
+            return boundary.as_typer_calls(ACTIONS[command], values)
+        except Exception:  # what failed is not kept: the next run is typer's again
+            STORE.forget(found.key)
+            raise
 
     sys.exit(boundary.exit_code(run))
