@@ -67,15 +67,24 @@ def invocation(prog: str, argv: list[str]) -> Invocation | None:
     variables = sorted((k, v) for k, v in os.environ.items() if k.startswith(f"{prefix}_"))
     parts = [prog, json.dumps(argv), cwd, json.dumps(variables), str(app_dir), *settings]
     parts += [sys.version, sys.executable, f"optimize={sys.flags.optimize}", fingerprint]
-    return Invocation(prog, "\x1f".join(parts), app_dir)
+    key = "\x1f".join(parts)
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:  # a path that is not UTF-8 (surrogate escapes): no entry can hold it
+        return None
+    return Invocation(prog, key, app_dir)
 
 
 def _digest(path: Path) -> str:
-    """A digest of the file's content; `-` when there is none (a `.env` may hold secrets: never the text)."""
+    """What the file holds, for the key: `-` when absent; a pyproject as is, a `.env` (secrets) hashed."""
     try:
         data = path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
         return "-"
+    if path.name != ".env":
+        import json
+
+        return json.dumps(data.decode("utf-8", "surrogateescape"))  # exact, and ASCII: no hash to import
     import hashlib
 
     return hashlib.sha256(data).hexdigest()

@@ -9,7 +9,6 @@ names the variable or the key and the file instead of a flag the user never type
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +43,8 @@ def app_dir_from_argv(argv: list[str], positional: bool, from_env: str | None = 
 
 def read_table(section: str, app_dir: Path) -> dict[str, Any]:
     """`[tool.<section>]` with `-` in keys read as `_`; an unreadable pyproject gives nothing."""
+    import tomllib  # here: the parse cache's replay imports this module and reads no TOML
+
     try:
         data = tomllib.loads((app_dir / "pyproject.toml").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
