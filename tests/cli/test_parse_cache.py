@@ -479,3 +479,13 @@ def test_eggscripts_runs_without_typer_the_second_time_and_fails_alike(tmp_path:
         assert "Traceback (most recent call last)" in done.stderr
     assert output(replayed_debug)[2].splitlines()[-1] == output(typer_debug)[2].splitlines()[-1]
     assert "NotAnAppError" in output(typer_debug)[2].splitlines()[-1]
+
+
+def test_a_working_directory_that_is_not_utf8_is_never_keyed(
+    calls: list[Call], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    os.mkdir(b"caf\xe9")
+    monkeypatch.chdir(b"caf\xe9")
+    assert parse_cache.invocation("eggbin", ["dev"]) is None
+    assert typer_run("eggbin dev", []) == 0  # typer runs, and nothing is kept
+    assert stored() == []
