@@ -17,72 +17,45 @@ if TYPE_CHECKING:
     from eggbin.testrunner import TestOptions
 
 
-def test_options(
-    base: Path,
-    files: list[str] | None,
-    extra_args: list[str],
-    keyword: str | None,
-    bail: bool,
-    timeout: float | None,
-    changed: bool,
-    parallel: int | None,
-) -> TestOptions:
-    """Everything after `--` lands in FILES too (click's rule): from the first `-…` on, it is pytest's."""
+def test_options(base: Path, files: list[str] | None, extra_args: list[str], **flags: Any) -> TestOptions:
+    """Everything after `--` lands in FILES too (click's rule): from the first `-…` on, it is pytest's.
+
+    `flags` are the rest of `TestOptions`' fields: keyword, bail, timeout, changed, parallel.
+    """
     from eggbin.testrunner import TestOptions
 
     args = list(files or ())
     split = next((i for i, arg in enumerate(args) if arg.startswith("-")), len(args))
-    return TestOptions(
-        base_dir=base,
-        files=tuple(args[:split]),
-        pytest_args=(*args[split:], *extra_args),
-        keyword=keyword,
-        bail=bail,
-        timeout=timeout,
-        changed=changed,
-        parallel=parallel,
-    )
+    pytest_args = (*args[split:], *extra_args)
+    return TestOptions(base_dir=base, files=tuple(args[:split]), pytest_args=pytest_args, **flags)
 
 
-def test(
-    base: Path,
-    files: list[str] | None,
-    extra_args: list[str],
-    keyword: str | None,
-    bail: bool,
-    timeout: float | None,
-    changed: bool,
-    parallel: int | None,
-) -> int:
+def test(base: Path, files: list[str] | None, extra_args: list[str], **flags: Any) -> int:
     """`eggbin test`."""
     from eggbin.testrunner import run_tests
     from eggbin.toolchain import require_toolchain
 
     require_toolchain("test")
-    return run_tests(test_options(base, files, extra_args, keyword, bail, timeout, changed, parallel))
+    return run_tests(test_options(base, files, extra_args, **flags))
 
 
 def cov(
     base: Path,
     files: list[str] | None,
     extra_args: list[str],
-    keyword: str | None,
-    bail: bool,
-    timeout: float | None,
-    changed: bool,
-    parallel: int | None,
     fail_under: float | None,
     exclude: list[str] | None,
     report: str,
+    **flags: Any,
 ) -> int:
-    """`eggbin cov`."""
+    """`eggbin cov`: `eggbin test`'s flags and coverage's."""
     from eggbin.toolchain import require_toolchain
 
     require_toolchain("cov")
     from eggbin.testing.cov import CovOptions, run_cov
 
     options = CovOptions(
-        test=test_options(base, files, extra_args, keyword, bail, timeout, changed, parallel),
+        test=test_options(base, files, extra_args, **flags),
         fail_under=fail_under,
         exclude=tuple(exclude or ()),
         reports=tuple(r.strip() for r in report.split(",") if r.strip()),
