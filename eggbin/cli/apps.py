@@ -106,6 +106,8 @@ def _parse_and_call(app: typer.Typer, args: list[str]) -> int:
     )
     if warned:  # a replay would skip the settings check and its warnings: typer runs every time
         parse_cache.expect_nothing()
+    if not _imported_from_fingerprinted_dirs(parse_cache.PARSING_PACKAGES):  # the key would not cover them
+        parse_cache.expect_nothing()
     try:
         with _help_kept(prog, args):
             code = group.main(args=args, prog_name=prog, standalone_mode=False, default_map=defaults)
@@ -141,11 +143,18 @@ def _rendered_as_keyed(key: str) -> bool:
     """click sized the help by the width in `key`, and typer/click came from the directories it stats."""
     import shutil
 
-    from eggbin.cli import help_cache, private_cache
+    from eggbin.cli import help_cache
 
     if shutil.get_terminal_size().columns != help_cache.terminal_columns():
         return False
-    for package in help_cache.RENDERING_PACKAGES:
+    return _imported_from_fingerprinted_dirs(help_cache.RENDERING_PACKAGES)
+
+
+def _imported_from_fingerprinted_dirs(packages: tuple[str, ...]) -> bool:
+    """Each of `packages` imported so far came from the directory a cache key stats for it."""
+    from eggbin.cli import private_cache
+
+    for package in packages:
         module = sys.modules.get(package)
         if module is None:
             continue

@@ -489,3 +489,17 @@ def test_a_working_directory_that_is_not_utf8_is_never_keyed(
     assert parse_cache.invocation("eggbin", ["dev"]) is None
     assert typer_run("eggbin dev", []) == 0  # typer runs, and nothing is kept
     assert stored() == []
+
+
+def test_a_typer_imported_from_another_directory_than_the_keyed_one_is_never_recorded(
+    calls: list[Call], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The key stats the typer that `sys.path` finds; one imported by other means is not what it covers."""
+    shadow = tmp_path / "shadow" / "typer"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("")
+    real = private_cache.package_dir
+    monkeypatch.setattr(private_cache, "package_dir", lambda p: str(shadow) if p == "typer" else real(p))
+    assert parse_cache.invocation("eggbin", ["dev"]) is not None
+    assert typer_run("eggbin dev", []) == 0
+    assert stored() == []
