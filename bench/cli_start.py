@@ -7,7 +7,9 @@ Targets (issue #16): every `--help` (eggbin, its commands, eggscripts, its comma
 work starts (the master's launch, `pytest.main`, the exec into the master). Rounds are interleaved (one
 run of every subject per round) and CPU time is reported beside wall time: on a loaded machine compare
 the ratios to `python -c pass` of one run. A help is answered from the help cache after its first run
-(`eggbin.cli.help_cache`); the "(no cache)" rows are a first run, typer's whole cost. `--baseline` adds
+(`eggbin.cli.help_cache`), a command from the parse cache (`eggbin.cli.parse_cache`), as users hit them
+from their second run on (the warm-up round fills both); the "(no cache)" rows are a first run, typer's
+whole cost. `--baseline` adds
 the same rows for another install's `eggbin` (e.g. a venv of the previous commit). `--instructions`
 counts each subject's CPU instructions once under valgrind's callgrind instead: numbers load does not move.
 """
@@ -89,6 +91,9 @@ def subjects(bin_dir: Path, suffix: str, app: Path, env: dict[str, str]) -> dict
     for name, (prefix, prog, argv) in UNTIL_WORK.items():
         code = launcher(prog, argv, prefix)
         found[f"{name}{suffix}"] = functools.partial(run_timed, [python, "-c", code], cwd=app, env=env)
+        found[f"{name} (no cache){suffix}"] = functools.partial(
+            run_timed, [python, "-c", code], cwd=app, env=uncached
+        )
     return found
 
 

@@ -1,11 +1,13 @@
 """`eggbin test` against bare `pytest` on the same project (the `eggbin init` output).
 
-    python bench/testrun.py [--runs 15] [--no-egg] [--trivial] [--baseline BIN_DIR]
+    python bench/testrun.py [--runs 15] [--no-egg] [--trivial] [--baseline BIN_DIR] [--instructions]
 
 Targets: `eggbin test` overhead over `pytest` <= 40 ms (issue #16; 150 ms in issue #7); total <= 0.5 x
 `egg-bin test` on egg's own `simple` boilerplate (`npm init egg`, installed into bench/.work when Node is
 available; `--no-egg` skips it). Rounds are interleaved and CPU time is reported beside wall time;
 `--trivial` replaces the scaffold's tests (which boot the app) by one assert, leaving the overhead alone.
+`--instructions` counts each subject's CPU instructions once under valgrind's callgrind instead (after a
+warm-up run, which fills eggbin's parse cache as a user's first run does): the overhead load does not move.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from cli_start import instructions
 from egg_anchor import bin_path, egg_boilerplate
 from harness import Measurement, interleaved, report, run_timed, time_command
 
@@ -45,6 +48,7 @@ def main() -> None:
     parser.add_argument(
         "--trivial", action="store_true", help="a one-assert test file instead of the scaffold's tests"
     )
+    parser.add_argument("--instructions", action="store_true", help="callgrind instruction counts")
     options = parser.parse_args()
     env = {**os.environ, "EGG_SERVER_ENV": "unittest"}
     with tempfile.TemporaryDirectory() as tmp:
@@ -58,6 +62,12 @@ def main() -> None:
         runs |= subjects(app, env, BIN)
         if options.baseline:
             runs |= subjects(app, env, options.baseline, " (baseline)")
+        if options.instructions:
+            counted = [Measurement(name, [instructions(run)], unit="M instr") for name, run in runs.items()]
+            pytest_count = counted[0].median
+            notes = [f"{m.subject}: +{m.median - pytest_count:.1f} M instructions" for m in counted[1:]]
+            report("testrun_instructions", counted, anchor="pytest (same project)", notes="\n".join(notes))
+            return
         rows = interleaved(runs, options.runs)  # a shared machine's load drifts, all see the same drift
     egg = None if options.no_egg else egg_boilerplate()
     if egg is not None:

@@ -2,12 +2,12 @@
 
 Everything here runs in the CLI process (the master never imports user code and starts no thread):
 
-    read config (config files only) → port → start watching → start the cluster (zygote on)
+    read config (config files only) → port → start the cluster (zygote on) → start watching
         → egg-ready → loop: changes → rolling reload → one line → … → Ctrl-C / SIGTERM → stop
 
-The watcher is armed before the cluster starts and queues what changes meanwhile, so an edit made
-during start-up is reloaded right after `egg-ready`. A reload that fails (a syntax error) leaves the
-old workers serving; the next good save reloads again.
+The watcher is armed right after the master is spawned, while the cluster boots, and queues what
+changes meanwhile, so an edit made during start-up is reloaded right after `egg-ready`. A reload that
+fails (a syntax error) leaves the old workers serving; the next good save reloads again.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from eggbin.cluster.launch import ClusterProcess
     from eggbin.cluster.options import ClusterOptions
     from eggbin.debugproxy import DebugSession
-    from eggbin.watcher import Batch, WatchPlan
+    from eggbin.watcher import Batch, Watcher, WatchPlan
 
 DEFAULT_PORT = 7001
 DEFAULT_HOST = "127.0.0.1"
@@ -171,7 +171,6 @@ def run_dev(options: DevOptions) -> int:
     """Serve the app until Ctrl-C or SIGTERM, reloading on every save; the exit code of the session."""
     from eggbin.cluster.launch import ClusterProcess
     from eggbin.cluster.tls import choose_https
-    from eggbin.watcher import Watcher
 
     base = require_app_dir(options.base_dir)
     env = (
@@ -182,14 +181,17 @@ def run_dev(options: DevOptions) -> int:
     listen = resolve_listen(Listen(host=options.host or "", port=options.port), app, base, DEFAULT_HOST, None)
     port = 0 if listen.path else choose_port(listen.host, listen.port)
     debug_session = _open_debug(options, info)
-    watcher = Watcher(plan_for(info, app))
-    watcher.start()  # before the cluster: edits made during start-up are queued, not lost
     with stop_signals() as stop_requested, terminal_restored():
         https = choose_https(info.base_dir, None, None, app.config)  # config.cluster.https, as egg
         settings = cluster_options(options, info, port, listen).with_https(https)
         stdin = None if settings.terminal_worker else subprocess.DEVNULL
         cluster = ClusterProcess.start(settings, stdin=stdin)
+        watcher: Watcher | None = None
         try:
+            # Armed while the master, agent and workers boot (~100 ms before a worker reads the app):
+            # an edit made from then on is queued, not lost; watchfiles' import is off the path to
+            # the launch, and no thread exists when the CLI spawns the master.
+            watcher = _start_watcher(info, app)
             watcher.wait_armed()
             timeout = None if options.debug and options.debug.brk else READY_TIMEOUT
             ready = cluster.wait_ready(timeout=timeout or 24 * 3600)
@@ -203,11 +205,20 @@ def run_dev(options: DevOptions) -> int:
                 )
             return DevLoop(cluster, watcher, stop_requested).run()
         finally:
-            watcher.stop()
+            if watcher is not None:
+                watcher.stop()
             if debug_session:
                 debug_session.close()
             if cluster.popen.poll() is None:
                 cluster.stop(timeout=10)
+
+
+def _start_watcher(info: AppInfo, app: AppPreview) -> Watcher:
+    from eggbin.watcher import Watcher
+
+    watcher = Watcher(plan_for(info, app))
+    watcher.start()
+    return watcher
 
 
 def _command(options: DevOptions) -> str:

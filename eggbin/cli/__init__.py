@@ -1,7 +1,9 @@
 """The two console scripts, `eggbin` (develop) and `eggscripts` (run in production).
 
 `--version` and a help request already answered once are printed without importing typer
-(`eggbin.cli.help_cache`); everything else runs the typer apps of `eggbin.cli.apps`.
+(`eggbin.cli.help_cache`), a hot command already parsed once with the same argv, settings and
+environment runs without it (`eggbin.cli.parse_cache`); everything else runs the typer apps of
+`eggbin.cli.apps`.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ def _main(prog: str) -> NoReturn:
 
     if answer(prog, sys.argv[1:]):
         sys.exit(0)
+    from eggbin.cli.parse_cache import replay
+
+    replay(prog, sys.argv[1:])  # exits when this invocation was parsed before
     from eggbin.cli import apps
 
     apps.run(apps.eggbin_app if prog == "eggbin" else apps.eggscripts_app)

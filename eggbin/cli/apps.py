@@ -66,42 +66,56 @@ for command in (scripts.start, scripts.stop, scripts.status, scripts.reload):
 
 def run(app: typer.Typer, argv: list[str] | None = None) -> NoReturn:
     """Run a CLI app and turn every outcome into an exit code."""
+    from eggbin.cli import boundary
+
+    args = (sys.argv[1:] if argv is None else argv) or ["--help"]
+    sys.exit(boundary.exit_code(lambda: _parse_and_call(app, args), aborts=(typer.Abort,)))
+
+
+def _parse_and_call(app: typer.Typer, args: list[str]) -> int:
+    """typer's parse and the command's call; a call it makes is recorded (`eggbin.cli.parse_cache`)."""
     from typer.main import get_command
 
     from eggbin import console
+    from eggbin.cli import parse_cache
     from eggbin.cli.envfile import DOTENV_COMMANDS
     from eggbin.cli.settings import prepared_defaults
-    from eggbin.errors import EggbinError
 
-    args = (sys.argv[1:] if argv is None else argv) or ["--help"]
+    prog = app.info.name or ""
     scripts = app is eggscripts_app
-    if f"_{app.info.name}_COMPLETE".upper() in os.environ:  # a shell asks for completions (completions/)
+    if f"_{prog}_COMPLETE".upper() in os.environ:  # a shell asks for completions (completions/)
         from eggbin.completion import register_shells
 
         register_shells()
+    parse_cache.expect(prog, args)  # before `.env` is read: the key holds its digest, not its variables
     group = get_command(_only_the_invoked_command(app, args))
+    warned: list[str] = []
+
+    def warn(message: str) -> None:
+        warned.append(message)
+        console.warn(message)
+
+    defaults = prepared_defaults(
+        group,  # type: ignore[arg-type]
+        "eggscripts" if scripts else "egg",
+        "EGGSCRIPTS" if scripts else "EGGBIN",
+        args,
+        () if scripts else DOTENV_COMMANDS,  # never in production
+        _setting_names(app),
+        warn,
+    )
+    if warned:  # a replay would skip the settings check and its warnings: typer runs every time
+        parse_cache.expect_nothing()
+    if not _imported_from_fingerprinted_dirs(parse_cache.PARSING_PACKAGES):  # the key would not cover them
+        parse_cache.expect_nothing()
     try:
-        defaults = prepared_defaults(
-            group,  # type: ignore[arg-type]
-            "eggscripts" if scripts else "egg",
-            "EGGSCRIPTS" if scripts else "EGGBIN",
-            args,
-            () if scripts else DOTENV_COMMANDS,  # never in production
-            _setting_names(app),
-        )
-        with _help_kept(app.info.name or "", args):
-            code = group.main(args=args, prog_name=app.info.name, standalone_mode=False, default_map=defaults)
-    except EggbinError as exc:
-        if console.debug_enabled():
-            raise
-        console.error(str(exc))
-        sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        console.error("aborted")
-        sys.exit(130)
+        with _help_kept(prog, args):
+            code = group.main(args=args, prog_name=prog, standalone_mode=False, default_map=defaults)
     except typer.TyperException as exc:  # click's usage errors (exit code 2) and other click failures
-        sys.exit(_report_click_error(exc, app))
-    sys.exit(code if isinstance(code, int) else 0)
+        return _report_click_error(exc, app)
+    finally:
+        parse_cache.expect_nothing()
+    return code if isinstance(code, int) else 0
 
 
 @contextmanager
@@ -133,13 +147,20 @@ def _rendered_as_keyed(key: str) -> bool:
 
     if shutil.get_terminal_size().columns != help_cache.terminal_columns():
         return False
-    for package in help_cache.RENDERING_PACKAGES:
+    return _imported_from_fingerprinted_dirs(help_cache.RENDERING_PACKAGES)
+
+
+def _imported_from_fingerprinted_dirs(packages: tuple[str, ...]) -> bool:
+    """Each of `packages` imported so far came from the directory a cache key stats for it."""
+    from eggbin.cli import private_cache
+
+    for package in packages:
         module = sys.modules.get(package)
         if module is None:
             continue
         where = getattr(module, "__file__", None)
         try:
-            if not where or os.path.dirname(where) != help_cache.package_dir(package):
+            if not where or os.path.dirname(where) != private_cache.package_dir(package):
                 return False
         except OSError:  # the working directory is gone
             return False

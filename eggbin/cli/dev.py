@@ -28,16 +28,10 @@ def dev(
 
       eggbin dev --port 8080 --workers 2
     """
-    from eggbin.toolchain import require_toolchain
+    from eggbin.cli.parse_cache import invoke
 
-    require_toolchain("dev")
-    from eggbin.devserver import DevOptions, run_dev
-
-    raise typer.Exit(
-        run_dev(
-            DevOptions(base_dir=base, port=port, workers=workers, host=host, env=env, framework=framework)
-        )
-    )
+    flags = {"port": port, "workers": workers, "host": host, "env": env, "framework": framework}
+    raise typer.Exit(invoke("eggbin dev", base=base, **flags))
 
 
 def debug(
@@ -64,21 +58,8 @@ def debug(
 
       eggbin debug --brk --debug-port 5678
     """
-    from eggbin.toolchain import require_toolchain
+    from eggbin.cli.parse_cache import invoke
 
-    require_toolchain("debug")
-    from eggbin.devserver import DebugOptions, DevOptions, run_dev
-
-    raise typer.Exit(
-        run_dev(
-            DevOptions(
-                base_dir=base,
-                port=port,
-                workers=workers,
-                host=host,
-                env=env,
-                framework=framework,
-                debug=DebugOptions(port=debug_port, host=debug_host, brk=brk),
-            )
-        )
-    )
+    flags = {"port": port, "workers": workers, "host": host, "env": env, "framework": framework}
+    debugger = {"debug_port": debug_port, "debug_host": debug_host, "brk": brk}
+    raise typer.Exit(invoke("eggbin debug", base=base, **flags, **debugger))

@@ -71,30 +71,31 @@ def start(
 
       eggscripts start --https-key=tls/server.key --https-cert=tls/server.crt
     """
-    from eggbin.daemon.start import StartOptions
-    from eggbin.daemon.start import start as run_start
+    from eggbin.cli.parse_cache import invoke
 
-    options = StartOptions(
-        base_dir=base,
-        daemon=daemon,
-        title=title,
-        workers=workers,
-        port=port,
-        host=host,
-        path=path,
-        env=env,
-        framework=framework,
-        stdout=stdout,
-        stderr=stderr,
-        timeout=timeout,
-        ignore_stderr=ignore_stderr,
-        pid_file=pid_file,
-        python=python,
-        https_key=https_key,
-        https_cert=https_cert,
-        worker_timeout=worker_timeout,
+    raise typer.Exit(
+        invoke(
+            "eggscripts start",
+            base=base,
+            daemon=daemon,
+            title=title,
+            workers=workers,
+            port=port,
+            host=host,
+            path=path,
+            env=env,
+            framework=framework,
+            stdout=stdout,
+            stderr=stderr,
+            timeout=timeout,
+            worker_timeout=worker_timeout,
+            ignore_stderr=ignore_stderr,
+            pid_file=pid_file,
+            python=python,
+            https_key=https_key,
+            https_cert=https_cert,
+        )
     )
-    raise typer.Exit(run_start(options))
 
 
 def stop(
@@ -114,10 +115,9 @@ def stop(
 
       eggscripts stop --title=egg-server-shop
     """
-    from eggbin.daemon.stop import StopOptions
-    from eggbin.daemon.stop import stop as run_stop
+    from eggbin.cli.parse_cache import invoke
 
-    raise typer.Exit(run_stop(StopOptions(base_dir=base, title=title, timeout=timeout, all=all)))
+    raise typer.Exit(invoke("eggscripts stop", base=base, title=title, timeout=timeout, all=all))
 
 
 def status(
@@ -133,10 +133,9 @@ def status(
 
       eggscripts status --all --json
     """
-    from eggbin.daemon.status import StatusOptions
-    from eggbin.daemon.status import status as run_status
+    from eggbin.cli.parse_cache import invoke
 
-    raise typer.Exit(run_status(StatusOptions(base_dir=base, all=all, json=json)))
+    raise typer.Exit(invoke("eggscripts status", base=base, all=all, json=json))
 
 
 def reload(
@@ -151,6 +150,6 @@ def reload(
 
       eggscripts reload
     """
-    from eggbin.daemon.reload import reload as run_reload
+    from eggbin.cli.parse_cache import invoke
 
-    raise typer.Exit(run_reload(base, timeout))
+    raise typer.Exit(invoke("eggscripts reload", base=base, timeout=timeout))

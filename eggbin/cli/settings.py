@@ -9,8 +9,7 @@ names the variable or the key and the file instead of a flag the user never type
 from __future__ import annotations
 
 import os
-import tomllib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +43,8 @@ def app_dir_from_argv(argv: list[str], positional: bool, from_env: str | None = 
 
 def read_table(section: str, app_dir: Path) -> dict[str, Any]:
     """`[tool.<section>]` with `-` in keys read as `_`; an unreadable pyproject gives nothing."""
+    import tomllib  # here: the parse cache's replay imports this module and reads no TOML
+
     try:
         data = tomllib.loads((app_dir / "pyproject.toml").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
@@ -173,8 +174,12 @@ def prepared_defaults(
     argv: list[str],
     dotenv_commands: Collection[str] = (),
     names: Collection[str] = (),
+    warn: Callable[[str], None] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Wire env vars, read `.env` for the commands that take one, check env and pyproject: `default_map`."""
+    """Wire env vars, read `.env` for the commands that take one, check env and pyproject: `default_map`.
+
+    `warn` gets the settings' warnings (default: `eggbin.console.warn`).
+    """
     from eggbin import console
     from eggbin.cli.envfile import load_dotenv_file
 
@@ -185,6 +190,6 @@ def prepared_defaults(
     from_env = os.environ.get(f"{prefix}_BASE")
     app_dir = app_dir_from_argv(argv, positional=section == "eggscripts", from_env=from_env)
     from_files = load_dotenv_file(app_dir) if name and name in dotenv_commands else {}
-    defaults = checked_defaults(group, section, app_dir, console.warn, names)
+    defaults = checked_defaults(group, section, app_dir, warn or console.warn, names)
     check_environment(group, name, os.environ, from_files)
     return defaults

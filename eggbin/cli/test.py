@@ -1,16 +1,13 @@
-"""`eggbin test` and `eggbin cov`: pytest (and coverage) in the `unittest` env."""
+"""`eggbin test` and `eggbin cov`: pytest (and coverage) in the `unittest` env (`eggbin.cli.actions`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
 from eggbin.cli.options import Base
-
-if TYPE_CHECKING:
-    from eggbin.testrunner import TestOptions
 
 Files = Annotated[list[str] | None, typer.Argument(help="Test files or directories (default: tests/).")]
 Keyword = Annotated[str | None, typer.Option("-k", help="Only tests matching this pytest expression.")]
@@ -46,16 +43,6 @@ Report = Annotated[
 CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": False}
 
 
-def _options(ctx: typer.Context, base: Path, files: list[str] | None, **flags: Any) -> TestOptions:
-    """Everything after `--` lands in FILES too (click's rule): from the first `-…` on, it is pytest's."""
-    from eggbin.testrunner import TestOptions
-
-    args = list(files or ())
-    split = next((i for i, arg in enumerate(args) if arg.startswith("-")), len(args))
-    pytest_args = (*args[split:], *ctx.args)
-    return TestOptions(base_dir=base, files=tuple(args[:split]), pytest_args=pytest_args, **flags)
-
-
 def test(
     ctx: typer.Context,
     files: Files = None,
@@ -76,15 +63,10 @@ def test(
 
       eggbin test --changed -n 2
     """
-    from eggbin.testrunner import run_tests
-    from eggbin.toolchain import require_toolchain
+    from eggbin.cli.parse_cache import invoke
 
-    require_toolchain("test")
-
-    options = _options(
-        ctx, base, files, keyword=keyword, bail=bail, timeout=timeout, changed=changed, parallel=parallel
-    )
-    raise typer.Exit(run_tests(options))
+    flags = {"keyword": keyword, "bail": bail, "timeout": timeout, "changed": changed, "parallel": parallel}
+    raise typer.Exit(invoke("eggbin test", base=base, files=files, extra_args=ctx.args, **flags))
 
 
 def cov(
@@ -110,17 +92,8 @@ def cov(
 
       eggbin cov --report term,json -- -q
     """
-    from eggbin.toolchain import require_toolchain
+    from eggbin.cli.parse_cache import invoke
 
-    require_toolchain("cov")
-    from eggbin.testing.cov import CovOptions, run_cov
-
-    options = CovOptions(
-        test=_options(
-            ctx, base, files, keyword=keyword, bail=bail, timeout=timeout, changed=changed, parallel=parallel
-        ),
-        fail_under=fail_under,
-        exclude=tuple(exclude or ()),
-        reports=tuple(r.strip() for r in report.split(",") if r.strip()),
-    )
-    raise typer.Exit(run_cov(options))
+    flags = {"keyword": keyword, "bail": bail, "timeout": timeout, "changed": changed, "parallel": parallel}
+    coverage = {"fail_under": fail_under, "exclude": exclude, "report": report}
+    raise typer.Exit(invoke("eggbin cov", base=base, files=files, extra_args=ctx.args, **flags, **coverage))

@@ -24,22 +24,24 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from eggbin import console
-from eggbin.cluster.launch import ClusterProcess, Ready
 from eggbin.cluster.options import ClusterOptions, master_blob
 from eggbin.cluster.pidfile import check_pid_file
 from eggbin.cluster.tls import HTTPS_PORT, Https, choose_https
 from eggbin.daemon.cpus import usable_cpus
 from eggbin.daemon.locate import APP_DIR, all_clusters, check_title, default_title
-from eggbin.daemon.outputs import Output, open_output
 from eggbin.errors import BootError, ClusterStartError, EggbinError, UsageError
 from eggbin.listen import DEFAULT_PORT, Listen, resolve_listen
 from eggbin.private_files import open_private, private_dir
 from eggbin.web.appinfo import load_app_info, require_app_dir
 from eggbin.web.env import ServerEnv, resolve_env
 from eggbin.web.preview import AppPreview, preview
+
+if TYPE_CHECKING:  # a daemon start's alone: the foreground execs into the master without them
+    from eggbin.cluster.launch import ClusterProcess, Ready
+    from eggbin.daemon.outputs import Output
 
 DEFAULT_HOST = "0.0.0.0"  # egg listens on every interface; `config.cluster.listen.hostname` narrows it
 STDERR_TAIL = 20
@@ -229,6 +231,9 @@ def start_foreground(options: StartOptions, cluster: ClusterOptions) -> int:
 
 
 def start_daemon(options: StartOptions, cluster: ClusterOptions) -> int:
+    from eggbin.cluster.launch import ClusterProcess
+    from eggbin.daemon.outputs import open_output
+
     logs = Path.home() / "logs"
     stdout_path = (options.stdout or logs / "master-stdout.log").absolute()
     stderr_path = (options.stderr or logs / "master-stderr.log").absolute()

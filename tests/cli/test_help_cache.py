@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from eggbin import __version__
-from eggbin.cli import apps, help_cache
+from eggbin.cli import apps, help_cache, private_cache
 from tests.support import HAS_OTHER_UID, OTHER_UID
 
 APPS = {"eggbin": apps.eggbin_app, "eggscripts": apps.eggscripts_app}
@@ -164,7 +164,7 @@ def test_any_change_to_a_rendering_source_file_is_a_miss(
     source.write_text("x = 1\n")
     (package / "__init__.py").write_text("")
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert help_cache.package_dir("typer") == str(package)
+    assert private_cache.package_dir("typer") == str(package)
     assert str(Path(apps.__file__)) in (help_cache.source_fingerprint() or "")
     seen = {help_cache.source_fingerprint()}
     os.utime(source, ns=(1, 1))
@@ -196,7 +196,7 @@ def planted_entry(home: Path, argv: list[str]) -> Path:
     """The file the cache would read for `eggbin ARGV` (which need not exist)."""
     key = help_cache.cache_key("eggbin", argv)
     assert key is not None
-    return Path(help_cache.cache_dir()) / help_cache.entry_name(key)
+    return Path(help_cache.cache_dir()) / help_cache.STORE.entry_name(key)
 
 
 @pytest.mark.parametrize(
@@ -214,7 +214,7 @@ def test_a_corrupt_entry_is_ignored_and_replaced(isolated: Path, damage: str) ->
         "not utf-8": data + b"\xff",
         "other key": data.replace(b"\neggbin", b"\neggbim", 1),
         "empty": b"",
-        "too big": data + b"x" * (help_cache.MAX_ENTRY_BYTES + 1),
+        "too big": data + b"x" * (private_cache.MAX_ENTRY_BYTES + 1),
     }[damage]
     entry.write_bytes(damaged)
     again = console_script("eggbin", "test", "--help")
@@ -293,7 +293,7 @@ def test_xdg_cache_home_is_used_when_absolute(tmp_path: Path, monkeypatch: pytes
 
 
 def test_old_entries_are_pruned(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(help_cache, "MAX_ENTRIES", 4)
+    monkeypatch.setattr(private_cache, "MAX_ENTRIES", 4)
     for n in range(4):
         help_cache.write_entry(f"key {n}", "help\n")
     assert len(entries(isolated)) == 4
