@@ -1,11 +1,13 @@
 """CPU instructions per hello-world request (valgrind's callgrind): the deterministic twin of throughput.
 
-    python bench/request_instructions.py [--requests 3000]     (Debian: apt-get install valgrind)
+    python bench/request_instructions.py [--requests 2000]     (Debian: apt-get install valgrind)
 
 One process serves the hello app of `throughput.py` in-process (uvloop, a transport that drops what is
 written), requests fed one read each as a keep-alive client sends them. Each subject runs twice under
-callgrind, with 0 and with N requests: the difference / N is its instructions per request, a number a
-loaded machine does not move. The anchor is bare Starlette (the `PlainTextResponse` route of
+callgrind, with N and with 2N requests: the difference / N is its instructions per request, a number a
+loaded machine does not move. (Both runs boot, warm up, freeze and exit alike; a run of 0 requests would
+skip the freeze and exit with a different heap, which moved the figure by ~30k a request.)
+The anchor is bare Starlette (the `PlainTextResponse` route of
 `throughput.py`) on uvicorn's plain httptools protocol with uvicorn's defaults, as `uvicorn app:app`
 serves it. eggbin's subjects: the workers' setup (`LimitedHttpProtocol`, no forwarded-header rewrite,
 every default plugin and egg-security's defaults on), the same with `config.tracer.header = ""` (the
@@ -112,7 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--requests", type=int, default=2000, help="N (the runs serve N and 2N)")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,9 +126,8 @@ def main() -> None:
                 write_tree(app_dir, EGG_APP)
                 config = {"keys": "bench", "logger": {"console": False}, **settings}
                 (app_dir / "config" / "default.py").write_text(f"config = {config!r}\n")
-            per_request = (
-                instructions(protocol, app_dir, args.requests) - instructions(protocol, app_dir, 0)
-            ) / args.requests
+            once, twice = (instructions(protocol, app_dir, n * args.requests) for n in (1, 2))
+            per_request = (twice - once) / args.requests
             rows.append(Measurement(subject, [per_request], "instr/request"))
     report("request_instructions", rows, anchor=ANCHOR, notes=f"{args.requests} requests")
 
