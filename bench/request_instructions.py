@@ -1,11 +1,14 @@
 """CPU instructions per hello-world request (valgrind's callgrind): the deterministic twin of throughput.
 
-    python bench/request_instructions.py [--requests 3000]     (Debian: apt-get install valgrind)
+    python bench/request_instructions.py [--requests 2000]     (Debian: apt-get install valgrind)
 
 One process serves the hello app of `throughput.py` in-process (uvloop, a transport that drops what is
 written), requests fed one read each as a keep-alive client sends them. Each subject runs twice under
-callgrind, with 0 and with N requests: the difference / N is its instructions per request, a number a
-loaded machine does not move. The anchor is bare Starlette (the `PlainTextResponse` route of
+callgrind, with N and with 2N requests: the difference / N is its instructions per request, a number a
+loaded machine does not move. (Both runs boot, warm up, freeze and exit alike, after an untraced run has
+compiled the bytecode; a run of 0 requests would skip the freeze and exit with a different heap, which
+moved the figure by ~30k a request.)
+The anchor is bare Starlette (the `PlainTextResponse` route of
 `throughput.py`) on uvicorn's plain httptools protocol with uvicorn's defaults, as `uvicorn app:app`
 serves it. eggbin's subjects: the workers' setup (`LimitedHttpProtocol`, no forwarded-header rewrite,
 every default plugin and egg-security's defaults on), the same with `config.tracer.header = ""` (the
@@ -105,6 +108,13 @@ def instructions(protocol: str, app_dir: Path, requests: int) -> int:
     return int(re.search(r"Collected : (\d+)", out).group(1))  # type: ignore[union-attr]
 
 
+def warm_bytecode(protocol: str, app_dir: Path) -> None:
+    """One untraced run first: the app's (and any stale) modules are compiled and cached before either
+    measured run, or the first one alone pays their compilation."""
+    argv = [sys.executable, __file__, "--serve", protocol, str(app_dir), "1"]
+    subprocess.run(argv, capture_output=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--serve"]:
         serve(sys.argv[2], sys.argv[3], int(sys.argv[4]))
@@ -112,7 +122,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--requests", type=int, default=2000, help="N (the runs serve N and 2N)")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,9 +134,9 @@ def main() -> None:
                 write_tree(app_dir, EGG_APP)
                 config = {"keys": "bench", "logger": {"console": False}, **settings}
                 (app_dir / "config" / "default.py").write_text(f"config = {config!r}\n")
-            per_request = (
-                instructions(protocol, app_dir, args.requests) - instructions(protocol, app_dir, 0)
-            ) / args.requests
+            warm_bytecode(protocol, app_dir)
+            once, twice = (instructions(protocol, app_dir, n * args.requests) for n in (1, 2))
+            per_request = (twice - once) / args.requests
             rows.append(Measurement(subject, [per_request], "instr/request"))
     report("request_instructions", rows, anchor=ANCHOR, notes=f"{args.requests} requests")
 

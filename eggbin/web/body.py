@@ -31,11 +31,17 @@ def parse_size(value: int | str) -> int:
 
 
 def has_body(request: Request) -> bool:
-    """A declared length or chunked encoding (raw scope headers: most requests have neither)."""
-    for name, value in request.scope["headers"]:
-        if name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
-            return True
-    return False
+    """A declared length or chunked encoding (raw scope headers: most requests have neither); the
+    headers are scanned once per request, however many middleware ask."""
+    found = request.declares_body
+    if found is None:
+        found = False
+        for name, value in request.scope["headers"]:
+            if name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
+                found = True
+                break
+        request.declares_body = found
+    return found
 
 
 async def read_limited(request: Request, limit: int) -> bytes:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -102,19 +103,24 @@ class Cookies:
     """The cookies of one request and the ones its response sets."""
 
     def __init__(self, ctx: Context) -> None:
-        self._ctx = ctx
+        # The parts of `ctx` it uses, and `ctx` itself only weakly: `ctx` holds this object, and a cycle
+        # would leave every request that reads a cookie (each CSRF-checked POST) to the cyclic GC.
+        self._request = ctx.request
+        self._response = ctx.response
+        self._app = ctx.app
+        self._ctx = weakref.ref(ctx)
         self._parsed: dict[str, str] | None = None
 
     @property
     def _request_cookies(self) -> dict[str, str]:
         if self._parsed is None:
-            self._parsed = parse_cookie_header(self._ctx.request.headers.get("cookie", ""))
+            self._parsed = parse_cookie_header(self._request.headers.get("cookie", ""))
         return self._parsed
 
     @property
     def keys(self) -> Keygrip:
         """The app keys (`config.keys`) as a `Keygrip`."""
-        keys = self._ctx.app.config.get("keys") or ""
+        keys = self._app.config.get("keys") or ""
         if not isinstance(keys, str):  # a list of keys, as some configs write it
             keys = ",".join(str(key) for key in keys)
         if not keys.strip(", "):
@@ -124,7 +130,7 @@ class Cookies:
         return keygrip(keys)
 
     def _defaults(self) -> Mapping[str, Any] | None:
-        defaults = self._ctx.app.config.get("cookies")
+        defaults = self._app.config.get("cookies")
         return defaults if isinstance(defaults, Mapping) else None
 
     def get(self, name: str, options: Mapping[str, Any] | None = None, **kwargs: object) -> str | None:
@@ -158,7 +164,7 @@ class Cookies:
         """Add a `Set-Cookie` (and `name.sig` when signed); `None` or `""` deletes the cookie."""
         opts = options_from(self._defaults(), options, kwargs)
         text = "" if value is None or value == "" else str(value)
-        request_secure = self._ctx.request.secure
+        request_secure = self._request.secure
         if opts.secure and not request_secure and not opts.ignore_secure_error:
             raise CookieError("Cannot send secure cookie over unencrypted connection")
         if opts.encrypt and text:
@@ -173,17 +179,17 @@ class Cookies:
         return self
 
     def _push(self, name: str, header: str, overwrite: bool) -> None:
-        cookies = self._ctx.response.cookies
+        cookies = self._response.cookies
         if overwrite:
             cookies[:] = [cookie for cookie in cookies if not cookie.startswith(f"{name}=")]
         cookies.append(header)
 
     def _limit_exceeded(self, name: str, value: str) -> None:
         message = "CookieLimitExceedError: cookie %s's length(%d) exceed the limit(%d)"
-        self._ctx.app.core_logger.error(message, name, len(value), SIZE_LIMIT)
-        emit = getattr(self._ctx.app, "emit", None)
+        self._app.core_logger.error(message, name, len(value), SIZE_LIMIT)
+        emit = getattr(self._app, "emit", None)
         if callable(emit):
-            emit("cookie_limit_exceed", {"name": name, "value": value, "ctx": self._ctx})
+            emit("cookie_limit_exceed", {"name": name, "value": value, "ctx": self._ctx()})
 
 
 class Flags(NamedTuple):

@@ -46,6 +46,7 @@ class Request:
     raw_body: bytes | None = None
     _headers: Headers | None = None
     _query: list[tuple[str, str]] | None = None
+    declares_body: bool | None = None  # `eggbin.web.body.has_body`'s answer, once asked
 
     def __init__(self, app: Application, scope: Scope, receive: Receive) -> None:
         self.app = app

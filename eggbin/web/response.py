@@ -166,12 +166,10 @@ class Response:
 
     @type.setter
     def type(self, value: str) -> None:
-        mime = mime_of(value)
-        if mime == value:  # the caller's own text (a short name maps to a known type): check it
-            check_header("content-type", value)
-        if mime.startswith("text/") and "charset" not in mime:
-            mime += "; charset=utf-8"
-        self.headers.put("content-type", mime)
+        header = _SHORT_TYPE_HEADERS.get(value)  # `ctx.type = "text"` / `"json"`: the usual case
+        if header is None:
+            header = content_type_header(value)
+        self.headers.put("content-type", header)
 
     @property
     def length(self) -> int | None:
@@ -209,19 +207,28 @@ class Response:
         """Write the response to ASGI `send`."""
         body, status = self._body, self.status
         if body is None or type(body) in WHOLE_TYPES:  # the common case first: no ABC checks
-            await self._send_whole(status, body, send)
+            pass
         elif isinstance(body, StarletteResponse):
-            await self._send_starlette(body, scope, receive, send)
+            return await self._send_starlette(body, scope, receive, send)
         elif isinstance(body, AsyncIterable):
-            await self._send_stream(status, _aiter_bytes(body), send)
+            return await self._send_stream(status, _aiter_bytes(body), send)
         elif hasattr(body, "read") and not isinstance(body, bytes | str):
-            await self._send_stream(status, _file_chunks(body), send)
-        else:
-            await self._send_whole(status, body, send)
+            return await self._send_stream(status, _file_chunks(body), send)
+        content = self._whole(status, body)  # a whole body, written here: one coroutine less
+        await send({"type": "http.response.start", "status": status, "headers": self.raw_headers()})
+        await send({"type": "http.response.body", "body": content})
 
-    async def _send_whole(self, status: int, body: object, send: Send) -> None:
+    def _whole(self, status: int, body: object) -> bytes:
+        """The bytes of a whole body, its `content-type` and `content-length` set (none if it has none)."""
         encoded = self._encoded
-        content, default_type = (encoded[1], JSON_TYPE) if encoded and encoded[0] is body else encode(body)
+        content: bytes | None
+        default_type: str | None
+        if type(body) is str:  # its type was set with it (the body setter) unless removed since
+            content, default_type = body.encode(), HTML if body.lstrip()[:1] == "<" else TEXT
+        elif encoded and encoded[0] is body:
+            content, default_type = encoded[1], JSON_TYPE
+        else:
+            content, default_type = encode(body)
         if status in EMPTY_STATUSES:
             for key in ("content-type", "content-length"):
                 self.headers.pop(key, None)
@@ -236,8 +243,7 @@ class Response:
                 headers.put("content-type", default_type)
             if "content-length" not in headers:
                 headers.put("content-length", str(len(content)))
-        await send({"type": "http.response.start", "status": status, "headers": self.raw_headers()})
-        await send({"type": "http.response.body", "body": content})
+        return content
 
     async def _send_stream(self, status: int, chunks: AsyncIterable[bytes], send: Send) -> None:
         if "content-type" not in self.headers:
@@ -254,6 +260,19 @@ class Response:
             response.status_code = self._status
         response.raw_headers.extend(self.raw_headers(skip_type=True))
         await response(scope, receive, send)
+
+
+def content_type_header(value: str) -> str:
+    """The `content-type` for `ctx.type = value`: a short name's mime type, `text/*` with its charset."""
+    mime = mime_of(value)
+    if mime == value:  # the caller's own text (a short name maps to a known type): check it
+        check_header("content-type", value)
+    if mime.startswith("text/") and "charset" not in mime:
+        mime += "; charset=utf-8"
+    return mime
+
+
+_SHORT_TYPE_HEADERS = {name: content_type_header(name) for name in ("text", "html", "json", "form")}
 
 
 def encode(body: object) -> tuple[bytes | None, str | None]:

@@ -12,7 +12,7 @@ from eggbin.web.controller import ControllerMethod
 if TYPE_CHECKING:
     from eggbin.web.application import Application
     from eggbin.web.context import Context
-    from eggbin.web.router import Route
+    from eggbin.web.routes import Route
 
 
 def resolve_handler(route: Route, app: Application) -> Callable[..., Any]:

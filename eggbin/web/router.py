@@ -18,17 +18,14 @@ import inspect
 import re
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
-from starlette.routing import compile_path
-
 from eggbin.errors import BootError
-from eggbin.web.route_handlers import endpoint_for, resolve_handler
+from eggbin.web.routes import Mount, Route
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Scope
+    from starlette.types import ASGIApp
 
     from eggbin.web.application import Application
     from eggbin.web.context import Context
@@ -41,8 +38,6 @@ RouteArg = str | re.Pattern[str] | Callable[..., Any]
 ROUTER_CONFLICT = "EGG_ROUTER_CONFLICT"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 WEBSOCKET = "WEBSOCKET"  # the method of WebSocket routes: no HTTP request has it
-_PARAM_NAME = re.compile(r"\(\?P<\w+>")
-_COLON_PARAM = re.compile(r"(?<=/):([A-Za-z_][A-Za-z0-9_]*)")  # a segment `:id`, never `{id:int}`
 # egg's RESTful table: action → (methods, path suffix, route-name pattern)
 RESOURCE_ACTIONS = (
     ("index", ("GET", "HEAD"), "", "{plural}"),
@@ -53,83 +48,6 @@ RESOURCE_ACTIONS = (
     ("update", ("PUT", "PATCH"), "/{id}", None),
     ("destroy", ("DELETE",), "/{id}", None),
 )
-
-
-@dataclass
-class Route:
-    methods: tuple[str, ...]
-    path: str | re.Pattern[str]
-    handler: Any
-    middlewares: tuple[Any, ...] = ()
-    name: str | None = None
-    where: str = "?"
-    regex: re.Pattern[str] = field(init=False)
-    path_format: str = field(init=False)
-    convertors: dict[str, Any] = field(init=False)
-    run: Callable[[Any], Awaitable[None]] | None = field(init=False, default=None)
-
-    def __post_init__(self) -> None:
-        if isinstance(self.path, re.Pattern):
-            self.regex, self.path_format, self.convertors = self.path, self.path.pattern, {}
-            return
-        self.regex, self.path_format, self.convertors = compile_path(_COLON_PARAM.sub(r"{\1}", self.path))
-
-    @property
-    def shape(self) -> str:
-        """What the route matches, whatever its parameters are called (two routes of one shape conflict)."""
-        return _PARAM_NAME.sub("(?:", self.regex.pattern)
-
-    @property
-    def is_static(self) -> bool:
-        return not self.convertors and not isinstance(self.path, re.Pattern)
-
-    def match(self, path: str) -> dict[Any, Any] | None:
-        if isinstance(self.path, re.Pattern):  # egg: `regexp.exec(path)`, groups by position (and name)
-            found = self.path.search(path)
-            return None if found is None else {**dict(enumerate(found.groups())), **found.groupdict()}
-        found = self.regex.match(path)
-        if found is None:
-            return None
-        return {key: self.convertors[key].convert(value) for key, value in found.groupdict().items()}
-
-    @property
-    def shown_path(self) -> str:
-        return self.path if isinstance(self.path, str) else f"/{self.path.pattern}/"
-
-    def prepare(self, app: Application) -> Callable[[Any], Awaitable[None]]:
-        """Resolve the handler and compose the route's own middleware, once."""
-        if self.run is None:
-            from eggbin.web.middleware import compose
-
-            endpoint = endpoint_for(resolve_handler(self, app), app)
-            run: Callable[[Any], Awaitable[None]] = endpoint
-            if self.middlewares:
-                run = compose([*self.middlewares, endpoint])
-            self.run = run
-            return run
-        return self.run
-
-
-@dataclass
-class Mount:
-    """An ASGI app serving every path under `prefix` (Starlette's `Mount` semantics)."""
-
-    prefix: str
-    app: ASGIApp
-    name: str | None = None
-    where: str = "?"
-
-    def covers(self, path: str) -> bool:
-        return path == self.prefix or path.startswith(self.prefix + "/")
-
-    def scope_for(self, scope: Scope) -> dict[str, Any]:
-        """The sub-app's scope: `root_path` grows by the prefix, `path` stays whole (as uvicorn sends it)."""
-        root_path = scope.get("root_path", "")
-        return {
-            **scope,
-            "app_root_path": scope.get("app_root_path", root_path),
-            "root_path": root_path + self.prefix,
-        }
 
 
 class Router:

@@ -20,6 +20,7 @@ import binascii
 import json
 import time
 import uuid
+import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -112,13 +113,23 @@ class ContextSession:
     """koa-session's `ContextSession`: loads, tracks and commits the session of one request."""
 
     def __init__(self, ctx: Context, options: Mapping[str, Any], store: SessionStore | None) -> None:
-        self.ctx = ctx
+        # `ctx` holds this object: held back weakly, so a request using its session is freed by reference
+        # counting, not left to the cyclic GC (whose collections are a latency tail under load).
+        self._ctx = weakref.ref(ctx)
         self.options = dict(options)  # `ctx.session_options`: this request's own copy
         self.store = store
         self.session: Session | bool | None = None  # None: not loaded yet; False: removed
         self.prev_hash: str | None = None
         self.external_key: str | None = None
         self.loaded_expire: float | None = None  # `_expire` (ms) of the session as it was loaded
+
+    @property
+    def ctx(self) -> Context:
+        """The request this session belongs to."""
+        ctx = self._ctx()
+        if ctx is None:
+            raise RuntimeError("the request this session belonged to has ended")
+        return ctx
 
     # access --------------------------------------------------------------------------------------
     def get(self) -> Session | None:

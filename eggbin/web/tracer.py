@@ -51,6 +51,8 @@ def trace_id_from(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str:
                 if _SAFE.fullmatch(text):
                     return text
                 break
+    if _ids:  # `new_trace_id`'s common case, inline: one call less for every request
+        return _ids.pop()
     return new_trace_id()
 
 

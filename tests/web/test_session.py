@@ -3,9 +3,11 @@ tampering, expiry, max_age, destroy, external stores, mock.session, and switchin
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -250,3 +252,27 @@ def test_http_only_off_is_warned_about(boot_app: Callable[..., Booted]) -> None:
     assert "please set `config.session.http_only` to True" in log
     (cookie,) = egg.http.get("/counter").headers.get_list("set-cookie")
     assert "httponly" not in cookie
+
+
+def freed_without_the_cyclic_gc(egg: Booted, request: Callable[[], Any]) -> bool:
+    """Whether the context of `request` is freed by reference counting alone (the cyclic GC off): a
+    reference cycle per request leaves it to the GC, whose collections add to the latency tail."""
+    contexts: list[weakref.ref[Any]] = []
+    egg.app.on("response", lambda ctx: contexts.append(weakref.ref(ctx)))
+    gc.collect()
+    gc.disable()
+    try:
+        request()
+        deadline = time.monotonic() + 5  # the app's task ends just after the client has the response
+        while time.monotonic() < deadline:
+            if contexts and contexts[0]() is None:
+                return True
+            time.sleep(0.01)
+        return False
+    finally:
+        gc.enable()
+
+
+def test_a_request_using_its_session_and_cookies_leaves_no_reference_cycle(egg: Booted) -> None:
+    assert egg.http.get("/counter").json() == {"count": 1}  # warm: lazily built parts are in place
+    assert freed_without_the_cyclic_gc(egg, lambda: egg.http.get("/counter"))

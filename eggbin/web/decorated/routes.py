@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from eggbin.web.context import Context
     from eggbin.web.middleware import Next
     from eggbin.web.protos.container import Container, ProtoPlan
-    from eggbin.web.router import Route, Router
+    from eggbin.web.router import Router
+    from eggbin.web.routes import Route
 
 Endpoint = Callable[..., Awaitable[None]]
 

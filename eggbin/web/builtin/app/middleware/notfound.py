@@ -21,7 +21,8 @@ def notfound(options: Config, app: Application) -> Middleware:
     @runs_when(None)  # always runs, leaves the request be
     async def handle(ctx: Context, next_: Next) -> None:
         await next_()
-        if ctx.status != 404 or ctx.body is not None:
+        response = ctx.response
+        if response.body is not None or response.status != 404:
             return
         if ctx.accept_json:
             ctx.body = {"message": "Not Found"}
