@@ -189,12 +189,13 @@ def preload_worker() -> None:
     import pkgutil
     from pathlib import Path
 
-    import uvicorn
-
     import eggbin.web.builtin
 
-    preload(WORKER_PRELOAD)
-    config = uvicorn.Config(app=_asgi_placeholder, lifespan="off", log_level="warning")
+    preload(WORKER_PRELOAD)  # the worker's module first: it imports uvicorn without its CLI
+    from eggbin.cluster.asgi_server import Config, LazyWebSocketsProtocol
+
+    # as a worker configures it: the websockets protocol is imported at a worker's first upgrade
+    config = Config(app=_asgi_placeholder, lifespan="off", log_level="warning", ws=LazyWebSocketsProtocol)
     config.load()
     config.get_loop_factory()  # uvloop, when installed
     prefix = f"{eggbin.web.builtin.__name__}."
