@@ -2,6 +2,7 @@
 
     python bench/cluster.py [--runs 5] [--workers 1,2,4]
     python bench/cluster.py --trace [--workers 1,2,4]    (no anchors: one start's timeline per count)
+    python bench/cluster.py --trace --trace-runs 7       (each milestone's median time and CPU of 7 starts)
 
 Each subject serves the same hello handler ("hi, egg") on a free 127.0.0.1 port: eggbin as an app
 (router + controller), uvicorn and gunicorn + UvicornWorker as a Starlette app. Every subject's HTTP
@@ -16,7 +17,10 @@ client is made before its start, and every start is timed from spawn to the firs
 
 `--trace` starts eggbin once per worker count (after a warm-up start) with `EGGBIN_START_TRACE=1` and
 prints every process's milestones merged in time order (eggbin/cluster/start_trace.py): where the
-critical path runs and where it waits, with each process's CPU time.
+critical path runs and where it waits, with each process's CPU time. With `--trace-runs N`, each
+milestone's median time and CPU over N starts (the CPU column moves little with the machine's load).
+Every start after the first finds the settings check's verdict cached (eggbin/web/settings/verdict_cache.py),
+as a user's second start does.
 
 Targets (issue #16): eggbin egg-ready <= 1.0x gunicorn's first 200 at the same worker count;
 `eggscripts start` (both forms) first 200 <= 1.5x gunicorn's; `--daemon` returns <= 20 ms after egg-ready.
@@ -28,7 +32,9 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -102,6 +108,26 @@ def trace_eggbin(app_dir: Path, workers: int) -> list[str]:
     finally:
         del os.environ[start_trace.ENV]
     return sorted(lines, key=lambda line: float(line.split()[1]))
+
+
+def median_trace(app_dir: Path, workers: int, runs: int) -> list[str]:
+    """Each milestone of `runs` traced starts (those in every run): its median time and CPU, in time order."""
+    seen: dict[str, list[tuple[float, float]]] = {}
+    for _ in range(runs):
+        for line in trace_eggbin(app_dir, workers):
+            found = TRACE_LINE.match(line)
+            if found:
+                name = re.sub(r"\b\d{3,}\b", "<pid>", found["what"])
+                seen.setdefault(name, []).append((float(found["at"]), float(found["cpu"])))
+    rows = [
+        (statistics.median(at for at, _ in marks), statistics.median(cpu for _, cpu in marks), name)
+        for name, marks in seen.items()
+        if len(marks) >= runs
+    ]
+    return [f"{at:+8.1f} ms  {name}  (cpu {cpu:.1f} ms)" for at, cpu, name in sorted(rows)]
+
+
+TRACE_LINE = re.compile(r"\[start-trace\]\s+(?P<at>[-+\d.]+) ms  (?P<what>.*?)  \(cpu (?P<cpu>[\d.]+) ms\)")
 
 
 def run_server(argv: list[str], cwd: Path, port: int) -> dict[str, float]:
@@ -207,13 +233,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated")
     parser.add_argument("--trace", action="store_true", help="print one traced start per worker count")
+    parser.add_argument("--trace-runs", type=int, default=1, help="with --trace: medians of this many starts")
     args = parser.parse_args()
     if args.trace:
         with tempfile.TemporaryDirectory() as tmp_name, temporary_home():
             app_dir = write_hello_apps(Path(tmp_name))
             for workers in (int(n) for n in args.workers.split(",")):
-                trace_eggbin(app_dir, workers)  # warm-up: bytecode, page cache
-                print(f"--- {workers} worker(s) ---", *trace_eggbin(app_dir, workers), sep="\n")
+                trace_eggbin(app_dir, workers)  # warm-up: bytecode, page cache, the settings verdict
+                lines = median_trace(app_dir, workers, args.trace_runs) if args.trace_runs > 1 else None
+                print(f"--- {workers} worker(s) ---", *(lines or trace_eggbin(app_dir, workers)), sep="\n")
         return
     has_gunicorn = importlib.util.find_spec("gunicorn") is not None
     skipped = "" if has_gunicorn else "; gunicorn rows skipped: not installed (pip install gunicorn)"
