@@ -60,6 +60,7 @@ BOOT_PRELOAD = (
     "eggbin.web.uploads", "eggbin.web.websocket", "jinja2",
 )  # fmt: skip
 BUILTIN_APP_DIRS = ("extend", "middleware")
+OFF_BY_DEFAULT = "eggbin.web.builtin.plugins.metrics"  # imported by the workers of an app that turns it on
 
 
 class ForkedChild:
@@ -199,7 +200,8 @@ def preload_worker() -> None:
     config.load()
     config.get_loop_factory()  # uvloop, when installed
     prefix = f"{eggbin.web.builtin.__name__}."
-    preload(tuple(m.name for m in pkgutil.walk_packages(eggbin.web.builtin.__path__, prefix)))
+    found = (m.name for m in pkgutil.walk_packages(eggbin.web.builtin.__path__, prefix))
+    preload(tuple(name for name in found if not name.startswith(OFF_BY_DEFAULT)))
     preload(BOOT_PRELOAD)
     preload(builtin_app_modules(Path(eggbin.web.builtin.__file__).parent, eggbin.web.builtin.__name__))
 
@@ -211,8 +213,9 @@ def builtin_app_modules(root: Path, package: str) -> tuple[str, ...]:
     for directory in BUILTIN_APP_DIRS:
         for path in sorted(root.glob(f"**/app/{directory}/*.py")):
             parts = path.relative_to(root).with_suffix("").parts
-            if parts[-1] != "__init__" and parts[:2] != ("plugins", "metrics"):
-                names.append(".".join((package, *parts)))
+            name = ".".join((package, *parts))
+            if parts[-1] != "__init__" and not name.startswith(OFF_BY_DEFAULT):
+                names.append(name)
     return tuple(names)
 
 
