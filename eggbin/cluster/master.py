@@ -301,6 +301,8 @@ class Master(ClusterReport):
         if self.zygote and not self.options.keep_zygote:
             self.zygote.stop()
             self.zygote = None
+        elif self.zygote:
+            self.zygote.preload_optional()
 
     # -- the loop ---------------------------------------------------------------------------------
     def handle_signals(self) -> None:

@@ -12,6 +12,7 @@ module is imported at that point: only cheap standard modules at its top, eggbin
     master ──packet {module, blob} + fds [channel, listening socket?]──> zygote
                                     fork ─> A ── fork ─> B (the agent/worker); A exits at once
     master <────────────── packet {pid: B} ─────────── zygote, once A is reaped
+    master ──packet {preload: "optional"}──> zygote, at egg-ready when it stays (what only some children use)
 
 The master is a child subreaper (`PR_SET_CHILD_SUBREAPER`), so B is re-parented to it when A exits:
 the master waits for, signals and reaps B like any child it spawned, and B dies with the master.
@@ -21,6 +22,7 @@ falls back to a spawn.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import importlib
@@ -138,6 +140,11 @@ class Zygote:
         if message.get("ready") == "workers":
             self.workers_ready = True
         return message
+
+    def preload_optional(self) -> None:
+        """The first children are up: the zygote may import what only some of the later ones need."""
+        with contextlib.suppress(OSError):  # gone: later children are spawned anyway
+            self.control.send(json.dumps({"preload": "optional"}).encode())
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -266,8 +273,20 @@ def serve(control: socket.socket, master_pid: int, held: Request | None = None) 
     """Fork one child per request (`held` first) until the master closes the control socket."""
     request = held or receive(control)
     while request is not None:
-        answer(control, master_pid, request)
+        if request[0].get("preload") == "optional":
+            preload_optional()
+        else:
+            answer(control, master_pid, request)
         request = receive(control)
+
+
+def preload_optional() -> None:
+    """What a child imports only on some paths (a WebSocket upgrade), for the children forked from now on
+    (`eggbin dev`'s reloads, respawns): imported once here, not again in each of them."""
+    from eggbin.cluster.asgi_server import LazyWebSocketsProtocol
+
+    LazyWebSocketsProtocol.preload()
+    mark("zygote", "optional preload done")
 
 
 def fork_child(control: socket.socket, master_pid: int, module: str, blob: str, fds: list[int]) -> int:
