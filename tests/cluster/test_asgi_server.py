@@ -3,6 +3,7 @@ upgrade; every name of uvicorn's package is still there, the same object, when s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -57,7 +58,12 @@ def test_the_lazy_websockets_protocol_builds_uvicorn_s_protocol() -> None:
     config = Config(app=app, ws=LazyWebSocketsProtocol, lifespan="off", log_config=None)
     config.load()
     assert config.ws_protocol_class is LazyWebSocketsProtocol
-    protocol = config.ws_protocol_class(config=config, server_state=ServerState(), app_state={})
+    loop = asyncio.new_event_loop()
+    try:
+        state = ServerState()
+        protocol = config.ws_protocol_class(config=config, server_state=state, app_state={}, _loop=loop)
+    finally:
+        loop.close()
     assert type(protocol) is WebSocketsSansIOProtocol
     assert is_websocket(protocol)
     assert not is_websocket(object())
