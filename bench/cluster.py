@@ -68,8 +68,9 @@ def run_eggbin(app_dir: Path, workers: int) -> dict[str, float]:
     """The master spawned as `eggscripts start` spawns it (zygote on): to egg-ready and to the first 200."""
     port = free_port()
     options = ClusterOptions(
-        base_dir=str(app_dir), port=port, workers=workers, env="prod", title="egg-bench", zygote=True
-    )
+        base_dir=str(app_dir), port=port, workers=workers, env="prod", title="egg-bench", zygote=True,
+        keep_zygote=False,  # as `eggscripts start` has it: the zygote leaves at egg-ready
+    )  # fmt: skip
     with httpx.Client(timeout=1) as client:  # made before the start, as for every subject
         cpu = children_cpu()
         started = time.perf_counter()
