@@ -12,6 +12,7 @@ module is imported at that point: only cheap standard modules at its top, eggbin
     master ──packet {module, blob} + fds [channel, listening socket?]──> zygote
                                     fork ─> A ── fork ─> B (the agent/worker); A exits at once
     master <────────────── packet {pid: B} ─────────── zygote, once A is reaped
+                           (the workers' requests are sent back to back, the replies read after: in order)
     master ──packet {preload: "optional"}──> zygote, at egg-ready when it stays (what only some children use)
 
 The master is a child subreaper (`PR_SET_CHILD_SUBREAPER`), so B is re-parented to it when A exits:
@@ -45,9 +46,12 @@ if TYPE_CHECKING:
     from eggbin.cluster.process import ChildProcess
 
     Request = tuple[dict[str, Any], list[int]]  # a message from the master and the fds it carried
+    SpawnRequest = tuple[str, Any, tuple[int, ...], int | None]  # module, blob_for, pass_fds, stdin
+    ForkRequest = tuple[str, Any, tuple[int, ...]]  # module, blob_for, pass_fds
 
 PR_SET_CHILD_SUBREAPER = 36
 REPLY_TIMEOUT = 15.0  # the first request waits for the zygote's imports
+PIPELINED = 8  # fork requests in flight at once: far below what the control socket's buffers hold
 # What the agent needs: it is forked as soon as these are in and boots while the rest comes in.
 AGENT = "eggbin.cluster.agent"
 AGENT_PRELOAD = (AGENT, "eggbin.web.framework", "eggbin.web.application")
@@ -113,23 +117,54 @@ class Zygote:
                 self.kill()
         return spawn_module(module, blob_for, pass_fds=pass_fds, stdin=stdin)
 
+    def spawn_many(self, requests: list[SpawnRequest]) -> list[tuple[ChildProcess, Channel]]:
+        """`spawn` for several children: up to `PIPELINED` fork requests in flight, so the zygote forks
+        them back to back instead of waiting for the master between two."""
+        started: list[tuple[ChildProcess, Channel]] = []
+        for first in range(0, len(requests), PIPELINED):
+            batch = requests[first : first + PIPELINED]
+            if self.process.poll() is None:
+                try:
+                    started.extend(self.fork_many([(module, blob, fds) for module, blob, fds, _ in batch]))
+                    continue
+                except (OSError, ValueError) as exc:
+                    from eggbin.cluster import masterlog
+
+                    masterlog.error(f"zygote unavailable ({exc}); spawning children instead")
+                    self.kill()
+            for module, blob, fds, stdin in batch:
+                started.append(self.spawn(module, blob, pass_fds=fds, stdin=stdin))
+        return started
+
     def fork(self, module: str, blob_for: Any, pass_fds: tuple[int, ...]) -> tuple[ChildProcess, Channel]:
         """Ask the zygote for a child; raises OSError when it cannot serve."""
+        return self.fork_many([(module, blob_for, pass_fds)])[0]
+
+    def fork_many(self, requests: list[ForkRequest]) -> list[tuple[ChildProcess, Channel]]:
+        """Ask the zygote for children, every request sent before the first reply is read (the zygote
+        answers in order); raises OSError when it cannot serve them all."""
         from eggbin.cluster.channel import Channel
 
-        parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        ends: list[socket.socket] = []
+        pids: list[int] = []
         try:
-            request = json.dumps({"module": module, "blob": blob_for(child_end.fileno())}).encode()
-            socket.send_fds(self.control, [request], [child_end.fileno(), *pass_fds])
-            reply = self.read()
-            while reply is not None and "pid" not in reply:
+            for module, blob_for, pass_fds in requests:
+                parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+                ends.append(parent_end)
+                with child_end:
+                    request = json.dumps({"module": module, "blob": blob_for(child_end.fileno())}).encode()
+                    socket.send_fds(self.control, [request], [child_end.fileno(), *pass_fds])
+            while len(pids) < len(requests):
                 reply = self.read()
-        finally:
-            child_end.close()
-        if reply is None:
-            parent_end.close()
-            raise OSError("the zygote exited")
-        return ForkedChild(int(reply["pid"])), Channel(parent_end)
+                if reply is None:
+                    raise OSError("the zygote exited")
+                if "pid" in reply:
+                    pids.append(int(reply["pid"]))
+        except BaseException:
+            for end in ends:
+                end.close()
+            raise
+        return [(ForkedChild(pid), Channel(end)) for pid, end in zip(pids, ends, strict=True)]
 
     def read(self) -> dict[str, Any] | None:
         """The zygote's next packet (a fork's pid, or its `ready` notice); None once it is gone."""
