@@ -2,6 +2,9 @@
 
     python bench/cluster.py [--runs 5] [--workers 1,2,4]
     python bench/cluster.py --trace [--workers 1,2,4]    (no anchors: one start's timeline per count)
+    python bench/cluster.py --trace --trace-runs 7       (each milestone's median time and CPU of 7 starts)
+    python bench/cluster.py --before /path/to/other/checkout [--runs 9]   (eggbin against another eggbin)
+    python bench/cluster.py --preload-instructions       (the zygote's imports, callgrind)
 
 Each subject serves the same hello handler ("hi, egg") on a free 127.0.0.1 port: eggbin as an app
 (router + controller), uvicorn and gunicorn + UvicornWorker as a Starlette app. Every subject's HTTP
@@ -16,7 +19,16 @@ client is made before its start, and every start is timed from spawn to the firs
 
 `--trace` starts eggbin once per worker count (after a warm-up start) with `EGGBIN_START_TRACE=1` and
 prints every process's milestones merged in time order (eggbin/cluster/start_trace.py): where the
-critical path runs and where it waits, with each process's CPU time.
+critical path runs and where it waits, with each process's CPU time. With `--trace-runs N`, each
+milestone's median time and CPU over N starts (the CPU column moves little with the machine's load).
+Every start after the first finds the settings check's verdict cached (eggbin/web/settings/verdict_cache.py),
+as a user's second start does.
+
+`--before DIR` starts eggbin alone, as `eggbin Nw: egg-ready` does, alternately from this tree and from
+the tree at DIR (its `eggbin` package put first on `PYTHONPATH`), a driver process per start whose
+`RUSAGE_CHILDREN` is that start's tree CPU: a before/after comparison under the same load.
+`--preload-instructions` counts, under valgrind's callgrind, the CPU instructions of the zygote's imports:
+what the agent needs (`AGENT_PRELOAD`) and what workers need (`preload_worker`), a figure load does not move.
 
 Targets (issue #16): eggbin egg-ready <= 1.0x gunicorn's first 200 at the same worker count;
 `eggscripts start` (both forms) first 200 <= 1.5x gunicorn's; `--daemon` returns <= 20 ms after egg-ready.
@@ -27,8 +39,11 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
+import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -62,8 +77,9 @@ def run_eggbin(app_dir: Path, workers: int) -> dict[str, float]:
     """The master spawned as `eggscripts start` spawns it (zygote on): to egg-ready and to the first 200."""
     port = free_port()
     options = ClusterOptions(
-        base_dir=str(app_dir), port=port, workers=workers, env="prod", title="egg-bench", zygote=True
-    )
+        base_dir=str(app_dir), port=port, workers=workers, env="prod", title="egg-bench", zygote=True,
+        keep_zygote=False,  # as `eggscripts start` has it: the zygote leaves at egg-ready
+    )  # fmt: skip
     with httpx.Client(timeout=1) as client:  # made before the start, as for every subject
         cpu = children_cpu()
         started = time.perf_counter()
@@ -102,6 +118,81 @@ def trace_eggbin(app_dir: Path, workers: int) -> list[str]:
     finally:
         del os.environ[start_trace.ENV]
     return sorted(lines, key=lambda line: float(line.split()[1]))
+
+
+AB_DRIVER = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+import cluster
+print(json.dumps(cluster.run_eggbin(Path(sys.argv[1]), int(sys.argv[2]))))
+"""
+
+
+def compare_trees(app_dir: Path, workers: int, runs: int, before: Path) -> list[Measurement]:
+    """eggbin from this tree and from `before`, alternately (after one warm-up start of each)."""
+    trees = {"before": str(before), "after": str(Path(__file__).resolve().parent.parent)}
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+    for run in range(runs + 1):
+        for name, tree in trees.items():
+            env = {**os.environ, "PYTHONPATH": tree}
+            argv = [sys.executable, "-c", AB_DRIVER, str(app_dir), str(workers), str(Path(__file__).parent)]
+            done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
+            if run:
+                samples[name].append(json.loads(done.stdout.splitlines()[-1]))
+    return [
+        Measurement(f"{name} {workers}w: {figure}", [sample[figure] for sample in rows])
+        for figure in ("egg-ready", "tree CPU")
+        for name, rows in samples.items()
+    ]
+
+
+PRELOAD_STAGES = """
+import sys
+from eggbin.cluster import zygote
+stage = int(sys.argv[1])
+if stage >= 1:
+    zygote.preload(zygote.AGENT_PRELOAD)
+if stage >= 2:
+    zygote.preload_worker()
+"""
+
+
+def preload_instructions() -> list[Measurement]:
+    """Callgrind's instruction counts of the zygote's two preloads (each stage minus the one before)."""
+    counts = []
+    for stage in range(3):
+        argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable]
+        done = subprocess.run([*argv, "-c", PRELOAD_STAGES, str(stage)], capture_output=True, text=True)
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        if done.returncode or not found:
+            raise RuntimeError(f"callgrind failed: {done.stderr[-2000:]}")
+        counts.append(int(found[1]))
+    agent, worker = (counts[1] - counts[0]) / 1e6, (counts[2] - counts[1]) / 1e6
+    return [
+        Measurement("agent preload (AGENT_PRELOAD)", [agent], unit="M instructions"),
+        Measurement("worker preload (preload_worker)", [worker], unit="M instructions"),
+    ]
+
+
+def median_trace(app_dir: Path, workers: int, runs: int) -> list[str]:
+    """Each milestone of `runs` traced starts (those in every run): its median time and CPU, in time order."""
+    seen: dict[str, list[tuple[float, float]]] = {}
+    for _ in range(runs):
+        for line in trace_eggbin(app_dir, workers):
+            found = TRACE_LINE.match(line)
+            if found:
+                name = re.sub(r"\b\d{3,}\b", "<pid>", found["what"])
+                seen.setdefault(name, []).append((float(found["at"]), float(found["cpu"])))
+    rows = [
+        (statistics.median(at for at, _ in marks), statistics.median(cpu for _, cpu in marks), name)
+        for name, marks in seen.items()
+        if len(marks) >= runs
+    ]
+    return [f"{at:+8.1f} ms  {name}  (cpu {cpu:.1f} ms)" for at, cpu, name in sorted(rows)]
+
+
+TRACE_LINE = re.compile(r"\[start-trace\]\s+(?P<at>[-+\d.]+) ms  (?P<what>.*?)  \(cpu (?P<cpu>[\d.]+) ms\)")
 
 
 def run_server(argv: list[str], cwd: Path, port: int) -> dict[str, float]:
@@ -207,13 +298,28 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated")
     parser.add_argument("--trace", action="store_true", help="print one traced start per worker count")
+    parser.add_argument("--trace-runs", type=int, default=1, help="with --trace: medians of this many starts")
+    parser.add_argument("--before", type=Path, help="compare eggbin with the eggbin of this checkout")
+    parser.add_argument("--preload-instructions", action="store_true", help="the zygote's imports, callgrind")
     args = parser.parse_args()
+    if args.preload_instructions:
+        report("zygote_preload_instructions", preload_instructions())
+        return
+    if args.before:
+        with tempfile.TemporaryDirectory() as tmp_name, temporary_home():
+            app_dir = write_hello_apps(Path(tmp_name))
+            for workers in (int(n) for n in args.workers.split(",")):
+                rows = compare_trees(app_dir, workers, args.runs, args.before.resolve())
+                for figure, pair in (("egg_ready", rows[:2]), ("tree_cpu", rows[2:])):
+                    report(f"cluster_{figure}_before_after_{workers}w", pair, anchor=pair[0].subject)
+        return
     if args.trace:
         with tempfile.TemporaryDirectory() as tmp_name, temporary_home():
             app_dir = write_hello_apps(Path(tmp_name))
             for workers in (int(n) for n in args.workers.split(",")):
-                trace_eggbin(app_dir, workers)  # warm-up: bytecode, page cache
-                print(f"--- {workers} worker(s) ---", *trace_eggbin(app_dir, workers), sep="\n")
+                trace_eggbin(app_dir, workers)  # warm-up: bytecode, page cache, the settings verdict
+                lines = median_trace(app_dir, workers, args.trace_runs) if args.trace_runs > 1 else None
+                print(f"--- {workers} worker(s) ---", *(lines or trace_eggbin(app_dir, workers)), sep="\n")
         return
     has_gunicorn = importlib.util.find_spec("gunicorn") is not None
     skipped = "" if has_gunicorn else "; gunicorn rows skipped: not installed (pip install gunicorn)"

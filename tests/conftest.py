@@ -20,6 +20,7 @@ ISOLATED_VARS = (
     "EGGBIN_DEBUG",
     "NO_COLOR",
     "EGG_LOG_STDOUT",
+    "XDG_CACHE_HOME",  # eggbin's caches (help, settings verdicts) under the test's HOME
 )
 
 

@@ -152,7 +152,7 @@ def _rendered_as_keyed(key: str) -> bool:
 
 def _imported_from_fingerprinted_dirs(packages: tuple[str, ...]) -> bool:
     """Each of `packages` imported so far came from the directory a cache key stats for it."""
-    from eggbin.cli import private_cache
+    from eggbin import private_cache
 
     for package in packages:
         module = sys.modules.get(package)

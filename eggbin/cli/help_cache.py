@@ -7,7 +7,7 @@ renderer could. An entry is used only when its key matches exactly: the program,
 width click would use, the Python build and the stat (mtime, size, inode) of every source file of
 `eggbin/cli`, typer and click, so an edit, an upgrade or a reinstall of any of them is a miss.
 
-The store is `eggbin.cli.private_cache`'s (private, atomic, checksummed, shared with the parse cache).
+The store is `eggbin.private_cache`'s (private, atomic, checksummed, shared with the parse cache).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 
-from eggbin.cli import private_cache
+from eggbin import private_cache
 
 HELP_FLAGS = ("-h", "--help")
 VERSION_FLAGS = ("-V", "--version")

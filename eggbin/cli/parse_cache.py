@@ -11,7 +11,7 @@ defaults, variables a `.env` sets), the Python build, and the stat of every sour
 `eggbin/cli`, typer, click and python-dotenv. Help, version and completion requests, usage errors,
 settings that warned and commands that failed are never recorded: those always run typer.
 
-Entries live in the help cache's private store (`eggbin.cli.private_cache`, kind `parse`).
+Entries live in the help cache's private store (`eggbin.private_cache`, kind `parse`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 
-from eggbin.cli import private_cache
+from eggbin import private_cache
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs the fast path ~5 ms
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ import signal
 import socket
 import subprocess
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eggbin.cluster import masterlog, metrics_dir
 from eggbin.cluster.breakpoints import DEBUGGER_PAUSED
@@ -33,7 +33,7 @@ from eggbin.cluster.channel import BOOT_PROGRESS, SETTINGS_CHECKED, Channel, Mes
 from eggbin.cluster.listener import bind, release
 from eggbin.cluster.messenger import Router
 from eggbin.cluster.options import ChildOptions, ClusterOptions
-from eggbin.cluster.process import Child, reap_orphans, spawn_module
+from eggbin.cluster.process import Child, ChildProcess, reap_orphans, spawn_module
 from eggbin.cluster.reload import Reloader
 from eggbin.cluster.report import ClusterReport
 from eggbin.cluster.respawn import Respawner
@@ -48,6 +48,9 @@ from eggbin.cluster.stop_sequence import (
 )
 from eggbin.cluster.zygote import Zygote
 from eggbin.errors import EggbinError
+
+if TYPE_CHECKING:
+    from eggbin.cluster.zygote import SpawnRequest
 
 AGENT_STARTED = "agent-started"
 
@@ -93,7 +96,8 @@ class Master(ClusterReport):
         self.signals.append(signum)
 
     # -- children ---------------------------------------------------------------------------------
-    def spawn(self, role: str, child_id: int) -> Child:
+    def spawn_request(self, role: str, child_id: int) -> SpawnRequest:
+        """What starting this child takes: its module, its options blob, the fds it gets, its stdin."""
         listen_fd = self.listener.fileno() if self.listener and role == "worker" else -1
         restarts = self.respawner.restarts.get(child_id, 0)
 
@@ -102,11 +106,18 @@ class Master(ClusterReport):
             return options.dumps()
 
         fds = (listen_fd,) if listen_fd >= 0 else ()
-        spawner = self.zygote.spawn if self.zygote else spawn_module
         terminal = role == "worker" and child_id == self.options.terminal_worker
         stdin = None if terminal else subprocess.DEVNULL  # eggbin/cluster/breakpoints.py
-        popen, channel = spawner(f"eggbin.cluster.{role}", blob, pass_fds=fds, stdin=stdin)
-        child = Child(role, child_id, popen, channel, restarts=restarts)
+        return f"eggbin.cluster.{role}", blob, fds, stdin
+
+    def spawn(self, role: str, child_id: int, started: tuple[ChildProcess, Channel] | None = None) -> Child:
+        """Start the child (unless `started` already holds its process and channel) and track it."""
+        if started is None:
+            module, blob, fds, stdin = self.spawn_request(role, child_id)
+            spawner = self.zygote.spawn if self.zygote else spawn_module
+            started = spawner(module, blob, pass_fds=fds, stdin=stdin)
+        popen, channel = started
+        child = Child(role, child_id, popen, channel, restarts=self.respawner.restarts.get(child_id, 0))
         if role == "worker" and self.state is not State.STARTING_AGENT:
             child.send(envelope(AGENT_STARTED, sender="master"))
         if role == "worker" and self.settings_checked:
@@ -117,8 +128,14 @@ class Master(ClusterReport):
         return child
 
     def spawn_workers(self) -> None:
-        for worker_id in range(1, self.options.workers + 1):
-            self.spawn("worker", worker_id)
+        ids = range(1, self.options.workers + 1)
+        if self.zygote:  # forked back to back (eggbin/cluster/zygote.py)
+            forked = self.zygote.spawn_many([self.spawn_request("worker", worker_id) for worker_id in ids])
+            for worker_id, started in zip(ids, forked, strict=True):
+                self.spawn("worker", worker_id, started)
+        else:
+            for worker_id in ids:
+                self.spawn("worker", worker_id)
         mark("master", "workers spawned")
 
     def spawn_workers_when_zygote_ready(self) -> None:
@@ -301,6 +318,8 @@ class Master(ClusterReport):
         if self.zygote and not self.options.keep_zygote:
             self.zygote.stop()
             self.zygote = None
+        elif self.zygote:
+            self.zygote.preload_optional()
 
     # -- the loop ---------------------------------------------------------------------------------
     def handle_signals(self) -> None:

@@ -14,8 +14,9 @@ stayed idle for `IDLE_GRACE` with nothing unread in its socket. WebSockets are c
 1012 (service restart) so their clients reconnect to a worker that stays; their handlers get the
 disconnect and end within the graceful timeout, or are cancelled with the rest.
 
-WebSockets run on uvicorn's `websockets` (sans-I/O) protocol with `config.websocket` (`max_size`,
-`ping_interval`, `ping_timeout`, `per_message_deflate`); HTTPS with the cluster's TLS files
+WebSockets run on uvicorn's `websockets` (sans-I/O) protocol, imported at the first upgrade
+(`eggbin.cluster.asgi_server`), with `config.websocket` (`max_size`, `ping_interval`, `ping_timeout`,
+`per_message_deflate`); HTTPS with the cluster's TLS files
 (`eggbin.cluster.tls`).
 
 The drain replaces `uvicorn.Server.shutdown` and reads uvicorn's connection objects: uvicorn is pinned
@@ -36,9 +37,7 @@ import time
 from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
-import uvicorn
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-
+from eggbin.cluster.asgi_server import Config, LazyWebSocketsProtocol, Server, is_websocket
 from eggbin.cluster.breakpoints import DEBUGGER_PAUSED, hold_terminal
 from eggbin.cluster.channel import SETTINGS_CHECKED, AsyncChannel, envelope
 from eggbin.cluster.child import (
@@ -110,14 +109,10 @@ def is_busy(connection: object) -> bool:
     return cycle is not None and not cycle.response_complete
 
 
-def is_websocket(connection: object) -> bool:
-    return isinstance(connection, WebSocketsSansIOProtocol)
-
-
-class WorkerServer(uvicorn.Server):
+class WorkerServer(Server):
     """uvicorn, told to stop by the master only: SIGTERM is graceful, nothing is re-raised."""
 
-    def __init__(self, config: uvicorn.Config, channel: AsyncChannel, app: DrainingApp) -> None:
+    def __init__(self, config: Config, channel: AsyncChannel, app: DrainingApp) -> None:
         super().__init__(config)
         self.channel = channel
         self.draining_app = app
@@ -244,9 +239,9 @@ async def serve(options: ChildOptions) -> None:
     await app.close(background_timeout=time_left(server.stopping_since, options.cluster.app_close_timeout))
 
 
-def uvicorn_config(app: DrainingApp, options: ChildOptions, limits: HttpLimits) -> uvicorn.Config:
+def uvicorn_config(app: DrainingApp, options: ChildOptions, limits: HttpLimits) -> Config:
     settings = app.app.config
-    config = uvicorn.Config(
+    config = Config(
         app=app,
         lifespan="off",
         log_level="warning",
@@ -271,7 +266,7 @@ def websocket_settings(options: Any) -> dict[str, Any]:
     from eggbin.web.body import parse_size
 
     return {
-        "ws": "websockets-sansio",
+        "ws": LazyWebSocketsProtocol,  # uvicorn's websockets-sansio, imported at the first upgrade
         "ws_max_size": parse_size(options.get("max_size", "1mb")),
         "ws_ping_interval": options.get("ping_interval", 20.0),
         "ws_ping_timeout": options.get("ping_timeout", 20.0),
@@ -282,7 +277,7 @@ def websocket_settings(options: Any) -> dict[str, Any]:
 def main() -> None:
     options = parse_args()
     # uvloop when installed, chosen the way uvicorn chooses it.
-    run(serve(options), uvicorn.Config(app="", log_config=None).get_loop_factory())
+    run(serve(options), Config(app="", log_config=None).get_loop_factory())
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ module is imported at that point: only cheap standard modules at its top, eggbin
     master ──packet {module, blob} + fds [channel, listening socket?]──> zygote
                                     fork ─> A ── fork ─> B (the agent/worker); A exits at once
     master <────────────── packet {pid: B} ─────────── zygote, once A is reaped
+                           (the workers' requests are sent back to back, the replies read after: in order)
+    master ──packet {preload: "optional"}──> zygote, at egg-ready when it stays (what only some children use)
 
 The master is a child subreaper (`PR_SET_CHILD_SUBREAPER`), so B is re-parented to it when A exits:
 the master waits for, signals and reaps B like any child it spawned, and B dies with the master.
@@ -21,6 +23,7 @@ falls back to a spawn.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import importlib
@@ -43,9 +46,12 @@ if TYPE_CHECKING:
     from eggbin.cluster.process import ChildProcess
 
     Request = tuple[dict[str, Any], list[int]]  # a message from the master and the fds it carried
+    SpawnRequest = tuple[str, Any, tuple[int, ...], int | None]  # module, blob_for, pass_fds, stdin
+    ForkRequest = tuple[str, Any, tuple[int, ...]]  # module, blob_for, pass_fds
 
 PR_SET_CHILD_SUBREAPER = 36
 REPLY_TIMEOUT = 15.0  # the first request waits for the zygote's imports
+PIPELINED = 8  # fork requests in flight at once: far below what the control socket's buffers hold
 # What the agent needs: it is forked as soon as these are in and boots while the rest comes in.
 AGENT = "eggbin.cluster.agent"
 AGENT_PRELOAD = (AGENT, "eggbin.web.framework", "eggbin.web.application")
@@ -60,6 +66,7 @@ BOOT_PRELOAD = (
     "eggbin.web.uploads", "eggbin.web.websocket", "jinja2",
 )  # fmt: skip
 BUILTIN_APP_DIRS = ("extend", "middleware")
+OFF_BY_DEFAULT = "eggbin.web.builtin.plugins.metrics"  # imported by the workers of an app that turns it on
 
 
 class ForkedChild:
@@ -110,23 +117,54 @@ class Zygote:
                 self.kill()
         return spawn_module(module, blob_for, pass_fds=pass_fds, stdin=stdin)
 
+    def spawn_many(self, requests: list[SpawnRequest]) -> list[tuple[ChildProcess, Channel]]:
+        """`spawn` for several children: up to `PIPELINED` fork requests in flight, so the zygote forks
+        them back to back instead of waiting for the master between two."""
+        started: list[tuple[ChildProcess, Channel]] = []
+        for first in range(0, len(requests), PIPELINED):
+            batch = requests[first : first + PIPELINED]
+            if self.process.poll() is None:
+                try:
+                    started.extend(self.fork_many([(module, blob, fds) for module, blob, fds, _ in batch]))
+                    continue
+                except (OSError, ValueError) as exc:
+                    from eggbin.cluster import masterlog
+
+                    masterlog.error(f"zygote unavailable ({exc}); spawning children instead")
+                    self.kill()
+            for module, blob, fds, stdin in batch:
+                started.append(self.spawn(module, blob, pass_fds=fds, stdin=stdin))
+        return started
+
     def fork(self, module: str, blob_for: Any, pass_fds: tuple[int, ...]) -> tuple[ChildProcess, Channel]:
         """Ask the zygote for a child; raises OSError when it cannot serve."""
+        return self.fork_many([(module, blob_for, pass_fds)])[0]
+
+    def fork_many(self, requests: list[ForkRequest]) -> list[tuple[ChildProcess, Channel]]:
+        """Ask the zygote for children, every request sent before the first reply is read (the zygote
+        answers in order); raises OSError when it cannot serve them all."""
         from eggbin.cluster.channel import Channel
 
-        parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        ends: list[socket.socket] = []
+        pids: list[int] = []
         try:
-            request = json.dumps({"module": module, "blob": blob_for(child_end.fileno())}).encode()
-            socket.send_fds(self.control, [request], [child_end.fileno(), *pass_fds])
-            reply = self.read()
-            while reply is not None and "pid" not in reply:
+            for module, blob_for, pass_fds in requests:
+                parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+                ends.append(parent_end)
+                with child_end:
+                    request = json.dumps({"module": module, "blob": blob_for(child_end.fileno())}).encode()
+                    socket.send_fds(self.control, [request], [child_end.fileno(), *pass_fds])
+            while len(pids) < len(requests):
                 reply = self.read()
-        finally:
-            child_end.close()
-        if reply is None:
-            parent_end.close()
-            raise OSError("the zygote exited")
-        return ForkedChild(int(reply["pid"])), Channel(parent_end)
+                if reply is None:
+                    raise OSError("the zygote exited")
+                if "pid" in reply:
+                    pids.append(int(reply["pid"]))
+        except BaseException:
+            for end in ends:
+                end.close()
+            raise
+        return [(ForkedChild(pid), Channel(end)) for pid, end in zip(pids, ends, strict=True)]
 
     def read(self) -> dict[str, Any] | None:
         """The zygote's next packet (a fork's pid, or its `ready` notice); None once it is gone."""
@@ -137,6 +175,11 @@ class Zygote:
         if message.get("ready") == "workers":
             self.workers_ready = True
         return message
+
+    def preload_optional(self) -> None:
+        """The first children are up: the zygote may import what only some of the later ones need."""
+        with contextlib.suppress(OSError):  # gone: later children are spawned anyway
+            self.control.send(json.dumps({"preload": "optional"}).encode())
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -189,16 +232,18 @@ def preload_worker() -> None:
     import pkgutil
     from pathlib import Path
 
-    import uvicorn
-
     import eggbin.web.builtin
 
-    preload(WORKER_PRELOAD)
-    config = uvicorn.Config(app=_asgi_placeholder, lifespan="off", log_level="warning")
+    preload(WORKER_PRELOAD)  # the worker's module first: it imports uvicorn without its CLI
+    from eggbin.cluster.asgi_server import Config, LazyWebSocketsProtocol
+
+    # as a worker configures it: the websockets protocol is imported at a worker's first upgrade
+    config = Config(app=_asgi_placeholder, lifespan="off", log_level="warning", ws=LazyWebSocketsProtocol)
     config.load()
     config.get_loop_factory()  # uvloop, when installed
     prefix = f"{eggbin.web.builtin.__name__}."
-    preload(tuple(m.name for m in pkgutil.walk_packages(eggbin.web.builtin.__path__, prefix)))
+    found = (m.name for m in pkgutil.walk_packages(eggbin.web.builtin.__path__, prefix))
+    preload(tuple(name for name in found if not name.startswith(OFF_BY_DEFAULT)))
     preload(BOOT_PRELOAD)
     preload(builtin_app_modules(Path(eggbin.web.builtin.__file__).parent, eggbin.web.builtin.__name__))
 
@@ -210,8 +255,9 @@ def builtin_app_modules(root: Path, package: str) -> tuple[str, ...]:
     for directory in BUILTIN_APP_DIRS:
         for path in sorted(root.glob(f"**/app/{directory}/*.py")):
             parts = path.relative_to(root).with_suffix("").parts
-            if parts[-1] != "__init__" and parts[:2] != ("plugins", "metrics"):
-                names.append(".".join((package, *parts)))
+            name = ".".join((package, *parts))
+            if parts[-1] != "__init__" and not name.startswith(OFF_BY_DEFAULT):
+                names.append(name)
     return tuple(names)
 
 
@@ -262,8 +308,20 @@ def serve(control: socket.socket, master_pid: int, held: Request | None = None) 
     """Fork one child per request (`held` first) until the master closes the control socket."""
     request = held or receive(control)
     while request is not None:
-        answer(control, master_pid, request)
+        if request[0].get("preload") == "optional":
+            preload_optional()
+        else:
+            answer(control, master_pid, request)
         request = receive(control)
+
+
+def preload_optional() -> None:
+    """What a child imports only on some paths (a WebSocket upgrade), for the children forked from now on
+    (`eggbin dev`'s reloads, respawns): imported once here, not again in each of them."""
+    from eggbin.cluster.asgi_server import LazyWebSocketsProtocol
+
+    LazyWebSocketsProtocol.preload()
+    mark("zygote", "optional preload done")
 
 
 def fork_child(control: socket.socket, master_pid: int, module: str, blob: str, fds: list[int]) -> int:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from eggbin import __version__
-from eggbin.cli import apps, help_cache, private_cache
+from eggbin import __version__, private_cache
+from eggbin.cli import apps, help_cache
 from tests.support import HAS_OTHER_UID, OTHER_UID
 
 APPS = {"eggbin": apps.eggbin_app, "eggscripts": apps.eggscripts_app}

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from eggbin.cli import actions, apps, parse_cache, private_cache, typed_values
+from eggbin import private_cache
+from eggbin.cli import actions, apps, parse_cache, typed_values
 from eggbin.errors import NotAnAppError
 from tests.support import HAS_OTHER_UID, OTHER_UID
 

@@ -9,6 +9,7 @@ import pytest
 
 from eggbin.cluster import start_trace
 from tests.cluster.running import running
+from tests.support import wait_until
 
 LINE = re.compile(r"\[start-trace\] +([+-][\d.]+) ms  (\S+) +(.+?)  \(cpu ([\d.]+) ms\)")
 
@@ -56,3 +57,15 @@ def test_the_trace_shows_egg_order_in_every_process(tmp_path: Path, monkeypatch:
         assert agent_started <= told <= first(trace, worker, "load plugins")
         assert checked <= first(trace, worker, "listening")
         assert first(trace, worker, "listening") <= first(trace, "master", "egg-ready")
+
+
+def test_a_zygote_that_stays_imports_the_optional_modules_after_egg_ready(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`eggbin dev` keeps the zygote for reloads: what only some children use (the websockets protocol)
+    comes in once the first children are up, off the start's critical path."""
+    monkeypatch.setenv(start_trace.ENV, "1")
+    with running(tmp_path, zygote=True, keep_zygote=True) as cluster:
+        wait_until(lambda: "optional preload done" in cluster.log(), what="the zygote's optional preload")
+        trace = trace_of(cluster.log())
+    assert first(trace, "master", "egg-ready") <= first(trace, "zygote", "optional preload done")

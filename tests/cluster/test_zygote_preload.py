@@ -54,3 +54,22 @@ def test_the_ready_notice_to_a_master_already_gone_ends_the_zygote_quietly() -> 
         assert json.loads(ours.recv(4096)) == {"ready": "workers"}
         ours.close()
         assert not announce_workers_ready(theirs)
+
+
+# a fresh interpreter: the zygote's loop, given the optional-preload notice, then the master's end
+OPTIONAL_NOTICE = """
+import json, os, socket, sys
+from eggbin.cluster import zygote
+ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+before = "uvicorn.protocols.websockets.websockets_sansio_impl" in sys.modules
+ours.send(json.dumps({"preload": "optional"}).encode())
+ours.close()
+zygote.serve(theirs, os.getpid())
+print(json.dumps([before, "uvicorn.protocols.websockets.websockets_sansio_impl" in sys.modules]))
+"""
+
+
+def test_the_optional_preload_notice_imports_the_websockets_protocol_and_forks_nothing() -> None:
+    done = subprocess.run([sys.executable, "-c", OPTIONAL_NOTICE], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == [False, True]

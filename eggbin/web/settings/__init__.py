@@ -17,14 +17,22 @@ if TYPE_CHECKING:
     from eggbin.web.plugins import Plugin
     from eggbin.web.units import LoadUnit
 
-# every name `eggbin.web.settings.check` validates: its sections and the top-level keys it reads
-CHECKED = frozenset({
+# the sections `eggbin.web.settings.check` validates (its `MODELS`), named here without pydantic
+CORE_SECTIONS = (
     "cluster", "logger", "tracer", "schedule", "dump", "view", "nunjucks", "websocket", "background_task",
-    "openapi", "development", "onerror", "notfound", "site_file", "static", "body_parser", "security", "cors",
-    "compress", "session", "i18n", "jsonp", "multipart", "logrotator", "health",
+    "openapi", "development",
+)  # fmt: skip
+# options of eggbin's middleware: skipped when the app (or a plugin) ships its own of that name
+MIDDLEWARE_SECTIONS = (
+    "onerror", "notfound", "site_file", "static", "body_parser", "security", "cors", "compress",
+)  # fmt: skip
+PLUGIN_SECTIONS = ("session", "i18n", "jsonp", "multipart", "logrotator", "health")  # while that plugin is on
+TOP_LEVEL = (
     "keys", "ready_timeout", "proxy", "ip_headers", "max_ips_count", "protocol_headers", "host_headers",
     "rundir",
-})  # fmt: skip
+)  # fmt: skip
+# every name the check validates: its sections and the top-level keys it reads
+CHECKED = frozenset((*CORE_SECTIONS, *MIDDLEWARE_SECTIONS, *PLUGIN_SECTIONS, *TOP_LEVEL))
 _EGGBIN_FILES = f"{EGGBIN_PATH}{os.sep}"
 
 
@@ -40,13 +48,56 @@ class LoadedConfig:
 
 
 def check_settings(loaded: LoadedConfig) -> list[str]:
-    """Raise a `BootError` for the first bad built-in setting; return one warning per unknown key."""
+    """Raise a `BootError` for the first bad built-in setting; return one warning per unknown key.
+
+    A config this eggbin and pydantic passed before without a word passes again without pydantic
+    (`eggbin.web.settings.verdict_cache`); a failure or a warning is never cached.
+    """
     touched = set_outside_eggbin(loaded.meta) & CHECKED
     if not touched:
         return []
+    from eggbin.web.settings import verdict_cache
+
+    key = verdict_cache.key_for(loaded.config, touched, checked_names(loaded))
+    if key is not None and verdict_cache.passed_before(key):
+        return []
     from eggbin.web.settings.check import check_sections
 
-    return check_sections(loaded, touched)
+    warnings = check_sections(loaded, touched)
+    if key is not None and not warnings:
+        verdict_cache.remember_pass(key)
+    return warnings
+
+
+def passed_before(loaded: LoadedConfig) -> bool:
+    """Whether this very check passed without a warning before (`check_settings` would return [])."""
+    from eggbin.web.settings import verdict_cache
+
+    touched = set_outside_eggbin(loaded.meta) & CHECKED
+    if not touched:
+        return True
+    key = verdict_cache.key_for(loaded.config, touched, checked_names(loaded))
+    return key is not None and verdict_cache.passed_before(key)
+
+
+def checked_names(loaded: LoadedConfig) -> list[str]:
+    """The built-in sections this app's config must follow (the top-level keys aside)."""
+    off = {name for name, on in loaded.built_in.items() if not on}
+    own = {name for name in MIDDLEWARE_SECTIONS if _overridden(loaded.units, name)}
+    on = {p.spec.name for p in loaded.plugins if p.unit.path.is_relative_to(EGGBIN_PATH)}
+    return [
+        *CORE_SECTIONS,
+        *(name for name in MIDDLEWARE_SECTIONS if name not in off | own),
+        *(name for name in PLUGIN_SECTIONS if name in on),
+    ]
+
+
+def _overridden(units: Sequence[LoadUnit], name: str) -> bool:
+    """Whether a unit other than eggbin's own ships `app/middleware/<name>.py` (its options are its own)."""
+    return any(
+        not unit.path.is_relative_to(EGGBIN_PATH) and unit.file("app", "middleware", f"{name}.py").is_file()
+        for unit in units
+    )
 
 
 def set_outside_eggbin(meta: Mapping[str, str]) -> set[str]:

@@ -8,21 +8,21 @@ built-in plugin turned off, a middleware the app overrides) are left alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from eggbin.web.settings import checked_names
 from eggbin.web.settings import plugin_sections as plugin
 from eggbin.web.settings import sections as core
 from eggbin.web.settings.report import invalid, unknown_key
-from eggbin.web.units import EGGBIN_PATH, LoadUnit
 
 if TYPE_CHECKING:
     from eggbin.web.settings import LoadedConfig
 
-# sections eggbin itself reads, whatever the plugins
-CORE: dict[str, type[core.Section]] = {
+# every section's model, by name (`eggbin.web.settings` says which apply to an app)
+MODELS: dict[str, type[core.Section]] = {
     "cluster": core.Cluster,
     "logger": core.Logger,
     "tracer": core.Tracer,
@@ -34,9 +34,6 @@ CORE: dict[str, type[core.Section]] = {
     "background_task": core.BackgroundTask,
     "openapi": core.Openapi,
     "development": core.Development,
-}
-# options of eggbin's middleware: skipped when the app (or a plugin) ships its own of that name
-MIDDLEWARE: dict[str, type[core.Section]] = {
     "onerror": core.Onerror,
     "notfound": core.Notfound,
     "site_file": core.SiteFile,
@@ -45,9 +42,6 @@ MIDDLEWARE: dict[str, type[core.Section]] = {
     "security": core.Security,
     "cors": core.Cors,
     "compress": core.Compress,
-}
-# sections of eggbin's built-in plugins: checked while that plugin is on
-PLUGINS: dict[str, type[core.Section]] = {
     "session": plugin.Session,
     "i18n": plugin.I18n,
     "jsonp": plugin.Jsonp,
@@ -72,23 +66,8 @@ def check_sections(loaded: LoadedConfig, touched: set[str]) -> list[str]:
 
 
 def checked_sections(loaded: LoadedConfig) -> dict[str, type[core.Section]]:
-    """The built-in sections this app's config must follow."""
-    off = {name for name, on in loaded.built_in.items() if not on}
-    own = {name for name in MIDDLEWARE if _overridden(loaded.units, name)}
-    on = {p.spec.name for p in loaded.plugins if p.unit.path.is_relative_to(EGGBIN_PATH)}
-    return {
-        **CORE,
-        **{name: model for name, model in MIDDLEWARE.items() if name not in off | own},
-        **{name: model for name, model in PLUGINS.items() if name in on},
-    }
-
-
-def _overridden(units: Sequence[LoadUnit], name: str) -> bool:
-    """Whether a unit other than eggbin's own ships `app/middleware/<name>.py` (its options are its own)."""
-    return any(
-        not unit.path.is_relative_to(EGGBIN_PATH) and unit.file("app", "middleware", f"{name}.py").is_file()
-        for unit in units
-    )
+    """The built-in sections this app's config must follow, with their models."""
+    return {name: MODELS[name] for name in checked_names(loaded)}
 
 
 def _validate(model: type[core.Section], value: Any, section: str | None, meta: dict[str, str]) -> BaseModel:

@@ -6,6 +6,8 @@ workers' listening (and so `egg-ready`) until the verdict came: the check is off
 path and nothing serves on settings that were not checked.
 
     agent ──fork──> child: check_settings(loaded) ──JSON {"warnings": [...]} | {"error": [...]}──> pipe
+
+A config that passed before (`eggbin.web.settings.verdict_cache`) forks nothing: the verdict is known.
 """
 
 from __future__ import annotations
@@ -16,14 +18,17 @@ import os
 from typing import Any
 
 from eggbin.errors import BootError
-from eggbin.web.settings import CHECKED, LoadedConfig, check_settings, set_outside_eggbin
+from eggbin.web.settings import CHECKED, LoadedConfig, check_settings, passed_before, set_outside_eggbin
 
 
 class ForkedCheck:
-    """A settings check running in a child process; `await verdict()` collects it."""
+    """A settings check running in a child process (or known to pass); `await verdict()` collects it."""
 
-    def __init__(self, loaded: LoadedConfig) -> None:
+    def __init__(self, loaded: LoadedConfig, *, passed: bool = False) -> None:
         self.loaded = loaded
+        self.passed = passed
+        if passed:
+            return
         read_fd, write_fd = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:  # pragma: no cover (the child ends with os._exit; coverage cannot see it)
@@ -35,10 +40,14 @@ class ForkedCheck:
     @classmethod
     def start(cls, loaded: LoadedConfig) -> ForkedCheck | None:
         """The check started in a child; None when no file outside eggbin sets a checked name."""
-        return cls(loaded) if set_outside_eggbin(loaded.meta) & CHECKED else None
+        if not set_outside_eggbin(loaded.meta) & CHECKED:
+            return None
+        return cls(loaded, passed=passed_before(loaded))
 
     async def verdict(self) -> list[str]:
         """The child's warnings, or its `BootError` raised; the pipe is read as it becomes readable."""
+        if self.passed:
+            return []
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
         chunks: list[bytes] = []
