@@ -63,8 +63,9 @@ BOOT_PRELOAD = (
     "eggbin.web.body", "eggbin.web.cookies", "eggbin.web.i18n", "eggbin.web.jsonp", "eggbin.web.keygrip",
     "eggbin.web.multipart", "eggbin.web.openapi", "eggbin.web.redirect", "eggbin.web.security",
     "eggbin.web.service", "eggbin.web.session", "eggbin.web.session_store", "eggbin.web.ssrf",
-    "eggbin.web.uploads", "eggbin.web.websocket", "jinja2",
+    "eggbin.web.uploads", "eggbin.web.websocket",
 )  # fmt: skip
+OPTIONAL_PRELOAD = ("eggbin.web.view",)  # jinja2: imported by a worker's first render
 BUILTIN_APP_DIRS = ("extend", "middleware")
 OFF_BY_DEFAULT = "eggbin.web.builtin.plugins.metrics"  # imported by the workers of an app that turns it on
 
@@ -316,11 +317,12 @@ def serve(control: socket.socket, master_pid: int, held: Request | None = None) 
 
 
 def preload_optional() -> None:
-    """What a child imports only on some paths (a WebSocket upgrade), for the children forked from now on
-    (`eggbin dev`'s reloads, respawns): imported once here, not again in each of them."""
+    """What a child imports only on some paths (a WebSocket upgrade, a template render), for the children
+    forked from now on (`eggbin dev`'s reloads, respawns): imported once here, not again in each of them."""
     from eggbin.cluster.asgi_server import LazyWebSocketsProtocol
 
     LazyWebSocketsProtocol.preload()
+    preload(OPTIONAL_PRELOAD)
     mark("zygote", "optional preload done")
 
 

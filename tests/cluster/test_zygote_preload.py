@@ -24,6 +24,7 @@ app = create_app("app", base, resolve_env(base, "unittest"), None)
 app.checks_settings = False  # as in a worker
 asyncio.run(app.boot(write_run_files=False))
 print(json.dumps(sorted(set(sys.modules) - before)))
+print(json.dumps("jinja2" in sys.modules))
 """
 
 
@@ -33,13 +34,15 @@ def test_a_default_boot_imports_no_eggbin_module_the_zygote_did_not_preload(tmp_
         [sys.executable, "-c", BOOT_AFTER_PRELOAD, str(app_dir)], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
+    *_, imported_late, with_jinja2 = done.stdout.splitlines()
     late = [
         name
-        for name in json.loads(done.stdout.splitlines()[-1])
+        for name in json.loads(imported_late)
         # boot files load under their own names, config files are re-read per app: neither is shared
         if name.startswith(("eggbin", "jinja2")) and "._boot_" not in name and ".config" not in name
     ]
     assert late == []
+    assert json.loads(with_jinja2) is False  # a worker imports it at its first render (i18n's `__` too)
 
 
 def test_the_ready_notice_to_a_master_already_gone_ends_the_zygote_quietly() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eggbin.errors import BootError
 from eggbin.web.i18n import LOCALES, Locales, load_resources, locale_cookie_options
@@ -34,10 +34,25 @@ class Boot:
     def did_load(self) -> None:
         # Templates call `__` / `gettext` with the request they render for. egg-i18n's middleware puts
         # them in `ctx.locals` on every request; shared through `app.locals` they cost a request nothing.
+        gettext = TemplateGettext()
+        self.app.locals = {"__": gettext, "gettext": gettext}
+
+
+class TemplateGettext:
+    """`__(key, *args)` in a template: the rendering request's translation (jinja2 passes the context).
+
+    jinja2 is imported by the first render, not by every worker's boot: `jinja_pass_arg` (what
+    `jinja2.pass_context` sets) is asked for only by a template calling this."""
+
+    def __call__(self, context: Any, key: str = "", *args: object) -> str:
+        return str(context["ctx"].__(key, *args))
+
+    @property
+    def jinja_pass_arg(self) -> object:
         from jinja2 import pass_context
 
-        @pass_context
-        def gettext(context: object, key: str = "", *args: object) -> str:
-            return str(context["ctx"].__(key, *args))
+        return pass_context(_marked).jinja_pass_arg  # type: ignore[attr-defined]
 
-        self.app.locals = {"__": gettext, "gettext": gettext}
+
+def _marked() -> None:
+    """What `jinja2.pass_context` marks to tell `TemplateGettext.jinja_pass_arg` its value."""
