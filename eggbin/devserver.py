@@ -244,6 +244,8 @@ class DevLoop:
     def run(self) -> int:
         while not self.stop_requested:
             batch = self.watcher.take(timeout=0.1)
+            if self.stop_requested:  # Ctrl-C reaches the master too: its exit is then no surprise
+                break
             if self.cluster.popen.poll() is not None:
                 from eggbin.cluster.process import describe_exit
 
