@@ -151,7 +151,7 @@ def compare_trees(app_dir: Path, workers: int, runs: int, before: Path) -> list[
 
 PRELOAD_STAGES = """
 import sys
-from eggbin.cluster import zygote
+from eggbin.cluster import zygote_process as zygote
 stage = int(sys.argv[1])
 if stage >= 1:
     zygote.preload(zygote.AGENT_PRELOAD)

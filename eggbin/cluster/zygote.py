@@ -15,6 +15,9 @@ module is imported at that point: only cheap standard modules at its top, eggbin
                            (the workers' requests are sent back to back, the replies read after: in order)
     master ──packet {preload: "optional"}──> zygote, at egg-ready when it stays (what only some children use)
 
+The zygote's own side (its imports, its loop, the double fork) is `eggbin.cluster.zygote_process`;
+this module is the master's: forking the zygote and asking it for children.
+
 The master is a child subreaper (`PR_SET_CHILD_SUBREAPER`), so B is re-parented to it when A exits:
 the master waits for, signals and reaps B like any child it spawned, and B dies with the master.
 Used by `eggbin dev` / `debug` and `eggscripts start` (`ClusterOptions.zygote`); anything going wrong
@@ -25,49 +28,26 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import gc
-import importlib
 import json
 import os
-import select
 import signal
 import socket
 import sys
 import time
 
-from eggbin.cluster.start_trace import mark
-
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the master imports this module before it forks
 if TYPE_CHECKING:
-    from pathlib import Path
     from typing import Any
 
     from eggbin.cluster.channel import Channel
     from eggbin.cluster.process import ChildProcess
 
-    Request = tuple[dict[str, Any], list[int]]  # a message from the master and the fds it carried
     SpawnRequest = tuple[str, Any, tuple[int, ...], int | None]  # module, blob_for, pass_fds, stdin
     ForkRequest = tuple[str, Any, tuple[int, ...]]  # module, blob_for, pass_fds
 
 PR_SET_CHILD_SUBREAPER = 36
 REPLY_TIMEOUT = 15.0  # the first request waits for the zygote's imports
 PIPELINED = 8  # fork requests in flight at once: far below what the control socket's buffers hold
-# What the agent needs: it is forked as soon as these are in and boots while the rest comes in.
-AGENT = "eggbin.cluster.agent"
-AGENT_PRELOAD = (AGENT, "eggbin.web.framework", "eggbin.web.application")
-WORKER_PRELOAD = ("eggbin.cluster.worker", "starlette.responses", "starlette.staticfiles")
-# What a worker's boot imports for the built-in plugins on by default (plus their `app/extend` and
-# `app/middleware` files, found on disk): imported once here, shared by every worker, off their boot.
-# tests/cluster/test_zygote_preload.py fails when a default boot imports an eggbin module not preloaded.
-BOOT_PRELOAD = (
-    "eggbin.web.body", "eggbin.web.cookies", "eggbin.web.i18n", "eggbin.web.jsonp", "eggbin.web.keygrip",
-    "eggbin.web.multipart", "eggbin.web.openapi", "eggbin.web.redirect", "eggbin.web.security",
-    "eggbin.web.service", "eggbin.web.session", "eggbin.web.session_store", "eggbin.web.ssrf",
-    "eggbin.web.uploads", "eggbin.web.websocket",
-)  # fmt: skip
-OPTIONAL_PRELOAD = ("eggbin.web.view",)  # jinja2: imported by a worker's first render
-BUILTIN_APP_DIRS = ("extend", "middleware")
-OFF_BY_DEFAULT = "eggbin.web.builtin.plugins.metrics"  # imported by the workers of an app that turns it on
 
 
 class ForkedChild:
@@ -212,6 +192,8 @@ def fork_zygote(title: str, inherited_fds: tuple[int, ...]) -> Zygote | None:
         ours.close()
         for fd in inherited_fds:
             os.close(fd)
+        from eggbin.cluster.zygote_process import run_zygote
+
         run_zygote(theirs, master_pid, title)
     theirs.close()
     return Zygote(pid, ours)
@@ -220,198 +202,3 @@ def fork_zygote(title: str, inherited_fds: tuple[int, ...]) -> Zygote | None:
 def _become_subreaper() -> bool:
     libc = ctypes.CDLL(None, use_errno=True)
     return int(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) == 0
-
-
-# -- the zygote process ---------------------------------------------------------------------------
-def preload(modules: tuple[str, ...]) -> None:
-    for name in modules:
-        importlib.import_module(name)
-
-
-def preload_worker() -> None:
-    """What workers need, what uvicorn would import at its first start, and eggbin's own load unit."""
-    import pkgutil
-    from pathlib import Path
-
-    import eggbin.web.builtin
-
-    preload(WORKER_PRELOAD)  # the worker's module first: it imports uvicorn without its CLI
-    from eggbin.cluster.asgi_server import Config, LazyWebSocketsProtocol
-
-    # as a worker configures it: the websockets protocol is imported at a worker's first upgrade
-    config = Config(app=_asgi_placeholder, lifespan="off", log_level="warning", ws=LazyWebSocketsProtocol)
-    config.load()
-    config.get_loop_factory()  # uvloop, when installed
-    prefix = f"{eggbin.web.builtin.__name__}."
-    found = (m.name for m in pkgutil.walk_packages(eggbin.web.builtin.__path__, prefix))
-    preload(tuple(name for name in found if not name.startswith(OFF_BY_DEFAULT)))
-    preload(BOOT_PRELOAD)
-    preload(builtin_app_modules(Path(eggbin.web.builtin.__file__).parent, eggbin.web.builtin.__name__))
-
-
-def builtin_app_modules(root: Path, package: str) -> tuple[str, ...]:
-    """The `app/extend/*.py` and `app/middleware/*.py` of eggbin's unit and its plugins, as module names
-    (the loader imports them by these names), the metrics plugin's aside (off by default)."""
-    names = []
-    for directory in BUILTIN_APP_DIRS:
-        for path in sorted(root.glob(f"**/app/{directory}/*.py")):
-            parts = path.relative_to(root).with_suffix("").parts
-            name = ".".join((package, *parts))
-            if parts[-1] != "__init__" and not name.startswith(OFF_BY_DEFAULT):
-                names.append(name)
-    return tuple(names)
-
-
-async def _asgi_placeholder(scope: Any, receive: Any, send: Any) -> None:
-    """Never called: lets uvicorn import its protocol classes in the zygote."""
-
-
-def receive(control: socket.socket) -> Request | None:
-    """The master's next request and the fds that came with it; None once the master is gone."""
-    try:
-        data, fds, _, _ = socket.recv_fds(control, 1 << 20, 8)
-    except OSError:
-        return None
-    return (json.loads(data), fds) if data else None
-
-
-def answer(control: socket.socket, master_pid: int, request: Request) -> None:
-    message, fds = request
-    try:
-        pid = fork_child(control, master_pid, message["module"], message["blob"], fds)
-        mark("zygote", f"forked {message['module'].rsplit('.', 1)[-1]} {pid}")
-    finally:
-        for fd in fds:
-            os.close(fd)
-    control.send(json.dumps({"pid": pid}).encode())
-
-
-def serve_agent(control: socket.socket, master_pid: int) -> Request | None:
-    """Fork the agent if the master already asked for it; a worker's request is held and returned."""
-    while select.select([control], [], [], 0)[0]:
-        request = receive(control)
-        if request is None or request[0]["module"] != AGENT:
-            return request
-        answer(control, master_pid, request)
-    return None
-
-
-def announce_workers_ready(control: socket.socket) -> bool:
-    """Tell the master it may request workers now; False when it is gone (stopped during the imports)."""
-    try:
-        control.send(json.dumps({"ready": "workers"}).encode())
-    except OSError:
-        return False
-    return True
-
-
-def serve(control: socket.socket, master_pid: int, held: Request | None = None) -> None:
-    """Fork one child per request (`held` first) until the master closes the control socket."""
-    request = held or receive(control)
-    while request is not None:
-        if request[0].get("preload") == "optional":
-            preload_optional()
-        else:
-            answer(control, master_pid, request)
-        request = receive(control)
-
-
-def preload_optional() -> None:
-    """What a child imports only on some paths (a WebSocket upgrade, a template render), for the children
-    forked from now on (`eggbin dev`'s reloads, respawns): imported once here, not again in each of them."""
-    from eggbin.cluster.asgi_server import LazyWebSocketsProtocol
-
-    LazyWebSocketsProtocol.preload()
-    preload(OPTIONAL_PRELOAD)
-    mark("zygote", "optional preload done")
-
-
-def fork_child(control: socket.socket, master_pid: int, module: str, blob: str, fds: list[int]) -> int:
-    """Double-fork so the grandchild (the agent or worker) ends up the master's child; its pid."""
-    read_end, write_end = os.pipe()
-    gc.freeze()  # what the zygote holds is never collected in a child: its pages stay shared (see run_zygote)
-    middle = os.fork()
-    if middle == 0:
-        os.close(read_end)
-        child = os.fork()
-        if child == 0:
-            os.close(write_end)
-            control.close()
-            run_child(master_pid, module, _rewrite_fds(blob, fds))
-        os.write(write_end, str(child).encode())
-        os._exit(0)
-    os.close(write_end)
-    os.waitpid(middle, 0)  # once it is reaped, the grandchild belongs to the master
-    with os.fdopen(read_end, "rb") as pipe:
-        return int(pipe.read())
-
-
-def _rewrite_fds(blob: str, fds: list[int]) -> str:
-    """The fd numbers the master wrote are its own; here they arrived as `fds`."""
-    from dataclasses import replace
-
-    from eggbin.cluster.options import ChildOptions
-
-    options = ChildOptions.loads(blob)
-    listen_fd = fds[1] if len(fds) > 1 else -1
-    return replace(options, channel_fd=fds[0], listen_fd=listen_fd).dumps()
-
-
-def run_child(master_pid: int, module: str, blob: str) -> None:
-    """Become the child: wait to be re-parented, then run the role's `main()`; never returns."""
-    deadline = time.monotonic() + 2
-    while os.getppid() != master_pid and time.monotonic() < deadline:
-        time.sleep(0.001)
-    gc.enable()
-    code = 0
-    try:
-        sys.argv = [module, blob]
-        importlib.import_module(module).main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except BaseException:
-        import traceback
-
-        traceback.print_exc()
-        code = 1
-    finally:
-        import contextlib
-        import logging
-
-        with contextlib.suppress(Exception):  # a child must reach its own `_exit`, never the zygote's loop
-            logging.shutdown()
-            sys.stdout.flush()
-            sys.stderr.flush()
-    os._exit(code)
-
-
-def run_zygote(control: socket.socket, master_pid: int, title: str) -> None:
-    """The zygote process, just forked from the master: import, then serve forks; never returns."""
-    # No collection in the zygote (it only imports and forks: little garbage), and everything it holds
-    # frozen before each fork: a child's collections then never write to the inherited objects' GC
-    # headers, so those pages are not copied into every worker (gc docs, "fork() without exec()").
-    gc.disable()
-    code = 0
-    try:
-        from eggbin.cluster.process import die_with_parent, set_title
-
-        mark("zygote", "forked")
-        die_with_parent(master_pid)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # only the master decides when anything stops
-        set_title(title, "zygote")
-        preload(AGENT_PRELOAD)
-        mark("zygote", "agent preload done")
-        held = serve_agent(control, master_pid)
-        preload_worker()
-        mark("zygote", "worker preload done")
-        if announce_workers_ready(control):
-            serve(control, master_pid, held)
-    except BaseException:
-        import traceback
-
-        traceback.print_exc()
-        code = 1
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    os._exit(code)

@@ -13,7 +13,7 @@ from tests.cluster.running import copy_app
 BOOT_AFTER_PRELOAD = """
 import asyncio, json, sys
 from pathlib import Path
-from eggbin.cluster import zygote
+from eggbin.cluster import zygote_process as zygote
 zygote.preload(zygote.AGENT_PRELOAD)
 zygote.preload_worker()
 before = set(sys.modules)
@@ -49,7 +49,7 @@ def test_the_ready_notice_to_a_master_already_gone_ends_the_zygote_quietly() -> 
     """A start that fails during the zygote's imports closes the control socket: no traceback."""
     import socket
 
-    from eggbin.cluster.zygote import announce_workers_ready
+    from eggbin.cluster.zygote_process import announce_workers_ready
 
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     with ours, theirs:
@@ -62,7 +62,7 @@ def test_the_ready_notice_to_a_master_already_gone_ends_the_zygote_quietly() -> 
 # a fresh interpreter: the zygote's loop, given the optional-preload notice, then the master's end
 OPTIONAL_NOTICE = """
 import json, os, socket, sys
-from eggbin.cluster import zygote
+from eggbin.cluster import zygote_process as zygote
 ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 before = "uvicorn.protocols.websockets.websockets_sansio_impl" in sys.modules
 ours.send(json.dumps({"preload": "optional"}).encode())

@@ -25,14 +25,14 @@ import math
 import os
 import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from eggbin.private_cache import PrivateCache
+from eggbin.private_cache import PrivateCache, package_dir
 
 MAGIC = "eggbin-settings-verdict 1"
 PASSED = "passed\n"
 VALIDATOR_PACKAGES = ("pydantic", "pydantic_core")
+STORE = PrivateCache("settings", MAGIC)
 
 
 def key_for(config: dict[str, Any], touched: Iterable[str], sections: Iterable[str]) -> str | None:
@@ -94,8 +94,6 @@ def _stat(path: str) -> tuple[str, os.stat_result]:
 
 def _installed(package: str) -> str | None:
     """`<dist-info name>:<stat of its RECORD>` of the package `import package` would find, unimported."""
-    from eggbin.private_cache import package_dir
-
     found = package_dir(package)
     if found is None:
         return None
@@ -111,23 +109,9 @@ def _installed(package: str) -> str | None:
 
 def passed_before(key: str) -> bool:
     """Whether a check with this key passed, without a warning, before."""
-    return _stored(key) == PASSED
+    return STORE.read(key) == PASSED
 
 
 def remember_pass(key: str) -> None:
     """Record that the check with this key passed without a warning (failures to write are ignored)."""
-    _store(key, PASSED)
-
-
-def _stored(key: str) -> str | None:
-    return _store_of_verdicts().read(key)
-
-
-def _store(key: str, body: str) -> None:
-    _store_of_verdicts().write(key, body)
-
-
-def _store_of_verdicts() -> PrivateCache:
-    from eggbin.private_cache import PrivateCache
-
-    return PrivateCache("settings", MAGIC)
+    STORE.write(key, PASSED)
