@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 HEAVY_MODULES = ("typer", "click", "rich")  # what only the CLI needs, and a master should not hold
 UNIT_PREFIX = "_egg_"  # the private root of an app's (or `path:` plugin's) files, see eggbin/web/modules.py
+MAX_WORKER_ID = 9999  # for the room a forked worker's title takes (`worker 9999`)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGCHLD)
 
 
@@ -74,7 +75,8 @@ def title_fits(title: str) -> bool:
             room = len(cmdline.read()) + len(environ.read())
     except OSError:
         return False
-    longest = f"{title} zygote --title={title}"  # the master's own is shorter; its zygote shares the room
+    # the zygote and the children it forks write theirs over the same room: the longest is a worker's
+    longest = f"{title} worker {MAX_WORKER_ID} --title={title}"
     return len(longest.encode()) + 1 < room
 
 

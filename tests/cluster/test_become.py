@@ -74,7 +74,7 @@ def test_no_room_in_a_small_environment_for_a_title_that_fits_with_the_usual_one
             from eggbin.cluster.become import title_fits
             title = "egg-server-" + "x" * 100
             fits = title_fits(title)
-            setproctitle.setproctitle(f"{title} zygote --title={title}")
+            setproctitle.setproctitle(f"{title} worker 9999 --title={title}")
             with open("/proc/self/cmdline", "rb") as cmdline:
                 print(fits, cmdline.read().rstrip(b"\\0").endswith(f"--title={title}".encode()))
             """
