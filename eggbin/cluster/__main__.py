@@ -1,4 +1,5 @@
-"""`python -m eggbin.cluster '<master blob>'`: the master's entry point (`eggbin.cluster.launch` runs it).
+"""`python -m eggbin.cluster '<master blob>'`: the master's entry point (`eggbin.cluster.launch` runs it;
+`eggbin.cluster.become` calls `run` in the CLI's own process, or a fork of it, when that process is fit).
 
 With `zygote` on, the zygote is forked before the master imports anything of its own, the modules both
 processes import aside (`import_shared_modules`): the zygote's imports (the framework) and the master's
@@ -16,11 +17,16 @@ if TYPE_CHECKING:
 
 
 def main() -> None:
+    run(sys.argv[1])
+
+
+def run(blob: str) -> None:
+    """Be the master `blob` describes, in this process: a new interpreter's (`main`), or the CLI's own
+    (`eggbin.cluster.become`); exits with the master's code."""
     from eggbin.cluster import start_trace
 
     start_trace.mark_origin()
     start_trace.mark("master", "main")
-    blob = sys.argv[1]
     args = json.loads(blob)
     zygote = None
     if args["cluster"].get("zygote"):

@@ -13,7 +13,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from eggbin.cluster import start_trace
 from eggbin.cluster.channel import BOOT_PROGRESS, Channel, Message, envelope
@@ -43,10 +43,21 @@ class Reloaded:
     workers: list[int]
 
 
+class MasterProcess(Protocol):
+    """What a parent needs of its master's process: a `subprocess.Popen`, or a `become.ForkedMaster`."""
+
+    pid: int
+    returncode: int | None
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
 class ClusterProcess:
     """A running master, seen from the process that started it."""
 
-    def __init__(self, popen: subprocess.Popen[bytes], channel: Channel) -> None:
+    def __init__(self, popen: MasterProcess, channel: Channel) -> None:
         self.popen = popen
         self.channel = channel
         self._inbox: list[Message] = []
@@ -61,9 +72,20 @@ class ClusterProcess:
         stdout: int | None = None,
         stderr: int | None = None,
         python: str | None = None,
+        fork: bool = False,
     ) -> ClusterProcess:
+        """Spawn the master; with `fork`, fork it from this process instead when this process is fit
+        (`eggbin.cluster.become`: no new interpreter, no imports repeated)."""
         if start_trace.enabled():  # the trace counts from this spawn
             os.environ[start_trace.ORIGIN_ENV] = repr(time.monotonic())
+        if fork:
+            from eggbin.cluster.become import fork_master, unfit
+
+            if unfit(options, python) is None:
+                forked, channel = fork_master(
+                    options, new_session=new_session, stdin=stdin, stdout=stdout, stderr=stderr
+                )
+                return cls(forked, channel)
         popen, channel = spawn_module(
             "eggbin.cluster",
             partial(master_blob, options),

@@ -1,8 +1,9 @@
 """`eggscripts start`: the cluster in the foreground (container-friendly) or detached (`--daemon`).
 
-Foreground: this process becomes the master (`exec`), so nothing of the CLI stays resident: the
-master gets the signals itself, reaps orphans (a child subreaper, or PID 1 in a container) and its exit
-code is the command's. Daemon: the master runs in a new session
+Foreground: this process becomes the master (in place on the CLI's fast path, else by `exec`), so
+nothing of typer or rich stays resident: the master gets the signals itself, reaps orphans (a child
+subreaper, or PID 1 in a container) and its exit code is the command's. Daemon: the master runs in a
+new session (forked from this process when it is fit, `eggbin.cluster.become`, else spawned)
 with its output in `~/logs/master-std{out,err}.log` (eggbin/daemon/outputs.py); we return once
 `egg-ready` arrives, or stop everything and name the cause (the master's message and its own stderr
 tail) when it does not. Ctrl-C or SIGTERM while waiting stops the cluster that was starting.
@@ -218,11 +219,17 @@ def start_lock(base: Path) -> Iterator[None]:
 
 
 def start_foreground(options: StartOptions, cluster: ClusterOptions) -> int:
-    """Replace this process with the master (same pid, signals and exit code); returns only on failure.
+    """Become the master (same pid, signals and exit code); returns only on failure.
 
-    The CLI's imports (typer, rich, the config preview) would otherwise stay resident for the cluster's
-    whole life only to forward signals; the master handles SIGINT/SIGTERM/SIGQUIT/SIGHUP itself.
+    On the CLI's fast path (the parse cache: no typer, click or rich) this process runs the master
+    itself (`eggbin.cluster.become`), with nothing to start or import again. Otherwise it `exec`s a new
+    interpreter into the master: the CLI's imports (typer, rich) would stay resident for the cluster's
+    whole life. Either way the master handles SIGINT/SIGTERM/SIGQUIT/SIGHUP itself.
     """
+    from eggbin.cluster.become import become_master, unfit
+
+    if unfit(cluster, options.python) is None:
+        become_master(cluster)
     python = options.python or sys.executable
     sys.stdout.flush()
     sys.stderr.flush()
@@ -241,7 +248,7 @@ def start_daemon(options: StartOptions, cluster: ClusterOptions) -> int:
     stderr = stdout if stderr_path == stdout_path else open_output(stderr_path)
     try:
         master = ClusterProcess.start(
-            cluster, new_session=True, stdout=stdout.fd, stderr=stderr.fd, python=options.python
+            cluster, new_session=True, stdout=stdout.fd, stderr=stderr.fd, python=options.python, fork=True
         )
         ready = _wait_ready(master, options.timeout, cluster.title, stderr)
         _report_ready(ready, cluster, stdout.path, stderr.path)
