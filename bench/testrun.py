@@ -102,12 +102,14 @@ def main() -> None:
             (app / "tests").mkdir()
             (app / "tests" / "test_trivial.py").write_text("def test_one():\n    assert 1\n")
         pytest_argv = [sys.executable, "-m", "pytest", *PYTEST_FLAGS]
-        runs = {"pytest (same project)": functools.partial(run_timed, pytest_argv, cwd=app, env=env)}
+        runs: dict[str, Any] = {
+            "pytest (same project)": functools.partial(run_timed, pytest_argv, cwd=app, env=env)
+        }
         runs |= subjects(app, env, BIN)
         if options.baseline:
             runs |= subjects(app, env, options.baseline, " (baseline)")
         timelines: dict[str, dict[str, list[float]]] = {}
-        if options.timeline:  # the same conftest in the project for every subject
+        if options.timeline and not options.instructions:  # the same conftest for every subject
             (app / "conftest.py").write_text(TIMELINE_CONFTEST)
             for name, run in list(runs.items()):
                 timelines[name] = {}
