@@ -88,11 +88,13 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    from eggbin.testing.apps import clean_logs, xdist_worker
-
     config = session.config
     # under xdist the controller cleans once, before any worker boots an app and starts writing logs
-    if config.stash.get(_KIND, None) == "app" and xdist_worker() is None and _xdist_controller(config):
+    if config.stash.get(_KIND, None) != "app" or not _xdist_controller(config):
+        return  # and nothing is imported: `eggbin.testing.apps` brings httpx and anyio (~0.3 G instructions)
+    from eggbin.testing.apps import clean_logs, xdist_worker
+
+    if xdist_worker() is None:
         clean_logs(config.rootpath)
 
 

@@ -205,6 +205,17 @@ def test_the_key_holds_the_parsing_packages_sources() -> None:
     assert f"{Path(parse_cache.__file__)}:" in fingerprint
 
 
+def test_the_key_holds_the_cli_sources_not_the_rest_of_eggbin() -> None:
+    """What the commands run (test runner, runtime, daemon) is imported afresh by every replay."""
+    from eggbin import testrunner
+    from eggbin.testing import plugin
+
+    fingerprint = private_cache.source_fingerprint(parse_cache.PARSING_PACKAGES) or ""
+    assert f"{Path(parse_cache.__file__).parent / 'test.py'}:" in fingerprint
+    assert f"{Path(testrunner.__file__)}:" not in fingerprint
+    assert f"{Path(plugin.__file__)}:" not in fingerprint
+
+
 @pytest.mark.parametrize(
     ("command", "argv", "code"),
     [

@@ -52,6 +52,22 @@ def test_the_plugin_stays_out_of_projects_that_are_not_eggbin(pytester: pytest.P
     assert "eggbin:" not in result.stdout.str()
 
 
+LIGHT_RUN = """
+import sys
+
+def test_a_test_without_fixtures_pays_for_none():
+    heavy = {"eggbin.testing.apps", "eggbin.testing.loop", "eggbin.web.application", "httpx", "starlette"}
+    assert heavy.isdisjoint(sys.modules)
+"""
+
+
+def test_a_run_that_uses_no_fixture_imports_no_client_and_no_app(project: pytest.Pytester) -> None:
+    # the plugin loads in every pytest run: httpx, anyio's portal and the runtime come with the fixtures
+    (project.path / "tests" / "test_light.py").write_text(LIGHT_RUN)
+    result = project.runpytest_subprocess("-p", "no:cacheprovider", timeout=120)
+    result.assert_outcomes(passed=1)
+
+
 TIMEOUTS = """
 import asyncio
 import time
