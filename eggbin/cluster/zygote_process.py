@@ -68,6 +68,19 @@ def preload_worker() -> None:
     preload(tuple(name for name in found if not name.startswith(OFF_BY_DEFAULT)))
     preload(BOOT_PRELOAD)
     preload(builtin_app_modules(Path(eggbin.web.builtin.__file__).parent, eggbin.web.builtin.__name__))
+    read_builtin_config_syntax(Path(eggbin.web.builtin.__file__).parent)
+
+
+def read_builtin_config_syntax(root: Path) -> None:
+    """What every boot reads of the syntax of eggbin's own config files (the names a file assigns, the
+    lines of a plugin file's entries), parsed once here: each worker finds it in memory (`read_syntax`)."""
+    from eggbin.web.declared import assigned_names
+    from eggbin.web.plugins import key_lines
+
+    for file in sorted(root.glob("**/config/*.py")):
+        assigned_names(file)
+        if file.stem.startswith("plugin"):
+            key_lines(file)
 
 
 def builtin_app_modules(root: Path, package: str) -> tuple[str, ...]:

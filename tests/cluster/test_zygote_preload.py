@@ -17,6 +17,16 @@ from eggbin.cluster import zygote_process as zygote
 zygote.preload(zygote.AGENT_PRELOAD)
 zygote.preload_worker()
 before = set(sys.modules)
+import ast
+from eggbin.web.units import EGGBIN_PATH
+own = {file.read_text(encoding="utf-8") for file in EGGBIN_PATH.glob("**/config/*.py")}
+parsed_own = []
+real_parse = ast.parse
+def parse(source, *args, **kwargs):
+    if source in own:
+        parsed_own.append(source)
+    return real_parse(source, *args, **kwargs)
+ast.parse = parse
 from eggbin.web.env import resolve_env
 from eggbin.web.framework import create_app
 base = Path(sys.argv[1])
@@ -25,6 +35,7 @@ app.checks_settings = False  # as in a worker
 asyncio.run(app.boot(write_run_files=False))
 print(json.dumps(sorted(set(sys.modules) - before)))
 print(json.dumps("jinja2" in sys.modules))
+print(json.dumps(len(parsed_own)))
 """
 
 
@@ -34,7 +45,7 @@ def test_a_default_boot_imports_no_eggbin_module_the_zygote_did_not_preload(tmp_
         [sys.executable, "-c", BOOT_AFTER_PRELOAD, str(app_dir)], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    *_, imported_late, with_jinja2 = done.stdout.splitlines()
+    *_, imported_late, with_jinja2, own_files_parsed = done.stdout.splitlines()
     late = [
         name
         for name in json.loads(imported_late)
@@ -43,6 +54,7 @@ def test_a_default_boot_imports_no_eggbin_module_the_zygote_did_not_preload(tmp_
     ]
     assert late == []
     assert json.loads(with_jinja2) is False  # a worker imports it at its first render (i18n's `__` too)
+    assert json.loads(own_files_parsed) == 0  # the syntax of eggbin's config files was read in the zygote
 
 
 def test_the_ready_notice_to_a_master_already_gone_ends_the_zygote_quietly() -> None:
