@@ -49,6 +49,14 @@ def preload(modules: tuple[str, ...]) -> None:
         importlib.import_module(name)
 
 
+def preload_agent() -> None:
+    """What the agent needs, and the syntax of eggbin's own config files that every boot reads."""
+    from eggbin.web.units import EGGBIN_PATH
+
+    preload(AGENT_PRELOAD)
+    read_builtin_config_syntax(EGGBIN_PATH)
+
+
 def preload_worker() -> None:
     """What workers need, what uvicorn would import at its first start, and eggbin's own load unit."""
     import pkgutil
@@ -68,12 +76,12 @@ def preload_worker() -> None:
     preload(tuple(name for name in found if not name.startswith(OFF_BY_DEFAULT)))
     preload(BOOT_PRELOAD)
     preload(builtin_app_modules(Path(eggbin.web.builtin.__file__).parent, eggbin.web.builtin.__name__))
-    read_builtin_config_syntax(Path(eggbin.web.builtin.__file__).parent)
 
 
 def read_builtin_config_syntax(root: Path) -> None:
     """What every boot reads of the syntax of eggbin's own config files (the names a file assigns, the
-    lines of a plugin file's entries), parsed once here: each worker finds it in memory (`read_syntax`)."""
+    lines of a plugin file's entries), parsed once here: the agent and each worker find it in memory
+    (`eggbin.web.declared.read_syntax`)."""
     from eggbin.web.declared import assigned_names
     from eggbin.web.plugins import key_lines
 
@@ -233,7 +241,7 @@ def run_zygote(control: socket.socket, master_pid: int, title: str) -> None:
         die_with_parent(master_pid)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # only the master decides when anything stops
         set_title(title, "zygote")
-        preload(AGENT_PRELOAD)
+        preload_agent()
         mark("zygote", "agent preload done")
         held = serve_agent(control, master_pid)
         preload_worker()

@@ -9,12 +9,13 @@ from pathlib import Path
 
 from tests.cluster.running import copy_app
 
-# a fresh interpreter: preload as the zygote does, boot a worker's app, list eggbin modules imported late
+# a fresh interpreter: preload as the zygote does, boot a worker's app (list the eggbin modules it imported
+# late), then an agent: count the parses of eggbin's own config files in both boots
 BOOT_AFTER_PRELOAD = """
 import asyncio, json, sys
 from pathlib import Path
 from eggbin.cluster import zygote_process as zygote
-zygote.preload(zygote.AGENT_PRELOAD)
+zygote.preload_agent()
 zygote.preload_worker()
 before = set(sys.modules)
 import ast
@@ -33,8 +34,12 @@ base = Path(sys.argv[1])
 app = create_app("app", base, resolve_env(base, "unittest"), None)
 app.checks_settings = False  # as in a worker
 asyncio.run(app.boot(write_run_files=False))
-print(json.dumps(sorted(set(sys.modules) - before)))
-print(json.dumps("jinja2" in sys.modules))
+imported_late, with_jinja2 = sorted(set(sys.modules) - before), "jinja2" in sys.modules
+agent = create_app("agent", base, resolve_env(base, "unittest"), None)
+agent.checks_settings = False
+asyncio.run(agent.boot(write_run_files=False))
+print(json.dumps(imported_late))
+print(json.dumps(with_jinja2))
 print(json.dumps(len(parsed_own)))
 """
 
@@ -54,7 +59,7 @@ def test_a_default_boot_imports_no_eggbin_module_the_zygote_did_not_preload(tmp_
     ]
     assert late == []
     assert json.loads(with_jinja2) is False  # a worker imports it at its first render (i18n's `__` too)
-    assert json.loads(own_files_parsed) == 0  # the syntax of eggbin's config files was read in the zygote
+    assert json.loads(own_files_parsed) == 0  # their syntax was read in the zygote, before the agent's fork
 
 
 def test_the_ready_notice_to_a_master_already_gone_ends_the_zygote_quietly() -> None:
