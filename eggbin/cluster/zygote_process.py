@@ -79,16 +79,19 @@ def preload_worker() -> None:
 
 
 def read_builtin_config_syntax(root: Path) -> None:
-    """What every boot reads of the syntax of eggbin's own config files (the names a file assigns, the
-    lines of a plugin file's entries), parsed once here: the agent and each worker find it in memory
-    (`eggbin.web.declared.read_syntax`)."""
+    """What every boot reads of the syntax of eggbin's own files (the names a config file assigns, the
+    lines of a plugin file's entries, of each plugin's `EGG_PLUGIN`), parsed once here: the agent and
+    each worker find it in memory (`eggbin.web.declared.read_syntax`)."""
     from eggbin.web.declared import assigned_names
+    from eggbin.web.modules import definition_line
     from eggbin.web.plugins import key_lines
 
     for file in sorted(root.glob("**/config/*.py")):
         assigned_names(file)
         if file.stem.startswith("plugin"):
             key_lines(file)
+    for file in sorted(root.glob("plugins/*/__init__.py")):
+        definition_line(file, "EGG_PLUGIN")
 
 
 def builtin_app_modules(root: Path, package: str) -> tuple[str, ...]:

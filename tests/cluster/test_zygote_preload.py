@@ -20,7 +20,8 @@ zygote.preload_worker()
 before = set(sys.modules)
 import ast
 from eggbin.web.units import EGGBIN_PATH
-own = {file.read_text(encoding="utf-8") for file in EGGBIN_PATH.glob("**/config/*.py")}
+own_files = [*EGGBIN_PATH.glob("**/config/*.py"), *EGGBIN_PATH.glob("plugins/*/__init__.py")]
+own = {file.read_text(encoding="utf-8") for file in own_files}
 parsed_own = []
 real_parse = ast.parse
 def parse(source, *args, **kwargs):
