@@ -50,10 +50,12 @@ def preload(modules: tuple[str, ...]) -> None:
 
 
 def preload_agent() -> None:
-    """What the agent needs, and the syntax of eggbin's own config files that every boot reads."""
-    from eggbin.web.units import EGGBIN_PATH
+    """What the agent needs, and what every boot reads of eggbin's own config files: their modules
+    (pure: the app's values come from calling their `config(app_info)`) and their syntax."""
+    from eggbin.web.units import EGGBIN_PACKAGE, EGGBIN_PATH
 
     preload(AGENT_PRELOAD)
+    preload(builtin_modules(EGGBIN_PATH, EGGBIN_PACKAGE, ("**/config/*.py",)))
     read_builtin_config_syntax(EGGBIN_PATH)
 
 
@@ -75,7 +77,8 @@ def preload_worker() -> None:
     found = (m.name for m in pkgutil.walk_packages(eggbin.web.builtin.__path__, prefix))
     preload(tuple(name for name in found if not name.startswith(OFF_BY_DEFAULT)))
     preload(BOOT_PRELOAD)
-    preload(builtin_app_modules(Path(eggbin.web.builtin.__file__).parent, eggbin.web.builtin.__name__))
+    app_files = tuple(f"**/app/{directory}/*.py" for directory in BUILTIN_APP_DIRS)
+    preload(builtin_modules(Path(eggbin.web.builtin.__file__).parent, eggbin.web.builtin.__name__, app_files))
 
 
 def read_builtin_config_syntax(root: Path) -> None:
@@ -94,12 +97,12 @@ def read_builtin_config_syntax(root: Path) -> None:
         definition_line(file, "EGG_PLUGIN")
 
 
-def builtin_app_modules(root: Path, package: str) -> tuple[str, ...]:
-    """The `app/extend/*.py` and `app/middleware/*.py` of eggbin's unit and its plugins, as module names
-    (the loader imports them by these names), the metrics plugin's aside (off by default)."""
+def builtin_modules(root: Path, package: str, patterns: tuple[str, ...]) -> tuple[str, ...]:
+    """The files of eggbin's unit and its plugins that match `patterns` (`**/app/extend/*.py`, ...), as
+    module names (the loader imports them by these names), the metrics plugin's aside (off by default)."""
     names = []
-    for directory in BUILTIN_APP_DIRS:
-        for path in sorted(root.glob(f"**/app/{directory}/*.py")):
+    for pattern in patterns:
+        for path in sorted(root.glob(pattern)):
             parts = path.relative_to(root).with_suffix("").parts
             name = ".".join((package, *parts))
             if parts[-1] != "__init__" and not name.startswith(OFF_BY_DEFAULT):
