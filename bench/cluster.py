@@ -30,7 +30,7 @@ as a user's second start does.
 the tree at DIR (its `eggbin` package put first on `PYTHONPATH`), a driver process per start whose
 `RUSAGE_CHILDREN` is that start's tree CPU: a before/after comparison under the same load.
 `--preload-instructions` counts, under valgrind's callgrind, the CPU instructions of the zygote's imports:
-what the agent needs (`AGENT_PRELOAD`) and what workers need (`preload_worker`), a figure load does not move.
+what the agent needs (`preload_agent`) and what workers need (`preload_worker`), a figure load does not move.
 
 Targets (issue #16): eggbin egg-ready <= 1.0x gunicorn's first 200 at the same worker count;
 `eggscripts start` (both forms) first 200 <= 1.5x gunicorn's; `--daemon` returns <= 20 ms after egg-ready.
@@ -154,7 +154,10 @@ import sys
 from eggbin.cluster import zygote_process as zygote
 stage = int(sys.argv[1])
 if stage >= 1:
-    zygote.preload(zygote.AGENT_PRELOAD)
+    if hasattr(zygote, "preload_agent"):
+        zygote.preload_agent()
+    else:  # an older tree (`PYTHONPATH=<its checkout>`)
+        zygote.preload(zygote.AGENT_PRELOAD)
 if stage >= 2:
     zygote.preload_worker()
 """
@@ -172,7 +175,7 @@ def preload_instructions() -> list[Measurement]:
         counts.append(int(found[1]))
     agent, worker = (counts[1] - counts[0]) / 1e6, (counts[2] - counts[1]) / 1e6
     return [
-        Measurement("agent preload (AGENT_PRELOAD)", [agent], unit="M instructions"),
+        Measurement("agent preload (preload_agent)", [agent], unit="M instructions"),
         Measurement("worker preload (preload_worker)", [worker], unit="M instructions"),
     ]
 

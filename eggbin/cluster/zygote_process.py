@@ -49,6 +49,16 @@ def preload(modules: tuple[str, ...]) -> None:
         importlib.import_module(name)
 
 
+def preload_agent() -> None:
+    """What the agent needs, and what every boot reads of eggbin's own config files: their modules
+    (pure: the app's values come from calling their `config(app_info)`) and their syntax."""
+    from eggbin.web.units import EGGBIN_PACKAGE, EGGBIN_PATH
+
+    preload(AGENT_PRELOAD)
+    preload(builtin_modules(EGGBIN_PATH, EGGBIN_PACKAGE, ("**/config/*.py",)))
+    read_builtin_config_syntax(EGGBIN_PATH)
+
+
 def preload_worker() -> None:
     """What workers need, what uvicorn would import at its first start, and eggbin's own load unit."""
     import pkgutil
@@ -67,15 +77,32 @@ def preload_worker() -> None:
     found = (m.name for m in pkgutil.walk_packages(eggbin.web.builtin.__path__, prefix))
     preload(tuple(name for name in found if not name.startswith(OFF_BY_DEFAULT)))
     preload(BOOT_PRELOAD)
-    preload(builtin_app_modules(Path(eggbin.web.builtin.__file__).parent, eggbin.web.builtin.__name__))
+    app_files = tuple(f"**/app/{directory}/*.py" for directory in BUILTIN_APP_DIRS)
+    preload(builtin_modules(Path(eggbin.web.builtin.__file__).parent, eggbin.web.builtin.__name__, app_files))
 
 
-def builtin_app_modules(root: Path, package: str) -> tuple[str, ...]:
-    """The `app/extend/*.py` and `app/middleware/*.py` of eggbin's unit and its plugins, as module names
-    (the loader imports them by these names), the metrics plugin's aside (off by default)."""
+def read_builtin_config_syntax(root: Path) -> None:
+    """What every boot reads of the syntax of eggbin's own files (the names a config file assigns, the
+    lines of a plugin file's entries, of each plugin's `EGG_PLUGIN`), parsed once here: the agent and
+    each worker find it in memory (`eggbin.web.declared.read_syntax`)."""
+    from eggbin.web.declared import assigned_names
+    from eggbin.web.modules import definition_line
+    from eggbin.web.plugins import key_lines
+
+    for file in sorted(root.glob("**/config/*.py")):
+        assigned_names(file)
+        if file.stem.startswith("plugin"):
+            key_lines(file)
+    for file in sorted(root.glob("plugins/*/__init__.py")):
+        definition_line(file, "EGG_PLUGIN")
+
+
+def builtin_modules(root: Path, package: str, patterns: tuple[str, ...]) -> tuple[str, ...]:
+    """The files of eggbin's unit and its plugins that match `patterns` (`**/app/extend/*.py`, ...), as
+    module names (the loader imports them by these names), the metrics plugin's aside (off by default)."""
     names = []
-    for directory in BUILTIN_APP_DIRS:
-        for path in sorted(root.glob(f"**/app/{directory}/*.py")):
+    for pattern in patterns:
+        for path in sorted(root.glob(pattern)):
             parts = path.relative_to(root).with_suffix("").parts
             name = ".".join((package, *parts))
             if parts[-1] != "__init__" and not name.startswith(OFF_BY_DEFAULT):
@@ -220,7 +247,7 @@ def run_zygote(control: socket.socket, master_pid: int, title: str) -> None:
         die_with_parent(master_pid)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # only the master decides when anything stops
         set_title(title, "zygote")
-        preload(AGENT_PRELOAD)
+        preload_agent()
         mark("zygote", "agent preload done")
         held = serve_agent(control, master_pid)
         preload_worker()

@@ -65,13 +65,14 @@ def extend(
         if isinstance(value, Mapping) and isinstance(current, Config):
             extend(current, value, meta, origin, f"{path}.")
         else:
+            if isinstance(current, Config) and current:  # its leaves were recorded: they are replaced
+                for stale in [k for k in meta if k.startswith(f"{path}.")]:
+                    del meta[stale]
             target[key] = value
             _record(meta, path, target[key], origin)
 
 
 def _record(meta: dict[str, str], path: str, value: Any, origin: str) -> None:
-    for stale in [k for k in meta if k.startswith(path + ".")]:
-        del meta[stale]
     if isinstance(value, Config) and value:
         for key, item in entries(value):
             _record(meta, f"{path}.{key}", item, origin)

@@ -11,10 +11,19 @@ ignored: that is reported (file:line) instead of being dropped silently. UPPER_C
 from __future__ import annotations
 
 import ast
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
+
+from eggbin.web.units import EGGBIN_PATH
+
+T = TypeVar("T")
+EGGBIN_FILES = f"{EGGBIN_PATH}{os.sep}"
+# `read_syntax`'s results for eggbin's own files: (reader, file, mtime, size) → result
+_OWN_FILES: dict[tuple[str, str, int, int], Any] = {}
 
 
 @dataclass
@@ -26,12 +35,29 @@ class Declared:
     warnings: list[str] = field(default_factory=list)
 
 
+def read_syntax(file: Path, reader: Callable[[ast.Module], T]) -> T:
+    """`reader(the file's syntax tree)`. For eggbin's own files it is kept per process: the zygote reads
+    them before it forks (`eggbin.cluster.zygote_process`), so no worker parses them at its boot."""
+    name = str(file)
+    if not name.startswith(EGGBIN_FILES):
+        return reader(ast.parse(file.read_text(encoding="utf-8")))
+    info = os.stat(name)
+    key = (f"{reader.__module__}.{reader.__qualname__}", name, info.st_mtime_ns, info.st_size)
+    if key not in _OWN_FILES:
+        _OWN_FILES[key] = reader(ast.parse(file.read_text(encoding="utf-8")))
+    result: T = _OWN_FILES[key]
+    return result
+
+
 def assigned_names(file: Path) -> dict[str, int]:
     """Top-level names the file assigns (`x = ...`, `x: T = ...`), in file order, with their line."""
     try:
-        tree = ast.parse(file.read_text(encoding="utf-8"))
+        return dict(read_syntax(file, _assigned_names))
     except (OSError, SyntaxError, ValueError):
         return {}
+
+
+def _assigned_names(tree: ast.Module) -> dict[str, int]:
     names: dict[str, int] = {}
     for node in tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else []

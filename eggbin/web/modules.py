@@ -143,14 +143,21 @@ def _is_under(filename: str, directory: Path) -> bool:
 
 def definition_line(file: Path, name: str) -> int:
     """The line where `file` defines or assigns the top-level `name` (1 when it does not)."""
+    from eggbin.web.declared import read_syntax  # it imports this module (through eggbin.web.units)
+
     try:
-        tree = ast.parse(file.read_text(encoding="utf-8"))
+        return read_syntax(file, definition_lines).get(name, 1)
     except (OSError, SyntaxError, ValueError):
         return 1
+
+
+def definition_lines(tree: ast.Module) -> dict[str, int]:
+    """Each top-level name a module defines (def, class) or assigns (`x = ...`): its first line."""
+    lines: dict[str, int] = {}
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
-            return node.lineno
-        targets = node.targets if isinstance(node, ast.Assign) else []
-        if any(isinstance(target, ast.Name) and target.id == name for target in targets):
-            return node.lineno
-    return 1
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            lines.setdefault(node.name, node.lineno)
+        for target in node.targets if isinstance(node, ast.Assign) else []:
+            if isinstance(target, ast.Name):
+                lines.setdefault(target.id, node.lineno)
+    return lines

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from eggbin.errors import BootError
-from eggbin.web.declared import declared
+from eggbin.web.declared import declared, read_syntax
 from eggbin.web.modules import UnitModules, definition_line
 from eggbin.web.units import LoadUnit
 
@@ -111,7 +111,7 @@ def read_plugin_specs(
                     raise BootError(f"`{file}` must define `plugins` as a dict", hint=PLUGINS_EXAMPLE)
                 if warnings is not None:
                     warnings.extend(found.warnings)
-                lines = {**found.lines, **_key_lines(file)}
+                lines = {**found.lines, **key_lines(file)}
                 for name, entry in entries.items():
                     _merge_spec(specs, str(name), entry, unit.path, f"{file}:{lines.get(name, 1)}")
     return specs
@@ -153,10 +153,14 @@ def _merge_spec(specs: dict[str, PluginSpec], name: str, entry: object, base: Pa
         spec.env = tuple(entry["env"])
 
 
-def _key_lines(file: Path) -> dict[str, int]:
+def key_lines(file: Path) -> dict[str, int]:
     """Line of the first dict key spelled `name` in `file` (to point at a plugin's entry)."""
+    return dict(read_syntax(file, _key_lines))
+
+
+def _key_lines(tree: ast.Module) -> dict[str, int]:
     lines: dict[str, int] = {}
-    for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+    for node in ast.walk(tree):
         if isinstance(node, ast.Dict):
             for key in node.keys:
                 if isinstance(key, ast.Constant) and isinstance(key.value, str):

@@ -9,22 +9,39 @@ from pathlib import Path
 
 from tests.cluster.running import copy_app
 
-# a fresh interpreter: preload as the zygote does, boot a worker's app, list eggbin modules imported late
+# a fresh interpreter: preload as the zygote does, boot a worker's app (list the eggbin modules it imported
+# late), then an agent: count the parses of eggbin's own config files in both boots
 BOOT_AFTER_PRELOAD = """
 import asyncio, json, sys
 from pathlib import Path
 from eggbin.cluster import zygote_process as zygote
-zygote.preload(zygote.AGENT_PRELOAD)
+zygote.preload_agent()
 zygote.preload_worker()
 before = set(sys.modules)
+import ast
+from eggbin.web.units import EGGBIN_PATH
+own_files = [*EGGBIN_PATH.glob("**/config/*.py"), *EGGBIN_PATH.glob("plugins/*/__init__.py")]
+own = {file.read_text(encoding="utf-8") for file in own_files}
+parsed_own = []
+real_parse = ast.parse
+def parse(source, *args, **kwargs):
+    if source in own:
+        parsed_own.append(source)
+    return real_parse(source, *args, **kwargs)
+ast.parse = parse
 from eggbin.web.env import resolve_env
 from eggbin.web.framework import create_app
 base = Path(sys.argv[1])
 app = create_app("app", base, resolve_env(base, "unittest"), None)
 app.checks_settings = False  # as in a worker
 asyncio.run(app.boot(write_run_files=False))
-print(json.dumps(sorted(set(sys.modules) - before)))
-print(json.dumps("jinja2" in sys.modules))
+imported_late, with_jinja2 = sorted(set(sys.modules) - before), "jinja2" in sys.modules
+agent = create_app("agent", base, resolve_env(base, "unittest"), None)
+agent.checks_settings = False
+asyncio.run(agent.boot(write_run_files=False))
+print(json.dumps(imported_late))
+print(json.dumps(with_jinja2))
+print(json.dumps(len(parsed_own)))
 """
 
 
@@ -34,15 +51,16 @@ def test_a_default_boot_imports_no_eggbin_module_the_zygote_did_not_preload(tmp_
         [sys.executable, "-c", BOOT_AFTER_PRELOAD, str(app_dir)], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    *_, imported_late, with_jinja2 = done.stdout.splitlines()
+    *_, imported_late, with_jinja2, own_files_parsed = done.stdout.splitlines()
     late = [
         name
         for name in json.loads(imported_late)
-        # boot files load under their own names, config files are re-read per app: neither is shared
-        if name.startswith(("eggbin", "jinja2")) and "._boot_" not in name and ".config" not in name
+        # boot files load under their own names (not shared); eggbin's own config modules are preloaded
+        if name.startswith(("eggbin", "jinja2")) and "._boot_" not in name
     ]
     assert late == []
     assert json.loads(with_jinja2) is False  # a worker imports it at its first render (i18n's `__` too)
+    assert json.loads(own_files_parsed) == 0  # their syntax was read in the zygote, before the agent's fork
 
 
 def test_the_ready_notice_to_a_master_already_gone_ends_the_zygote_quietly() -> None:

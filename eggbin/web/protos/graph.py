@@ -13,7 +13,6 @@ a built-in's). Boot errors, each with a code:
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,6 +147,8 @@ class ProtoGraph:
             what = f"`{wanted}`"
         candidates = {p.info.name: p for named in self.by_name.values() for p in named}
         candidates |= {p.cls.__name__: p for p in self.protos.values()}
+        import difflib  # only for this error
+
         words = [wanted, type_name(spec.annotation)] if spec.annotation is not None else [wanted]
         close = [c for w in words for c in difflib.get_close_matches(w, [*candidates, *BUILTIN_NAMES])]
         closest = ", ".join(dict.fromkeys(_describe(candidates.get(c), c) for c in close))
