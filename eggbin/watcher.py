@@ -62,7 +62,8 @@ class DevFilter:
             relative = path.relative_to(self.base_dir)
         except ValueError:
             relative = None  # a watch dir outside the app: only name rules apply
-        if any(part in IGNORED_DIR_NAMES for part in (relative or path).parts[:-1]):
+        # the directory itself too: Python creates `app/__pycache__` at a worker's first import
+        if any(part in IGNORED_DIR_NAMES for part in (relative or path).parts):
             return True
         if relative is not None and _under_any(relative, IGNORED_APP_PATHS):
             return True

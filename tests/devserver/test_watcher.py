@@ -32,6 +32,9 @@ IGNORED = [
     "run/application_config.json",
     "coverage/index.html",
     "app/controller/__pycache__/home.cpython-311.pyc",
+    "app/controller/__pycache__",  # the cache dir itself, created at a worker's first import
+    "app/.mypy_cache",
+    "lib/.git",
     "lib/.git/index",
     "lib/.venv/lib/python3.11/site.py",
     "lib/venv/bin/activate",
