@@ -119,8 +119,9 @@ def _run_forked(
     blob: str, channel_fd: int, new_session: bool, stdin: int | None, stdout: int | None, stderr: int | None
 ) -> NoReturn:
     """The fork's side: the stdio and session asked for, nothing else of the parent's, then the master."""
-    code = 1
-    try:
+    from eggbin.cluster.process import run_and_exit
+
+    def master() -> None:
         if new_session:
             os.setsid()
         _redirect(stdin, stdout, stderr)
@@ -129,15 +130,8 @@ def _run_forked(
 
         _as_new_interpreter(blob)
         run(blob)
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except BaseException:
-        import traceback
 
-        traceback.print_exc()
-    finally:
-        _flush_all()
-    os._exit(code)  # never back into the CLI's frames, nor its exit handlers
+    run_and_exit(master)
 
 
 def _redirect(stdin: int | None, stdout: int | None, stderr: int | None) -> None:
@@ -179,16 +173,6 @@ def _as_new_interpreter(blob: str) -> None:
     from eggbin.cluster import __main__ as entry
 
     sys.argv = [entry.__file__, blob]
-
-
-def _flush_all() -> None:
-    import contextlib
-
-    with contextlib.suppress(Exception):
-        if "logging" in sys.modules:
-            sys.modules["logging"].shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
 
 
 class ForkedMaster:

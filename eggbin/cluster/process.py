@@ -10,8 +10,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from eggbin.cluster.channel import Channel, Message
 
@@ -130,6 +131,29 @@ def die_with_parent(master_pid: int) -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != master_pid:  # the master died before prctl took effect
         os._exit(1)
+
+
+def run_and_exit(body: Callable[[], object]) -> NoReturn:
+    """A fork's whole life: run `body`, then leave by `os._exit` with its exit code (0, `SystemExit`'s,
+    or 1 with the traceback printed), logging and stdio flushed first. Never back into the parent's
+    frames (the zygote's loop, the CLI's) nor its exit handlers."""
+    code = 0
+    try:
+        body()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        with contextlib.suppress(Exception):
+            if "logging" in sys.modules:
+                sys.modules["logging"].shutdown()
+            sys.stdout.flush()
+            sys.stderr.flush()
+    os._exit(code)
 
 
 def reap_orphans(known: set[int]) -> None:

@@ -211,26 +211,10 @@ def run_child(master_pid: int, module: str, blob: str) -> None:
     while os.getppid() != master_pid and time.monotonic() < deadline:
         time.sleep(0.001)
     gc.enable()
-    code = 0
-    try:
-        sys.argv = [module, blob]
-        importlib.import_module(module).main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except BaseException:
-        import traceback
+    from eggbin.cluster.process import run_and_exit
 
-        traceback.print_exc()
-        code = 1
-    finally:
-        import contextlib
-        import logging
-
-        with contextlib.suppress(Exception):  # a child must reach its own `_exit`, never the zygote's loop
-            logging.shutdown()
-            sys.stdout.flush()
-            sys.stderr.flush()
-    os._exit(code)
+    sys.argv = [module, blob]
+    run_and_exit(lambda: importlib.import_module(module).main())  # an import error too ends here
 
 
 def run_zygote(control: socket.socket, master_pid: int, title: str) -> None:
