@@ -139,7 +139,11 @@ def compare_trees(app_dir: Path, workers: int, runs: int, before: Path) -> list[
         for name, tree in trees.items():
             env = {**os.environ, "PYTHONPATH": tree}
             argv = [sys.executable, "-c", AB_DRIVER, str(app_dir), str(workers), str(Path(__file__).parent)]
-            done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
+            # not this checkout's cwd: `python -c` and the master's `python -m` put the cwd first on
+            # sys.path, where an `eggbin/` package would shadow PYTHONPATH's (both trees ran this one)
+            done = subprocess.run(
+                argv, env=env, cwd=app_dir.parent, capture_output=True, text=True, check=True
+            )
             if run:
                 samples[name].append(json.loads(done.stdout.splitlines()[-1]))
     return [

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from eggbin.cluster import masterlog, metrics_dir
 from eggbin.cluster.breakpoints import DEBUGGER_PAUSED
-from eggbin.cluster.channel import BOOT_PROGRESS, SETTINGS_CHECKED, Channel, Message, envelope
+from eggbin.cluster.channel import BOOT_PROGRESS, SETTINGS_CHECKED, Channel, Message, encode, envelope
 from eggbin.cluster.listener import bind, release
 from eggbin.cluster.messenger import Router
 from eggbin.cluster.options import ChildOptions, ClusterOptions
@@ -97,7 +97,8 @@ class Master(ClusterReport):
 
     # -- children ---------------------------------------------------------------------------------
     def spawn_request(self, role: str, child_id: int) -> SpawnRequest:
-        """What starting this child takes: its module, its options blob, the fds it gets, its stdin."""
+        """What starting this child takes: its module, its options blob, the fds it gets, its stdin, and
+        what its channel holds before it starts (`greeting`)."""
         listen_fd = self.listener.fileno() if self.listener and role == "worker" else -1
         restarts = self.respawner.restarts.get(child_id, 0)
 
@@ -108,20 +109,26 @@ class Master(ClusterReport):
         fds = (listen_fd,) if listen_fd >= 0 else ()
         terminal = role == "worker" and child_id == self.options.terminal_worker
         stdin = None if terminal else subprocess.DEVNULL  # eggbin/cluster/breakpoints.py
-        return f"eggbin.cluster.{role}", blob, fds, stdin
+        return f"eggbin.cluster.{role}", blob, fds, stdin, self.greeting(role)
+
+    def greeting(self, role: str) -> bytes:
+        """What a new worker is told of the start so far, written into its channel before it exists: it
+        reads `agent-started` (and `settings-checked`) at once, not after the master heard its pid (a
+        batch of forks returns every pid at once)."""
+        if role != "worker":
+            return b""
+        told = [AGENT_STARTED] if self.state is not State.STARTING_AGENT else []
+        told += [SETTINGS_CHECKED] if self.settings_checked else []
+        return b"".join(encode(envelope(action, sender="master")) for action in told)
 
     def spawn(self, role: str, child_id: int, started: tuple[ChildProcess, Channel] | None = None) -> Child:
         """Start the child (unless `started` already holds its process and channel) and track it."""
         if started is None:
-            module, blob, fds, stdin = self.spawn_request(role, child_id)
+            module, blob, fds, stdin, greeting = self.spawn_request(role, child_id)
             spawner = self.zygote.spawn if self.zygote else spawn_module
-            started = spawner(module, blob, pass_fds=fds, stdin=stdin)
+            started = spawner(module, blob, pass_fds=fds, stdin=stdin, greeting=greeting)
         popen, channel = started
         child = Child(role, child_id, popen, channel, restarts=self.respawner.restarts.get(child_id, 0))
-        if role == "worker" and self.state is not State.STARTING_AGENT:
-            child.send(envelope(AGENT_STARTED, sender="master"))
-        if role == "worker" and self.settings_checked:
-            child.send(envelope(SETTINGS_CHECKED, sender="master"))
         self.children[child.pid] = child
         self.selector.register(channel.sock, selectors.EVENT_READ, child)
         self.write_state()

@@ -95,8 +95,10 @@ def spawn_module(
     stderr: int | None = None,
     python: str | None = None,
     flags: tuple[str, ...] = (),
+    greeting: bytes = b"",
 ) -> tuple[subprocess.Popen[bytes], Channel]:
-    """Start `python <flags> -m <module> <blob>` with a channel; `blob_for(child_fd)` renders the options.
+    """Start `python <flags> -m <module> <blob>` with a channel; `blob_for(child_fd)` renders the options;
+    `greeting` (encoded messages) is in the channel before the child starts.
 
     `python` defaults to this interpreter; the master's children always run on the master's. stdin is
     /dev/null unless `stdin=None` (inherit: the terminal of `eggbin dev`, see eggbin/cluster/breakpoints.py).
@@ -104,6 +106,7 @@ def spawn_module(
     parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     blob = blob_for(child_end.fileno())  # type: ignore[operator]
     try:
+        parent_end.sendall(greeting)
         popen = subprocess.Popen(
             [python or sys.executable, *flags, "-m", module, blob],
             pass_fds=(child_end.fileno(), *pass_fds),

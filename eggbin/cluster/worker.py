@@ -66,6 +66,9 @@ if TYPE_CHECKING:
     from eggbin.web.application import Application
 
 DRAIN_POLL = 0.01
+# `run/application_*.json` and `run/router.json` hold the same in every worker (one config, one
+# router): one slot writes them (~8 M instructions each), not every worker while the others still boot
+RUN_FILES_SLOT = 1
 IDLE_GRACE = 0.5
 CLOSE = (b"connection", b"close")
 
@@ -141,7 +144,8 @@ class WorkerServer(Server):
             started = {"pid": os.getpid(), "drain_delay": drain_delay(self.draining_app.app)}
             mark(f"worker#{self.draining_app.app.worker_slot}", "listening")  # before the master hears it
             self.channel.send(envelope("app-start", started, sender="app", to=TO_MASTER))
-            write_run_files(self.draining_app.app)
+            if self.draining_app.app.worker_slot == RUN_FILES_SLOT:
+                write_run_files(self.draining_app.app)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         """uvicorn's shutdown, with keep-alive connections drained as the module docstring says."""

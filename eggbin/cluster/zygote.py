@@ -9,17 +9,19 @@ so the zygote's imports and the master's run side by side and no second interpre
 module is imported at that point: only cheap standard modules at its top, eggbin's own where used.
 
     master <────────────── packet {ready: "workers"} ── zygote, once the workers' modules are in
-    master ──packet {module, blob} + fds [channel, listening socket?]──> zygote
-                                    fork ─> A ── fork ─> B (the agent/worker); A exits at once
-    master <────────────── packet {pid: B} ─────────── zygote, once A is reaped
-                           (the workers' requests are sent back to back, the replies read after: in order)
+    master ──packet {module, blob, more?} + fds [channel, listening socket?]──> zygote
+                          (`more`: the next request belongs to the same batch; a batch ends without it)
+                                    fork ─> A ── fork ─> B1 … Bn (the batch's agent/workers); A exits
+    master <────────────── packet {pid: Bi} per request ── zygote, once A is reaped, in order
     master ──packet {preload: "optional"}──> zygote, at egg-ready when it stays (what only some children use)
 
 The zygote's own side (its imports, its loop, the double fork) is `eggbin.cluster.zygote_process`;
 this module is the master's: forking the zygote and asking it for children.
 
-The master is a child subreaper (`PR_SET_CHILD_SUBREAPER`), so B is re-parented to it when A exits:
-the master waits for, signals and reaps B like any child it spawned, and B dies with the master.
+The master is a child subreaper (`PR_SET_CHILD_SUBREAPER`), so each B is re-parented to it when A exits:
+the master waits for, signals and reaps B like any child it spawned, and B dies with the master. One
+middle process A per batch: n children cost n + 1 forks, not 2n. A worker's channel holds what the
+master already knows of the start (`agent-started`...) before its request is sent: nothing waits on a pid.
 Used by `eggbin dev` / `debug` and `eggscripts start` (`ClusterOptions.zygote`); anything going wrong
 falls back to a spawn.
 """
@@ -42,8 +44,9 @@ if TYPE_CHECKING:
     from eggbin.cluster.channel import Channel
     from eggbin.cluster.process import ChildProcess
 
-    SpawnRequest = tuple[str, Any, tuple[int, ...], int | None]  # module, blob_for, pass_fds, stdin
-    ForkRequest = tuple[str, Any, tuple[int, ...]]  # module, blob_for, pass_fds
+    # module, blob_for, pass_fds, stdin, greeting (encoded messages in the channel before the child starts)
+    SpawnRequest = tuple[str, Any, tuple[int, ...], int | None, bytes]
+    ForkRequest = tuple[str, Any, tuple[int, ...], bytes]  # module, blob_for, pass_fds, greeting
 
 PR_SET_CHILD_SUBREAPER = 36
 REPLY_TIMEOUT = 15.0  # the first request waits for the zygote's imports
@@ -80,7 +83,13 @@ class Zygote:
         control.settimeout(REPLY_TIMEOUT)
 
     def spawn(
-        self, module: str, blob_for: Any, *, pass_fds: tuple[int, ...] = (), stdin: int | None = -3
+        self,
+        module: str,
+        blob_for: Any,
+        *,
+        pass_fds: tuple[int, ...] = (),
+        stdin: int | None = -3,
+        greeting: bytes = b"",
     ) -> tuple[ChildProcess, Channel]:
         """`process.spawn_module`'s contract: a fork of the zygote, or a plain spawn if it is gone.
 
@@ -92,49 +101,49 @@ class Zygote:
 
         if self.process.poll() is None:
             try:
-                return self.fork(module, blob_for, pass_fds)
+                return self.fork_many([(module, blob_for, pass_fds, greeting)])[0]
             except (OSError, ValueError) as exc:
                 masterlog.error(f"zygote unavailable ({exc}); spawning children instead")
                 self.kill()
-        return spawn_module(module, blob_for, pass_fds=pass_fds, stdin=stdin)
+        return spawn_module(module, blob_for, pass_fds=pass_fds, stdin=stdin, greeting=greeting)
 
     def spawn_many(self, requests: list[SpawnRequest]) -> list[tuple[ChildProcess, Channel]]:
-        """`spawn` for several children: up to `PIPELINED` fork requests in flight, so the zygote forks
-        them back to back instead of waiting for the master between two."""
+        """`spawn` for several children: batches of up to `PIPELINED`, each forked from one middle process."""
         started: list[tuple[ChildProcess, Channel]] = []
         for first in range(0, len(requests), PIPELINED):
             batch = requests[first : first + PIPELINED]
             if self.process.poll() is None:
                 try:
-                    started.extend(self.fork_many([(module, blob, fds) for module, blob, fds, _ in batch]))
+                    forks = [(module, blob, fds, greeting) for module, blob, fds, _, greeting in batch]
+                    started.extend(self.fork_many(forks))
                     continue
                 except (OSError, ValueError) as exc:
                     from eggbin.cluster import masterlog
 
                     masterlog.error(f"zygote unavailable ({exc}); spawning children instead")
                     self.kill()
-            for module, blob, fds, stdin in batch:
-                started.append(self.spawn(module, blob, pass_fds=fds, stdin=stdin))
+            for module, blob, fds, stdin, greeting in batch:
+                started.append(self.spawn(module, blob, pass_fds=fds, stdin=stdin, greeting=greeting))
         return started
 
-    def fork(self, module: str, blob_for: Any, pass_fds: tuple[int, ...]) -> tuple[ChildProcess, Channel]:
-        """Ask the zygote for a child; raises OSError when it cannot serve."""
-        return self.fork_many([(module, blob_for, pass_fds)])[0]
-
     def fork_many(self, requests: list[ForkRequest]) -> list[tuple[ChildProcess, Channel]]:
-        """Ask the zygote for children, every request sent before the first reply is read (the zygote
-        answers in order); raises OSError when it cannot serve them all."""
+        """Ask the zygote for children forked as one batch, every request sent before the first reply is
+        read (the zygote answers in order); raises OSError when it cannot serve them all."""
         from eggbin.cluster.channel import Channel
 
         ends: list[socket.socket] = []
         pids: list[int] = []
         try:
-            for module, blob_for, pass_fds in requests:
+            for number, (module, blob_for, pass_fds, greeting) in enumerate(requests, 1):
                 parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
                 ends.append(parent_end)
+                parent_end.sendall(greeting)  # read by the child as soon as it runs
                 with child_end:
-                    request = json.dumps({"module": module, "blob": blob_for(child_end.fileno())}).encode()
-                    socket.send_fds(self.control, [request], [child_end.fileno(), *pass_fds])
+                    request = {"module": module, "blob": blob_for(child_end.fileno())}
+                    if number < len(requests):
+                        request["more"] = True
+                    packet = json.dumps(request).encode()
+                    socket.send_fds(self.control, [packet], [child_end.fileno(), *pass_fds])
             while len(pids) < len(requests):
                 reply = self.read()
                 if reply is None:

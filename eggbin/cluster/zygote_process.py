@@ -1,8 +1,9 @@
 """The zygote process (`eggbin.cluster.zygote` forks it and holds its handle): import, then fork on request.
 
 It imports what the agent needs and forks the agent as soon as the master asks, then what workers need,
-tells the master, and serves fork requests until the master closes the control socket. Each request is
-a double fork: the grandchild (the agent or a worker) is re-parented to the master, its subreaper.
+tells the master, and serves fork requests until the master closes the control socket. Each batch of
+requests is a double fork: one middle process forks the batch's children (the agent, or workers) and
+exits, so they are re-parented to the master, its subreaper.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from eggbin.cluster.start_trace import mark
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: imported in the zygote right after its fork
 if TYPE_CHECKING:
     from pathlib import Path
-    from typing import Any
+    from typing import Any, NoReturn
 
     Request = tuple[dict[str, Any], list[int]]  # a message from the master and the fds it carried
 
@@ -123,24 +124,43 @@ def receive(control: socket.socket) -> Request | None:
     return (json.loads(data), fds) if data else None
 
 
-def answer(control: socket.socket, master_pid: int, request: Request) -> None:
-    message, fds = request
-    try:
-        pid = fork_child(control, master_pid, message["module"], message["blob"], fds)
-        mark("zygote", f"forked {message['module'].rsplit('.', 1)[-1]} {pid}")
-    finally:
+def receive_batch(control: socket.socket, first: Request | None = None) -> list[Request] | None:
+    """The requests of one batch (`first`'s, when it is already read): up to one without `more`;
+    None once the master is gone."""
+    batch = []
+    request = first or receive(control)
+    while request is not None:
+        batch.append(request)
+        if not request[0].get("more"):
+            return batch
+        request = receive(control)
+    for _, fds in batch:
         for fd in fds:
             os.close(fd)
-    control.send(json.dumps({"pid": pid}).encode())
+    return None
 
 
-def serve_agent(control: socket.socket, master_pid: int) -> Request | None:
-    """Fork the agent if the master already asked for it; a worker's request is held and returned."""
+def answer(control: socket.socket, master_pid: int, batch: list[Request]) -> None:
+    """Fork the batch's children and send their pids, in the order of the requests."""
+    try:
+        pids = fork_children(control, master_pid, batch)
+        for (message, _), pid in zip(batch, pids, strict=True):
+            mark("zygote", f"forked {message['module'].rsplit('.', 1)[-1]} {pid}")
+    finally:
+        for _, fds in batch:
+            for fd in fds:
+                os.close(fd)
+    for pid in pids:
+        control.send(json.dumps({"pid": pid}).encode())
+
+
+def serve_agent(control: socket.socket, master_pid: int) -> list[Request] | None:
+    """Fork the agent if the master already asked for it; a batch of workers' requests is held, returned."""
     while select.select([control], [], [], 0)[0]:
-        request = receive(control)
-        if request is None or request[0]["module"] != AGENT:
-            return request
-        answer(control, master_pid, request)
+        batch = receive_batch(control)
+        if batch is None or batch[0][0].get("module") != AGENT:
+            return batch
+        answer(control, master_pid, batch)
     return None
 
 
@@ -153,15 +173,15 @@ def announce_workers_ready(control: socket.socket) -> bool:
     return True
 
 
-def serve(control: socket.socket, master_pid: int, held: Request | None = None) -> None:
-    """Fork one child per request (`held` first) until the master closes the control socket."""
-    request = held or receive(control)
-    while request is not None:
-        if request[0].get("preload") == "optional":
+def serve(control: socket.socket, master_pid: int, held: list[Request] | None = None) -> None:
+    """Fork one batch of children per request (`held` first) until the master closes the control socket."""
+    batch = held or receive_batch(control)
+    while batch is not None:
+        if batch[0][0].get("preload") == "optional":
             preload_optional()
         else:
-            answer(control, master_pid, request)
-        request = receive(control)
+            answer(control, master_pid, batch)
+        batch = receive_batch(control)
 
 
 def preload_optional() -> None:
@@ -174,24 +194,44 @@ def preload_optional() -> None:
     mark("zygote", "optional preload done")
 
 
-def fork_child(control: socket.socket, master_pid: int, module: str, blob: str, fds: list[int]) -> int:
-    """Double-fork so the grandchild (the agent or worker) ends up the master's child; its pid."""
+def fork_children(control: socket.socket, master_pid: int, batch: list[Request]) -> list[int]:
+    """Double-fork: one middle process forks every child of the batch (the agent or workers) and exits,
+    so each ends up the master's child; their pids, in order."""
     read_end, write_end = os.pipe()
     gc.freeze()  # what the zygote holds is never collected in a child: its pages stay shared (see run_zygote)
     middle = os.fork()
     if middle == 0:
         os.close(read_end)
-        child = os.fork()
-        if child == 0:
-            os.close(write_end)
-            control.close()
-            run_child(master_pid, module, _rewrite_fds(blob, fds))
-        os.write(write_end, str(child).encode())
-        os._exit(0)
+        fork_batch(control, master_pid, batch, write_end)
     os.close(write_end)
-    os.waitpid(middle, 0)  # once it is reaped, the grandchild belongs to the master
+    os.waitpid(middle, 0)  # once it is reaped, the children belong to the master
     with os.fdopen(read_end, "rb") as pipe:
-        return int(pipe.read())
+        pids = [int(line) for line in pipe.read().split()]
+    if len(pids) != len(batch):
+        raise OSError(f"forked {len(pids)} of {len(batch)} children")
+    return pids
+
+
+def fork_batch(control: socket.socket, master_pid: int, batch: list[Request], pids: int) -> NoReturn:
+    """The middle process: fork each child, write its pid to `pids`, exit (a failed fork: the pids so far)."""
+    code = 0
+    try:
+        for index, (message, fds) in enumerate(batch):
+            child = os.fork()
+            if child == 0:
+                os.close(pids)
+                control.close()
+                for _, theirs in batch[:index] + batch[index + 1 :]:
+                    for fd in theirs:  # another child's channel held here would hide its end from the master
+                        os.close(fd)
+                run_child(master_pid, message["module"], message["blob"], fds)
+            os.write(pids, f"{child}\n".encode())
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    os._exit(code)
 
 
 def _rewrite_fds(blob: str, fds: list[int]) -> str:
@@ -205,7 +245,7 @@ def _rewrite_fds(blob: str, fds: list[int]) -> str:
     return replace(options, channel_fd=fds[0], listen_fd=listen_fd).dumps()
 
 
-def run_child(master_pid: int, module: str, blob: str) -> None:
+def run_child(master_pid: int, module: str, blob: str, fds: list[int]) -> NoReturn:
     """Become the child: wait to be re-parented, then run the role's `main()`; never returns."""
     deadline = time.monotonic() + 2
     while os.getppid() != master_pid and time.monotonic() < deadline:
@@ -213,8 +253,11 @@ def run_child(master_pid: int, module: str, blob: str) -> None:
     gc.enable()
     from eggbin.cluster.process import run_and_exit
 
-    sys.argv = [module, blob]
-    run_and_exit(lambda: importlib.import_module(module).main())  # an import error too ends here
+    def main() -> None:
+        sys.argv = [module, _rewrite_fds(blob, fds)]
+        importlib.import_module(module).main()
+
+    run_and_exit(main)  # an import error too ends here
 
 
 def run_zygote(control: socket.socket, master_pid: int, title: str) -> None:

@@ -49,6 +49,24 @@ def test_every_child_writes_its_run_files_once_it_has_started(tmp_path: Path) ->
         assert all(item["name"] and item["duration"] >= 0 for timing in timings for item in timing)
 
 
+def test_one_worker_writes_the_run_files_every_worker_would_write_alike(tmp_path: Path) -> None:
+    """Worker slot 1 dumps `run/application_*.json` (the same config and router in every worker), so
+    the others boot without that work; here the config holds the pid of the process it was built in."""
+    (tmp_path / "cluster_basic" / "config").mkdir(parents=True)
+    (tmp_path / "cluster_basic" / "config" / "unittest.py").write_text(
+        "import os\n\n\ndef config(app_info):\n    return {'built_in': os.getpid()}\n"
+    )
+    with running(tmp_path, workers=3) as cluster:
+        slots = {w["id"]: w["pid"] for w in cluster.state()["workers"]}
+        served: set[int] = set()
+        with httpx.Client(base_url=cluster.url, headers={"connection": "close"}) as client:
+            # a worker serves only after its startup, where it would have dumped its config
+            wait_until(lambda: served.add(client.get("/pid").json()["pid"]) or served == set(slots.values()))
+        dump = cluster.app_dir / "run" / "application_config.json"
+        wait_until(dump.exists, what="the config dump")
+        assert json.loads(dump.read_text())["config"]["built_in"] == slots[1]
+
+
 def test_titles_name_every_role_with_a_unique_token(tmp_path: Path) -> None:
     with running(tmp_path) as cluster:
         token = f"--title={cluster.title}"

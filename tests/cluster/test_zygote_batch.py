@@ -1,0 +1,207 @@
+"""Workers asked of the zygote: what their channel holds when their fork is requested, and one batch of
+forks from one middle process (its children each the master's, each holding only its own channel)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from eggbin.cluster.channel import SETTINGS_CHECKED
+from eggbin.cluster.master import AGENT_STARTED, Master
+from eggbin.cluster.options import ClusterOptions
+from eggbin.cluster.stop_sequence import State
+from eggbin.cluster.zygote import Zygote
+
+
+def fake_zygote(requests: int) -> tuple[Zygote, list[dict[str, Any]], threading.Thread]:
+    """A zygote that forks nothing: for each request it notes what the child's channel already holds,
+    then answers with a made-up pid, as the real one answers (in order)."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    zygote = Zygote(0, ours)
+    zygote.process = SimpleNamespace(pid=0, poll=lambda: None)  # type: ignore[assignment]
+    seen: list[dict[str, Any]] = []
+
+    def serve() -> None:
+        with theirs:
+            for number in range(requests):
+                packet, fds, _, _ = socket.recv_fds(theirs, 1 << 20, 8)
+                with socket.socket(fileno=fds[0]) as channel:
+                    try:
+                        held = channel.recv(65536, socket.MSG_DONTWAIT)
+                    except BlockingIOError:
+                        held = b""
+                for fd in fds[1:]:
+                    socket.close(fd)
+                request = json.loads(packet)
+                actions = [json.loads(line)["action"] for line in held.splitlines()]
+                more = request.get("more", False)
+                seen.append({"module": request["module"], "more": more, "held": actions})
+                theirs.send(json.dumps({"pid": 100000 + number}).encode())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return zygote, seen, thread
+
+
+@pytest.fixture
+def masters() -> Iterator[list[Master]]:
+    """In-process masters, their channels, selector and zygote socket closed after the test."""
+    made: list[Master] = []
+    yield made
+    for master in made:
+        for child in master.children.values():
+            child.channel.close()
+        master.selector.close()
+        if master.zygote:
+            master.zygote.control.close()
+
+
+@pytest.fixture
+def master_with(tmp_path: Path, masters: list[Master]) -> Callable[[Zygote, int], Master]:
+    def make(zygote: Zygote, workers: int) -> Master:
+        masters.append(Master(ClusterOptions(base_dir=str(tmp_path), port=0, workers=workers), None, zygote))
+        return masters[-1]
+
+    return make
+
+
+def test_workers_forked_after_agent_start_find_it_in_their_channel_before_the_fork_is_asked(
+    master_with: Callable[[Zygote, int], Master],
+) -> None:
+    """No worker waits for the master to hear every pid of the batch before it may load the app."""
+    zygote, seen, thread = fake_zygote(3)
+    master = master_with(zygote, 3)
+    master.state, master.settings_checked = State.STARTING_WORKERS, True
+    master.spawn_workers()
+    thread.join(10)
+    assert [entry["held"] for entry in seen] == [[AGENT_STARTED, SETTINGS_CHECKED]] * 3
+    assert [entry["more"] for entry in seen] == [True, True, False]  # one batch
+    assert sorted(w.pid for w in master.workers) == [100000, 100001, 100002]
+    # told once: nothing more was queued for them (their ends are closed: EOF right after the greeting)
+    for worker in master.workers:
+        worker.channel.sock.settimeout(5)
+        assert worker.channel.sock.recv(4096) == b""
+
+
+def test_workers_forked_before_agent_start_hold_nothing_yet_and_the_agent_no_greeting(
+    master_with: Callable[[Zygote, int], Master],
+) -> None:
+    zygote, seen, thread = fake_zygote(3)
+    master = master_with(zygote, 2)
+    master.spawn("agent", 0)
+    master.spawn_workers()
+    thread.join(10)
+    assert [(entry["module"], entry["held"]) for entry in seen] == [
+        ("eggbin.cluster.agent", []),
+        ("eggbin.cluster.worker", []),
+        ("eggbin.cluster.worker", []),
+    ]
+
+
+def test_a_respawned_worker_before_the_settings_check_holds_agent_started_only(
+    master_with: Callable[[Zygote, int], Master],
+) -> None:
+    zygote, seen, thread = fake_zygote(1)
+    master = master_with(zygote, 1)
+    master.state = State.STARTING_WORKERS
+    master.spawn("worker", 1)
+    thread.join(10)
+    assert seen[0]["held"] == [AGENT_STARTED]
+
+
+# a fresh interpreter as the master (a subreaper) of a zygote that serves one batch of 3 children: each
+# child reports its parent, what its channel held and the fds it has; the zygote counts its own forks
+BATCH = """
+import json, os, socket, sys
+sys.path.insert(0, sys.argv[1])
+from eggbin.cluster import zygote_process
+from eggbin.cluster.channel import encode, envelope
+from eggbin.cluster.options import ChildOptions, ClusterOptions
+from eggbin.cluster.zygote import Zygote, _become_subreaper
+assert _become_subreaper()
+master_pid = os.getpid()
+ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+count_read, count_write = os.pipe()
+pid = os.fork()
+if pid == 0:
+    ours.close()
+    forks = []
+    os.register_at_fork(after_in_parent=lambda: forks.append(1))
+    zygote_process.serve(theirs, master_pid)
+    os.write(count_write, str(len(forks)).encode())
+    os._exit(0)
+theirs.close()
+zygote = Zygote(pid, ours)
+cluster = ClusterOptions(base_dir=sys.argv[1], port=0)
+def blob_for(slot):
+    return lambda fd: ChildOptions(cluster, "worker", slot, fd, -1, master_pid).dumps()
+requests = [
+    ("batch_child", blob_for(slot), (), None, encode(envelope("hello", {"slot": slot})))
+    for slot in (1, 2, 3)
+]
+started = zygote.spawn_many(requests)
+reports = []
+for child, channel in started:
+    channel.sock.settimeout(20)
+    line = b""
+    while not line.endswith(b"\\n"):
+        chunk = channel.sock.recv(65536)
+        if not chunk:
+            sys.exit(f"child {child.pid} closed its channel without a report")
+        line += chunk
+    report = json.loads(line)
+    report["pid_told"] = child.pid
+    reports.append(report)
+    while child.poll() is None:
+        pass
+    report["exit"] = child.poll()
+zygote.stop()
+forks = int(os.read(count_read, 64))
+print(json.dumps({"reports": reports, "zygote_forks": forks, "master": master_pid}))
+"""
+
+BATCH_CHILD = """
+import json, os, socket, sys
+from eggbin.cluster.options import ChildOptions
+
+
+def main():
+    options = ChildOptions.loads(sys.argv[1])
+    channel = socket.socket(fileno=options.channel_fd)
+    held = json.loads(channel.recv(65536).splitlines()[0])
+    sockets = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            sockets += os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
+        except FileNotFoundError:  # the directory's own fd, closed since
+            pass
+    report = {"slot": options.id, "pid": os.getpid(), "ppid": os.getppid(), "held": held["data"]}
+    report["sockets"] = sockets
+    channel.sendall(json.dumps(report).encode() + b"\\n")
+"""
+
+
+def test_a_batch_is_forked_from_one_middle_process_and_each_child_is_the_masters(tmp_path: Path) -> None:
+    (tmp_path / "batch_child.py").write_text(BATCH_CHILD)
+    done = subprocess.run(
+        [sys.executable, "-c", BATCH, str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    reports = result["reports"]
+    assert [r["slot"] for r in reports] == [1, 2, 3]  # pids told in the order asked
+    assert all(r["pid"] == r["pid_told"] and r["exit"] == 0 for r in reports)
+    assert all(r["ppid"] == result["master"] for r in reports)  # re-parented to the subreaper
+    assert [r["held"] for r in reports] == [{"slot": 1}, {"slot": 2}, {"slot": 3}]  # each its own channel
+    # its channel and nothing else: another child's end here would hide that child's exit from the master
+    assert [r["sockets"] for r in reports] == [1, 1, 1]
+    assert result["zygote_forks"] == 1  # the middle process; it forked the three children
