@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
 from typing import Any
+
+from msgspec import Struct, to_builtins
+from msgspec.structs import replace
 
 from eggbin.cluster.tls import Https
 from eggbin.errors import UsageError
@@ -19,8 +21,7 @@ CLOSE_TIMEOUT_VARS = {
 }
 
 
-@dataclass(frozen=True)
-class ClusterOptions:
+class ClusterOptions(Struct, frozen=True):
     """Everything the master (and through it each child) needs to run one app.
 
     `path` (a unix socket) replaces host/port when set. Timeouts are seconds; `worker_timeout` 0 turns
@@ -62,7 +63,7 @@ class ClusterOptions:
     https_ca: str | None = None
 
     def dumps(self) -> str:
-        return json.dumps(asdict(self))
+        return json.dumps(to_builtins(self))
 
     @classmethod
     def loads(cls, blob: str) -> ClusterOptions:
@@ -108,8 +109,7 @@ def parse_ms(name: str, value: str) -> float:
     return ms
 
 
-@dataclass(frozen=True)
-class ChildOptions:
+class ChildOptions(Struct, frozen=True):
     """What the master hands one agent or worker."""
 
     cluster: ClusterOptions
@@ -121,7 +121,7 @@ class ChildOptions:
     restarts: int = 0  # how often the master respawned this slot (the metrics plugin shows it)
 
     def dumps(self) -> str:
-        return json.dumps(asdict(self))
+        return json.dumps(to_builtins(self))
 
     @classmethod
     def loads(cls, blob: str) -> ChildOptions:

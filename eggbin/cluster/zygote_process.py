@@ -196,7 +196,7 @@ def fork_child(control: socket.socket, master_pid: int, module: str, blob: str, 
 
 def _rewrite_fds(blob: str, fds: list[int]) -> str:
     """The fd numbers the master wrote are its own; here they arrived as `fds`."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from eggbin.cluster.options import ChildOptions
 

@@ -23,9 +23,10 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 if TYPE_CHECKING:
     from eggbin.web.application import Agent, EggCore
@@ -41,8 +42,7 @@ def log_dir(app: EggCore) -> Path:
     return Path(configured) if configured else Path(app.info.root) / "logs" / app.name
 
 
-@dataclass(frozen=True)
-class RotatorOptions:
+class RotatorOptions(Struct, frozen=True):
     """`config.logrotator`, egg's keys in snake_case (`rotate_duration` in seconds, egg: ms)."""
 
     directory: Path
