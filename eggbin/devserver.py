@@ -103,7 +103,7 @@ def plan_for(info: AppInfo, app: AppPreview) -> WatchPlan:
 def cluster_options(
     options: DevOptions, info: AppInfo, port: int, listen: Listen | None = None
 ) -> ClusterOptions:
-    from eggbin.cluster.options import ClusterOptions
+    from eggbin.cluster.options import WORKER_TIMEOUT, ClusterOptions
 
     debug = options.debug
     return ClusterOptions(
@@ -118,7 +118,7 @@ def cluster_options(
         app_close_timeout=DEV_CLOSE_TIMEOUT,
         agent_close_timeout=DEV_CLOSE_TIMEOUT,
         zygote=True,
-        worker_timeout=0 if debug else ClusterOptions.worker_timeout,  # a paused worker is not hung
+        worker_timeout=0 if debug else WORKER_TIMEOUT,  # a paused worker is not hung
         debug_host=debug.host if debug else "127.0.0.1",
         debug_port=debug.port if debug else 0,
         debug_brk=bool(debug and debug.brk),

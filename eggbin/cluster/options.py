@@ -19,6 +19,7 @@ CLOSE_TIMEOUT_VARS = {
     "agent_close_timeout": "EGG_AGENT_CLOSE_TIMEOUT",
     "master_close_timeout": "EGG_MASTER_CLOSE_TIMEOUT",
 }
+WORKER_TIMEOUT = 30.0  # seconds without a heartbeat before a worker is killed
 
 
 class ClusterOptions(Struct, frozen=True):
@@ -40,7 +41,7 @@ class ClusterOptions(Struct, frozen=True):
     app_close_timeout: float = 5.0
     agent_close_timeout: float = 5.0
     master_close_timeout: float = 15.0
-    worker_timeout: float = 30.0
+    worker_timeout: float = WORKER_TIMEOUT
     # `eggbin dev` / `debug` and `eggscripts start` (eggbin/cluster/zygote.py): fork children from a
     # pre-imported template forked by the master (off: spawn fresh interpreters, as the test plugin does).
     # `eggbin debug` (eggbin/debugger.py): debugpy in each child (0 = off), worker slot 1 proxied at the
