@@ -20,10 +20,11 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from eggbin import console
 from eggbin.listen import Listen, resolve_listen
@@ -45,8 +46,7 @@ READY_TIMEOUT = 60.0
 RELOAD_TIMEOUT = 60.0
 
 
-@dataclass(frozen=True)
-class DebugOptions:
+class DebugOptions(Struct, frozen=True):
     """`eggbin debug`'s flags."""
 
     port: int = 9229
@@ -54,8 +54,7 @@ class DebugOptions:
     brk: bool = False
 
 
-@dataclass(frozen=True)
-class DevOptions:
+class DevOptions(Struct, frozen=True):
     base_dir: Path
     port: int | None = None
     workers: int = 1

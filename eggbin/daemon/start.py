@@ -22,10 +22,11 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
+
+from msgspec import Struct
 
 from eggbin import console
 from eggbin.cluster.options import WORKER_TIMEOUT, ClusterOptions, master_blob
@@ -49,8 +50,7 @@ STDERR_TAIL = 20
 START_LOCK = "start.lock"
 
 
-@dataclass(frozen=True)
-class StartOptions:
+class StartOptions(Struct, frozen=True):
     base_dir: Path
     daemon: bool = False
     title: str | None = None
