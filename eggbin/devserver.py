@@ -20,10 +20,11 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from eggbin import console
 from eggbin.listen import Listen, resolve_listen
@@ -45,8 +46,7 @@ READY_TIMEOUT = 60.0
 RELOAD_TIMEOUT = 60.0
 
 
-@dataclass(frozen=True)
-class DebugOptions:
+class DebugOptions(Struct, frozen=True):
     """`eggbin debug`'s flags."""
 
     port: int = 9229
@@ -54,8 +54,7 @@ class DebugOptions:
     brk: bool = False
 
 
-@dataclass(frozen=True)
-class DevOptions:
+class DevOptions(Struct, frozen=True):
     base_dir: Path
     port: int | None = None
     workers: int = 1
@@ -103,7 +102,7 @@ def plan_for(info: AppInfo, app: AppPreview) -> WatchPlan:
 def cluster_options(
     options: DevOptions, info: AppInfo, port: int, listen: Listen | None = None
 ) -> ClusterOptions:
-    from eggbin.cluster.options import ClusterOptions
+    from eggbin.cluster.options import WORKER_TIMEOUT, ClusterOptions
 
     debug = options.debug
     return ClusterOptions(
@@ -118,7 +117,7 @@ def cluster_options(
         app_close_timeout=DEV_CLOSE_TIMEOUT,
         agent_close_timeout=DEV_CLOSE_TIMEOUT,
         zygote=True,
-        worker_timeout=0 if debug else ClusterOptions.worker_timeout,  # a paused worker is not hung
+        worker_timeout=0 if debug else WORKER_TIMEOUT,  # a paused worker is not hung
         debug_host=debug.host if debug else "127.0.0.1",
         debug_port=debug.port if debug else 0,
         debug_brk=bool(debug and debug.brk),

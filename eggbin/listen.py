@@ -11,9 +11,10 @@ app, its plugins or its framework configure. The start banner shows each value w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
 
 from eggbin.errors import BootError, UsageError
 from eggbin.web.preview import AppPreview
@@ -21,8 +22,7 @@ from eggbin.web.preview import AppPreview
 DEFAULT_PORT = 7001
 
 
-@dataclass(frozen=True)
-class Listen:
+class Listen(Struct, frozen=True):
     """A resolved address and where each part came from."""
 
     host: str = "127.0.0.1"

@@ -11,9 +11,10 @@ import selectors
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
+
+from msgspec import Struct
 
 from eggbin.cluster import start_trace
 from eggbin.cluster.channel import BOOT_PROGRESS, Channel, Message, envelope
@@ -26,8 +27,7 @@ class ReloadError(EggbinError):
     """A rolling replacement failed: the old workers keep serving."""
 
 
-@dataclass(frozen=True)
-class Ready:
+class Ready(Struct, frozen=True):
     """What `egg-ready` told the parent."""
 
     port: int
@@ -35,8 +35,7 @@ class Ready:
     pids: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Reloaded:
+class Reloaded(Struct, frozen=True):
     """What `reload-done` told the parent: the time it took and the new workers' pids."""
 
     ms: int

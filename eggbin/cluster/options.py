@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
 from typing import Any
+
+from msgspec import Struct, to_builtins
+from msgspec.structs import replace
 
 from eggbin.cluster.tls import Https
 from eggbin.errors import UsageError
@@ -17,10 +19,10 @@ CLOSE_TIMEOUT_VARS = {
     "agent_close_timeout": "EGG_AGENT_CLOSE_TIMEOUT",
     "master_close_timeout": "EGG_MASTER_CLOSE_TIMEOUT",
 }
+WORKER_TIMEOUT = 30.0  # seconds without a heartbeat before a worker is killed
 
 
-@dataclass(frozen=True)
-class ClusterOptions:
+class ClusterOptions(Struct, frozen=True):
     """Everything the master (and through it each child) needs to run one app.
 
     `path` (a unix socket) replaces host/port when set. Timeouts are seconds; `worker_timeout` 0 turns
@@ -39,7 +41,7 @@ class ClusterOptions:
     app_close_timeout: float = 5.0
     agent_close_timeout: float = 5.0
     master_close_timeout: float = 15.0
-    worker_timeout: float = 30.0
+    worker_timeout: float = WORKER_TIMEOUT
     # `eggbin dev` / `debug` and `eggscripts start` (eggbin/cluster/zygote.py): fork children from a
     # pre-imported template forked by the master (off: spawn fresh interpreters, as the test plugin does).
     # `eggbin debug` (eggbin/debugger.py): debugpy in each child (0 = off), worker slot 1 proxied at the
@@ -62,7 +64,7 @@ class ClusterOptions:
     https_ca: str | None = None
 
     def dumps(self) -> str:
-        return json.dumps(asdict(self))
+        return json.dumps(to_builtins(self))
 
     @classmethod
     def loads(cls, blob: str) -> ClusterOptions:
@@ -108,8 +110,7 @@ def parse_ms(name: str, value: str) -> float:
     return ms
 
 
-@dataclass(frozen=True)
-class ChildOptions:
+class ChildOptions(Struct, frozen=True):
     """What the master hands one agent or worker."""
 
     cluster: ClusterOptions
@@ -121,7 +122,7 @@ class ChildOptions:
     restarts: int = 0  # how often the master respawned this slot (the metrics plugin shows it)
 
     def dumps(self) -> str:
-        return json.dumps(asdict(self))
+        return json.dumps(to_builtins(self))
 
     @classmethod
     def loads(cls, blob: str) -> ChildOptions:

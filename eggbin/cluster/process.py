@@ -11,8 +11,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import NoReturn, Protocol
+
+from msgspec import Struct, field
 
 from eggbin.cluster.channel import Channel, Message
 
@@ -27,8 +28,7 @@ class ChildProcess(Protocol):
     def poll(self) -> int | None: ...
 
 
-@dataclass
-class Child:
+class Child(Struct):
     """The master's view of one agent or worker."""
 
     role: str

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import signal
 import time
-from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from msgspec import Struct, field
 
 from eggbin.cluster import masterlog
 from eggbin.cluster.channel import Message, envelope
@@ -28,8 +29,7 @@ from eggbin.cluster.options import ClusterOptions
 from eggbin.cluster.process import Child
 
 
-@dataclass
-class RollingReload:
+class RollingReload(Struct):
     """The progress of one rolling replacement."""
 
     old_workers: list[Child]

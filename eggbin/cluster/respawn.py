@@ -18,8 +18,9 @@ import heapq
 import signal
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Protocol
+
+from msgspec import Struct, field
 
 from eggbin.cluster import masterlog
 from eggbin.cluster.options import ClusterOptions
@@ -39,8 +40,7 @@ def backoff(failures: int, first: float, cap: float) -> float:
     return float(min(cap, first * 2 ** max(0, failures - 1)))
 
 
-@dataclass
-class RestartPolicy:
+class RestartPolicy(Struct):
     """Remembers each slot's recent crashes and failed boots; says how long to wait before a respawn."""
 
     crashes: dict[int, deque[float]] = field(default_factory=dict)
@@ -71,8 +71,7 @@ class RestartPolicy:
         self.boot_failures.pop(slot, None)
 
 
-@dataclass(order=True)
-class PendingSpawn:
+class PendingSpawn(Struct, order=True):
     """A child to start at `due` (monotonic seconds)."""
 
     due: float

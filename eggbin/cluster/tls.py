@@ -11,9 +11,10 @@ line. With HTTPS and no port configured the cluster listens on 8443, egg's defau
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from eggbin.errors import BootError, EggbinError, UsageError
 
@@ -23,8 +24,7 @@ if TYPE_CHECKING:
 HTTPS_PORT = 8443
 
 
-@dataclass(frozen=True)
-class Https:
+class Https(Struct, frozen=True):
     """Where the TLS files are (absolute paths)."""
 
     key: str

@@ -236,7 +236,7 @@ def fork_batch(control: socket.socket, master_pid: int, batch: list[Request], pi
 
 def _rewrite_fds(blob: str, fds: list[int]) -> str:
     """The fd numbers the master wrote are its own; here they arrived as `fds`."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from eggbin.cluster.options import ChildOptions
 

@@ -15,11 +15,11 @@ never a reason to signal a process, nor to refuse to find the real cluster.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psutil
+from msgspec import Struct, field
 
 from eggbin.cluster.state import LOCK_FILE, STATE_FILE, is_locked, read_state, run_dir
 from eggbin.errors import EggbinError, UsageError
@@ -31,8 +31,7 @@ START_TIME_SLACK = 1.0
 APP_DIR = "as the argument"  # how eggscripts takes the app dir (it has no --base), for hints
 
 
-@dataclass
-class Cluster:
+class Cluster(Struct):
     """One running cluster: its title and every process that belongs to it."""
 
     title: str

@@ -22,13 +22,14 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
+from msgspec import Struct
+
 from eggbin import console
-from eggbin.cluster.options import ClusterOptions, master_blob
+from eggbin.cluster.options import WORKER_TIMEOUT, ClusterOptions, master_blob
 from eggbin.cluster.pidfile import check_pid_file
 from eggbin.cluster.tls import HTTPS_PORT, Https, choose_https
 from eggbin.daemon.cpus import usable_cpus
@@ -49,8 +50,7 @@ STDERR_TAIL = 20
 START_LOCK = "start.lock"
 
 
-@dataclass(frozen=True)
-class StartOptions:
+class StartOptions(Struct, frozen=True):
     base_dir: Path
     daemon: bool = False
     title: str | None = None
@@ -116,7 +116,7 @@ def worker_timeout_of(options: StartOptions, app: AppPreview) -> float:
         return options.worker_timeout
     found = app.configured("cluster.worker_timeout")
     if found is None:
-        return ClusterOptions.worker_timeout
+        return WORKER_TIMEOUT
     value, origin = found
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise BootError(f"config `cluster.worker_timeout` is `{value}` (set in `{origin}`): not seconds >= 0")

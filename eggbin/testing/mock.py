@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import logging
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from msgspec.structs import replace
 
 from eggbin.testing.mockctx import ContextPatch, context_class
 from eggbin.testing.mockhttp import ANY_METHOD, HttpClientMock, Result
@@ -153,7 +154,7 @@ class Mock:
     def env(self, name: str) -> None:
         """`app.env` / `app.config.env` read `name` for the rest of the test."""
         app = self.app
-        self._patches.setattr(app, "info", dataclasses.replace(app.info, env=name))
+        self._patches.setattr(app, "info", replace(app.info, env=name))
         if "env" in app.config:
             self._patches.setitem(app.config, "env", name)
 

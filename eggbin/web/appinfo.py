@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from eggbin.errors import BootError, NotAnAppError
 from eggbin.web.env import ServerEnv, resolve_env
@@ -14,8 +15,7 @@ from eggbin.web.env import ServerEnv, resolve_env
 LOCAL_ENVS = ("local", "unittest")
 
 
-@dataclass(frozen=True)
-class AppInfo:
+class AppInfo(Struct, frozen=True):
     """`app_info` as config functions receive it (egg's appInfo)."""
 
     name: str

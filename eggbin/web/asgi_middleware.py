@@ -15,9 +15,9 @@ user middleware sit around its routing): they see every response egg writes and 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from msgspec import Struct
 from starlette.middleware import Middleware as StarletteMiddleware
 
 from eggbin.errors import BootError
@@ -45,8 +45,7 @@ def plain(value: object) -> Any:
     return value
 
 
-@dataclass
-class AsgiLayer:
+class AsgiLayer(Struct):
     """One configured ASGI middleware, ready to wrap the app."""
 
     name: str

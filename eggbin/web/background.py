@@ -22,8 +22,9 @@ import inspect
 import math
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 if TYPE_CHECKING:
     from eggbin.web.context import Context
@@ -32,8 +33,7 @@ Work = Callable[[], Any] | Awaitable[Any]
 LOG_PREFIX = "[egg:background]"
 
 
-@dataclass(frozen=True)
-class Pending:
+class Pending(Struct, frozen=True):
     """What a stop logs about a task it cancels."""
 
     name: str

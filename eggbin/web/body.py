@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
+
+from msgspec import Struct
 
 from eggbin.web.http_error import HttpError
 from eggbin.web.request import mime_of
@@ -82,8 +83,7 @@ DEFAULT_ENABLED = ("json", "form")
 KINDS = ("json", "form", "text", "xml")
 
 
-@dataclass(frozen=True)
-class BodyTypes:
+class BodyTypes(Struct, frozen=True):
     """Content type → the kind of body parser for it (`json`, `form`, `text`, `multipart`), built once."""
 
     kinds: dict[str, str]

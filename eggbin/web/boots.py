@@ -15,11 +15,12 @@ from __future__ import annotations
 import ast
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from eggbin.errors import BootError
 from eggbin.web.lifecycle import HOOKS, Boot, BootEntry, guarded, unknown_hooks
@@ -29,8 +30,7 @@ if TYPE_CHECKING:
     from eggbin.web.application import EggCore
 
 
-@dataclass
-class FoundBoots:
+class FoundBoots(Struct):
     """The constructed boots of every unit, and what deserves a warning."""
 
     entries: list[BootEntry] = field(default_factory=list)

@@ -19,9 +19,10 @@ import re
 import time
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from msgspec import Struct
 
 from eggbin.errors import EggbinError
 from eggbin.web.keygrip import Keygrip, keygrip
@@ -47,8 +48,7 @@ class CookieError(ValueError):
     """A cookie that can not be sent as asked (bad characters, `secure` over plain HTTP, …)."""
 
 
-@dataclass(frozen=True)
-class CookieOptions:
+class CookieOptions(Struct, frozen=True):
     """egg-cookies' options, snake_case; `max_age` in seconds."""
 
     max_age: float | str | None = None  # `"session"` or 0: a browser-session cookie
@@ -66,7 +66,7 @@ class CookieOptions:
     ignore_secure_error: bool = False
 
 
-OPTION_NAMES = frozenset(field.name for field in fields(CookieOptions))
+OPTION_NAMES = frozenset(CookieOptions.__struct_fields__)
 
 
 DEFAULTS = CookieOptions()

@@ -13,10 +13,11 @@ from __future__ import annotations
 import ast
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
+
+from msgspec import Struct, field
 
 from eggbin.web.units import EGGBIN_PATH
 
@@ -26,8 +27,7 @@ EGGBIN_FILES = f"{EGGBIN_PATH}{os.sep}"
 _OWN_FILES: dict[tuple[str, str, int, int], Any] = {}
 
 
-@dataclass
-class Declared:
+class Declared(Struct):
     """The file's declaration and the warnings about names it would otherwise ignore."""
 
     value: Any

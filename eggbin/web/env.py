@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 NODE_ENV_MAP = {"test": "unittest", "production": "prod"}
 
 
-@dataclass(frozen=True)
-class ServerEnv:
+class ServerEnv(Struct, frozen=True):
     name: str
     source: str
 

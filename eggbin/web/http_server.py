@@ -13,14 +13,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import asdict, fields
 
 from eggbin.errors import BootError
 
 
-@dataclass(frozen=True)
-class HttpLimits:
+class HttpLimits(Struct, frozen=True):
     """`config.http_server`, checked."""
 
     max_header_size: int = 16 * 1024

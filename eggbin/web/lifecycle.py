@@ -26,9 +26,10 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic
+
+from msgspec import Struct, field
 
 from eggbin.errors import BootError
 from eggbin.web.units import LoadUnit
@@ -116,8 +117,7 @@ class Timing:
         return [{**item, "pid": os.getpid()} for item in self.items]
 
 
-@dataclass
-class BootEntry:
+class BootEntry(Struct):
     """One constructed `Boot` and where it came from."""
 
     boot: Any
@@ -137,8 +137,7 @@ def guarded(entry: BootEntry, what: str, call: Callable[[], R]) -> R:
         raise BootError(f"`{what}` failed in `{entry.where(exc)}`: {type(exc).__name__}: {exc}") from exc
 
 
-@dataclass
-class BootFunctions:
+class BootFunctions(Struct):
     """What `app.before_start(fn)`, `app.ready(fn)` and `app.before_close(fn)` registered (egg's API)."""
 
     before_start: list[Callable[[], Any]] = field(default_factory=list)

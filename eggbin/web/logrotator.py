@@ -23,9 +23,11 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
+from msgspec.structs import fields
 
 if TYPE_CHECKING:
     from eggbin.web.application import Agent, EggCore
@@ -41,8 +43,7 @@ def log_dir(app: EggCore) -> Path:
     return Path(configured) if configured else Path(app.info.root) / "logs" / app.name
 
 
-@dataclass(frozen=True)
-class RotatorOptions:
+class RotatorOptions(Struct, frozen=True):
     """`config.logrotator`, egg's keys in snake_case (`rotate_duration` in seconds, egg: ms)."""
 
     directory: Path
@@ -61,6 +62,7 @@ class RotatorOptions:
 
         options = app.config.get("logrotator") or {}
         directory = log_dir(app)
+        defaults = {field.name: field.default for field in fields(cls)}  # a Struct's class holds no defaults
 
         def files(key: str) -> tuple[Path, ...]:
             return tuple(directory / name for name in options.get(key) or ())  # absolute paths stay
@@ -71,10 +73,10 @@ class RotatorOptions:
             files("files_rotate_by_hour"),
             str(options.get("hour_delimiter", "-")),
             files("files_rotate_by_size"),
-            parse_size(options.get("max_file_size", cls.max_file_size)),
-            int(options.get("max_files", cls.max_files)),
-            float(options.get("rotate_duration", cls.rotate_duration)),
-            int(options.get("max_days", cls.max_days)),
+            parse_size(options.get("max_file_size", defaults["max_file_size"])),
+            int(options.get("max_files", defaults["max_files"])),
+            float(options.get("rotate_duration", defaults["rotate_duration"])),
+            int(options.get("max_days", defaults["max_days"])),
         )
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 import codecs
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from msgspec import Struct
 
 from eggbin.web.body import parse_size
 from eggbin.web.http_error import HttpError
@@ -38,8 +39,7 @@ def malformed(reason: str) -> HttpError:
     return HttpError(400, f"invalid multipart body: {reason}")
 
 
-@dataclass(frozen=True)
-class MultipartLimits:
+class MultipartLimits(Struct, frozen=True):
     """egg-multipart's `limits`, sizes in bytes."""
 
     field_name_size: int = 100
@@ -53,7 +53,7 @@ class MultipartLimits:
         """From `config.multipart` and per-call `limits`, later layers winning; sizes may be `"10mb"`."""
         values: dict[str, int] = {}
         for layer in layers:
-            for name in cls.__dataclass_fields__:
+            for name in cls.__struct_fields__:
                 if layer and layer.get(name) is not None:
                     values[name] = parse_size(layer[name])
         return cls(**values)

@@ -15,9 +15,10 @@ from __future__ import annotations
 import ast
 import importlib.util
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from eggbin.errors import BootError
 from eggbin.web.declared import declared, read_syntax
@@ -35,8 +36,7 @@ BUILT_IN_PACKAGES = frozenset({f"egg-{name}" for name in BUILT_IN} | {"egg-view-
 PLUGINS_EXAMPLE = 'e.g. plugins = {"mysql": {"enable": True, "package": "egg_mysql"}, "dev": False}'
 
 
-@dataclass
-class PluginSpec:
+class PluginSpec(Struct):
     """One plugin as the plugin config files declare it."""
 
     name: str
@@ -47,8 +47,7 @@ class PluginSpec:
     where: str = ""  # `file:line` of the entry that said where the plugin lives
 
 
-@dataclass
-class Plugin:
+class Plugin(Struct):
     """An enabled plugin: its load unit and what its `EGG_PLUGIN` declares."""
 
     spec: PluginSpec
@@ -73,8 +72,7 @@ class Plugin:
         }
 
 
-@dataclass
-class PluginSet:
+class PluginSet(Struct):
     """The enabled plugins in load order, and log lines about the decisions taken."""
 
     plugins: list[Plugin] = field(default_factory=list)

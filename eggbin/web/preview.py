@@ -7,9 +7,10 @@ service runs, and the master never calls it (it never imports app code).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from eggbin.web.appinfo import AppInfo
 
@@ -17,8 +18,7 @@ if TYPE_CHECKING:
     from eggbin.web.units import LoadUnit
 
 
-@dataclass(frozen=True)
-class AppPreview:
+class AppPreview(Struct, frozen=True):
     config: dict[str, Any]
     meta: dict[str, str]  # dotted key → the file that set it
     plugin_dirs: tuple[Path, ...]  # plugins enabled by `path`: local source a dev server watches

@@ -1,7 +1,7 @@
 """`ctx.response`: status, headers and body, written to ASGI `send` without building a starlette Response.
 
 Body rules (Koa's, set when the body is): `str` → text/html if it starts with `<`, else text/plain;
-`dict`/`list` (and datetimes, UUIDs, pydantic models, dataclasses inside) → JSON; `bytes` → octet-stream;
+`dict`/`list` (and datetimes, UUIDs, pydantic models, dataclasses, Structs) → JSON; `bytes` → octet-stream;
 async iterator or file object → streamed; a starlette `Response` (static files) → sent as it is with our
 headers added. A type set before is kept (JSON excepted, as Koa does); `None` with status unset → 204;
 status is 404 until a body is set. `prepare()` encodes a JSON body early, so a value that cannot be
@@ -22,6 +22,8 @@ import uuid
 from collections.abc import AsyncIterable
 from typing import IO, TYPE_CHECKING, Any
 
+from msgspec import Struct
+from msgspec.structs import asdict
 from starlette.responses import Response as StarletteResponse
 
 from eggbin.web.request import mime_of
@@ -298,6 +300,8 @@ def _json_value(value: object) -> Any:
         return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
+    if isinstance(value, Struct):  # eggbin's own records (`ctx.request.files` entries): their fields
+        return asdict(value)
     dump = getattr(value, "model_dump", None)  # a pydantic model
     if callable(dump):
         return dump(mode="json")

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from msgspec import Struct
 from starlette.routing import compile_path
 
 from eggbin.web.route_handlers import endpoint_for, resolve_handler
@@ -21,7 +22,7 @@ PARAM_NAME = re.compile(r"\(\?P<\w+>")
 COLON_PARAM = re.compile(r"(?<=/):([A-Za-z_][A-Za-z0-9_]*)")  # a segment `:id`, never `{id:int}`
 
 
-@dataclass
+@dataclass  # not a `Struct`: its compiled fields are no arguments (`init=False`)
 class Route:
     methods: tuple[str, ...]
     path: str | re.Pattern[str]
@@ -76,8 +77,7 @@ class Route:
         return self.run
 
 
-@dataclass
-class Mount:
+class Mount(Struct):
     """An ASGI app serving every path under `prefix` (Starlette's `Mount` semantics)."""
 
     prefix: str

@@ -22,10 +22,11 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from msgspec import Struct
 
 from eggbin.errors import BootError, EggbinError
 from eggbin.web.controller import BaseContextClass
@@ -50,8 +51,7 @@ class Subscription(BaseContextClass):
         raise NotImplementedError(f"{type(self).__name__} must define `async def subscribe(self)`")
 
 
-@dataclass(frozen=True)
-class ScheduleTask:
+class ScheduleTask(Struct, frozen=True):
     """One schedule file, validated."""
 
     name: str

@@ -10,9 +10,10 @@ so config priority is app > framework > plugin > eggbin, and boot hooks run plug
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from eggbin.web.modules import UnitModules
 
@@ -23,8 +24,7 @@ EGGBIN_PATH = Path(__file__).resolve().parent / "builtin"
 EGGBIN_PACKAGE = "eggbin.web.builtin"
 
 
-@dataclass
-class LoadUnit:
+class LoadUnit(Struct):
     """A directory laid out like an app: eggbin itself, a framework, a plugin, or the app."""
 
     name: str

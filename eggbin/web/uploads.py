@@ -17,10 +17,11 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
-from dataclasses import field as default
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
+from msgspec import field as default
 
 from eggbin.web.multipart import CheckFile, FieldPart, FilePart, MultipartReader
 
@@ -37,8 +38,7 @@ WHITELIST = (
 )
 
 
-@dataclass
-class UploadedFile:
+class UploadedFile(Struct, dict=True):
     """A file of a multipart request, kept for the handler (egg's `ctx.request.files` entries)."""
 
     field: str
@@ -167,8 +167,7 @@ def _new_path(tmpdir: str, filename: str) -> str:
     return str(directory / f"{uuid.uuid4()}{safe}")
 
 
-@dataclass
-class Saved:
+class Saved(Struct):
     """A multipart body read whole: its parts in order, the fields as a dict, the files as a list."""
 
     items: list[FieldPart | UploadedFile] = default(default_factory=list)

@@ -116,3 +116,11 @@ def test_the_plugin_can_be_disabled(boot_app: Callable[..., Booted]) -> None:
     egg = boot_app("boot_basic", edit=edit)
     assert "logrotator" not in [p.name for p in egg.app.plugins]
     assert "logrotator" not in egg.app.config
+
+
+def test_options_without_any_config_are_the_defaults(boot_app: Callable[..., Booted]) -> None:
+    def edit(base: Path) -> None:
+        (base / "config" / "plugin.py").write_text('plugins = {"logrotator": False}\n')
+
+    egg = boot_app("boot_basic", edit=edit)
+    assert RotatorOptions.of(egg.app) == RotatorOptions(Path(egg.app.config.logger.dir))

@@ -109,6 +109,23 @@ def test_file_mode_saves_to_tmpdir_and_removes_after_the_response(file_mode: Boo
     assert temp_files(file_mode) == []
 
 
+def test_file_mode_files_sent_as_the_body_are_json_objects(file_mode: Booted) -> None:
+    """`ctx.body = ctx.request.files`: each entry's fields, as when the entries were dataclasses."""
+    response = file_mode.http.post("/listed", files={"f": ("a.jpg", b"abc", "image/jpeg")})
+    assert response.status_code == 200, response.text
+    (file,) = response.json()
+    assert file.pop("filepath").endswith(".jpg")
+    assert file == {
+        "field": "f",
+        "filename": "a.jpg",
+        "encoding": "7bit",
+        "mime": "image/jpeg",
+        "size": 3,
+        "file": None,
+        "fields": {},
+    }
+
+
 @pytest.mark.parametrize("mode", ["buffer", "file"])
 def test_upload_over_the_limit_is_413_and_leaves_no_temp_file(
     boot_app: Callable[..., Booted], mode: str

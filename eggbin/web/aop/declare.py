@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
+
+from msgspec import Struct
 
 from eggbin.web.protos.declare import ObjectInitType, caller_where, mark_proto
 
@@ -41,8 +42,7 @@ class PointcutType(StrEnum):
     CUSTOM = "CUSTOM"
 
 
-@dataclass(frozen=True)
-class AdviceUse:
+class AdviceUse(Struct, frozen=True):
     """One advice applied to one method, with its parameters and order."""
 
     advice: type
@@ -51,8 +51,7 @@ class AdviceUse:
     where: str = "?"
 
 
-@dataclass(frozen=True)
-class Crosscut:
+class Crosscut(Struct, frozen=True):
     """Which methods a crosscut advice applies to."""
 
     kind: PointcutType

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from eggbin.errors import BootError
 from eggbin.web.aop.declare import HOOKS, POINTCUT_ATTR, AdviceCall, AdviceContext, AdviceUse, Crosscut
@@ -24,8 +25,7 @@ from eggbin.web.aop.declare import HOOKS, POINTCUT_ATTR, AdviceCall, AdviceConte
 ASYNC_ADVICE = "EGG_AOP_ASYNC_ADVICE"
 
 
-@dataclass(eq=False)
-class AdviceChain:
+class AdviceChain(Struct, eq=False):
     """The advice of one method, outermost first, with the indexes of those having each hook."""
 
     method: str

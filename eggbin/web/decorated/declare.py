@@ -15,9 +15,10 @@ them), `Param()` (a path parameter), `Header(name)`, `Headers()`; a parameter ty
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
+
+from msgspec import Struct
 
 from eggbin.web.aop.declare import is_advice
 from eggbin.web.protos.declare import ObjectInitType, caller_where, mark_proto
@@ -41,15 +42,13 @@ class HTTPMethod(StrEnum):
     OPTIONS = "OPTIONS"
 
 
-@dataclass(frozen=True)
-class ControllerInfo:
+class ControllerInfo(Struct, frozen=True):
     path: str
     timeout: float | None
     where: str
 
 
-@dataclass(frozen=True)
-class MethodInfo:
+class MethodInfo(Struct, frozen=True):
     method: HTTPMethod
     path: str
     timeout: float | None
@@ -115,41 +114,35 @@ def middlewares_of(target: object) -> list[Any]:
     return list(vars(target).get(MIDDLEWARE_ATTR) or [])
 
 
-@dataclass(frozen=True)
-class Body:
+class Body(Struct, frozen=True):
     """The request body (`ctx.request.body`), validated as the parameter's type."""
 
 
-@dataclass(frozen=True)
-class Query:
+class Query(Struct, frozen=True):
     """The first value of a query parameter (named after the parameter unless `name` is given)."""
 
     name: str | None = None
 
 
-@dataclass(frozen=True)
-class Queries:
+class Queries(Struct, frozen=True):
     """Every value of a query parameter, as a list."""
 
     name: str | None = None
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(Struct, frozen=True):
     """A path parameter (`/users/:id` or `/users/{id}`)."""
 
     name: str | None = None
 
 
-@dataclass(frozen=True)
-class Header:
+class Header(Struct, frozen=True):
     """A request header (default name: the parameter's, `_` written `-`)."""
 
     name: str | None = None
 
 
-@dataclass(frozen=True)
-class Headers:
+class Headers(Struct, frozen=True):
     """Every request header, as a dict with lower-case names."""
 
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from msgspec import Struct
 
 if TYPE_CHECKING:
     from eggbin.web.protos.scope import ContextScope
@@ -38,8 +39,7 @@ class ObjectInitType(StrEnum):
     CONTEXT = "CONTEXT"
 
 
-@dataclass(frozen=True)
-class ProtoInfo:
+class ProtoInfo(Struct, frozen=True):
     """What a proto decorator records on its class."""
 
     init_type: ObjectInitType

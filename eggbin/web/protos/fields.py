@@ -22,8 +22,9 @@ import re
 import sys
 import types
 import typing
-from dataclasses import dataclass
 from typing import Annotated, Any, get_args, get_origin
+
+from msgspec import Struct
 
 from eggbin.web.background import BackgroundTaskHelper
 from eggbin.web.config import Config
@@ -49,8 +50,7 @@ BUILTIN_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class FieldSpec:
+class FieldSpec(Struct, frozen=True):
     """One injected field as declared: its attribute, its type (None if unknown) and its marker."""
 
     owner: type

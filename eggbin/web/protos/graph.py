@@ -14,8 +14,9 @@ a built-in's). Boot errors, each with a code:
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from eggbin.errors import BootError
 from eggbin.web.controller import BaseContextClass
@@ -37,8 +38,7 @@ CYCLE = "EGG_PROTO_CYCLE"
 CONSTRUCTOR = "EGG_PROTO_CONSTRUCTOR"
 
 
-@dataclass(eq=False)
-class Proto:
+class Proto(Struct, eq=False):
     """A declared class, its resolved fields, and the advice woven into its methods."""
 
     cls: type
@@ -62,8 +62,7 @@ class Proto:
         return deps
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(Struct, frozen=True):
     """A resolved field: a proto (`target`), a built-in (`builtin`), or nothing (optional)."""
 
     attr: str

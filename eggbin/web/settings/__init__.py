@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from eggbin.web.units import EGGBIN_PATH
 
@@ -36,8 +37,7 @@ CHECKED = frozenset((*CORE_SECTIONS, *MIDDLEWARE_SECTIONS, *PLUGIN_SECTIONS, *TO
 _EGGBIN_FILES = f"{EGGBIN_PATH}{os.sep}"
 
 
-@dataclass(frozen=True)
-class LoadedConfig:
+class LoadedConfig(Struct, frozen=True):
     """The merged config, which file set each key, and what was loaded: units, plugins, built-in switches."""
 
     config: dict[str, Any]
