@@ -52,6 +52,9 @@ def preload(modules: tuple[str, ...]) -> None:
 def preload_agent() -> None:
     """What the agent needs, and what every boot reads of eggbin's own config files: their modules
     (pure: the app's values come from calling their `config(app_info)`) and their syntax."""
+    from eggbin.cluster.lazy_modules import defer_unused_at_start
+
+    defer_unused_at_start()  # before uvicorn and starlette import them
     from eggbin.web.units import EGGBIN_PACKAGE, EGGBIN_PATH
 
     preload(AGENT_PRELOAD)
@@ -69,8 +72,12 @@ def preload_worker() -> None:
     preload(WORKER_PRELOAD)  # the worker's module first: it imports uvicorn without its CLI
     from eggbin.cluster.asgi_server import Config, LazyWebSocketsProtocol
 
-    # as a worker configures it: the websockets protocol is imported at a worker's first upgrade
-    config = Config(app=_asgi_placeholder, lifespan="off", log_level="warning", ws=LazyWebSocketsProtocol)
+    # as a worker configures it: the websockets protocol is imported at a worker's first upgrade, and no
+    # `log_config` (uvicorn's own would give its loggers handlers every forked worker inherits: plain
+    # lines where a spawned worker's go to the root logger, JSON with `EGG_LOG_STDOUT`)
+    config = Config(
+        app=_asgi_placeholder, lifespan="off", log_level="warning", ws=LazyWebSocketsProtocol, log_config=None
+    )
     config.load()
     config.get_loop_factory()  # uvloop, when installed
     prefix = f"{eggbin.web.builtin.__name__}."
