@@ -98,3 +98,23 @@ def test_the_optional_preload_notice_imports_the_websockets_protocol_and_forks_n
     done = subprocess.run([sys.executable, "-c", OPTIONAL_NOTICE], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[-1]) == [False, True]
+
+
+PATTERNS = ("**/config/*.py", "plugins/*/__init__.py", "**/app/extend/*.py", "**/app/middleware/*.py")
+
+
+def test_the_zygote_finds_the_files_path_glob_finds_with_one_walk(tmp_path: Path) -> None:
+    from eggbin.cluster.zygote_process import globbed
+    from eggbin.web.units import EGGBIN_PATH
+
+    for relative in (
+        "config/default.py", "config/plugin.py", "config/notes.txt", "config/deep/x.py", "a/b/config/c.py",
+        "plugins/p/__init__.py", "plugins/p/q/__init__.py", "x/plugins/p/__init__.py", "app/extend/e.py",
+        "plugins/p/app/middleware/m.py", "plugins/p/app/middleware/__pycache__/m.py", "app/extend.py",
+    ):  # fmt: skip
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("")
+    for root in (EGGBIN_PATH, tmp_path):
+        for pattern in PATTERNS:
+            assert globbed(root, pattern) == sorted(root.glob(pattern)), (root, pattern)
+    assert len(globbed(tmp_path, "**/config/*.py")) == 3
