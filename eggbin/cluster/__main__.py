@@ -25,8 +25,8 @@ def run(blob: str) -> None:
     (`eggbin.cluster.become`); exits with the master's code."""
     import gc
 
-    # No collection during the imports (they make next to no cyclic garbage; ~11M instructions before
-    # the zygote's fork, ~17M in all): `run_master` turns it back on, the zygote keeps it off.
+    # No collection during the imports (they make next to no cyclic garbage; ~8M instructions before
+    # the zygote's fork, ~20M in all): `run_master` turns it back on, the zygote keeps it off.
     gc.disable()
     from eggbin.cluster import start_trace
 

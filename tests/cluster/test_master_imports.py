@@ -1,5 +1,5 @@
 """The master imports with the garbage collector off (its imports make next to no cyclic garbage, and a
-collection costs the start ~11M instructions before the zygote's fork), and runs with it on; it leaves
+collection costs the start ~8M instructions before the zygote's fork), and runs with it on; it leaves
 out what only some apps need of it (`shutil` for an old metrics directory, `random` for a random worker)."""
 
 from __future__ import annotations
