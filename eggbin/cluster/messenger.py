@@ -18,7 +18,6 @@ that is not a child is dropped with a warning in the log.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
@@ -52,6 +51,8 @@ def route(message: Message, children: Iterable[Endpoint]) -> list[Endpoint]:
     if to == TO_ALL:
         return alive
     if to == TO_RANDOM:
+        import random  # here: the master imports it only for an app that sends to a random worker
+
         ready = [c for c in alive if c.role == "worker" and c.ready]
         return [random.choice(ready)] if ready else []
     if to == TO_PID:

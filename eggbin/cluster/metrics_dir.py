@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 from pathlib import Path
 
 METRICS_DIR = "metrics"  # under run/: the plugin's `store.multiprocess_dir` names the same place
@@ -29,6 +28,8 @@ def wipe(run_dir: Path) -> None:
     if path.is_symlink() or path.is_file():
         path.unlink(missing_ok=True)
     elif path.is_dir():
+        import shutil  # here: ~5 ms of the master's imports (bz2, lzma), for a directory rarely there
+
         shutil.rmtree(path, ignore_errors=True)
 
 

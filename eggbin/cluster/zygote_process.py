@@ -8,6 +8,7 @@ exits, so they are re-parented to the master, its subreaper.
 
 from __future__ import annotations
 
+import functools
 import gc
 import importlib
 import json
@@ -53,6 +54,9 @@ def preload(modules: tuple[str, ...]) -> None:
 def preload_agent() -> None:
     """What the agent needs, and what every boot reads of eggbin's own config files: their modules
     (pure: the app's values come from calling their `config(app_info)`) and their syntax."""
+    from eggbin.cluster.lazy_modules import defer_unused_at_start
+
+    defer_unused_at_start()  # before uvicorn and starlette import them
     from eggbin.web.units import EGGBIN_PACKAGE, EGGBIN_PATH
 
     preload(AGENT_PRELOAD)
@@ -70,8 +74,12 @@ def preload_worker() -> None:
     preload(WORKER_PRELOAD)  # the worker's module first: it imports uvicorn without its CLI
     from eggbin.cluster.asgi_server import Config, LazyWebSocketsProtocol
 
-    # as a worker configures it: the websockets protocol is imported at a worker's first upgrade
-    config = Config(app=_asgi_placeholder, lifespan="off", log_level="warning", ws=LazyWebSocketsProtocol)
+    # as a worker configures it: the websockets protocol is imported at a worker's first upgrade, and no
+    # `log_config` (uvicorn's own would give its loggers handlers every forked worker inherits: plain
+    # lines where a spawned worker's go to the root logger, JSON with `EGG_LOG_STDOUT`)
+    config = Config(
+        app=_asgi_placeholder, lifespan="off", log_level="warning", ws=LazyWebSocketsProtocol, log_config=None
+    )
     config.load()
     config.get_loop_factory()  # uvloop, when installed
     prefix = f"{eggbin.web.builtin.__name__}."
@@ -90,11 +98,11 @@ def read_builtin_config_syntax(root: Path) -> None:
     from eggbin.web.modules import definition_line
     from eggbin.web.plugins import key_lines
 
-    for file in sorted(root.glob("**/config/*.py")):
+    for file in globbed(root, "**/config/*.py"):
         assigned_names(file)
         if file.stem.startswith("plugin"):
             key_lines(file)
-    for file in sorted(root.glob("plugins/*/__init__.py")):
+    for file in globbed(root, "plugins/*/__init__.py"):
         definition_line(file, "EGG_PLUGIN")
 
 
@@ -103,12 +111,42 @@ def builtin_modules(root: Path, package: str, patterns: tuple[str, ...]) -> tupl
     module names (the loader imports them by these names), the metrics plugin's aside (off by default)."""
     names = []
     for pattern in patterns:
-        for path in sorted(root.glob(pattern)):
+        for path in globbed(root, pattern):
             parts = path.relative_to(root).with_suffix("").parts
             name = ".".join((package, *parts))
             if parts[-1] != "__init__" and not name.startswith(OFF_BY_DEFAULT):
                 names.append(name)
     return tuple(names)
+
+
+def globbed(root: Path, pattern: str) -> list[Path]:
+    """`sorted(root.glob(pattern))` for this module's patterns (a leading `**/`, then names, `*` or
+    `*.py`; `__pycache__` is never looked in), from one walk of `root` for all of them: a `Path.glob`
+    each read every directory again (~1,400 system calls for the zygote's five)."""
+    recursive = pattern.startswith("**/")
+    wanted = pattern.removeprefix("**/").split("/")
+    found = []
+    for parts in _python_files(str(root)):
+        if len(parts) == len(wanted) or (recursive and len(parts) > len(wanted)):
+            tail = parts[len(parts) - len(wanted) :]
+            if all(_name_matches(name, want) for name, want in zip(tail, wanted, strict=True)):
+                found.append(root.joinpath(*parts))
+    return sorted(found)
+
+
+def _name_matches(name: str, wanted: str) -> bool:
+    return name.endswith(wanted[1:]) if wanted.startswith("*") else name == wanted
+
+
+@functools.cache
+def _python_files(root: str) -> tuple[tuple[str, ...], ...]:
+    """The `.py` files under `root`, walked once, each as its path's parts below `root`."""
+    found: list[tuple[str, ...]] = []
+    for directory, subdirectories, names in os.walk(root):
+        subdirectories[:] = [name for name in subdirectories if name != "__pycache__"]
+        below = tuple(os.path.relpath(directory, root).split(os.sep)) if directory != root else ()
+        found.extend((*below, name) for name in names if name.endswith(".py"))
+    return tuple(found)
 
 
 async def _asgi_placeholder(scope: Any, receive: Any, send: Any) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +75,27 @@ def test_every_process_logs_json_on_stdout_with_trace_ids(
     assert error_line["exception"].endswith("RuntimeError: boom")
     assert not (app_dir / "logs").exists() or not any((app_dir / "logs").rglob("*.log"))
     assert not err.exists()
+
+
+def test_a_worker_forked_by_the_zygote_logs_uvicorn_s_warnings_as_json_like_a_spawned_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn's own `log_config`, applied in the zygote, once gave forked workers plain uvicorn lines."""
+    monkeypatch.setenv("EGG_LOG_STDOUT", "1")
+    app_dir = copy_app(tmp_path, "log_stdout")
+    out = tmp_path / "stdout.log"
+    process, _ = start(app_dir, out, workers=1, zygote=True)
+    try:
+        ready = process.wait_ready(START_TIMEOUT)
+        host, port = ready.address.removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(b"NOT HTTP \x00\r\n\r\n")
+            assert sock.recv(64).startswith(b"HTTP/1.1 400 ")
+
+        def warned() -> list[dict[str, Any]]:
+            return [line for line in json_lines(out) if line["message"] == "Invalid HTTP request received."]
+
+        (line,) = wait_until(warned, timeout=15, what="uvicorn's warning on stdout")
+    finally:
+        stop(process)
+    assert (line["role"], line["level"], line["logger"]) == ("worker", "WARNING", "uvicorn.error")

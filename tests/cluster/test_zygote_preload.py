@@ -39,9 +39,11 @@ imported_late, with_jinja2 = sorted(set(sys.modules) - before), "jinja2" in sys.
 agent = create_app("agent", base, resolve_env(base, "unittest"), None)
 agent.checks_settings = False
 asyncio.run(agent.boot(write_run_files=False))
+from eggbin.cluster.lazy_modules import UNUSED_AT_START, is_loaded
 print(json.dumps(imported_late))
 print(json.dumps(with_jinja2))
 print(json.dumps(len(parsed_own)))
+print(json.dumps({name: [name in sys.modules, is_loaded(name)] for name in UNUSED_AT_START}))
 """
 
 
@@ -51,7 +53,7 @@ def test_a_default_boot_imports_no_eggbin_module_the_zygote_did_not_preload(tmp_
         [sys.executable, "-c", BOOT_AFTER_PRELOAD, str(app_dir)], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    *_, imported_late, with_jinja2, own_files_parsed = done.stdout.splitlines()
+    *_, imported_late, with_jinja2, own_files_parsed, deferred = done.stdout.splitlines()
     late = [
         name
         for name in json.loads(imported_late)
@@ -61,6 +63,8 @@ def test_a_default_boot_imports_no_eggbin_module_the_zygote_did_not_preload(tmp_
     assert late == []
     assert json.loads(with_jinja2) is False  # a worker imports it at its first render (i18n's `__` too)
     assert json.loads(own_files_parsed) == 0  # their syntax was read in the zygote, before the agent's fork
+    # imported (by uvicorn, starlette) but never run, in the zygote or by either boot
+    assert json.loads(deferred) == {"logging.config": [True, False], "http.client": [True, False]}
 
 
 def test_the_ready_notice_to_a_master_already_gone_ends_the_zygote_quietly() -> None:
@@ -94,3 +98,23 @@ def test_the_optional_preload_notice_imports_the_websockets_protocol_and_forks_n
     done = subprocess.run([sys.executable, "-c", OPTIONAL_NOTICE], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[-1]) == [False, True]
+
+
+PATTERNS = ("**/config/*.py", "plugins/*/__init__.py", "**/app/extend/*.py", "**/app/middleware/*.py")
+
+
+def test_the_zygote_finds_the_files_path_glob_finds_with_one_walk(tmp_path: Path) -> None:
+    from eggbin.cluster.zygote_process import globbed
+    from eggbin.web.units import EGGBIN_PATH
+
+    for relative in (
+        "config/default.py", "config/plugin.py", "config/notes.txt", "config/deep/x.py", "a/b/config/c.py",
+        "plugins/p/__init__.py", "plugins/p/q/__init__.py", "x/plugins/p/__init__.py", "app/extend/e.py",
+        "plugins/p/app/middleware/m.py", "plugins/p/app/middleware/__pycache__/m.py", "app/extend.py",
+    ):  # fmt: skip
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("")
+    for root in (EGGBIN_PATH, tmp_path):
+        for pattern in PATTERNS:
+            assert globbed(root, pattern) == sorted(root.glob(pattern)), (root, pattern)
+    assert len(globbed(tmp_path, "**/config/*.py")) == 3

@@ -50,7 +50,9 @@ XSS_WHITE_LIST: dict[str, set[str]] = {
               "src", "height", "width"},
 }  # fmt: skip
 SAFE_PROTOCOLS = frozenset({"http", "https", "file", "data"})
-_JS_SAFE = re.compile(r"[^0-9A-Za-z\u0080-\U0010ffff]")
+# what `sjs` escapes: ASCII but letters and digits. Spelt as ASCII ranges, not as "neither alphanumeric
+# nor U+0080..U+10FFFF": the same set, but that class took ~13 ms to compile at every worker's import.
+_JS_SAFE = re.compile(r"[\x00-/:-@\[-`{-\x7f]")
 _JS_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 

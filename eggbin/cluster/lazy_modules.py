@@ -1,0 +1,73 @@
+"""Standard modules that uvicorn and starlette import at their top but use only on some paths, loaded on
+first use: the zygote defers them before it imports the framework, so no process pays for them at start.
+
+- `logging.config` (with `logging.handlers`, `socketserver`, `pickle`, `queue`): `uvicorn.config` imports
+  it for `dictConfig`, which it calls only when given a `log_config`; eggbin's workers pass None.
+- `http.client` (with email's parser and message): `starlette.exceptions` imports it for
+  `http.client.responses`, read when an `HTTPException` is made without a detail (a static file's 404).
+
+`defer(name)` puts the module in `sys.modules` (and on its package, as an import does) made from the
+module's own import spec, its code not yet run; the first name anyone reads from it runs that code (PEP
+562's module `__getattr__`, as `eggbin.cluster.asgi_server` does for uvicorn's package), so every name is
+the module's own, only later. Not `importlib.util.LazyLoader`: on Python 3.11 any later `import` of the
+module reads its `__spec__`, which runs it (starlette's own `import http.client` would), and before 3.12.3
+a thread reading the module while another one loads it can find a name missing (CPython gh-114763); here
+dunder names are plain attributes, and a lock makes a second reader wait for the load.
+A module already imported, or one without a plain loader, is left to the ordinary import.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+from typing import Any
+
+UNUSED_AT_START = ("logging.config", "http.client")
+_pending: set[str] = set()  # deferred, their code not run yet
+
+
+def defer_unused_at_start() -> None:
+    """Defer each of `UNUSED_AT_START` (before anything imports them)."""
+    for name in UNUSED_AT_START:
+        defer(name)
+
+
+def defer(name: str) -> None:
+    """`name` in `sys.modules`, its code run by the first read of a name it defines."""
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+        return
+    module = importlib.util.module_from_spec(spec)
+    loader = spec.loader
+    lock = threading.RLock()  # the loading thread may read the module again while its code runs
+
+    def __getattr__(attribute: str) -> Any:
+        with lock:
+            if name in _pending:
+                _pending.discard(name)
+                try:
+                    loader.exec_module(module)
+                except BaseException:
+                    sys.modules.pop(name, None)  # as a failed import leaves it: the next import tries again
+                    raise
+                finally:
+                    if vars(module).get("__getattr__") is __getattr__:
+                        del module.__getattr__
+            elif vars(module).get("__getattr__") is __getattr__:  # read by its own code, still running
+                raise AttributeError(f"partially initialized module {name!r} has no attribute {attribute!r}")
+        return getattr(module, attribute)
+
+    module.__getattr__ = __getattr__  # type: ignore[method-assign]
+    _pending.add(name)
+    sys.modules[name] = module
+    parent, _, child = name.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], child, module)
+
+
+def is_loaded(name: str) -> bool:
+    """Whether `name` was imported and its code has run (not so for a deferred module nobody read yet)."""
+    return name in sys.modules and name not in _pending
