@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 from http import HTTPStatus
+from itertools import compress
+from operator import not_
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote
 
@@ -35,11 +37,14 @@ from uvicorn.protocols.http.httptools_impl import (
 )
 from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
+from eggbin.web.header_lines import PROVEN_LINES
 from eggbin.web.http_server import HttpLimits
 
 if TYPE_CHECKING:
     from uvicorn._types import ASGISendEvent
 
+CLOSE_END = b"connection: close\r\n\r\n"
+_proven_line = PROVEN_LINES.get
 REFUSE_HEADERS = b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
 # RFC 9110's reason phrases (Python's differ between versions: 3.11 says "Request-URI Too Long").
 REASONS = {
@@ -280,15 +285,22 @@ class CheckedHeadCycle(RequestResponseCycle):
         first = STATUS_LINE.get(status) if type(status) is int else None
         if first is None or not (type(raw) is list or type(raw) is tuple):
             return False
-        content = [first]
+        headers = (*self.default_headers, *raw) if self.default_headers else raw
         try:
-            for name, value in (*self.default_headers, *raw):
-                content += (name.lower(), b": ", value, b"\r\n")
-            names = content[1::4]
+            # Headers proven at boot (`eggbin.web.header_lines`) give their line at C speed; None for others.
+            lines: list[Any] = list(map(_proven_line, headers))  # every None is filled in below
+            names: list[bytes] = []
+            values: list[bytes] = []
+            # Only the headers not proven; `lines` is filled in where the selectors were read already.
+            for at, (name, value) in compress(enumerate(headers), map(not_, lines)):
+                name = name.lower()
+                names.append(name)
+                values.append(value)
+                lines[at] = b"".join((name, b": ", value, b"\r\n"))
             if names.count(b"content-length") != 1 or b"transfer-encoding" in names or b"connection" in names:
                 return False
-            length = content[4 * names.index(b"content-length") + 3]
-            if not length.isdigit() or not _clean(b"".join(names), b"".join(content[3::4])):
+            length = values[names.index(b"content-length")]
+            if not length.isdigit() or not _clean(b"".join(names), b"".join(values)):
                 return False
         except (TypeError, ValueError, AttributeError):  # not pairs of bytes: uvicorn says what is wrong
             return False
@@ -306,10 +318,7 @@ class CheckedHeadCycle(RequestResponseCycle):
             )
         self.expected_content_length = int(length)
         self.chunked_encoding = False
-        if not self.keep_alive:
-            content.append(b"connection: close\r\n")
-        content.append(b"\r\n")
-        self.transport.write(b"".join(content))
+        self.transport.write(b"".join((first, *lines, CLOSE_END if not self.keep_alive else b"\r\n")))
         return True
 
     def _send_plain_body(self, message: Any) -> bool:

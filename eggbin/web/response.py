@@ -19,13 +19,14 @@ import datetime as dt
 import json
 import re
 import uuid
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Iterable
 from typing import IO, TYPE_CHECKING, Any
 
 from msgspec import Struct
 from msgspec.structs import asdict
 from starlette.responses import Response as StarletteResponse
 
+from eggbin.web.header_lines import prove
 from eggbin.web.request import mime_of
 
 if TYPE_CHECKING:
@@ -52,6 +53,27 @@ def remember_encoded(*texts: str) -> None:
     """Encode `texts` once for every response that will carry them (call it at boot, not per request)."""
     for text in texts:
         _ENCODED[text] = text.encode("latin-1")
+
+
+class _EncodedPairs(dict[tuple[str, str], tuple[bytes, bytes]]):
+    """(name, value) → its ASGI pair: the headers proven at boot are found in C, the others encoded."""
+
+    __slots__ = ()
+
+    def __missing__(self, header: tuple[str, str]) -> tuple[bytes, bytes]:
+        name, value = header
+        known = _ENCODED.get
+        return known(name) or name.encode("latin-1"), known(value) or value.encode("latin-1")
+
+
+_PAIRS = _EncodedPairs()  # filled by `remember_header` at boot only
+
+
+def remember_header(name: str, value: str) -> None:
+    """A header that many responses carry unchanged, checked once now (at boot, not per request): its pair
+    is encoded once, and the workers' protocol writes its line unchecked (`eggbin.web.header_lines`)."""
+    check_header(name, value)
+    _PAIRS[name, value] = prove(name, value)
 
 
 remember_encoded(
@@ -195,12 +217,9 @@ class Response:
         self.headers.pop(name.lower(), None)
 
     def raw_headers(self, skip_type: bool = False) -> list[tuple[bytes, bytes]]:
-        known = _ENCODED.get
-        raw = [
-            (known(key) or key.encode("latin-1"), known(value) or value.encode("latin-1"))
-            for key, value in self.headers.items()
-            if not (skip_type and key == "content-type")
-        ]
+        items = self.headers.items()
+        # In C for the headers proven at boot (most of a small response's), `__missing__` for the others.
+        raw = list(map(_PAIRS.__getitem__, items if not skip_type else _without_type(items)))
         if self.cookies:
             raw.extend((b"set-cookie", cookie.encode("latin-1")) for cookie in self.cookies)
         return raw
@@ -264,6 +283,10 @@ class Response:
         await response(scope, receive, send)
 
 
+def _without_type(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [item for item in items if item[0] != "content-type"]
+
+
 def content_type_header(value: str) -> str:
     """The `content-type` for `ctx.type = value`: a short name's mime type, `text/*` with its charset."""
     mime = mime_of(value)
@@ -275,6 +298,8 @@ def content_type_header(value: str) -> str:
 
 
 _SHORT_TYPE_HEADERS = {name: content_type_header(name) for name in ("text", "html", "json", "form")}
+for _type in {HTML, TEXT, JSON_TYPE, BINARY, *_SHORT_TYPE_HEADERS.values()}:
+    remember_header("content-type", _type)
 
 
 def encode(body: object) -> tuple[bytes | None, str | None]:

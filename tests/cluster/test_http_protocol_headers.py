@@ -24,6 +24,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from eggbin.cluster.http_protocol import CheckedHeadCycle, LimitedHttpProtocol
+from eggbin.web.header_lines import PROVEN_LINES, prove
 from tests.rawhttp import connect, head
 from tests.support import free_port, kill_tree, port_accepts, wait_until
 
@@ -271,3 +272,60 @@ def test_over_a_real_socket_a_cr_lf_or_nul_header_closes_the_connection_unanswer
     assert b"\r\nx-a: fine\r\n" in answer
     wait_until(lambda: log.read_text().count("Exception in ASGI application") >= 3, timeout=10, what="logs")
     assert log.read_text().count("RuntimeError: Invalid HTTP header value.") == 3, log.read_text()
+
+
+# Headers proven at boot (`eggbin.web.header_lines`): the protocol writes their lines unchecked, so the
+# headers around them, and any header that only looks like one, must still be checked as uvicorn does.
+PROVEN = prove("x-frame-options", "SAMEORIGIN")
+PROVEN_CASES: dict[str, list[Message]] = {
+    "proven and plain": [start([PROVEN, LENGTH_2, (b"x-a", b"1")]), body()],
+    "proven, then CRLF in a value": [start([PROVEN, (b"x-a", b"a\r\nset-cookie: evil=1"), LENGTH_2]), body()],
+    "proven, then a bad name": [start([LENGTH_2, PROVEN, (b"x a", b"1")]), body()],
+    "a proven name, CRLF in its value": [
+        start([(b"x-frame-options", b"SAMEORIGIN\r\nset-cookie: evil=1"), LENGTH_2]),
+        body(),
+    ],
+    "a proven value, a bad name": [start([(b"x-frame-options\r\nx", b"SAMEORIGIN"), LENGTH_2]), body()],
+    "a proven pair in upper case": [start([(b"X-Frame-Options", b"SAMEORIGIN"), LENGTH_2]), body()],
+    "a proven pair as a list": [start([[b"x-frame-options", b"SAMEORIGIN"], LENGTH_2]), body()],
+    "proven only: chunked": [start([PROVEN]), body(b"he", True), body(b"llo")],
+    "proven, two content-lengths": [start([LENGTH_2, PROVEN, (b"content-length", b"2")]), body()],
+}
+
+
+@pytest.mark.parametrize("case", PROVEN_CASES)
+def test_headers_around_proven_ones_are_checked_as_uvicorn_does(case: str) -> None:
+    ours = served(LimitedHttpProtocol, PROVEN_CASES[case])
+    assert ours == served(HttpToolsProtocol, PROVEN_CASES[case])
+    if "CRLF" in case or "bad name" in case:
+        assert ours[2]
+        assert ours[2][0].startswith("RuntimeError: Invalid HTTP header")
+        assert b"evil" not in ours[0]
+
+
+def test_a_proven_header_is_written_from_its_line() -> None:
+    """Equal pairs share the proven line: a pair built per request is found like the boot's own."""
+    assert prove("x-frame-options", "SAMEORIGIN") is PROVEN
+    written = served(LimitedHttpProtocol, [start([(b"x-frame-options", b"SAMEORIGIN"), LENGTH_2]), body()])[0]
+    assert written.startswith(b"HTTP/1.1 200 OK\r\nx-frame-options: SAMEORIGIN\r\ncontent-length: 2\r\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("content-length", "2"),
+        ("transfer-encoding", "chunked"),
+        ("connection", "close"),
+        ("X-Frame-Options", "DENY"),
+        ("x a", "1"),
+        ("x-a", "a\r\nb"),
+        ("x-a", "a\x00"),
+        ("x-a", "\u20ac"),
+        ("", "1"),
+    ],
+)
+def test_framing_headers_and_unsafe_ones_are_never_proven(name: str, value: str) -> None:
+    before = dict(PROVEN_LINES)
+    with pytest.raises(ValueError, match="can not be proven safe"):
+        prove(name, value)
+    assert before == PROVEN_LINES

@@ -27,7 +27,7 @@ from eggbin.errors import BootError
 from eggbin.web.config import wrap
 from eggbin.web.http_error import HttpError
 from eggbin.web.middleware import Middleware, Next, path_matcher, runs_when
-from eggbin.web.response import check_header, remember_encoded
+from eggbin.web.response import check_header, remember_header
 from eggbin.web.security import UNSAFE_METHODS
 from eggbin.web.ssrf import check_from_config
 
@@ -135,12 +135,14 @@ def header_rules(options: Mapping[str, Any]) -> tuple[dict[str, str], list[tuple
         if test is None:
             continue
         try:
-            check_header(name, value)
+            if test is _always:  # on every response: proven once, now (`eggbin.web.header_lines`)
+                remember_header(name, value)
+            else:
+                check_header(name, value)
         except ValueError as exc:
             raise BootError(f"`config.security.{key}`: {exc}") from None
         if test is _always:
             static[name] = value
-            remember_encoded(name, value)
         else:
             conditional.append((name, value, test))
     return static, conditional
