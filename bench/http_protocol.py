@@ -46,6 +46,9 @@ class NullTransport(asyncio.Transport):
     def write(self, data: Any) -> None:
         pass
 
+    def writelines(self, data: Any) -> None:  # uvloop's is native; asyncio's default would join in Python
+        pass
+
     def is_closing(self) -> bool:
         return self.closed
 

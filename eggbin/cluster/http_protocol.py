@@ -12,7 +12,8 @@ Responses go through `CheckedHeadCycle`: uvicorn's cycle, refusing the same resp
 NUL or other control byte in a value, a separator in a name) from any ASGI app with one regex search
 over all names and one over all values instead of two per header. Anything its single pass does not
 prove plain (a bad header, `transfer-encoding`, `connection`, no or several `content-length`s, odd
-types) goes through uvicorn's own `send`, which raises exactly what uvicorn raises.
+types) goes through uvicorn's own `send`, which raises exactly what uvicorn raises. A plain response's
+head and its body's first part leave in one write (see `CheckedHeadCycle`).
 Requires uvicorn's `HttpToolsProtocol`; `tests/test_private_api_contracts.py` holds the contract with
 the uvicorn versions pyproject.toml allows.
 """
@@ -262,7 +263,13 @@ def _clean(names: bytes, values: bytes) -> bool:
 
 class CheckedHeadCycle(RequestResponseCycle):
     """uvicorn's request/response cycle, sending a plain response (a `content-length`, clean headers)
-    in one pass: the header checks are uvicorn's regexes, run once over all names and all values."""
+    in one pass: the header checks are uvicorn's regexes, run once over all names and all values.
+
+    A plain response's head is held until the app's next `send` and written with the body's first part:
+    one write, one TCP segment, where uvicorn writes two (Node holds the head until the first write
+    too). A response without a length (chunked: a stream, server-sent events) is written as it comes."""
+
+    held_head = b""  # the head of a plain response, until its body's first part is sent
 
     async def send(self, message: ASGISendEvent) -> None:
         if not (self.flow.write_paused or self.disconnected):
@@ -276,6 +283,9 @@ class CheckedHeadCycle(RequestResponseCycle):
                 and self._send_plain_body(message)
             ):
                 return
+        if self.held_head and not self.disconnected:  # it goes out before whatever uvicorn writes or raises
+            self.transport.write(self.held_head)
+        self.held_head = b""
         await RequestResponseCycle.send(self, message)  # anything else: uvicorn's own checks and errors
 
     def _send_plain_head(self, message: Any) -> bool:
@@ -318,7 +328,11 @@ class CheckedHeadCycle(RequestResponseCycle):
             )
         self.expected_content_length = int(length)
         self.chunked_encoding = False
-        self.transport.write(b"".join((first, *lines, CLOSE_END if not self.keep_alive else b"\r\n")))
+        head = b"".join((first, *lines, CLOSE_END if not self.keep_alive else b"\r\n"))
+        if self.scope["method"] == "HEAD":
+            self.transport.write(head)  # no body follows on the wire
+        else:
+            self.held_head = head
         return True
 
     def _send_plain_body(self, message: Any) -> bool:
@@ -327,11 +341,17 @@ class CheckedHeadCycle(RequestResponseCycle):
             return False
         body = message.get("body", b"")
         more_body = message.get("more_body", False)
+        if type(body) is not bytes:
+            return False  # uvicorn writes or refuses it
         left = self.expected_content_length - len(body)
         if left < 0 or (left and not more_body):
             return False  # uvicorn raises: longer, or shorter, than its content-length
         self.expected_content_length = left
-        self.transport.write(body)
+        if self.held_head:
+            self.transport.writelines((self.held_head, body))
+            self.held_head = b""
+        else:
+            self.transport.write(body)
         if not more_body:
             self.response_complete = True
             self.message_event.set()

@@ -76,6 +76,8 @@ def served(
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         for message in messages:
+            if isinstance(message, Exception):
+                raise message  # the app's own failure, between two messages
             try:
                 await send(message)
             except Exception as exc:
@@ -170,6 +172,7 @@ CASES: dict[str, list[Message]] = {
     "body before start": [body()],
     "start twice": [start([LENGTH_2]), start([LENGTH_2])],
     "body after the end": [*PLAIN, body(b"more")],
+    "another message after start": [start([LENGTH_2]), {"type": "http.response.trailers"}],
     "no type": [{"status": 200, "headers": [LENGTH_2]}],
     **{name: [start(headers), body()] for name, headers in BAD_HEADERS.items()},
 }
@@ -219,6 +222,30 @@ def test_a_plain_response_takes_the_one_pass_path(monkeypatch: pytest.MonkeyPatc
     assert expected[0] == b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nhi"
     pipelined = served(LimitedHttpProtocol, PLAIN, GET * 3)
     assert (pipelined[0], pipelined[3]) == (expected[0] * 3, 3)  # each response starts the next request
+
+
+def test_a_plain_response_is_one_write_and_a_stream_is_not_held(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain response's head waits for its body (one write, one TCP segment, as Node sends it); a
+    response without a length (a stream, server-sent events) has its head written at once."""
+    writes: list[bytes] = []
+    monkeypatch.setattr(RecordingTransport, "write", lambda self, data: writes.append(bytes(data)))
+    served(LimitedHttpProtocol, PLAIN)
+    assert writes == [b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nhi"]
+    writes.clear()
+    served(LimitedHttpProtocol, [start([(b"content-length", b"5")]), body(b"he", True), body(b"llo")])
+    assert writes == [b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhe", b"llo"]
+    writes.clear()
+    served(LimitedHttpProtocol, CASES["no content-length: chunked"])
+    assert len(writes) == 3
+    assert writes[0].endswith(b"transfer-encoding: chunked\r\n\r\n")
+
+
+def test_an_app_failing_after_its_start_writes_no_head() -> None:
+    """The held head of an app that raises before its body is dropped and the connection closed: the
+    client sees no half response (Node's `headersSent` case); uvicorn writes the head, then closes."""
+    failing: list[Any] = [start([LENGTH_2]), ValueError("the app's bug")]
+    assert served(LimitedHttpProtocol, failing) == (b"", True, [], 0)
+    assert served(HttpToolsProtocol, failing)[:2] == (b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n", True)
 
 
 RAW_APP = """
