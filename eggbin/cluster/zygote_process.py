@@ -3,7 +3,8 @@
 It imports what the agent needs and forks the agent as soon as the master asks, then what workers need,
 tells the master, and serves fork requests until the master closes the control socket. Each batch of
 requests is a double fork: one middle process forks the batch's children (the agent, or workers) and
-exits, so they are re-parented to the master, its subreaper.
+exits, so they are re-parented to the master, its subreaper. The agent's middle process is reaped (and
+its pid told) only after the workers' imports: they are not held up while it forks the agent and exits.
 """
 
 from __future__ import annotations
@@ -178,28 +179,51 @@ def receive_batch(control: socket.socket, first: Request | None = None) -> list[
     return None
 
 
+class Forking:
+    """One batch, its middle process forked (`begin_forks`): its children's pids are told to the master,
+    in the order of the requests, once the middle is reaped (`tell`)."""
+
+    def __init__(self, control: socket.socket, master_pid: int, batch: list[Request]) -> None:
+        self.control = control
+        self.modules = [message["module"].rsplit(".", 1)[-1] for message, _ in batch]
+        try:
+            self.middle, self.pids = begin_forks(control, master_pid, batch)
+        finally:
+            for _, fds in batch:
+                for fd in fds:
+                    os.close(fd)
+
+    def tell(self) -> bool:
+        """Reap the middle process, send the children's pids; False when the master is gone (it stopped
+        while the zygote imported). A middle that forked fewer children than asked raises OSError."""
+        pids = collect_pids(self.middle, self.pids, len(self.modules))
+        for module, pid in zip(self.modules, pids, strict=True):
+            mark("zygote", f"forked {module} {pid}")
+        try:
+            for pid in pids:
+                self.control.send(json.dumps({"pid": pid}).encode())
+        except OSError:
+            return False
+        return True
+
+
 def answer(control: socket.socket, master_pid: int, batch: list[Request]) -> None:
     """Fork the batch's children and send their pids, in the order of the requests."""
-    try:
-        pids = fork_children(control, master_pid, batch)
-        for (message, _), pid in zip(batch, pids, strict=True):
-            mark("zygote", f"forked {message['module'].rsplit('.', 1)[-1]} {pid}")
-    finally:
-        for _, fds in batch:
-            for fd in fds:
-                os.close(fd)
-    for pid in pids:
-        control.send(json.dumps({"pid": pid}).encode())
+    if not Forking(control, master_pid, batch).tell():
+        raise OSError("the master is gone")
 
 
-def serve_agent(control: socket.socket, master_pid: int) -> list[Request] | None:
-    """Fork the agent if the master already asked for it; a batch of workers' requests is held, returned."""
+def serve_agent(control: socket.socket, master_pid: int) -> tuple[list[Forking], list[Request] | None]:
+    """Fork the agent if the master already asked for it, its pid told later (`Forking.tell`): the
+    zygote imports the workers' modules while its middle process forks the agent and exits. A batch of
+    workers' requests is held, returned."""
+    agents: list[Forking] = []
     while select.select([control], [], [], 0)[0]:
         batch = receive_batch(control)
         if batch is None or batch[0][0].get("module") != AGENT:
-            return batch
-        answer(control, master_pid, batch)
-    return None
+            return agents, batch
+        agents.append(Forking(control, master_pid, batch))
+    return agents, None
 
 
 def announce_workers_ready(control: socket.socket) -> bool:
@@ -232,9 +256,10 @@ def preload_optional() -> None:
     mark("zygote", "optional preload done")
 
 
-def fork_children(control: socket.socket, master_pid: int, batch: list[Request]) -> list[int]:
+def begin_forks(control: socket.socket, master_pid: int, batch: list[Request]) -> tuple[int, int]:
     """Double-fork: one middle process forks every child of the batch (the agent or workers) and exits,
-    so each ends up the master's child; their pids, in order."""
+    so each ends up the master's child. Returns at once: the middle's pid and the pipe it writes the
+    children's pids to (`collect_pids`)."""
     read_end, write_end = os.pipe()
     gc.freeze()  # what the zygote holds is never collected in a child: its pages stay shared (see run_zygote)
     middle = os.fork()
@@ -242,11 +267,16 @@ def fork_children(control: socket.socket, master_pid: int, batch: list[Request])
         os.close(read_end)
         fork_batch(control, master_pid, batch, write_end)
     os.close(write_end)
-    os.waitpid(middle, 0)  # once it is reaped, the children belong to the master
+    return middle, read_end
+
+
+def collect_pids(middle: int, read_end: int, expected: int) -> list[int]:
+    """The pids the middle process wrote, in order, once it is reaped (its children are the master's)."""
+    os.waitpid(middle, 0)
     with os.fdopen(read_end, "rb") as pipe:
         pids = [int(line) for line in pipe.read().split()]
-    if len(pids) != len(batch):
-        raise OSError(f"forked {len(pids)} of {len(batch)} children")
+    if len(pids) != expected:
+        raise OSError(f"forked {len(pids)} of {expected} children")
     return pids
 
 
@@ -314,10 +344,11 @@ def run_zygote(control: socket.socket, master_pid: int, title: str) -> None:
         set_title(title, "zygote")
         preload_agent()
         mark("zygote", "agent preload done")
-        held = serve_agent(control, master_pid)
+        agents, held = serve_agent(control, master_pid)
         preload_worker()
         mark("zygote", "worker preload done")
-        if announce_workers_ready(control):
+        told = [agent.tell() for agent in agents]  # every middle process reaped, in order
+        if all(told) and announce_workers_ready(control):
             serve(control, master_pid, held)
     except BaseException:
         import traceback
