@@ -18,7 +18,6 @@ import select
 import signal
 import socket
 import sys
-import time
 
 from eggbin.cluster.start_trace import mark
 
@@ -58,7 +57,13 @@ def preload_agent() -> None:
     from eggbin.cluster.lazy_modules import defer_unused_at_start
 
     defer_unused_at_start()  # before uvicorn and starlette import them
+    import tempfile
+
     from eggbin.web.units import EGGBIN_PACKAGE, EGGBIN_PATH
+
+    # eggbin's multipart config reads it at every boot: found once here (it writes and removes a probe file
+    # in each candidate directory, ~0.5 ms), every child then reads `tempfile.tempdir`
+    tempfile.gettempdir()
 
     preload(AGENT_PRELOAD)
     preload(builtin_modules(EGGBIN_PATH, EGGBIN_PACKAGE, ("**/config/*.py",)))
@@ -73,7 +78,7 @@ def preload_worker() -> None:
     import eggbin.web.builtin
 
     preload(WORKER_PRELOAD)  # the worker's module first: it imports uvicorn without its CLI
-    from eggbin.cluster.asgi_server import Config, LazyWebSocketsProtocol
+    from eggbin.cluster.asgi_server import Config, LazyWebSocketsProtocol, loop_factory
 
     # as a worker configures it: the websockets protocol is imported at a worker's first upgrade, and no
     # `log_config` (uvicorn's own would give its loggers handlers every forked worker inherits: plain
@@ -82,7 +87,7 @@ def preload_worker() -> None:
         app=_asgi_placeholder, lifespan="off", log_level="warning", ws=LazyWebSocketsProtocol, log_config=None
     )
     config.load()
-    config.get_loop_factory()  # uvloop, when installed
+    loop_factory()  # uvloop, when installed: chosen once here, as each worker would
     prefix = f"{eggbin.web.builtin.__name__}."
     found = (m.name for m in pkgutil.walk_packages(eggbin.web.builtin.__path__, prefix))
     preload(tuple(name for name in found if not name.startswith(OFF_BY_DEFAULT)))
@@ -282,7 +287,7 @@ def collect_pids(middle: int, read_end: int, expected: int) -> list[int]:
 
 def fork_batch(control: socket.socket, master_pid: int, batch: list[Request], pids: int) -> NoReturn:
     """The middle process: fork each child, write its pid to `pids`, exit (a failed fork: the pids so far)."""
-    code = 0
+    code, middle = 0, os.getpid()
     try:
         for index, (message, fds) in enumerate(batch):
             child = os.fork()
@@ -292,7 +297,7 @@ def fork_batch(control: socket.socket, master_pid: int, batch: list[Request], pi
                 for _, theirs in batch[:index] + batch[index + 1 :]:
                     for fd in theirs:  # another child's channel held here would hide its end from the master
                         os.close(fd)
-                run_child(master_pid, message["module"], message["blob"], fds)
+                run_child(master_pid, message["module"], message["blob"], fds, middle)
             os.write(pids, f"{child}\n".encode())
     except BaseException:
         import traceback
@@ -302,27 +307,26 @@ def fork_batch(control: socket.socket, master_pid: int, batch: list[Request], pi
     os._exit(code)
 
 
-def _rewrite_fds(blob: str, fds: list[int]) -> str:
-    """The fd numbers the master wrote are its own; here they arrived as `fds`."""
+def _rewrite_fds(blob: str, fds: list[int], middle: int) -> str:
+    """The fd numbers the master wrote are its own; here they arrived as `fds`, from `middle`."""
     from msgspec.structs import replace
 
     from eggbin.cluster.options import ChildOptions
 
     options = ChildOptions.loads(blob)
     listen_fd = fds[1] if len(fds) > 1 else -1
-    return replace(options, channel_fd=fds[0], listen_fd=listen_fd).dumps()
+    return replace(options, channel_fd=fds[0], listen_fd=listen_fd, forked_by=middle).dumps()
 
 
-def run_child(master_pid: int, module: str, blob: str, fds: list[int]) -> NoReturn:
-    """Become the child: wait to be re-parented, then run the role's `main()`; never returns."""
-    deadline = time.monotonic() + 2
-    while os.getppid() != master_pid and time.monotonic() < deadline:
-        time.sleep(0.001)
+def run_child(master_pid: int, module: str, blob: str, fds: list[int], middle: int) -> NoReturn:
+    """Become the child: run the role's `main()`; never returns. It starts while the middle process
+    forks its siblings: it waits to be re-parented to the master only before the app's code runs
+    (`eggbin.cluster.process.die_with_parent`)."""
     gc.enable()
     from eggbin.cluster.process import run_and_exit
 
     def main() -> None:
-        sys.argv = [module, _rewrite_fds(blob, fds)]
+        sys.argv = [module, _rewrite_fds(blob, fds, middle)]
         importlib.import_module(module).main()
 
     run_and_exit(main)  # an import error too ends here
