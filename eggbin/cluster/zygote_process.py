@@ -59,6 +59,7 @@ def preload_agent() -> None:
     defer_unused_at_start()  # before uvicorn and starlette import them
     import tempfile
 
+    from eggbin.web import own_files
     from eggbin.web.units import EGGBIN_PACKAGE, EGGBIN_PATH
 
     # eggbin's multipart config reads it at every boot: found once here (it writes and removes a probe file
@@ -68,6 +69,7 @@ def preload_agent() -> None:
     preload(AGENT_PRELOAD)
     preload(builtin_modules(EGGBIN_PATH, EGGBIN_PACKAGE, ("**/config/*.py",)))
     read_builtin_config_syntax(EGGBIN_PATH)
+    own_files.listing()  # what every boot asks of eggbin's own units: listed here, once
 
 
 def preload_worker() -> None:

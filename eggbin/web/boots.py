@@ -24,6 +24,7 @@ from msgspec import Struct, field
 
 from eggbin.errors import BootError
 from eggbin.web.lifecycle import HOOKS, Boot, BootEntry, guarded, unknown_hooks
+from eggbin.web.own_files import is_file
 from eggbin.web.units import EGGBIN_PATH, LoadUnit
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def load_boots(units: list[LoadUnit], role: str, app: EggCore) -> FoundBoots:
     found = FoundBoots()
     for unit in units:
         file = unit.file(f"{role}.py")
-        if file.is_file() and unit.path != EGGBIN_PATH:
+        if unit.path != EGGBIN_PATH and is_file(file):
             module = unit.modules.import_file(file)
             boot = _boot_of(module, file, role, found.warnings)
             if isinstance(boot, type) and issubclass(boot, Boot):

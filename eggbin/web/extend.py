@@ -13,6 +13,7 @@ import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from eggbin.web.own_files import is_file
 from eggbin.web.units import LoadUnit
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def read_extension(units: list[LoadUnit], target: str) -> dict[str, Any]:
     namespace: dict[str, Any] = {}
     for unit in units:
         file = unit.file("app", "extend", f"{target}.py")
-        if file.is_file():
+        if is_file(file):
             namespace.update(members(unit.modules.import_file(file)))
     return namespace
 

@@ -1,0 +1,69 @@
+"""eggbin's own load units (`eggbin/web/builtin`: eggbin's unit and its plugins), listed once per process.
+
+Every boot asks each unit whether its conventional files exist (`config/<env>.py`, `app/extend/<x>.py`,
+`app/middleware/<name>.py`, `app.py`, ...) and walks its `app/` directories: for eggbin's own units that
+is ~200 `stat` calls and ~50 directory scans per boot, the same in every process. Here they are answered
+from one walk of eggbin's tree, made by the zygote before it forks (`eggbin.cluster.zygote_process`: no
+worker repeats it) or at a process's first boot. Any other unit's files are asked of the file system as
+before. eggbin's files change only with eggbin itself, whose modules a running process holds anyway.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+from eggbin.web.units import EGGBIN_PATH
+
+ROOT = str(EGGBIN_PATH)
+INSIDE = ROOT + os.sep
+
+
+@functools.cache
+def listing() -> tuple[frozenset[str], frozenset[str]]:
+    """The `.py` files and the directories of eggbin's own tree (`__pycache__` aside), as path strings."""
+    files: set[str] = set()
+    directories: set[str] = set()
+    for directory, subdirectories, names in os.walk(ROOT):
+        subdirectories[:] = [name for name in subdirectories if name != "__pycache__"]
+        directories.add(directory)
+        files.update(os.path.join(directory, name) for name in names if name.endswith(".py"))
+    return frozenset(files), frozenset(directories)
+
+
+def _own(name: str) -> bool:
+    return name.startswith(INSIDE) or name == ROOT
+
+
+def is_file(path: Path) -> bool:
+    """`path.is_file()`, for a `.py` file of eggbin's own tree from its listing."""
+    name = str(path)
+    if _own(name) and name.endswith(".py"):
+        return name in listing()[0]
+    return path.is_file()
+
+
+def is_dir(path: Path) -> bool:
+    """`path.is_dir()`, for a directory of eggbin's own tree from its listing."""
+    name = str(path)
+    if _own(name):
+        return name in listing()[1]
+    return path.is_dir()
+
+
+def python_files(directory: Path) -> list[Path]:
+    """The modules under `directory`, sorted, skipping private files and caches."""
+    name = str(directory)
+    if not _own(name):
+        if not directory.is_dir():
+            return []
+        found = directory.rglob("*.py")
+        return sorted(p for p in found if not p.name.startswith("_") and "__pycache__" not in p.parts)
+    files, directories = listing()
+    if name not in directories:
+        return []
+    prefix = name + os.sep
+    return sorted(
+        Path(file) for file in files if file.startswith(prefix) and not os.path.basename(file).startswith("_")
+    )
