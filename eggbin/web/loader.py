@@ -14,7 +14,7 @@ from eggbin.errors import BootError
 from eggbin.web.config import Config, extend, read_config_module
 from eggbin.web.controller import Controller, ControllerClass
 from eggbin.web.modules import definition_line
-from eggbin.web.own_files import is_file, python_files
+from eggbin.web.own_files import existing, python_files
 from eggbin.web.units import EGGBIN_PATH, LoadUnit, app_unit, eggbin_unit, framework_units
 
 if TYPE_CHECKING:
@@ -53,8 +53,8 @@ def load_config(
     config, meta = Config(), dict[str, str]()
     for file_name in ("default", app_info.env):
         for unit in units:
-            file = unit.file("config", f"{file_name}.py")
-            if is_file(file):
+            file = existing(unit.path, "config", f"{file_name}.py")
+            if file is not None:
                 declared, ignored = _declared_config(unit, file, app_info)
                 extend(config, declared, meta, str(file))
                 if warnings is not None:

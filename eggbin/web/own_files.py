@@ -36,12 +36,15 @@ def _own(name: str) -> bool:
     return name.startswith(INSIDE) or name == ROOT
 
 
-def is_file(path: Path) -> bool:
-    """`path.is_file()`, for a `.py` file of eggbin's own tree from its listing."""
-    name = str(path)
-    if _own(name) and name.endswith(".py"):
-        return name in listing()[0]
-    return path.is_file()
+def existing(root: Path, *parts: str) -> Path | None:
+    """`root.joinpath(*parts)` if that file exists, else None; a `.py` file of eggbin's own tree is looked
+    up by its name alone (most of a boot's candidates there do not exist: no path is made for them)."""
+    name = str(root)
+    if _own(name) and parts[-1].endswith(".py"):
+        name = os.path.join(name, *parts)
+        return Path(name) if name in listing()[0] else None
+    path = root.joinpath(*parts)
+    return path if path.is_file() else None
 
 
 def is_dir(path: Path) -> bool:

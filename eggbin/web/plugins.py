@@ -23,7 +23,7 @@ from msgspec import Struct, field
 from eggbin.errors import BootError
 from eggbin.web.declared import declared, read_syntax
 from eggbin.web.modules import UnitModules, definition_line
-from eggbin.web.own_files import is_file
+from eggbin.web.own_files import existing
 from eggbin.web.units import LoadUnit
 
 SPEC_FIELDS = {"enable", "package", "path", "env"}
@@ -102,8 +102,8 @@ def read_plugin_specs(
     specs: dict[str, PluginSpec] = {}
     for unit in units:
         for stem in ("plugin", f"plugin_{env}"):
-            file = unit.file("config", f"{stem}.py")
-            if is_file(file):
+            file = existing(unit.path, "config", f"{stem}.py")
+            if file is not None:
                 found = declared(unit.modules.import_file(file), file, "plugins")
                 entries = found.value if found.value is not None else {}
                 if not isinstance(entries, Mapping):

@@ -42,7 +42,7 @@ def test_every_answer_about_eggbins_own_units_is_the_file_systems() -> None:
     for unit in own_units():
         for parts in CANDIDATES:
             path = unit.joinpath(*parts)
-            assert own_files.is_file(path) == path.is_file(), path
+            assert own_files.existing(unit, *parts) == (path if path.is_file() else None), path
             assert own_files.is_dir(path) == path.is_dir(), path
         for directory in (unit / "app", unit / "app" / "extend", unit / "config", unit / "missing"):
             assert own_files.python_files(directory) == walked_python_files(directory), directory
@@ -67,7 +67,8 @@ def test_once_listed_eggbins_own_files_cost_no_stat(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(os, "stat", counting_stat)
     monkeypatch.setattr(os, "scandir", lambda *args: pytest.fail("scanned a directory"))
     for unit in units:
-        own_files.is_file(unit / "config" / "default.py")
+        own_files.existing(unit, "config", "default.py")
+        own_files.existing(unit, "app", "middleware", "nothing_here.py")
         own_files.is_dir(unit / "config" / "locale")
         own_files.python_files(unit / "app")
     assert stats == []
@@ -83,10 +84,10 @@ def test_any_other_unit_is_asked_of_the_file_system(tmp_path: Path) -> None:
         controllers / "admin" / "users.py",
         controllers / "home.py",
     ]
-    assert own_files.is_file(controllers / "home.py")
-    assert not own_files.is_file(controllers / "missing.py")
+    assert own_files.existing(controllers, "home.py") == controllers / "home.py"
+    assert own_files.existing(controllers, "missing.py") is None
     assert own_files.is_dir(controllers / "admin")
     assert own_files.python_files(tmp_path / "missing") == []
     # a file the process never listed (as one written after the listing) is found all the same
     (controllers / "later.py").write_text("")
-    assert own_files.is_file(controllers / "later.py")
+    assert own_files.existing(controllers, "later.py") == controllers / "later.py"
