@@ -21,15 +21,22 @@ INSIDE = ROOT + os.sep
 
 
 @functools.cache
-def listing() -> tuple[frozenset[str], frozenset[str]]:
-    """The `.py` files and the directories of eggbin's own tree (`__pycache__` aside), as path strings."""
+def listing() -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+    """The `.py` files of eggbin's own tree (`__pycache__` aside), and for each of its directories the
+    public modules under it (no leading `_`), as path strings."""
     files: set[str] = set()
-    directories: set[str] = set()
+    modules: dict[str, list[str]] = {}
     for directory, subdirectories, names in os.walk(ROOT):
         subdirectories[:] = [name for name in subdirectories if name != "__pycache__"]
-        directories.add(directory)
-        files.update(os.path.join(directory, name) for name in names if name.endswith(".py"))
-    return frozenset(files), frozenset(directories)
+        modules.setdefault(directory, [])
+        found = [name for name in names if name.endswith(".py")]
+        files.update(os.path.join(directory, name) for name in found)
+        public = [os.path.join(directory, name) for name in found if not name.startswith("_")]
+        above = directory
+        while _own(above):  # the directory itself and each one up to the root
+            modules.setdefault(above, []).extend(public)
+            above = os.path.dirname(above)
+    return frozenset(files), {directory: tuple(found) for directory, found in modules.items()}
 
 
 def _own(name: str) -> bool:
@@ -63,10 +70,4 @@ def python_files(directory: Path) -> list[Path]:
             return []
         found = directory.rglob("*.py")
         return sorted(p for p in found if not p.name.startswith("_") and "__pycache__" not in p.parts)
-    files, directories = listing()
-    if name not in directories:
-        return []
-    prefix = name + os.sep
-    return sorted(
-        Path(file) for file in files if file.startswith(prefix) and not os.path.basename(file).startswith("_")
-    )
+    return sorted(Path(file) for file in listing()[1].get(name, ()))
