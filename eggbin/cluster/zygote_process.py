@@ -68,6 +68,7 @@ def preload_agent() -> None:
 
     preload(AGENT_PRELOAD)
     preload(builtin_modules(EGGBIN_PATH, EGGBIN_PACKAGE, ("**/config/*.py",)))
+    preload_boot_files(EGGBIN_PATH, EGGBIN_PACKAGE, "agent")
     read_builtin_config_syntax(EGGBIN_PATH)
     own_files.listing()  # what every boot asks of eggbin's own units: listed here, once
 
@@ -96,6 +97,18 @@ def preload_worker() -> None:
     preload(BOOT_PRELOAD)
     app_files = tuple(f"**/app/{directory}/*.py" for directory in BUILTIN_APP_DIRS)
     preload(builtin_modules(Path(eggbin.web.builtin.__file__).parent, eggbin.web.builtin.__name__, app_files))
+    preload_boot_files(Path(eggbin.web.builtin.__file__).parent, eggbin.web.builtin.__name__, "app")
+
+
+def preload_boot_files(root: Path, package: str, role: str) -> None:
+    """eggbin's own plugins' boot files (`app.py`, `agent.py`: their `Boot` classes), imported as the loader
+    imports them (`<plugin package>._boot_app`): a boot finds them in `sys.modules` and runs their hooks."""
+    from eggbin.web.modules import UnitModules
+
+    for file in globbed(root, f"plugins/*/{role}.py"):
+        plugin = f"{package}.plugins.{file.parent.name}"
+        if not plugin.startswith(OFF_BY_DEFAULT):
+            UnitModules(file.parent.name, file.parent, plugin).import_file(file)
 
 
 def read_builtin_config_syntax(root: Path) -> None:

@@ -65,8 +65,8 @@ def test_a_default_boot_imports_no_eggbin_module_the_zygote_did_not_preload(tmp_
     late = [
         name
         for name in json.loads(imported_late)
-        # boot files load under their own names (not shared); eggbin's own config modules are preloaded
-        if name.startswith(("eggbin", "jinja2")) and "._boot_" not in name
+        # eggbin's own config modules and plugins' boot files (`<package>._boot_app`) are preloaded too
+        if name.startswith(("eggbin", "jinja2"))
     ]
     assert late == []
     assert json.loads(with_jinja2) is False  # a worker imports it at its first render (i18n's `__` too)
