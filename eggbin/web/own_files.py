@@ -62,6 +62,12 @@ def is_dir(path: Path) -> bool:
     return path.is_dir()
 
 
+def resolved(directory: Path) -> Path:
+    """`directory.resolve()`; a directory of eggbin's own tree (walked from its resolved root, never
+    through a symlink) is already resolved: no `lstat` of each of its components."""
+    return directory if str(directory) in listing()[1] else directory.resolve()
+
+
 def python_files(directory: Path) -> list[Path]:
     """The modules under `directory`, sorted, skipping private files and caches."""
     name = str(directory)

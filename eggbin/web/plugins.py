@@ -23,7 +23,7 @@ from msgspec import Struct, field
 from eggbin.errors import BootError
 from eggbin.web.declared import declared, read_syntax
 from eggbin.web.modules import UnitModules, definition_line
-from eggbin.web.own_files import existing
+from eggbin.web.own_files import existing, resolved
 from eggbin.web.units import LoadUnit
 
 SPEC_FIELDS = {"enable", "package", "path", "env"}
@@ -246,7 +246,7 @@ def _package_dir(spec: PluginSpec, package: str) -> Path:
             f"plugin `{spec.name}` at `{spec.where}`: package `{package}` is not installed",
             hint="install it, or fix `package` in the plugin config",
         )
-    return Path(next(iter(found.submodule_search_locations))).resolve()
+    return resolved(Path(next(iter(found.submodule_search_locations))))
 
 
 def _check_dependencies(

@@ -91,3 +91,14 @@ def test_any_other_unit_is_asked_of_the_file_system(tmp_path: Path) -> None:
     # a file the process never listed (as one written after the listing) is found all the same
     (controllers / "later.py").write_text("")
     assert own_files.existing(controllers, "later.py") == controllers / "later.py"
+
+
+def test_a_directory_of_eggbins_tree_is_resolved_already_any_other_path_is_resolved(tmp_path: Path) -> None:
+    plugin = EGGBIN_PATH / "plugins" / "session"
+    assert own_files.resolved(plugin) is plugin
+    assert plugin == plugin.resolve()
+    link = tmp_path / "link"
+    link.symlink_to(plugin)
+    assert own_files.resolved(link) == plugin
+    # only a listed directory is taken as it is: `..` inside eggbin's tree is resolved as anywhere
+    assert own_files.resolved(EGGBIN_PATH / "plugins" / ".." / "plugins") == EGGBIN_PATH / "plugins"
