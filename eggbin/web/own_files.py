@@ -21,22 +21,22 @@ INSIDE = ROOT + os.sep
 
 
 @functools.cache
-def listing() -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
-    """The `.py` files of eggbin's own tree (`__pycache__` aside), and for each of its directories the
-    public modules under it (no leading `_`), as path strings."""
-    files: set[str] = set()
-    modules: dict[str, list[str]] = {}
+def listing() -> tuple[dict[str, Path], dict[str, tuple[Path, ...]]]:
+    """The `.py` files of eggbin's own tree (`__pycache__` aside), by path string, and for each of its
+    directories the public modules under it (no leading `_`), sorted: their paths are made once, here."""
+    files: dict[str, Path] = {}
+    modules: dict[str, list[Path]] = {}
     for directory, subdirectories, names in os.walk(ROOT):
         subdirectories[:] = [name for name in subdirectories if name != "__pycache__"]
         modules.setdefault(directory, [])
-        found = [name for name in names if name.endswith(".py")]
-        files.update(os.path.join(directory, name) for name in found)
-        public = [os.path.join(directory, name) for name in found if not name.startswith("_")]
-        above = directory
-        while _own(above):  # the directory itself and each one up to the root
-            modules.setdefault(above, []).extend(public)
-            above = os.path.dirname(above)
-    return frozenset(files), {directory: tuple(found) for directory, found in modules.items()}
+        for name in names:
+            if name.endswith(".py"):
+                files[os.path.join(directory, name)] = path = Path(directory, name)
+                above = directory
+                while not name.startswith("_") and _own(above):  # the directory and each one up to the root
+                    modules[above].append(path)
+                    above = os.path.dirname(above)
+    return files, {directory: tuple(sorted(found)) for directory, found in modules.items()}
 
 
 def _own(name: str) -> bool:
@@ -48,8 +48,7 @@ def existing(root: Path, *parts: str) -> Path | None:
     up by its name alone (most of a boot's candidates there do not exist: no path is made for them)."""
     name = str(root)
     if _own(name) and parts[-1].endswith(".py"):
-        name = os.path.join(name, *parts)
-        return Path(name) if name in listing()[0] else None
+        return listing()[0].get(os.sep.join((name, *parts)))
     path = root.joinpath(*parts)
     return path if path.is_file() else None
 
@@ -76,4 +75,4 @@ def python_files(directory: Path) -> list[Path]:
             return []
         found = directory.rglob("*.py")
         return sorted(p for p in found if not p.name.startswith("_") and "__pycache__" not in p.parts)
-    return sorted(Path(file) for file in listing()[1].get(name, ()))
+    return list(listing()[1].get(name, ()))
