@@ -2,7 +2,7 @@
 
     python bench/cluster.py [--runs 5] [--workers 1,2,4]
     python bench/cluster.py --trace [--workers 1,2,4]    (no anchors: one start's timeline per count)
-    python bench/cluster.py --trace --trace-runs 7       (each milestone's median time and CPU of 7 starts)
+    python bench/cluster.py --trace --trace-runs 7       (median time, CPU and faults per milestone, 7 starts)
     python bench/cluster.py --before /path/to/other/checkout [--runs 9]   (eggbin against another eggbin)
     python bench/cluster.py --preload-instructions       (the zygote's imports, callgrind)
 
@@ -22,7 +22,8 @@ client is made before its start, and every start is timed from spawn to the firs
 `--trace` starts eggbin once per worker count (after a warm-up start) with `EGGBIN_START_TRACE=1` and
 prints every process's milestones merged in time order (eggbin/cluster/start_trace.py): where the
 critical path runs and where it waits, with each process's CPU time. With `--trace-runs N`, each
-milestone's median time and CPU over N starts (the CPU column moves little with the machine's load).
+milestone's median time, CPU and minor page faults over N starts (the CPU and fault columns move little
+with the machine's load; in a forked child the faults are mostly copy-on-write).
 Every start after the first finds the settings check's verdict cached (eggbin/web/settings/verdict_cache.py),
 as a user's second start does.
 
@@ -186,22 +187,30 @@ def preload_instructions() -> list[Measurement]:
 
 def median_trace(app_dir: Path, workers: int, runs: int) -> list[str]:
     """Each milestone of `runs` traced starts (those in every run): its median time and CPU, in time order."""
-    seen: dict[str, list[tuple[float, float]]] = {}
+    seen: dict[str, list[tuple[float, float, int]]] = {}
     for _ in range(runs):
         for line in trace_eggbin(app_dir, workers):
             found = TRACE_LINE.match(line)
             if found:
                 name = re.sub(r"\b\d{3,}\b", "<pid>", found["what"])
-                seen.setdefault(name, []).append((float(found["at"]), float(found["cpu"])))
+                seen.setdefault(name, []).append(
+                    (float(found["at"]), float(found["cpu"]), int(found["faults"]))
+                )
     rows = [
-        (statistics.median(at for at, _ in marks), statistics.median(cpu for _, cpu in marks), name)
+        (*(statistics.median(mark[column] for mark in marks) for column in range(3)), name)
         for name, marks in seen.items()
         if len(marks) >= runs
     ]
-    return [f"{at:+8.1f} ms  {name}  (cpu {cpu:.1f} ms)" for at, cpu, name in sorted(rows)]
+    return [
+        f"{at:+8.1f} ms  {name}  (cpu {cpu:.1f} ms, {faults:.0f} faults)"
+        for at, cpu, faults, name in sorted(rows)
+    ]
 
 
-TRACE_LINE = re.compile(r"\[start-trace\]\s+(?P<at>[-+\d.]+) ms  (?P<what>.*?)  \(cpu (?P<cpu>[\d.]+) ms\)")
+TRACE_LINE = re.compile(
+    r"\[start-trace\]\s+(?P<at>[-+\d.]+) ms  (?P<what>.*?)  "
+    r"\(cpu (?P<cpu>[\d.]+) ms, (?P<faults>\d+) faults\)"
+)
 
 
 def run_server(argv: list[str], cwd: Path, port: int) -> dict[str, float]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from eggbin.cluster.channel import SETTINGS_CHECKED, AsyncChannel, Message, envelope
 from eggbin.cluster.child import (
+    before_the_app,
     boot_or_exit,
     connect_messenger,
     exit_boot_failed,
@@ -61,6 +62,7 @@ async def report_settings(channel: AsyncChannel, agent: Any, check: ForkedCheck)
 
 async def serve(options: ChildOptions) -> None:
     channel = await AsyncChannel.from_fd(options.channel_fd)
+    before_the_app(options)
     agent = make_app(options, "agent")
     connect_messenger(agent, channel, options)
     await boot_or_exit(channel, agent)

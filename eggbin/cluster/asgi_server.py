@@ -19,9 +19,11 @@ Import this module before any other that imports uvicorn (`eggbin.cluster.worker
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import importlib.util
 import sys
+from collections.abc import Callable
 from typing import Any
 
 PACKAGE = "uvicorn"
@@ -58,7 +60,14 @@ import_lean()
 from uvicorn.config import Config  # noqa: E402
 from uvicorn.server import Server  # noqa: E402
 
-__all__ = ["Config", "LazyWebSocketsProtocol", "Server", "import_lean", "is_websocket"]
+__all__ = ["Config", "LazyWebSocketsProtocol", "Server", "import_lean", "is_websocket", "loop_factory"]
+
+
+@functools.cache
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop uvicorn's `loop="auto"` chooses (uvloop when installed), found once per process:
+    the zygote's, inherited by every worker it forks (no `Config` made for it in each)."""
+    return Config(app="", log_config=None).get_loop_factory()
 
 
 def websockets_protocol() -> type[Any] | None:

@@ -29,14 +29,20 @@ Handler = Callable[[Message], Any]
 def parse_args() -> ChildOptions:
     options = ChildOptions.loads(sys.argv[1])
     mark(trace_role(options), "main")
-    die_with_parent(options.master_pid)
     # Ctrl-C reaches the whole process group: only the master decides when children stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     breakpoints.setup(options)  # stdin: the terminal for one worker in `eggbin dev`, else /dev/null
     set_title(options.cluster.title, "agent" if options.role == "agent" else f"worker {options.id}")
     PROCESS.configure("agent" if options.role == "agent" else "worker", None)  # EGG_LOG_STDOUT from the start
-    activate_debugger(options)  # `eggbin debug` only; with --brk this waits for a client
     return options
+
+
+def before_the_app(options: ChildOptions) -> None:
+    """What holds before the app's code runs: this process dies with the master (a child the zygote forked
+    waits here to be re-parented to it: its event loop and channel were made while its siblings were
+    forked), and under `eggbin debug` the debugger listens (with --brk, it waits for a client)."""
+    die_with_parent(options.master_pid, options.forked_by)
+    activate_debugger(options)
 
 
 def trace_role(options: ChildOptions) -> str:

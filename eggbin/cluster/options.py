@@ -120,6 +120,9 @@ class ChildOptions(Struct, frozen=True):
     listen_fd: int = -1
     master_pid: int = 0
     restarts: int = 0  # how often the master respawned this slot (the metrics plugin shows it)
+    # forked by the zygote: the pid of its middle process, which the child outlives (it is then re-parented
+    # to the master: `eggbin.cluster.process.die_with_parent`); 0 when the master spawned or forked it
+    forked_by: int = 0
 
     def dumps(self) -> str:
         return json.dumps(to_builtins(self))

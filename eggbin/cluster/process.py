@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import signal
 import socket
@@ -18,6 +19,7 @@ from msgspec import Struct, field
 from eggbin.cluster.channel import Channel, Message
 
 PR_SET_PDEATHSIG = 1
+ADOPTION_TIMEOUT = 2.0  # seconds a forked child waits to be re-parented to the master
 
 
 class ChildProcess(Protocol):
@@ -127,13 +129,26 @@ def set_title(title: str, role: str) -> None:
     setproctitle.setproctitle(f"{title} {role} --title={title}")
 
 
-def die_with_parent(master_pid: int) -> None:
-    """Be SIGKILLed the moment the master dies, even by SIGKILL: no orphan ever keeps the port."""
+def die_with_parent(master_pid: int, forked_by: int = 0) -> None:
+    """Be SIGKILLed the moment the master dies, even by SIGKILL: no orphan ever keeps the port.
+
+    A child the zygote forked (`forked_by`: its middle process) first waits to be re-parented to the
+    master, its subreaper: the middle exits once it forked the batch's last child, and the signal is
+    bound to the parent at the time of the call.
+    """
+    deadline = time.monotonic() + ADOPTION_TIMEOUT
+    while forked_by and os.getppid() == forked_by and time.monotonic() < deadline:
+        time.sleep(0.001)
     if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != master_pid:  # the master died before prctl took effect
         os._exit(1)
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    """The C library's handle, opened once: the zygote's, inherited by every child it forks."""
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def run_and_exit(body: Callable[[], object]) -> NoReturn:

@@ -37,10 +37,11 @@ import time
 from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from eggbin.cluster.asgi_server import Config, LazyWebSocketsProtocol, Server, is_websocket
+from eggbin.cluster.asgi_server import Config, LazyWebSocketsProtocol, Server, is_websocket, loop_factory
 from eggbin.cluster.breakpoints import DEBUGGER_PAUSED, hold_terminal
 from eggbin.cluster.channel import SETTINGS_CHECKED, AsyncChannel, envelope
 from eggbin.cluster.child import (
+    before_the_app,
     boot_or_exit,
     connect_messenger,
     exit_boot_failed,
@@ -217,6 +218,7 @@ async def serve(options: ChildOptions) -> None:
     hold_terminal(options, lambda: channel.send(envelope(DEBUGGER_PAUSED, sender="app", to=TO_MASTER)))
     await wait_for_agent(channel)
     mark(f"worker#{options.id}", "agent-started received")
+    before_the_app(options)
     app = make_app(options, "worker")
     connect_messenger(app, channel, options)
     await boot_or_exit(channel, app)
@@ -280,8 +282,7 @@ def websocket_settings(options: Any) -> dict[str, Any]:
 
 def main() -> None:
     options = parse_args()
-    # uvloop when installed, chosen the way uvicorn chooses it.
-    run(serve(options), Config(app="", log_config=None).get_loop_factory())
+    run(serve(options), loop_factory())  # uvloop when installed, chosen the way uvicorn chooses it
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 It imports what the agent needs and forks the agent as soon as the master asks, then what workers need,
 tells the master, and serves fork requests until the master closes the control socket. Each batch of
 requests is a double fork: one middle process forks the batch's children (the agent, or workers) and
-exits, so they are re-parented to the master, its subreaper.
+exits, so they are re-parented to the master, its subreaper. The agent's middle process is reaped (and
+its pid told) only after the workers' imports: they are not held up while it forks the agent and exits.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import select
 import signal
 import socket
 import sys
-import time
 
 from eggbin.cluster.start_trace import mark
 
@@ -57,11 +57,20 @@ def preload_agent() -> None:
     from eggbin.cluster.lazy_modules import defer_unused_at_start
 
     defer_unused_at_start()  # before uvicorn and starlette import them
+    import tempfile
+
+    from eggbin.web import own_files
     from eggbin.web.units import EGGBIN_PACKAGE, EGGBIN_PATH
+
+    # eggbin's multipart config reads it at every boot: found once here (it writes and removes a probe file
+    # in each candidate directory, ~0.5 ms), every child then reads `tempfile.tempdir`
+    tempfile.gettempdir()
 
     preload(AGENT_PRELOAD)
     preload(builtin_modules(EGGBIN_PATH, EGGBIN_PACKAGE, ("**/config/*.py",)))
+    preload_boot_files(EGGBIN_PATH, EGGBIN_PACKAGE, "agent")
     read_builtin_config_syntax(EGGBIN_PATH)
+    own_files.listing()  # what every boot asks of eggbin's own units: listed here, once
 
 
 def preload_worker() -> None:
@@ -72,7 +81,7 @@ def preload_worker() -> None:
     import eggbin.web.builtin
 
     preload(WORKER_PRELOAD)  # the worker's module first: it imports uvicorn without its CLI
-    from eggbin.cluster.asgi_server import Config, LazyWebSocketsProtocol
+    from eggbin.cluster.asgi_server import Config, LazyWebSocketsProtocol, loop_factory
 
     # as a worker configures it: the websockets protocol is imported at a worker's first upgrade, and no
     # `log_config` (uvicorn's own would give its loggers handlers every forked worker inherits: plain
@@ -81,13 +90,25 @@ def preload_worker() -> None:
         app=_asgi_placeholder, lifespan="off", log_level="warning", ws=LazyWebSocketsProtocol, log_config=None
     )
     config.load()
-    config.get_loop_factory()  # uvloop, when installed
+    loop_factory()  # uvloop, when installed: chosen once here, as each worker would
     prefix = f"{eggbin.web.builtin.__name__}."
     found = (m.name for m in pkgutil.walk_packages(eggbin.web.builtin.__path__, prefix))
     preload(tuple(name for name in found if not name.startswith(OFF_BY_DEFAULT)))
     preload(BOOT_PRELOAD)
     app_files = tuple(f"**/app/{directory}/*.py" for directory in BUILTIN_APP_DIRS)
     preload(builtin_modules(Path(eggbin.web.builtin.__file__).parent, eggbin.web.builtin.__name__, app_files))
+    preload_boot_files(Path(eggbin.web.builtin.__file__).parent, eggbin.web.builtin.__name__, "app")
+
+
+def preload_boot_files(root: Path, package: str, role: str) -> None:
+    """eggbin's own plugins' boot files (`app.py`, `agent.py`: their `Boot` classes), imported as the loader
+    imports them (`<plugin package>._boot_app`): a boot finds them in `sys.modules` and runs their hooks."""
+    from eggbin.web.modules import UnitModules
+
+    for file in globbed(root, f"plugins/*/{role}.py"):
+        plugin = f"{package}.plugins.{file.parent.name}"
+        if not plugin.startswith(OFF_BY_DEFAULT):
+            UnitModules(file.parent.name, file.parent, plugin).import_file(file)
 
 
 def read_builtin_config_syntax(root: Path) -> None:
@@ -178,28 +199,51 @@ def receive_batch(control: socket.socket, first: Request | None = None) -> list[
     return None
 
 
+class Forking:
+    """One batch, its middle process forked (`begin_forks`): its children's pids are told to the master,
+    in the order of the requests, once the middle is reaped (`tell`)."""
+
+    def __init__(self, control: socket.socket, master_pid: int, batch: list[Request]) -> None:
+        self.control = control
+        self.modules = [message["module"].rsplit(".", 1)[-1] for message, _ in batch]
+        try:
+            self.middle, self.pids = begin_forks(control, master_pid, batch)
+        finally:
+            for _, fds in batch:
+                for fd in fds:
+                    os.close(fd)
+
+    def tell(self) -> bool:
+        """Reap the middle process, send the children's pids; False when the master is gone (it stopped
+        while the zygote imported). A middle that forked fewer children than asked raises OSError."""
+        pids = collect_pids(self.middle, self.pids, len(self.modules))
+        for module, pid in zip(self.modules, pids, strict=True):
+            mark("zygote", f"forked {module} {pid}")
+        try:
+            for pid in pids:
+                self.control.send(json.dumps({"pid": pid}).encode())
+        except OSError:
+            return False
+        return True
+
+
 def answer(control: socket.socket, master_pid: int, batch: list[Request]) -> None:
     """Fork the batch's children and send their pids, in the order of the requests."""
-    try:
-        pids = fork_children(control, master_pid, batch)
-        for (message, _), pid in zip(batch, pids, strict=True):
-            mark("zygote", f"forked {message['module'].rsplit('.', 1)[-1]} {pid}")
-    finally:
-        for _, fds in batch:
-            for fd in fds:
-                os.close(fd)
-    for pid in pids:
-        control.send(json.dumps({"pid": pid}).encode())
+    if not Forking(control, master_pid, batch).tell():
+        raise OSError("the master is gone")
 
 
-def serve_agent(control: socket.socket, master_pid: int) -> list[Request] | None:
-    """Fork the agent if the master already asked for it; a batch of workers' requests is held, returned."""
+def serve_agent(control: socket.socket, master_pid: int) -> tuple[list[Forking], list[Request] | None]:
+    """Fork the agent if the master already asked for it, its pid told later (`Forking.tell`): the
+    zygote imports the workers' modules while its middle process forks the agent and exits. A batch of
+    workers' requests is held, returned."""
+    agents: list[Forking] = []
     while select.select([control], [], [], 0)[0]:
         batch = receive_batch(control)
         if batch is None or batch[0][0].get("module") != AGENT:
-            return batch
-        answer(control, master_pid, batch)
-    return None
+            return agents, batch
+        agents.append(Forking(control, master_pid, batch))
+    return agents, None
 
 
 def announce_workers_ready(control: socket.socket) -> bool:
@@ -232,9 +276,10 @@ def preload_optional() -> None:
     mark("zygote", "optional preload done")
 
 
-def fork_children(control: socket.socket, master_pid: int, batch: list[Request]) -> list[int]:
+def begin_forks(control: socket.socket, master_pid: int, batch: list[Request]) -> tuple[int, int]:
     """Double-fork: one middle process forks every child of the batch (the agent or workers) and exits,
-    so each ends up the master's child; their pids, in order."""
+    so each ends up the master's child. Returns at once: the middle's pid and the pipe it writes the
+    children's pids to (`collect_pids`)."""
     read_end, write_end = os.pipe()
     gc.freeze()  # what the zygote holds is never collected in a child: its pages stay shared (see run_zygote)
     middle = os.fork()
@@ -242,17 +287,22 @@ def fork_children(control: socket.socket, master_pid: int, batch: list[Request])
         os.close(read_end)
         fork_batch(control, master_pid, batch, write_end)
     os.close(write_end)
-    os.waitpid(middle, 0)  # once it is reaped, the children belong to the master
+    return middle, read_end
+
+
+def collect_pids(middle: int, read_end: int, expected: int) -> list[int]:
+    """The pids the middle process wrote, in order, once it is reaped (its children are the master's)."""
+    os.waitpid(middle, 0)
     with os.fdopen(read_end, "rb") as pipe:
         pids = [int(line) for line in pipe.read().split()]
-    if len(pids) != len(batch):
-        raise OSError(f"forked {len(pids)} of {len(batch)} children")
+    if len(pids) != expected:
+        raise OSError(f"forked {len(pids)} of {expected} children")
     return pids
 
 
 def fork_batch(control: socket.socket, master_pid: int, batch: list[Request], pids: int) -> NoReturn:
     """The middle process: fork each child, write its pid to `pids`, exit (a failed fork: the pids so far)."""
-    code = 0
+    code, middle = 0, os.getpid()
     try:
         for index, (message, fds) in enumerate(batch):
             child = os.fork()
@@ -262,7 +312,7 @@ def fork_batch(control: socket.socket, master_pid: int, batch: list[Request], pi
                 for _, theirs in batch[:index] + batch[index + 1 :]:
                     for fd in theirs:  # another child's channel held here would hide its end from the master
                         os.close(fd)
-                run_child(master_pid, message["module"], message["blob"], fds)
+                run_child(master_pid, message["module"], message["blob"], fds, middle)
             os.write(pids, f"{child}\n".encode())
     except BaseException:
         import traceback
@@ -272,27 +322,26 @@ def fork_batch(control: socket.socket, master_pid: int, batch: list[Request], pi
     os._exit(code)
 
 
-def _rewrite_fds(blob: str, fds: list[int]) -> str:
-    """The fd numbers the master wrote are its own; here they arrived as `fds`."""
+def _rewrite_fds(blob: str, fds: list[int], middle: int) -> str:
+    """The fd numbers the master wrote are its own; here they arrived as `fds`, from `middle`."""
     from msgspec.structs import replace
 
     from eggbin.cluster.options import ChildOptions
 
     options = ChildOptions.loads(blob)
     listen_fd = fds[1] if len(fds) > 1 else -1
-    return replace(options, channel_fd=fds[0], listen_fd=listen_fd).dumps()
+    return replace(options, channel_fd=fds[0], listen_fd=listen_fd, forked_by=middle).dumps()
 
 
-def run_child(master_pid: int, module: str, blob: str, fds: list[int]) -> NoReturn:
-    """Become the child: wait to be re-parented, then run the role's `main()`; never returns."""
-    deadline = time.monotonic() + 2
-    while os.getppid() != master_pid and time.monotonic() < deadline:
-        time.sleep(0.001)
+def run_child(master_pid: int, module: str, blob: str, fds: list[int], middle: int) -> NoReturn:
+    """Become the child: run the role's `main()`; never returns. It starts while the middle process
+    forks its siblings: it waits to be re-parented to the master only before the app's code runs
+    (`eggbin.cluster.process.die_with_parent`)."""
     gc.enable()
     from eggbin.cluster.process import run_and_exit
 
     def main() -> None:
-        sys.argv = [module, _rewrite_fds(blob, fds)]
+        sys.argv = [module, _rewrite_fds(blob, fds, middle)]
         importlib.import_module(module).main()
 
     run_and_exit(main)  # an import error too ends here
@@ -314,10 +363,11 @@ def run_zygote(control: socket.socket, master_pid: int, title: str) -> None:
         set_title(title, "zygote")
         preload_agent()
         mark("zygote", "agent preload done")
-        held = serve_agent(control, master_pid)
+        agents, held = serve_agent(control, master_pid)
         preload_worker()
         mark("zygote", "worker preload done")
-        if announce_workers_ready(control):
+        told = [agent.tell() for agent in agents]  # every middle process reaped, in order
+        if all(told) and announce_workers_ready(control):
             serve(control, master_pid, held)
     except BaseException:
         import traceback

@@ -50,8 +50,9 @@ def framework_choice(base_dir: Path, explicit: str | None = None) -> tuple[str, 
     importing the runtime (`eggbin.web.application`, starlette: ~30 ms of every `eggscripts start`)."""
     if explicit:
         return explicit, "`--framework`"
-    pyproject = base_dir.resolve() / "pyproject.toml"
-    setting = read_pyproject(base_dir.resolve()).get("tool", {}).get("egg", {}).get("framework")
+    base = base_dir.resolve()
+    pyproject = base / "pyproject.toml"
+    setting = read_pyproject(base).get("tool", {}).get("egg", {}).get("framework")
     if setting:
         return str(setting), f"`[tool.egg] framework` in `{pyproject}`"
     return "eggbin", "default"

@@ -24,6 +24,7 @@ from msgspec import Struct, field
 
 from eggbin.errors import BootError
 from eggbin.web.lifecycle import HOOKS, Boot, BootEntry, guarded, unknown_hooks
+from eggbin.web.own_files import existing
 from eggbin.web.units import EGGBIN_PATH, LoadUnit
 
 if TYPE_CHECKING:
@@ -54,8 +55,8 @@ def load_boots(units: list[LoadUnit], role: str, app: EggCore) -> FoundBoots:
     """The boots of every unit's `app.py` / `agent.py`, constructed with the app, in unit order."""
     found = FoundBoots()
     for unit in units:
-        file = unit.file(f"{role}.py")
-        if file.is_file() and unit.path != EGGBIN_PATH:
+        file = existing(unit.path, f"{role}.py") if unit.path != EGGBIN_PATH else None
+        if file is not None:
             module = unit.modules.import_file(file)
             boot = _boot_of(module, file, role, found.warnings)
             if isinstance(boot, type) and issubclass(boot, Boot):

@@ -13,6 +13,7 @@ import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from eggbin.web.own_files import existing
 from eggbin.web.units import LoadUnit
 
 if TYPE_CHECKING:
@@ -37,8 +38,8 @@ def read_extension(units: list[LoadUnit], target: str) -> dict[str, Any]:
     """The merged members of `app/extend/<target>.py` over `units`, in unit order."""
     namespace: dict[str, Any] = {}
     for unit in units:
-        file = unit.file("app", "extend", f"{target}.py")
-        if file.is_file():
+        file = existing(unit.path, "app", "extend", f"{target}.py")
+        if file is not None:
             namespace.update(members(unit.modules.import_file(file)))
     return namespace
 

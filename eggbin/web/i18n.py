@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eggbin.errors import BootError
+from eggbin.web.own_files import is_dir
 
 if TYPE_CHECKING:
     from eggbin.web.application import Application
@@ -101,7 +102,7 @@ def load_resources(dirs: list[Path]) -> dict[str, dict[str, str]]:
     """Every locale file of `dirs`, merged per locale in order (later dirs win)."""
     resources: dict[str, dict[str, str]] = {}
     for directory in dirs:
-        if not directory.is_dir():
+        if not is_dir(directory):
             continue
         for file in sorted(directory.iterdir()):
             if file.suffix in (".py", ".json") and not file.name.startswith("_"):

@@ -14,6 +14,7 @@ from eggbin.errors import BootError
 from eggbin.web.config import Config, extend, read_config_module
 from eggbin.web.controller import Controller, ControllerClass
 from eggbin.web.modules import definition_line
+from eggbin.web.own_files import existing, python_files
 from eggbin.web.units import EGGBIN_PATH, LoadUnit, app_unit, eggbin_unit, framework_units
 
 if TYPE_CHECKING:
@@ -52,8 +53,8 @@ def load_config(
     config, meta = Config(), dict[str, str]()
     for file_name in ("default", app_info.env):
         for unit in units:
-            file = unit.file("config", f"{file_name}.py")
-            if file.is_file():
+            file = existing(unit.path, "config", f"{file_name}.py")
+            if file is not None:
                 declared, ignored = _declared_config(unit, file, app_info)
                 extend(config, declared, meta, str(file))
                 if warnings is not None:
@@ -69,15 +70,6 @@ def _declared_config(unit: LoadUnit, file: Path, app_info: AppInfo) -> tuple[Any
         raise
     except Exception as exc:
         raise BootError(f"{type(exc).__name__} in `{unit.modules.user_frame(exc, file)}`: {exc}") from exc
-
-
-def python_files(directory: Path) -> list[Path]:
-    """The modules under `directory`, sorted, skipping private files and caches."""
-    if not directory.is_dir():
-        return []
-    return sorted(
-        p for p in directory.rglob("*.py") if not p.name.startswith("_") and "__pycache__" not in p.parts
-    )
 
 
 def _tree_key(directory: Path, file: Path) -> list[str]:

@@ -25,6 +25,7 @@ from eggbin.errors import BootError
 from eggbin.web.asgi_middleware import AsgiLayer, Selector, build_asgi_stack, is_asgi_middleware
 from eggbin.web.config import Config, wrap
 from eggbin.web.context import Context
+from eggbin.web.own_files import existing
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
@@ -142,8 +143,9 @@ def candidate_files(app: Application, name: str) -> list[Path]:
 def find_factory(app: Application, name: str) -> tuple[Any, Path] | None:
     """`def <name>(options, app)` (or an ASGI middleware class called `<name>`) from the last load unit
     holding `app/middleware/<name>.py`."""
-    for unit, file in zip(reversed(app.units), candidate_files(app, name), strict=True):
-        if file.is_file():
+    for unit in reversed(app.units):
+        file = existing(unit.path, "app", "middleware", f"{name}.py")
+        if file is not None:
             factory = getattr(unit.modules.import_file(file), name, None)
             if not (callable(factory) or is_asgi_middleware(factory)):
                 raise BootError(f"`{file}` must define `def {name}(options, app)` returning a middleware")

@@ -16,6 +16,7 @@ import hashlib
 import importlib
 import importlib.machinery
 import importlib.util
+import os
 import re
 import sys
 import traceback
@@ -69,8 +70,7 @@ class UnitModules:
             _register_package(f"{self.root}.app", self.path / "app")
 
     def module_name(self, file: Path) -> str:
-        relative = file.relative_to(self.path).with_suffix("")
-        parts = list(relative.parts)
+        parts = _relative_module_parts(file, self.path)
         if parts[-1] == "__init__":
             parts.pop()
         if len(parts) == 1 and parts[0] in ("app", "agent"):
@@ -117,6 +117,16 @@ class UnitModules:
         prefix = self.root + "."
         for name in [n for n in sys.modules if n == self.root or n.startswith(prefix)]:
             del sys.modules[name]
+
+
+def _relative_module_parts(file: Path, directory: Path) -> list[str]:
+    """`file.relative_to(directory).with_suffix("").parts` (a boot asks it for every file it imports): a
+    `.py` file's string split directly, without the paths pathlib would make on the way."""
+    name, prefix = str(file), str(directory) + os.sep
+    base = name.rpartition(os.sep)[2]
+    if name.startswith(prefix) and base.endswith(".py") and base != ".py":
+        return name[len(prefix) : -len(".py")].split(os.sep)
+    return list(file.relative_to(directory).with_suffix("").parts)
 
 
 def _register_package(name: str, directory: Path) -> ModuleType:

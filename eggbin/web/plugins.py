@@ -23,6 +23,7 @@ from msgspec import Struct, field
 from eggbin.errors import BootError
 from eggbin.web.declared import declared, read_syntax
 from eggbin.web.modules import UnitModules, definition_line
+from eggbin.web.own_files import existing, resolved
 from eggbin.web.units import LoadUnit
 
 SPEC_FIELDS = {"enable", "package", "path", "env"}
@@ -101,8 +102,8 @@ def read_plugin_specs(
     specs: dict[str, PluginSpec] = {}
     for unit in units:
         for stem in ("plugin", f"plugin_{env}"):
-            file = unit.file("config", f"{stem}.py")
-            if file.is_file():
+            file = existing(unit.path, "config", f"{stem}.py")
+            if file is not None:
                 found = declared(unit.modules.import_file(file), file, "plugins")
                 entries = found.value if found.value is not None else {}
                 if not isinstance(entries, Mapping):
@@ -245,7 +246,7 @@ def _package_dir(spec: PluginSpec, package: str) -> Path:
             f"plugin `{spec.name}` at `{spec.where}`: package `{package}` is not installed",
             hint="install it, or fix `package` in the plugin config",
         )
-    return Path(next(iter(found.submodule_search_locations))).resolve()
+    return resolved(Path(next(iter(found.submodule_search_locations))))
 
 
 def _check_dependencies(

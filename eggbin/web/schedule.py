@@ -170,7 +170,7 @@ async def _awaited(result: object) -> Any:
 
 def load_schedules(units: list[LoadUnit]) -> dict[str, ScheduleTask]:
     """`app/schedule/**.py` of every load unit, by name; a later unit's file of the same name wins."""
-    from eggbin.web.loader import python_files
+    from eggbin.web.own_files import python_files
 
     tasks: dict[str, ScheduleTask] = {}
     for unit in units:

@@ -51,7 +51,7 @@ def framework_units(cls: type) -> list[LoadUnit]:
         egg_path = klass.__dict__.get("egg_path")
         if egg_path is None:
             continue
-        path = Path(egg_path).resolve()
+        path = EGGBIN_PATH if Path(egg_path) == EGGBIN_PATH else Path(egg_path).resolve()  # resolved already
         if any(unit.path == path for unit in units):
             continue  # Application and Agent of one framework share their egg_path
         units.append(eggbin_unit() if path == EGGBIN_PATH else _framework_unit(klass, path))

@@ -11,7 +11,7 @@ from eggbin.cluster import start_trace
 from tests.cluster.running import running
 from tests.support import wait_until
 
-LINE = re.compile(r"\[start-trace\] +([+-][\d.]+) ms  (\S+) +(.+?)  \(cpu ([\d.]+) ms\)")
+LINE = re.compile(r"\[start-trace\] +([+-][\d.]+) ms  (\S+) +(.+?)  \(cpu ([\d.]+) ms, (\d+) faults\)")
 
 
 def trace_of(log: str) -> list[tuple[float, str, str]]:
@@ -28,16 +28,19 @@ def test_off_by_default_it_writes_nothing(capsys: pytest.CaptureFixture[str]) ->
     assert capsys.readouterr().err == ""
 
 
-def test_a_mark_counts_from_the_origin_and_carries_the_cpu_time(
+def test_a_mark_counts_from_the_origin_and_carries_the_cpu_time_and_page_faults(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv(start_trace.ENV, "1")
     monkeypatch.delenv(start_trace.ORIGIN_ENV, raising=False)
     start_trace.mark_origin()
     start_trace.mark("worker#2", "booted")
-    ms, role, milestone = trace_of(capsys.readouterr().err)[0]
-    assert (role, milestone) == ("worker#2", "booted")
-    assert 0 <= ms < 5000
+    found = LINE.search(capsys.readouterr().err)
+    assert found is not None
+    assert (found[2], found[3]) == ("worker#2", "booted")
+    assert 0 <= float(found[1]) < 5000
+    assert float(found[4]) > 0  # this process has run
+    assert int(found[5]) > 0  # and touched memory
 
 
 def test_the_trace_shows_egg_order_in_every_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -172,12 +172,14 @@ print(json.dumps({"reports": reports, "zygote_forks": forks, "master": master_pi
 BATCH_CHILD = """
 import json, os, socket, sys
 from eggbin.cluster.options import ChildOptions
+from eggbin.cluster.process import die_with_parent
 
 
 def main():
     options = ChildOptions.loads(sys.argv[1])
     channel = socket.socket(fileno=options.channel_fd)
     held = json.loads(channel.recv(65536).splitlines()[0])
+    die_with_parent(options.master_pid, options.forked_by)  # as every role does before the app's code
     sockets = 0
     for fd in os.listdir("/proc/self/fd"):
         try:
@@ -185,6 +187,7 @@ def main():
         except FileNotFoundError:  # the directory's own fd, closed since
             pass
     report = {"slot": options.id, "pid": os.getpid(), "ppid": os.getppid(), "held": held["data"]}
+    report["forked_by"] = options.forked_by
     report["sockets"] = sockets
     channel.sendall(json.dumps(report).encode() + b"\\n")
 """
@@ -200,7 +203,10 @@ def test_a_batch_is_forked_from_one_middle_process_and_each_child_is_the_masters
     reports = result["reports"]
     assert [r["slot"] for r in reports] == [1, 2, 3]  # pids told in the order asked
     assert all(r["pid"] == r["pid_told"] and r["exit"] == 0 for r in reports)
-    assert all(r["ppid"] == result["master"] for r in reports)  # re-parented to the subreaper
+    # forked by one middle process, each child re-parented to the subreaper before the app's code runs
+    assert len({r["forked_by"] for r in reports}) == 1
+    assert reports[0]["forked_by"] not in (0, result["master"])
+    assert all(r["ppid"] == result["master"] for r in reports)
     assert [r["held"] for r in reports] == [{"slot": 1}, {"slot": 2}, {"slot": 3}]  # each its own channel
     # its channel and nothing else: another child's end here would hide that child's exit from the master
     assert [r["sockets"] for r in reports] == [1, 1, 1]

@@ -18,6 +18,7 @@ from eggbin.cluster import zygote_process as zygote
 zygote.preload_agent()
 zygote.preload_worker()
 before = set(sys.modules)
+html_preloaded = "html" in before  # its entity table: imported at the first error page or helper.escape
 import ast
 from eggbin.web.units import EGGBIN_PATH
 own_files = [*EGGBIN_PATH.glob("**/config/*.py"), *EGGBIN_PATH.glob("plugins/*/__init__.py")]
@@ -29,6 +30,12 @@ def parse(source, *args, **kwargs):
         parsed_own.append(source)
     return real_parse(source, *args, **kwargs)
 ast.parse = parse
+import tempfile
+from eggbin.cluster.asgi_server import loop_factory
+loops_found = loop_factory.cache_info().currsize  # uvloop or asyncio's, chosen in the zygote
+probes = []  # what `tempfile.gettempdir()` does the first time in a process: a probe file per directory
+real_probe = tempfile._get_default_tempdir
+tempfile._get_default_tempdir = lambda: probes.append(1) or real_probe()
 from eggbin.web.env import resolve_env
 from eggbin.web.framework import create_app
 base = Path(sys.argv[1])
@@ -44,6 +51,7 @@ print(json.dumps(imported_late))
 print(json.dumps(with_jinja2))
 print(json.dumps(len(parsed_own)))
 print(json.dumps({name: [name in sys.modules, is_loaded(name)] for name in UNUSED_AT_START}))
+print(json.dumps([loops_found, len(probes), html_preloaded]))
 """
 
 
@@ -53,18 +61,21 @@ def test_a_default_boot_imports_no_eggbin_module_the_zygote_did_not_preload(tmp_
         [sys.executable, "-c", BOOT_AFTER_PRELOAD, str(app_dir)], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    *_, imported_late, with_jinja2, own_files_parsed, deferred = done.stdout.splitlines()
+    *_, imported_late, with_jinja2, own_files_parsed, deferred, found_once = done.stdout.splitlines()
     late = [
         name
         for name in json.loads(imported_late)
-        # boot files load under their own names (not shared); eggbin's own config modules are preloaded
-        if name.startswith(("eggbin", "jinja2")) and "._boot_" not in name
+        # eggbin's own config modules and plugins' boot files (`<package>._boot_app`) are preloaded too
+        if name.startswith(("eggbin", "jinja2"))
     ]
     assert late == []
     assert json.loads(with_jinja2) is False  # a worker imports it at its first render (i18n's `__` too)
     assert json.loads(own_files_parsed) == 0  # their syntax was read in the zygote, before the agent's fork
     # imported (by uvicorn, starlette) but never run, in the zygote or by either boot
     assert json.loads(deferred) == {"logging.config": [True, False], "http.client": [True, False]}
+    # the event loop's kind and the temporary directory (eggbin's multipart config) found by the zygote;
+    # no `html` module (only its `escape` is used, on error pages and by `helper.escape`)
+    assert json.loads(found_once) == [1, 0, False]
 
 
 def test_the_ready_notice_to_a_master_already_gone_ends_the_zygote_quietly() -> None:

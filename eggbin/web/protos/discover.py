@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from eggbin.errors import BootError
 from eggbin.web.aop.declare import POINTCUT_ATTR
 from eggbin.web.decorated.declare import METHOD_ATTR, MIDDLEWARE_ATTR
-from eggbin.web.loader import python_files
+from eggbin.web.own_files import python_files
 from eggbin.web.protos.declare import proto_info
 from eggbin.web.units import EGGBIN_PATH
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from eggbin.errors import BootError
 from eggbin.web.i18n import LOCALES, Locales, load_resources, locale_cookie_options
+from eggbin.web.own_files import is_dir
 
 if TYPE_CHECKING:
     from eggbin.web.application import Application
@@ -26,7 +27,7 @@ class Boot:
         dirs = [Path(d) for d in options.get("dirs") or []]
         for unit in self.app.units:  # eggbin → plugins → framework → app: the app's texts win
             locale = unit.file("config", "locale")
-            dirs.append(locale if locale.is_dir() else unit.file("config", "locales"))
+            dirs.append(locale if is_dir(locale) else unit.file("config", "locales"))
         locales = Locales(load_resources(dirs), str(options.get("default_locale") or "en_US"), cookie_options)
         self.app.__dict__[LOCALES] = locales
         self.app.core_logger.info("[egg-i18n] locales: %s", ", ".join(sorted(locales.resources)) or "none")
