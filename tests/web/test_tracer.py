@@ -14,7 +14,7 @@ import json, os
 from eggbin.web import tracer
 
 first = tracer.new_trace_id()  # fills the pool in the parent
-left = list(tracer._ids)
+left = list(tracer.trace_ids("")._ids)
 read, write = os.pipe()
 pid = os.fork()
 if pid == 0:
