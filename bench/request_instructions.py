@@ -13,7 +13,8 @@ The anchor is bare Starlette (the `PlainTextResponse` route of
 serves it. eggbin's subjects: the workers' setup (`LimitedHttpProtocol`, no forwarded-header rewrite,
 every default plugin and egg-security's defaults on), the same with `config.tracer.header = ""` (the
 price of the `x-request-id` trace id), the same also without the four default security headers, and
-uvicorn's plain httptools protocol with its forwarded-header rewrite on (the workers before #13).
+uvicorn's plain httptools protocol with its forwarded-header rewrite on (the workers before #13), and
+`throughput.py`'s `eggbin+plugs` app (a session read and a translation per request) on the workers.
 Every subject sends the default headers uvicorn's server sets (its main loop, once a second): `date`, and
 `server` where the subject's config keeps it (uvicorn's default; eggbin's workers turn it off).
 `--only TEXT` measures the subjects whose name holds TEXT (and the anchor); `--keep DIR` keeps callgrind's
@@ -37,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import Measurement, report, write_tree
-from throughput import APPS, EGG_APP
+from throughput import APPS, EGG_APP, EGG_PLUGS_APP
 
 ANCHOR = "starlette (plain httptools)"
 TRACER_OFF = {"tracer": {"header": ""}}
@@ -51,7 +52,9 @@ SUBJECTS: dict[str, tuple[str, dict[str, Any] | None]] = {
     "eggbin workers, tracer off": ("workers", TRACER_OFF),
     "eggbin workers, tracer off, no security headers": ("workers", {**TRACER_OFF, **NO_SECURITY_HEADERS}),
     "eggbin on plain httptools + proxy rewrite": ("plain", {}),
+    "eggbin workers + plugs (session, i18n)": ("workers", {}),
 }
+PLUGS = "eggbin workers + plugs (session, i18n)"
 
 
 def serve(protocol: str, app_dir: str, requests: int, prepare: Callable[[Any], None] | None = None) -> None:
@@ -148,7 +151,7 @@ def main() -> None:
             if settings is None:
                 write_tree(app_dir, {"starlette_app.py": APPS["starlette_app.py"]})
             else:
-                write_tree(app_dir, EGG_APP)
+                write_tree(app_dir, EGG_PLUGS_APP if subject == PLUGS else EGG_APP)
                 config = {"keys": "bench", "logger": {"console": False}, **settings}
                 (app_dir / "config" / "default.py").write_text(f"config = {config!r}\n")
             warm_bytecode(protocol, app_dir)
