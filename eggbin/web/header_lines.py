@@ -86,7 +86,8 @@ class GeneratedLines:
         PROVEN_LINES.update(zip(pairs, lines))  # noqa: B905
         self._batches.append(texts)
         if len(self._batches) > _KEPT_BATCHES:
-            deque(map(PROVEN_LINES.pop, map(PAIRS.pop, self._batches.popleft())), maxlen=0)
+            forgotten = map(PAIRS.pop, self._batches.popleft(), repeat(None))  # None: gone already
+            deque(map(PROVEN_LINES.pop, filter(None, forgotten), repeat(None)), maxlen=0)  # run, keep nothing
 
 
 def lines_of(pairs: list[tuple[bytes, bytes]]) -> bytes | None:
