@@ -13,7 +13,12 @@ The anchor is bare Starlette (the `PlainTextResponse` route of
 serves it. eggbin's subjects: the workers' setup (`LimitedHttpProtocol`, no forwarded-header rewrite,
 every default plugin and egg-security's defaults on), the same with `config.tracer.header = ""` (the
 price of the `x-request-id` trace id), the same also without the four default security headers, and
-uvicorn's plain httptools protocol with its forwarded-header rewrite on (the workers before #13).
+uvicorn's plain httptools protocol with its forwarded-header rewrite on (the workers before #13), and
+`throughput.py`'s `eggbin+plugs` app (a session read and a translation per request) on the workers.
+Every subject sends the default headers uvicorn's server sets (its main loop, once a second): `date`, and
+`server` where the subject's config keeps it (uvicorn's default; eggbin's workers turn it off).
+`--only TEXT` measures the subjects whose name holds TEXT (and the anchor); `--keep DIR` keeps callgrind's
+output files there, for `callgrind_annotate`.
 Every subject freezes its heap after the warm-up requests, so full collections of the boot's objects
 (whose timing shifts with any code change) stay out of the figure; the requests' own garbage does not.
 """
@@ -33,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import Measurement, report, write_tree
-from throughput import APPS, EGG_APP
+from throughput import APPS, EGG_APP, EGG_PLUGS_APP
 
 ANCHOR = "starlette (plain httptools)"
 TRACER_OFF = {"tracer": {"header": ""}}
@@ -47,11 +52,15 @@ SUBJECTS: dict[str, tuple[str, dict[str, Any] | None]] = {
     "eggbin workers, tracer off": ("workers", TRACER_OFF),
     "eggbin workers, tracer off, no security headers": ("workers", {**TRACER_OFF, **NO_SECURITY_HEADERS}),
     "eggbin on plain httptools + proxy rewrite": ("plain", {}),
+    "eggbin workers + plugs (session, i18n)": ("workers", {}),
 }
+PLUGS = "eggbin workers + plugs (session, i18n)"
 
 
 def serve(protocol: str, app_dir: str, requests: int, prepare: Callable[[Any], None] | None = None) -> None:
     """Run in the child: boot the app (after `prepare(app)`), feed it `requests` GETs through `protocol`."""
+    from email.utils import formatdate
+
     import uvicorn
     import uvloop
     from http_protocol import REQUEST, NullTransport
@@ -76,10 +85,17 @@ def serve(protocol: str, app_dir: str, requests: int, prepare: Callable[[Any], N
             await app.boot(write_run_files=False)
             proxy = protocol != "workers"
             config = uvicorn.Config(
-                app=app, lifespan="off", access_log=False, proxy_headers=proxy, log_config=None
+                app=app,
+                lifespan="off",
+                access_log=False,
+                proxy_headers=proxy,
+                log_config=None,
+                server_header=False,  # as eggbin's workers run uvicorn
             )
         config.load()
         state = ServerState()
+        # What uvicorn's `Server.on_tick` sets (a new list each second; one second here).
+        state.default_headers = [(b"date", formatdate(usegmt=True).encode()), *config.encoded_headers]
         protocol_class = LimitedHttpProtocol if protocol == "workers" else HttpToolsProtocol
         served = protocol_class(config=config, server_state=state, app_state={})
         served.connection_made(NullTransport())
@@ -100,12 +116,12 @@ def serve(protocol: str, app_dir: str, requests: int, prepare: Callable[[Any], N
     uvloop.run(main())
 
 
-def instructions(protocol: str, app_dir: Path, requests: int) -> int:
-    argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__]
+def instructions(protocol: str, app_dir: Path, requests: int, out: str = "/dev/null") -> int:
+    argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, __file__]
     argv += ["--serve", protocol, str(app_dir), str(requests)]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    out = subprocess.run(argv, capture_output=True, text=True, check=True, env=env).stderr
-    return int(re.search(r"Collected : (\d+)", out).group(1))  # type: ignore[union-attr]
+    stderr = subprocess.run(argv, capture_output=True, text=True, check=True, env=env).stderr
+    return int(re.search(r"Collected : (\d+)", stderr).group(1))  # type: ignore[union-attr]
 
 
 def warm_bytecode(protocol: str, app_dir: Path) -> None:
@@ -123,19 +139,30 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--requests", type=int, default=2000, help="N (the runs serve N and 2N)")
+    parser.add_argument("--only", action="append", default=[], help="subjects whose name holds this")
+    parser.add_argument("--keep", type=Path, help="keep callgrind's output files in this directory")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for subject, (protocol, settings) in SUBJECTS.items():
+        for number, (subject, (protocol, settings)) in enumerate(SUBJECTS.items()):
+            if args.only and subject != ANCHOR and not any(text in subject for text in args.only):
+                continue
             app_dir = Path(tmp) / protocol / str(len(rows))
             if settings is None:
                 write_tree(app_dir, {"starlette_app.py": APPS["starlette_app.py"]})
             else:
-                write_tree(app_dir, EGG_APP)
+                write_tree(app_dir, EGG_PLUGS_APP if subject == PLUGS else EGG_APP)
                 config = {"keys": "bench", "logger": {"console": False}, **settings}
                 (app_dir / "config" / "default.py").write_text(f"config = {config!r}\n")
             warm_bytecode(protocol, app_dir)
-            once, twice = (instructions(protocol, app_dir, n * args.requests) for n in (1, 2))
+            outs = ["/dev/null"] * 2
+            if args.keep is not None:
+                args.keep.mkdir(parents=True, exist_ok=True)
+                outs = [str(args.keep / f"callgrind.{number}.{n}") for n in (1, 2)]
+            once, twice = (
+                instructions(protocol, app_dir, n * args.requests, out)
+                for n, out in zip((1, 2), outs, strict=True)
+            )
             per_request = (twice - once) / args.requests
             rows.append(Measurement(subject, [per_request], "instr/request"))
     report("request_instructions", rows, anchor=ANCHOR, notes=f"{args.requests} requests")

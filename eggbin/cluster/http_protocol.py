@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import asyncio
 from http import HTTPStatus
-from itertools import compress
-from operator import not_
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote
 
@@ -38,7 +36,7 @@ from uvicorn.protocols.http.httptools_impl import (
 )
 from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
-from eggbin.web.header_lines import PROVEN_LINES
+from eggbin.web.header_lines import PROVEN_LINES, lines_of
 from eggbin.web.http_server import HttpLimits
 
 if TYPE_CHECKING:
@@ -46,6 +44,9 @@ if TYPE_CHECKING:
 
 CLOSE_END = b"connection: close\r\n\r\n"
 _proven_line = PROVEN_LINES.get
+# uvicorn's default headers last proven (a copy: compared by value, so a list changed in place is checked
+# again) and their lines. uvicorn's main loop makes a new list each second, for the new `date`.
+_proven_defaults: list[Any] = [None, b""]
 REFUSE_HEADERS = b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
 # RFC 9110's reason phrases (Python's differ between versions: 3.11 says "Request-URI Too Long").
 REASONS = {
@@ -252,6 +253,16 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
+def _default_lines(defaults: list[tuple[bytes, bytes]]) -> bytes | None:
+    """The lines of uvicorn's default headers when all are provable (checked once per list), else None."""
+    if defaults == _proven_defaults[0]:
+        return _proven_defaults[1]  # type: ignore[no-any-return]
+    lines = lines_of(defaults)
+    if lines is not None:
+        _proven_defaults[:] = [list(defaults), lines]
+    return lines
+
+
 def _clean(names: bytes, values: bytes) -> bool:
     """uvicorn's verdict on response headers (`HEADER_RE` on names, `HEADER_VALUE_RE` on values), over
     all of them at once. Its regexes cost ~80 instructions a byte; the usual head (lower-case letters,
@@ -295,18 +306,27 @@ class CheckedHeadCycle(RequestResponseCycle):
         first = STATUS_LINE.get(status) if type(status) is int else None
         if first is None or not (type(raw) is list or type(raw) is tuple):
             return False
-        headers = (*self.default_headers, *raw) if self.default_headers else raw
+        lines: list[bytes] = []
+        names: list[bytes] = []  # of the headers checked here (not proven): framing ones are never proven
+        values: list[bytes] = []
+        headers = raw
+        defaults = self.default_headers
+        if defaults:
+            proven = _default_lines(defaults)
+            if proven is None:
+                headers = (*defaults, *raw)
+            else:
+                lines.append(proven)
         try:
-            # Headers proven at boot (`eggbin.web.header_lines`) give their line at C speed; None for others.
-            lines: list[Any] = list(map(_proven_line, headers))  # every None is filled in below
-            names: list[bytes] = []
-            values: list[bytes] = []
-            # Only the headers not proven; `lines` is filled in where the selectors were read already.
-            for at, (name, value) in compress(enumerate(headers), map(not_, lines)):
-                name = name.lower()
-                names.append(name)
-                values.append(value)
-                lines[at] = b"".join((name, b": ", value, b"\r\n"))
+            for header in headers:
+                line = _proven_line(header)  # a header proven safe (`eggbin.web.header_lines`): its line
+                if line is None:
+                    name, value = header
+                    name = name.lower()
+                    names.append(name)
+                    values.append(value)
+                    line = b"".join((name, b": ", value, b"\r\n"))
+                lines.append(line)
             if names.count(b"content-length") != 1 or b"transfer-encoding" in names or b"connection" in names:
                 return False
             length = values[names.index(b"content-length")]

@@ -48,7 +48,7 @@ from eggbin.web.schedule import run_schedule
 from eggbin.web.settings import LoadedConfig, check_settings
 from eggbin.web.settings.forked import ForkedCheck
 from eggbin.web.singleton import Create, Singleton
-from eggbin.web.tracer import DEFAULT_HEADER, trace_header, trace_id_from
+from eggbin.web.tracer import DEFAULT_HEADER, TraceIds, trace_header, trace_ids
 from eggbin.web.units import EGGBIN_PATH
 
 if TYPE_CHECKING:
@@ -253,7 +253,7 @@ class Application(EggCore, RouterDelegates):
         self.middleware = MiddlewareFactories(self)  # `app.middleware.<name>(options)` for one route
         self.probes: dict[str, ASGIApp] = {}  # path → ASGI app answering it before everything (health)
         self.trace_header = DEFAULT_HEADER  # `config.tracer.header`: read into `ctx.trace_id`, echoed
-        self._trace_name = DEFAULT_HEADER.encode("latin-1")  # the same, as ASGI spells header names
+        self._trace_ids: TraceIds | None = trace_ids(DEFAULT_HEADER)  # its ids (None: the header is off)
         self._handle: Pipeline
         self.websocket_pipeline: Pipeline
         self._asgi: ASGIApp | None  # ASGI middleware and mounts around `serve`; None: plain HTTP fast path
@@ -274,7 +274,7 @@ class Application(EggCore, RouterDelegates):
         self._handle, self.websocket_pipeline, self._asgi = build_pipelines(self)
         trusted_networks(self.config)  # a bad `trusted_proxies` entry fails the boot, not every request
         self.trace_header = trace_header(self.config, self.config_meta)
-        self._trace_name = self.trace_header.encode("latin-1")
+        self._trace_ids = trace_ids(self.trace_header) if self.trace_header else None
 
     def load_decorated(self) -> None:
         """Protos, advice and decorated controllers of every unit (see `eggbin.web.protos`)."""
@@ -338,8 +338,8 @@ class Application(EggCore, RouterDelegates):
                 return
         # HTTP, inline rather than in a coroutine of its own: one frame less for every request.
         ctx = self.context_class(self, scope, receive)
-        if self._trace_name:  # the id is safe or ours (`eggbin.web.tracer`): no header check needed
-            ctx._trace_id = trace_id_from(scope.get("headers", ()), self._trace_name)
+        if self._trace_ids is not None:  # the id is safe or ours (`eggbin.web.tracer`): no check needed
+            ctx._trace_id = self._trace_ids.take(scope.get("headers", ()))
             ctx.response.headers.put(self.trace_header, ctx._trace_id)
         listened = self._listeners  # `emit` only when someone listens: most apps do not, every request
         if "request" in listened:

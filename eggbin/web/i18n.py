@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from eggbin.errors import BootError
 from eggbin.web.own_files import is_dir
@@ -151,6 +151,15 @@ def _number(value: Any, integer: bool) -> str:
     return str(number)
 
 
+class RequestOptions(NamedTuple):
+    """The fields of `config.i18n` that work out a request's locale."""
+
+    query_field: str
+    cookie_field: str
+    alias: Mapping[str, str]
+    write_cookie: bool
+
+
 class Locales:
     """The texts of every locale, and koa-locales' `gettext(locale, key, ...args)`."""
 
@@ -160,6 +169,17 @@ class Locales:
         self.resources = resources
         self.default_locale = format_locale(default_locale)
         self.cookie_options = cookie_options  # of the locale cookie, worked out once
+        self.request_options: RequestOptions | None = None  # read from config at the first request
+
+    def read_request_options(self, options: Mapping[str, Any]) -> RequestOptions:
+        """What every request reads of `config.i18n`, read once (config is final once requests come)."""
+        self.request_options = RequestOptions(
+            options["query_field"],
+            options["cookie_field"],
+            options.get("locale_alias") or {},
+            bool(options.get("write_cookie", True)),
+        )
+        return self.request_options
 
     def gettext(self, locale: str, key: str, *args: Any) -> str:
         text = self.resources.get(locale, {}).get(key, key)
@@ -210,10 +230,11 @@ def request_locale(ctx: Context) -> tuple[str, str]:
     cached: tuple[str, str] | None = ctx.__dict__.get(LOCALE)
     if cached is not None:
         return cached
-    options, locales = ctx.app.config.i18n, locales_of(ctx.app)
-    alias: Mapping[str, str] = options.get("locale_alias") or {}
-    cookie_locale = ctx.cookies.get(options["cookie_field"], signed=False)
-    locale, origin = ctx.query.get(options["query_field"]), "query"
+    locales = locales_of(ctx.app)
+    options = locales.request_options or locales.read_request_options(ctx.app.config.i18n)
+    alias = options.alias
+    cookie_locale = ctx.cookies.get(options.cookie_field, signed=False)
+    locale, origin = ctx.query.get(options.query_field), "query"
     if not locale:
         locale, origin = cookie_locale, "cookie"
     if not locale:
@@ -223,7 +244,7 @@ def request_locale(ctx: Context) -> tuple[str, str]:
     locale = format_locale(alias.get(locale, locale))
     if locale not in locales.resources:
         locale = locales.default_locale
-    if options.get("write_cookie", True) and cookie_locale != locale:
+    if options.write_cookie and cookie_locale != locale:
         write_locale_cookie(ctx, locale)
     ctx.__dict__[LOCALE] = (locale, origin)
     return locale, origin
@@ -249,7 +270,8 @@ def locale_cookie_options(options: Mapping[str, Any]) -> dict[str, Any]:
 
 def write_locale_cookie(ctx: Context, locale: str) -> None:
     locales = locales_of(ctx.app)
-    ctx.cookies.set(ctx.app.config.i18n["cookie_field"], locale, locales.cookie_options)
+    options = locales.request_options or locales.read_request_options(ctx.app.config.i18n)
+    ctx.cookies.set(options.cookie_field, locale, locales.cookie_options)
 
 
 def set_request_locale(ctx: Context, locale: str) -> None:

@@ -26,7 +26,7 @@ from msgspec import Struct
 from msgspec.structs import asdict
 from starlette.responses import Response as StarletteResponse
 
-from eggbin.web.header_lines import prove
+from eggbin.web.header_lines import PAIRS, prove
 from eggbin.web.request import mime_of
 
 if TYPE_CHECKING:
@@ -44,48 +44,11 @@ INVALID_NAME = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]")
 INVALID_VALUE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
 
 
-# Header names and values known in advance (eggbin's own, and the security headers fixed at boot), encoded
-# once: a dict lookup costs less than `str.encode`, and most of a small response's headers are these.
-_ENCODED: dict[str, bytes] = {}
-
-
-def remember_encoded(*texts: str) -> None:
-    """Encode `texts` once for every response that will carry them (call it at boot, not per request)."""
-    for text in texts:
-        _ENCODED[text] = text.encode("latin-1")
-
-
-class _EncodedPairs(dict[tuple[str, str], tuple[bytes, bytes]]):
-    """(name, value) → its ASGI pair: the headers proven at boot are found in C, the others encoded."""
-
-    __slots__ = ()
-
-    def __missing__(self, header: tuple[str, str]) -> tuple[bytes, bytes]:
-        name, value = header
-        known = _ENCODED.get
-        return known(name) or name.encode("latin-1"), known(value) or value.encode("latin-1")
-
-
-_PAIRS = _EncodedPairs()  # filled by `remember_header` at boot only
-
-
 def remember_header(name: str, value: str) -> None:
     """A header that many responses carry unchanged, checked once now (at boot, not per request): its pair
     is encoded once, and the workers' protocol writes its line unchecked (`eggbin.web.header_lines`)."""
     check_header(name, value)
-    _PAIRS[name, value] = prove(name, value)
-
-
-remember_encoded(
-    "content-type",
-    "content-length",
-    "location",
-    "text/html; charset=utf-8",
-    "text/plain; charset=utf-8",
-    "application/json",
-    "application/octet-stream",
-    "0",
-)
+    prove(name, value)
 
 
 def check_header(name: str, value: str) -> None:
@@ -218,8 +181,8 @@ class Response:
 
     def raw_headers(self, skip_type: bool = False) -> list[tuple[bytes, bytes]]:
         items = self.headers.items()
-        # In C for the headers proven at boot (most of a small response's), `__missing__` for the others.
-        raw = list(map(_PAIRS.__getitem__, items if not skip_type else _without_type(items)))
+        # In C for the proven headers (most of a small response's), encoded for the others.
+        raw = list(map(PAIRS.__getitem__, items if not skip_type else _without_type(items)))
         if self.cookies:
             raw.extend((b"set-cookie", cookie.encode("latin-1")) for cookie in self.cookies)
         return raw

@@ -7,6 +7,9 @@ W3C trace-id's form). New ids are cut from one `os.urandom` read of `POOL` ids a
 still 16 bytes of the kernel's CSPRNG, independent of every other (knowing the ids one client was given
 tells nothing about another's), and unique as random 128-bit ids are; a request pays a `list.pop`
 instead of a system call. A forked child drops the ids it inherited, so no two processes share any.
+Each header name has its pool (`trace_ids`); a batch of new ids is proven safe to write as it is
+(`eggbin.web.header_lines.GeneratedLines`: hex under a token name), so the workers' protocol writes its
+line unchecked; an id echoed from the request is client input and is checked there as any header.
 The id is echoed on the response under the same header and shown in every context log line (egg's
 `[user/ip/trace/ms METHOD url]` prefix, the `trace_id` attribute of the record).
 """
@@ -19,11 +22,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from eggbin.errors import BootError
+from eggbin.web.header_lines import GeneratedLines
 
 DEFAULT_HEADER = "x-request-id"
 POOL = 64  # ids read at once: 1 KiB of randomness per system call
-_ids: list[str] = []
-os.register_at_fork(after_in_child=_ids.clear)
+_CUTS = [slice(start, start + 32) for start in range(0, 32 * POOL, 32)]  # the ids in a pool's hex
 _SAFE = re.compile(r"[A-Za-z0-9._:=+-]{1,128}")
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")  # an HTTP token (RFC 9110)
 
@@ -42,25 +45,70 @@ def trace_header(config: Mapping[str, Any], meta: Mapping[str, str]) -> str:
     return name.lower()
 
 
+class TraceIds:
+    """The ids under one header name (lower case; "": none read): the request's when safe, else new ones."""
+
+    __slots__ = ("_ids", "_lines", "_raw_name", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._raw_name = name.encode("latin-1")
+        self._ids: list[str] = []
+        self._lines = GeneratedLines(name)
+
+    def take(self, headers: Iterable[tuple[bytes, bytes]]) -> str:
+        """The id in the ASGI `headers` under this name when safe to log and echo, else a new one."""
+        name = self._raw_name
+        if name:
+            for key, value in headers:
+                if key == name:
+                    text = value.decode("latin-1")
+                    if _SAFE.fullmatch(text):
+                        return text
+                    break
+        ids = self._ids
+        if ids:  # `new`'s common case, inline: one call less for every request
+            return ids.pop()
+        return self.new()
+
+    def new(self) -> str:
+        """128 random bits in hex, from the kernel's CSPRNG (see the module docstring)."""
+        ids = self._ids
+        if not ids:
+            batch = list(map(os.urandom(16 * POOL).hex().__getitem__, _CUTS))
+            self._lines.add(batch)  # proven before any is handed out
+            ids.extend(batch)
+        return ids.pop()
+
+    def forget(self) -> None:
+        """Drop the ids not handed out yet (a forked child must never hand out its parent's)."""
+        self._ids.clear()
+
+
+_pools: dict[str, TraceIds] = {}
+
+
+def trace_ids(name: str) -> TraceIds:
+    """The pool of ids under the header `name` (lower case), one per name and process."""
+    pool = _pools.get(name)
+    if pool is None:
+        pool = _pools[name] = TraceIds(name)
+    return pool
+
+
+def _forget_all() -> None:
+    for pool in _pools.values():
+        pool.forget()
+
+
+os.register_at_fork(after_in_child=_forget_all)
+
+
 def trace_id_from(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str:
     """The id in the ASGI `headers` under `name` (lower-case) when safe to log and echo, else a new one."""
-    if name:
-        for key, value in headers:
-            if key == name:
-                text = value.decode("latin-1")
-                if _SAFE.fullmatch(text):
-                    return text
-                break
-    if _ids:  # `new_trace_id`'s common case, inline: one call less for every request
-        return _ids.pop()
-    return new_trace_id()
+    return trace_ids(name.decode("latin-1")).take(headers)
 
 
 def new_trace_id() -> str:
     """128 random bits in hex, from the kernel's CSPRNG (see the module docstring)."""
-    try:
-        return _ids.pop()
-    except IndexError:
-        pool = os.urandom(16 * POOL).hex()
-        _ids.extend([pool[start : start + 32] for start in range(0, 32 * POOL, 32)])
-        return _ids.pop()
+    return trace_ids("").new()

@@ -23,8 +23,10 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from eggbin.cluster import http_protocol
 from eggbin.cluster.http_protocol import CheckedHeadCycle, LimitedHttpProtocol
-from eggbin.web.header_lines import PROVEN_LINES, prove
+from eggbin.web.header_lines import PAIRS, PROVEN_LINES, prove
+from eggbin.web.tracer import trace_ids
 from tests.rawhttp import connect, head
 from tests.support import free_port, kill_tree, port_accepts, wait_until
 
@@ -201,6 +203,64 @@ def test_default_headers_are_checked_and_sent_first() -> None:
     assert served(LimitedHttpProtocol, PLAIN, default_headers=bad)[2] == [
         "RuntimeError: Invalid HTTP header value."
     ]
+
+
+DATE = (b"date", b"Mon, 30 Nov 2026 01:00:00 GMT")
+# uvicorn's default headers (its main loop sets `date`, and `server` unless turned off) are proven once
+# per list; the response's own headers, and any default that is not plain, are checked as uvicorn does.
+DEFAULT_CASES: dict[str, tuple[list[tuple[bytes, bytes]], list[Message]]] = {
+    "date and server": ([DATE, (b"server", b"uvicorn")], PLAIN),
+    "the app sends its own date and server": (
+        [DATE, (b"server", b"uvicorn")],
+        [start([(b"date", b"yesterday"), (b"server", b"egg"), LENGTH_2]), body()],
+    ),
+    "CRLF in a default": ([DATE, (b"server", b"x\r\nset-cookie: evil=1")], PLAIN),
+    "a bad default name": ([DATE, (b"x y", b"1")], PLAIN),
+    "a default in upper case": ([(b"Date", DATE[1])], PLAIN),
+    "a default connection: close": ([DATE, (b"connection", b"close")], PLAIN),
+    "a default content-length": ([DATE, (b"content-length", b"2")], PLAIN),
+    "date, then CRLF in the app's header": ([DATE], [start([(b"x-a", b"a\r\nb: 1"), LENGTH_2]), body()]),
+}
+
+
+@pytest.mark.parametrize("case", DEFAULT_CASES)
+def test_default_headers_proven_once_answer_as_uvicorn_does(case: str) -> None:
+    defaults, messages = DEFAULT_CASES[case]
+    for _ in range(2):  # the second response finds the defaults proven (or refused) already
+        ours = served(LimitedHttpProtocol, messages, default_headers=defaults)
+        assert ours == served(HttpToolsProtocol, messages, default_headers=defaults)
+    if "CRLF" in case or "bad" in case:
+        assert ours[2][0].startswith("RuntimeError: Invalid HTTP header")
+        assert b"evil" not in ours[0]
+
+
+def test_default_headers_changed_in_place_are_checked_again() -> None:
+    defaults = [DATE]
+    served(LimitedHttpProtocol, PLAIN, default_headers=defaults)
+    assert http_protocol._proven_defaults[0] == defaults
+    defaults.append((b"server", b"x\r\nset-cookie: evil=1"))
+    ours = served(LimitedHttpProtocol, PLAIN, default_headers=defaults)
+    assert ours[2] == ["RuntimeError: Invalid HTTP header value."]
+    assert ours == served(HttpToolsProtocol, PLAIN, default_headers=defaults)
+
+
+def test_a_new_trace_id_is_proven_and_a_users_x_request_id_still_checked() -> None:
+    own = trace_ids("x-request-id").new()
+    pair = PAIRS[("x-request-id", own)]
+    assert pair in PROVEN_LINES
+    cases = [
+        [start([pair, LENGTH_2]), body()],
+        [start([pair, (b"x-request-id", b"a\r\nset-cookie: evil=1"), LENGTH_2]), body()],
+        [start([(b"x-request-id", own.encode() + b"\r\nset-cookie: evil=1"), LENGTH_2]), body()],
+        [start([(b"X-Request-Id", own.encode()), pair, LENGTH_2]), body()],
+    ]
+    for messages in cases:
+        ours = served(LimitedHttpProtocol, messages, default_headers=[DATE])
+        assert ours == served(HttpToolsProtocol, messages, default_headers=[DATE])
+        assert b"evil" not in ours[0]
+    assert served(LimitedHttpProtocol, cases[0])[0].startswith(
+        b"HTTP/1.1 200 OK\r\nx-request-id: " + own.encode() + b"\r\ncontent-length: 2\r\n"
+    )
 
 
 @pytest.mark.parametrize("case", BAD_HEADERS)

@@ -139,3 +139,11 @@ def test_the_plugin_can_be_disabled(boot_app: Callable[..., Booted]) -> None:
     response = egg.http.get("/texts", headers=JSON)
     assert response.status_code == 500
     assert "set-cookie" not in response.headers
+
+
+def test_the_request_options_are_read_from_config_once(egg: Booted) -> None:
+    """koa-locales reads its options when the app starts: a request does not read `config.i18n` again."""
+    assert egg.http.get("/texts?locale=zh-CN").json()["origin"] == "query"
+    egg.app.config["i18n"]["query_field"] = "lang"  # after the first request: not read any more
+    assert egg.http.get("/texts?locale=zh-CN").json()["origin"] == "query"
+    assert egg.http.get("/texts?lang=zh-CN").json()["origin"] == "cookie"  # `lang` is no query field
