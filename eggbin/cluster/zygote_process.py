@@ -96,8 +96,9 @@ def preload_worker() -> None:
     preload(tuple(name for name in found if not name.startswith(OFF_BY_DEFAULT)))
     preload(BOOT_PRELOAD)
     app_files = tuple(f"**/app/{directory}/*.py" for directory in BUILTIN_APP_DIRS)
-    preload(builtin_modules(Path(eggbin.web.builtin.__file__).parent, eggbin.web.builtin.__name__, app_files))
-    preload_boot_files(Path(eggbin.web.builtin.__file__).parent, eggbin.web.builtin.__name__, "app")
+    builtin = Path(eggbin.web.builtin.__file__).parent
+    preload(builtin_modules(builtin, eggbin.web.builtin.__name__, app_files))
+    preload_boot_files(builtin, eggbin.web.builtin.__name__, "app")
 
 
 def preload_boot_files(root: Path, package: str, role: str) -> None:

@@ -48,9 +48,14 @@ def provable_name(name: str) -> bool:
     return name not in FRAMING and _NAME.fullmatch(name) is not None
 
 
+def provable(name: str, value: str) -> bool:
+    """Whether the header `name: value` may have its line proven once (`prove`, `lines_of`)."""
+    return provable_name(name) and _VALUE.fullmatch(value) is not None
+
+
 def prove(name: str, value: str) -> tuple[bytes, bytes]:
     """Check the header `name: value` once and remember its line; its ASGI pair. `ValueError` if unsafe."""
-    if not provable_name(name) or not _VALUE.fullmatch(value):
+    if not provable(name, value):
         raise ValueError(f"response header `{name}: {value!r}` can not be proven safe once for all responses")
     known = PAIRS.get((name, value))
     if known is not None and known in PROVEN_LINES:  # proven already: one object per pair (faster lookups)
@@ -99,8 +104,7 @@ def lines_of(pairs: list[tuple[bytes, bytes]]) -> bytes | None:
     for pair in pairs:
         if type(pair) is not tuple or len(pair) != 2 or not all(type(part) is bytes for part in pair):
             return None
-        name, value = pair[0].decode("latin-1"), pair[1].decode("latin-1")
-        if not provable_name(name) or not _VALUE.fullmatch(value):
+        if not provable(pair[0].decode("latin-1"), pair[1].decode("latin-1")):
             return None
         lines.append(_LINE % pair)
     return b"".join(lines)
