@@ -11,6 +11,7 @@ Runs, one after the other (each interleaves its own subjects and prints its own 
     memory      RSS / USS / PSS per process and per tree, 2 workers, idle and after load, eggbin
                 foreground and daemon vs `uvicorn --workers 2` and gunicorn + UvicornWorker
     testrun     `eggbin test` vs bare pytest (and egg-bin test on egg's boilerplate)
+    testrun_overhead  the same with one trivial test: `eggbin test`'s overhead alone (issue #16's figure)
     init        `eggbin init` vs bare cookiecutter
     throughput  hello world req/s and p99 vs Starlette (2 workers)
     jsonapi     JSON POST (pydantic body) and a 20-item JSON list vs FastAPI and Starlette
@@ -38,6 +39,7 @@ STEPS: dict[str, tuple[str, list[str], list[str]]] = {
     "cluster": ("cluster.py", ["--runs", "7"], ["--runs", "1", "--workers", "2"]),
     "memory": ("memory.py", ["--runs", "3"], ["--runs", "1", "--load", "1"]),
     "testrun": ("testrun.py", [], ["--runs", "3", "--no-egg"]),
+    "testrun_overhead": ("testrun.py", ["--trivial", "--no-egg"], ["--trivial", "--runs", "3", "--no-egg"]),
     "init": ("init.py", [], ["--runs", "3"]),
     "throughput": (
         "throughput.py",
@@ -69,9 +71,9 @@ def main() -> None:
         summary.append({"step": step, "argv": argv[1:], "exit": code, "seconds": time.monotonic() - started})
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "all.json").write_text(json.dumps({"quick": args.quick, "steps": summary}, indent=2))
-    print("\nstep        exit  seconds")
+    print("\nstep              exit  seconds")
     for item in summary:
-        print(f"{item['step']:<11} {item['exit']:>4}  {item['seconds']:7.0f}")
+        print(f"{item['step']:<17} {item['exit']:>4}  {item['seconds']:7.0f}")
     if any(item["exit"] for item in summary):
         sys.exit(1)
 
