@@ -211,9 +211,24 @@ def _flags(opts: CookieOptions, secure: bool) -> Flags:
 
 def http_date(timestamp: float) -> str:
     """`Thu, 01 Jan 1970 00:00:00 GMT` (what `email.utils.formatdate(usegmt=True)` says, faster)."""
-    t = time.gmtime(timestamp)
-    clock = f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
-    return f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year} {clock} GMT"
+    second = int(timestamp)  # what `gmtime` keeps of a timestamp >= 0
+    text = _recent_dates.get(second) if timestamp >= 0 else None
+    if text is None:
+        t = time.gmtime(timestamp)
+        clock = f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+        text = f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year} {clock} GMT"
+        if timestamp >= 0:
+            if len(_recent_dates) >= _RECENT_DATES:
+                _recent_dates.clear()
+            _recent_dates[second] = text
+    return text
+
+
+# The dates `http_date` wrote lately, by whole second: the cookies set within a second with the same
+# max-age (a session's, a locale's) expire at the same second, and `gmtime` plus formatting is half the
+# cost of a `Set-Cookie` line.
+_RECENT_DATES = 16
+_recent_dates: dict[int, str] = {}
 
 
 def format_cookie(name: str, value: str, opts: CookieOptions, flags: Flags) -> str:

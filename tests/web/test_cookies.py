@@ -179,3 +179,20 @@ def test_oversized_cookie_is_logged_and_emitted(egg: Booted) -> None:
     egg.app.on("cookie_limit_exceed", lambda info: seen.append(info["name"]))
     set_cookies(egg, f"name=big&value={'x' * 5000}&signed=false")
     assert seen == ["big"]
+
+
+def test_expires_dates_are_formatted_once_a_second_and_stay_exact() -> None:
+    """`http_date` keeps the dates of the last few seconds (cookies set within a second expire alike); a
+    kept date is the text `formatdate` gives for every timestamp of its second, and the memory is bounded."""
+    from email.utils import formatdate
+
+    from eggbin.web import cookies
+
+    now = time.time()
+    stamps = [0.0, 0.999, 1.0, 59.5, 86399.99, 86400.0, now, now + 0.25, now + 1, now + 31536000.5, 4e9 + 0.7]
+    for stamp in stamps + stamps[::-1] + [-0.5, -86400.25]:
+        assert cookies.http_date(stamp) == formatdate(stamp, usegmt=True)
+    assert cookies.http_date(now) is cookies.http_date(int(now) + 0.999)  # the same second: the kept text
+    for second in range(1000):
+        cookies.http_date(now + second)
+    assert 0 < len(cookies._recent_dates) <= cookies._RECENT_DATES
