@@ -19,6 +19,8 @@ to Starlette. Target (issue #3): eggbin >= 0.8x Starlette req/s and p99 <= 1.5x,
 It also prints the CPU each request served cost: the server's (user + system time of its whole process
 tree, from psutil, read before and after the wrk run) and wrk's own (its rusage), in µs. On a saturated
 machine req/s follows the sum of the two, and CPU time is what a shared machine's load moves least.
+`--pin` (one worker; Linux `taskset`) runs the server on CPU 0 and wrk on CPU 1: neither waits for the
+other's core, so the CPU a request costs moves less between rounds than with 2 workers on 2 cores.
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ SUBJECTS = {
     "raw asgi": ("raw_app:app", []),
 }
 PLAIN_PROTOCOL = {"eggbin plain": ("eggbin_app:app", ["--http", "httptools"])}
+PINNED = {"server": ("taskset", "-c", "0"), "wrk": ("taskset", "-c", "1")}  # `--pin`
 
 
 def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
@@ -147,19 +150,27 @@ def children_cpu() -> float:
 
 
 def measure(
-    subject: tuple[str, list[str]], workers: int, duration: int, cwd: Path, env: dict[str, str], launcher: str
+    subject: tuple[str, list[str]],
+    workers: int,
+    duration: int,
+    cwd: Path,
+    env: dict[str, str],
+    launcher: str,
+    pin: bool = False,
 ) -> Served:
     port = free_port()
     target, flags = subject
-    argv = [*LAUNCHERS[launcher], target, *flags, "--port", str(port), "--workers", str(workers)]
+    argv = [*PINNED["server"]] if pin else []
+    argv += [*LAUNCHERS[launcher], target, *flags, "--port", str(port), "--workers", str(workers)]
     argv += ["--no-access-log", "--log-level", "warning"]  # uvloop + httptools, as eggbin's workers
+    client = PINNED["wrk"] if pin else ()
     with server_process(argv, cwd, env) as server:
         wait_ready(port, server)
         url = f"http://127.0.0.1:{port}/"
-        wrk(url, 2)  # warm-up
+        wrk(url, 2, prefix=client)  # warm-up
         root = psutil.Process(server.pid)
         server_before, wrk_before = tree_cpu(root), children_cpu()
-        rps, p99 = wrk(url, duration)
+        rps, p99 = wrk(url, duration, prefix=client)
         served = rps * duration  # requests served (wrk's req/s is over its own run's length)
         return Served(
             rps,
@@ -187,11 +198,16 @@ def main() -> None:
         action="store_true",
         help="also serve eggbin on uvicorn's plain httptools protocol (`eggbin plain`)",
     )
+    parser.add_argument(
+        "--pin", action="store_true", help="one worker on CPU 0, wrk on CPU 1 (Linux taskset; 2 CPUs or more)"
+    )
     args = parser.parse_args()
     subjects = {**SUBJECTS, **(PLAIN_PROTOCOL if args.compare_protocol else {})}
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
     workers = [int(n) for n in args.workers.split(",")]
+    if args.pin and (workers != [1] or shutil.which("taskset") is None or (os.cpu_count() or 1) < 2):
+        sys.exit("--pin serves one worker (--workers 1) with taskset, on a machine of 2 CPUs or more")
     results: dict[tuple[str, int], list[Served]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -204,7 +220,7 @@ def main() -> None:
             for count in workers:
                 for subject, served in subjects.items():
                     results.setdefault((subject, count), []).append(
-                        measure(served, count, args.duration, root, env, args.socket)
+                        measure(served, count, args.duration, root, env, args.socket, args.pin)
                     )
     print_table(results, workers, list(subjects))
     rows = [
@@ -220,8 +236,10 @@ def main() -> None:
         )
         for (subject, count), samples in results.items()
     ]
-    notes = f"wrk -t2 -c64 -d{args.duration}s, uvicorn launcher: {args.socket}"
+    pinned = ", server on CPU 0, wrk on CPU 1" if args.pin else ""
+    notes = f"wrk -t2 -c64 -d{args.duration}s, uvicorn launcher: {args.socket}{pinned}"
     name = "throughput" if args.socket == "nodelay" else f"throughput_{args.socket.replace('-', '_')}"
+    name += "_pinned" if args.pin else ""  # its own results file, beside the unpinned one
     report(name, rows, anchor=f"starlette x{workers[0]}", notes=notes)
 
 
