@@ -18,7 +18,9 @@ uvicorn's plain httptools protocol with its forwarded-header rewrite on (the wor
 Every subject sends the default headers uvicorn's server sets (its main loop, once a second): `date`, and
 `server` where the subject's config keeps it (uvicorn's default; eggbin's workers turn it off).
 `--only TEXT` measures the subjects whose name holds TEXT (and the anchor); `--keep DIR` keeps callgrind's
-output files there, for `callgrind_annotate`.
+output files there, for `callgrind_annotate`. `--cache` also simulates the caches (callgrind's
+`--cache-sim=yes`) and adds rows per subject for L1 instruction, L1 data and last-level misses a request:
+a longer code path or a bigger heap costs cycles the instruction count does not show.
 Every subject freezes its heap after the warm-up requests, so full collections of the boot's objects
 (whose timing shifts with any code change) stay out of the figure; the requests' own garbage does not.
 """
@@ -116,12 +118,26 @@ def serve(protocol: str, app_dir: str, requests: int, prepare: Callable[[Any], N
     uvloop.run(main())
 
 
-def instructions(protocol: str, app_dir: Path, requests: int, out: str = "/dev/null") -> int:
-    argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, __file__]
-    argv += ["--serve", protocol, str(app_dir), str(requests)]
+# callgrind's events with `--cache-sim=yes`, summed into the rows `--cache` adds
+CACHE_ROWS = {"I1 misses": ("I1mr",), "D1 misses": ("D1mr", "D1mw"), "LL misses": ("ILmr", "DLmr", "DLmw")}
+
+
+def events(
+    protocol: str, app_dir: Path, requests: int, out: str = "/dev/null", cache: bool = False
+) -> dict[str, int]:
+    """callgrind's totals for one run, by event name (`Ir` alone unless `cache`)."""
+    argv = [
+        "valgrind",
+        "--tool=callgrind",
+        f"--callgrind-out-file={out}",
+        *(["--cache-sim=yes"] if cache else []),
+    ]
+    argv += [sys.executable, __file__, "--serve", protocol, str(app_dir), str(requests)]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     stderr = subprocess.run(argv, capture_output=True, text=True, check=True, env=env).stderr
-    return int(re.search(r"Collected : (\d+)", stderr).group(1))  # type: ignore[union-attr]
+    names = re.search(r"Events    : (.+)", stderr).group(1).split()  # type: ignore[union-attr]
+    totals = re.search(r"Collected : (.+)", stderr).group(1).split()  # type: ignore[union-attr]
+    return dict(zip(names, map(int, totals), strict=True))
 
 
 def warm_bytecode(protocol: str, app_dir: Path) -> None:
@@ -141,13 +157,15 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="N (the runs serve N and 2N)")
     parser.add_argument("--only", action="append", default=[], help="subjects whose name holds this")
     parser.add_argument("--keep", type=Path, help="keep callgrind's output files in this directory")
+    parser.add_argument("--cache", action="store_true", help="also count cache misses a request (slower)")
     args = parser.parse_args()
-    rows = []
+    rows: list[Measurement] = []
+    cache_rows: list[Measurement] = []
     with tempfile.TemporaryDirectory() as tmp:
         for number, (subject, (protocol, settings)) in enumerate(SUBJECTS.items()):
             if args.only and subject != ANCHOR and not any(text in subject for text in args.only):
                 continue
-            app_dir = Path(tmp) / protocol / str(len(rows))
+            app_dir = Path(tmp) / protocol / str(number)
             if settings is None:
                 write_tree(app_dir, {"starlette_app.py": APPS["starlette_app.py"]})
             else:
@@ -160,12 +178,15 @@ def main() -> None:
                 args.keep.mkdir(parents=True, exist_ok=True)
                 outs = [str(args.keep / f"callgrind.{number}.{n}") for n in (1, 2)]
             once, twice = (
-                instructions(protocol, app_dir, n * args.requests, out)
+                events(protocol, app_dir, n * args.requests, out, args.cache)
                 for n, out in zip((1, 2), outs, strict=True)
             )
-            per_request = (twice - once) / args.requests
+            per_request = (twice["Ir"] - once["Ir"]) / args.requests
             rows.append(Measurement(subject, [per_request], "instr/request"))
-    report("request_instructions", rows, anchor=ANCHOR, notes=f"{args.requests} requests")
+            for row, names in CACHE_ROWS.items() if args.cache else ():
+                misses = sum(twice[name] - once[name] for name in names) / args.requests
+                cache_rows.append(Measurement(f"{subject} [{row}]", [misses], "/request"))
+    report("request_instructions", rows + cache_rows, anchor=ANCHOR, notes=f"{args.requests} requests")
 
 
 if __name__ == "__main__":

@@ -15,12 +15,20 @@ TCP_NODELAY fix of `uvicorn_nodelay.py`, `--socket as-is` for plain uvicorn) on 
 with `wrk -t2 -c64 -d<duration>s --latency` (Debian: `apt-get install wrk`). Rounds interleave the
 subjects so a noisy neighbour hurts all of them alike. Prints req/s and p99 side by side with ratios
 to Starlette. Target (issue #3): eggbin >= 0.8x Starlette req/s and p99 <= 1.5x, in the same run.
+
+It also prints the CPU each request served cost: the server's (user + system time of its whole process
+tree, from psutil, read before and after the wrk run) and wrk's own (its rusage), in µs. On a saturated
+machine req/s follows the sum of the two, and CPU time is what a shared machine's load moves least.
+`--pin` (one worker; Linux `taskset`) runs the server on CPU 0 and wrk on CPU 1: neither waits for the
+other's core, so the CPU a request costs moves less between rounds than with 2 workers on 2 cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -28,7 +36,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
+import psutil
 from harness import RAW_ASGI_APP, Measurement, free_port, report, server_process, write_tree, wrk
 
 APPS = {
@@ -99,6 +109,7 @@ SUBJECTS = {
     "raw asgi": ("raw_app:app", []),
 }
 PLAIN_PROTOCOL = {"eggbin plain": ("eggbin_app:app", ["--http", "httptools"])}
+PINNED = {"server": ("taskset", "-c", "0"), "wrk": ("taskset", "-c", "1")}  # `--pin`
 
 
 def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
@@ -113,18 +124,60 @@ def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 30.
     raise RuntimeError(f"uvicorn on port {port} not ready after {timeout} s")
 
 
+class Served(NamedTuple):
+    """One wrk run: req/s, p99 (ms), and CPU µs per request served by the server's tree and by wrk."""
+
+    rps: float
+    p99: float
+    server_us: float
+    wrk_us: float
+
+
+def tree_cpu(root: psutil.Process) -> float:
+    """User + system seconds of `root` and its living descendants."""
+    total = 0.0
+    for process in [root, *root.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def children_cpu() -> float:
+    """User + system seconds of this process's waited-for children (wrk, once it has exited)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def measure(
-    subject: tuple[str, list[str]], workers: int, duration: int, cwd: Path, env: dict[str, str], launcher: str
-) -> tuple[float, float]:
+    subject: tuple[str, list[str]],
+    workers: int,
+    duration: int,
+    cwd: Path,
+    env: dict[str, str],
+    launcher: str,
+    pin: bool = False,
+) -> Served:
     port = free_port()
     target, flags = subject
-    argv = [*LAUNCHERS[launcher], target, *flags, "--port", str(port), "--workers", str(workers)]
+    argv = [*PINNED["server"]] if pin else []
+    argv += [*LAUNCHERS[launcher], target, *flags, "--port", str(port), "--workers", str(workers)]
     argv += ["--no-access-log", "--log-level", "warning"]  # uvloop + httptools, as eggbin's workers
+    client = PINNED["wrk"] if pin else ()
     with server_process(argv, cwd, env) as server:
         wait_ready(port, server)
         url = f"http://127.0.0.1:{port}/"
-        wrk(url, 2)  # warm-up
-        return wrk(url, duration)
+        wrk(url, 2, prefix=client)  # warm-up
+        root = psutil.Process(server.pid)
+        server_before, wrk_before = tree_cpu(root), children_cpu()
+        rps, p99 = wrk(url, duration, prefix=client)
+        served = rps * duration  # requests served (wrk's req/s is over its own run's length)
+        return Served(
+            rps,
+            p99,
+            (tree_cpu(root) - server_before) / served * 1e6,
+            (children_cpu() - wrk_before) / served * 1e6,
+        )
 
 
 def main() -> None:
@@ -145,12 +198,17 @@ def main() -> None:
         action="store_true",
         help="also serve eggbin on uvicorn's plain httptools protocol (`eggbin plain`)",
     )
+    parser.add_argument(
+        "--pin", action="store_true", help="one worker on CPU 0, wrk on CPU 1 (Linux taskset; 2 CPUs or more)"
+    )
     args = parser.parse_args()
     subjects = {**SUBJECTS, **(PLAIN_PROTOCOL if args.compare_protocol else {})}
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
     workers = [int(n) for n in args.workers.split(",")]
-    results: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    if args.pin and (workers != [1] or shutil.which("taskset") is None or (os.cpu_count() or 1) < 2):
+        sys.exit("--pin serves one worker (--workers 1) with taskset, on a machine of 2 CPUs or more")
+    results: dict[tuple[str, int], list[Served]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         write_tree(root, APPS)
@@ -162,34 +220,50 @@ def main() -> None:
             for count in workers:
                 for subject, served in subjects.items():
                     results.setdefault((subject, count), []).append(
-                        measure(served, count, args.duration, root, env, args.socket)
+                        measure(served, count, args.duration, root, env, args.socket, args.pin)
                     )
     print_table(results, workers, list(subjects))
     rows = [
         Measurement(
-            f"{subject} x{count}", [rps for rps, _ in samples], "req/s", {"p99_ms": [p for _, p in samples]}
+            f"{subject} x{count}",
+            [run.rps for run in samples],
+            "req/s",
+            {
+                "p99_ms": [run.p99 for run in samples],
+                "server_cpu_us": [run.server_us for run in samples],
+                "wrk_cpu_us": [run.wrk_us for run in samples],
+            },
         )
         for (subject, count), samples in results.items()
     ]
-    notes = f"wrk -t2 -c64 -d{args.duration}s, uvicorn launcher: {args.socket}"
+    pinned = ", server on CPU 0, wrk on CPU 1" if args.pin else ""
+    notes = f"wrk -t2 -c64 -d{args.duration}s, uvicorn launcher: {args.socket}{pinned}"
     name = "throughput" if args.socket == "nodelay" else f"throughput_{args.socket.replace('-', '_')}"
+    name += "_pinned" if args.pin else ""  # its own results file, beside the unpinned one
     report(name, rows, anchor=f"starlette x{workers[0]}", notes=notes)
 
 
 def print_table(
-    results: dict[tuple[str, int], list[tuple[float, float]]], workers: list[int], subjects: list[str]
+    results: dict[tuple[str, int], list[Served]], workers: list[int], subjects: list[str]
 ) -> None:
     header = f"{'subject':<13} {'procs':>5} {'req/s':>10} {'p99 ms':>8} {'x rps':>7} {'x p99':>7}"
-    print(f"\n{header}   (x = ratio to starlette with the same process count)")
+    header += f" {'cpu µs':>7} {'wrk µs':>7} {'x cpu':>7}"
+    print(f"\n{header}   (x = ratio to starlette with the same process count; cpu = server tree, a request)")
     for count in workers:
-        base_rps = statistics.median(r for r, _ in results[("starlette", count)])
-        base_p99 = statistics.median(p for _, p in results[("starlette", count)])
+        base = _medians(results[("starlette", count)])
         for subject in subjects:
-            rps = statistics.median(r for r, _ in results[(subject, count)])
-            p99 = statistics.median(p for _, p in results[(subject, count)])
-            ratios = f"{rps / base_rps:>7.2f} {p99 / base_p99:>7.2f}"
-            rounds = " ".join(f"{r:.0f}/{p:.1f}" for r, p in results[(subject, count)])
-            print(f"{subject:<13} {count:>5} {rps:>10.0f} {p99:>8.2f} {ratios}   rounds: {rounds}")
+            runs = results[(subject, count)]
+            rps, p99, server_us, wrk_us = _medians(runs)
+            ratios = f"{rps / base.rps:>7.2f} {p99 / base.p99:>7.2f}"
+            cpu_ratio = (server_us + wrk_us) / (base.server_us + base.wrk_us)
+            cpu = f"{server_us:>7.1f} {wrk_us:>7.1f} {cpu_ratio:>7.2f}"
+            rounds = " ".join(f"{run.rps:.0f}/{run.p99:.1f}/{run.server_us:.0f}" for run in runs)
+            print(f"{subject:<13} {count:>5} {rps:>10.0f} {p99:>8.2f} {ratios} {cpu}   rounds: {rounds}")
+    print("x cpu: (server + wrk) CPU a request, as a ratio; rounds: req/s / p99 ms / server µs")
+
+
+def _medians(runs: list[Served]) -> Served:
+    return Served(*(statistics.median(values) for values in zip(*runs, strict=True)))
 
 
 if __name__ == "__main__":

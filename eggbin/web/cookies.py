@@ -15,6 +15,7 @@ smuggle attributes or headers into the response.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 import weakref
@@ -211,13 +212,55 @@ def _flags(opts: CookieOptions, secure: bool) -> Flags:
 
 def http_date(timestamp: float) -> str:
     """`Thu, 01 Jan 1970 00:00:00 GMT` (what `email.utils.formatdate(usegmt=True)` says, faster)."""
-    t = time.gmtime(timestamp)
-    clock = f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
-    return f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year} {clock} GMT"
+    second = int(timestamp)  # what `gmtime` keeps of a timestamp >= 0
+    text = _recent_dates.get(second) if timestamp >= 0 else None
+    if text is None:
+        t = time.gmtime(timestamp)
+        clock = f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+        text = f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year} {clock} GMT"
+        if timestamp >= 0:
+            if len(_recent_dates) >= _RECENT_DATES:
+                _recent_dates.clear()
+            _recent_dates[second] = text
+    return text
+
+
+# The dates `http_date` wrote lately, by whole second: the cookies set within a second with the same
+# max-age (a session's, a locale's) expire at the same second, and `gmtime` plus formatting is half the
+# cost of a `Set-Cookie` line.
+_RECENT_DATES = 16
+_recent_dates: dict[int, str] = {}
 
 
 def format_cookie(name: str, value: str, opts: CookieOptions, flags: Flags) -> str:
-    """egg-cookies' `Set-Cookie` line: `name=value; path; max-age; expires; domain; …; httponly`."""
+    """egg-cookies' `Set-Cookie` line: `name=value; path; max-age; expires; domain; …; httponly`.
+
+    The lines of the last few seconds are kept (a locale cookie is the same line for every visitor in a
+    second): a kept line was checked when it was made, and is found again only for equal inputs of the
+    same types, expiring at the same second."""
+    max_age = _seconds(opts.max_age)
+    expires_at = math.floor(time.time() + max_age) if value and max_age else None
+    kinds = (type(name), type(value), type(opts.max_age), type(flags.same_site), type(flags.secure))
+    try:
+        key = (name, value, opts, flags, expires_at, kinds)
+        line = _recent_lines.get(key)
+    except TypeError:  # an option of a type that is not hashable: formatted (and refused) as it is
+        return _format_cookie(name, value, opts, flags, max_age, expires_at)
+    if line is None:
+        line = _format_cookie(name, value, opts, flags, max_age, expires_at)
+        if len(_recent_lines) >= _RECENT_LINES:
+            _recent_lines.clear()
+        _recent_lines[key] = line
+    return line
+
+
+_RECENT_LINES = 32
+_recent_lines: dict[tuple[Any, ...], str] = {}
+
+
+def _format_cookie(
+    name: str, value: str, opts: CookieOptions, flags: Flags, max_age: float, expires_at: int | None
+) -> str:
     _check("name", name, _NAME.match(name) is not None)
     for label, text in (("value", value), ("path", opts.path), ("domain", opts.domain)):
         if text and _UNSAFE.search(text):  # a CR/LF would split the response, a `;` add an attribute
@@ -225,12 +268,11 @@ def format_cookie(name: str, value: str, opts: CookieOptions, flags: Flags) -> s
     parts = [f"{name}={value}"]
     if opts.path:
         parts.append(f"path={opts.path}")
-    max_age = _seconds(opts.max_age)
     if not value:
         parts.append(f"expires={EPOCH}")  # deleted: expired, and no max-age
-    elif max_age:
+    elif expires_at is not None:
         parts.append(f"max-age={round(max_age)}")
-        parts.append(f"expires={http_date(time.time() + max_age)}")
+        parts.append(f"expires={http_date(expires_at)}")
     elif opts.expires is not None:
         parts.append(f"expires={http_date(opts.expires.timestamp())}")
     if opts.domain:

@@ -207,6 +207,8 @@ def _by_index(values: list[Any], found: re.Match[str]) -> str:
 
 def accepted_languages(header: str) -> list[str]:
     """`Accept-Language` ranges by preference (quality, then order), those with `q=0` left out."""
+    if not header:
+        return []  # none sent (API clients, curl): nothing to rank
     from eggbin.web.request import parse_accept
 
     ranked = sorted((-quality, index, language) for language, quality, index in parse_accept(header))

@@ -87,8 +87,9 @@ class Request:
         return self.headers.get(name, "")
 
     def _pairs(self) -> list[tuple[str, str]]:
-        if self._query is None:
-            self._query = parse_qsl(self.querystring, keep_blank_values=True)
+        if self._query is None:  # most requests have none: `parse_qsl("")` is a few Python calls for nothing
+            raw = self.scope.get("query_string")
+            self._query = parse_qsl(self.querystring, keep_blank_values=True) if raw else []
         return self._query
 
     @property

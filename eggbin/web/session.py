@@ -278,7 +278,8 @@ class ContextSession:
 
     def cookie_options(self) -> dict[str, Any]:
         """The session options that are cookie options (`max_age`, `http_only`, `encrypt`, …)."""
-        return {key: value for key, value in self.options.items() if key in COOKIE_OPTIONS}
+        options = self.options  # read per request: config.session may change at run time
+        return {key: options[key] for key in COOKIE_OPTIONS & options.keys()}  # the few shared keys, in C
 
     def _current(self) -> Session:
         assert isinstance(self.session, Session)

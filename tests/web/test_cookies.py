@@ -3,11 +3,13 @@ SameSite unless asked, signing with key rotation, encryption, and refusal of hea
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -179,3 +181,60 @@ def test_oversized_cookie_is_logged_and_emitted(egg: Booted) -> None:
     egg.app.on("cookie_limit_exceed", lambda info: seen.append(info["name"]))
     set_cookies(egg, f"name=big&value={'x' * 5000}&signed=false")
     assert seen == ["big"]
+
+
+def test_expires_dates_are_formatted_once_a_second_and_stay_exact() -> None:
+    """`http_date` keeps the dates of the last few seconds (cookies set within a second expire alike); a
+    kept date is the text `formatdate` gives for every timestamp of its second, and the memory is bounded."""
+    from email.utils import formatdate
+
+    from eggbin.web import cookies
+
+    now = time.time()
+    stamps = [0.0, 0.999, 1.0, 59.5, 86399.99, 86400.0, now, now + 0.25, now + 1, now + 31536000.5, 4e9 + 0.7]
+    for stamp in stamps + stamps[::-1] + [-0.5, -86400.25]:
+        assert cookies.http_date(stamp) == formatdate(stamp, usegmt=True)
+    assert cookies.http_date(now) is cookies.http_date(int(now) + 0.999)  # the same second: the kept text
+    for second in range(1000):
+        cookies.http_date(now + second)
+    assert 0 < len(cookies._recent_dates) <= cookies._RECENT_DATES
+
+
+def test_kept_cookie_lines_equal_fresh_ones_and_refusals_are_not_kept() -> None:
+    """`format_cookie` keeps the lines of the last seconds: each is what formatting afresh gives, for
+    options that compare equal across types too (`same_site=1` is refused though `True` is kept), and a
+    refused cookie is refused every time."""
+    import itertools
+    from datetime import UTC, datetime
+
+    from eggbin.web import cookies
+
+    layers: dict[str, list[Any]] = {
+        "max_age": [None, 60, 60.4, True, "session", 0],
+        "expires": [None, datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)],
+        "path": ["/", None, "/shop"],
+        "same_site": [None, True, "Lax", "none"],
+        "http_only": [True, False],
+    }
+    for value, secure in itertools.product(["en-us", ""], [False, True]):
+        for combination in itertools.product(*layers.values()):
+            opts = cookies.options_from(dict(zip(layers, combination, strict=True)))
+            flags = cookies._flags(opts, secure)
+            max_age = cookies._seconds(opts.max_age)
+            expires_at = math.floor(time.time() + max_age) if value and max_age else None
+            fresh = cookies._format_cookie("locale", value, opts, flags, max_age, expires_at)
+            assert cookies.format_cookie("locale", value, opts, flags) == fresh
+            assert cookies.format_cookie("locale", value, opts, flags) == fresh  # kept, or made again
+    assert len(cookies._recent_lines) <= cookies._RECENT_LINES
+    kept = cookies.options_from({"same_site": True})
+    assert "samesite=strict" in cookies.format_cookie("a", "1", kept, cookies._flags(kept, False))
+    for bad in ({"same_site": 1}, {"path": "/\r\nx"}, {"priority": "urgent"}, {"domain": "a;b"}):
+        opts = cookies.options_from(bad)
+        for _ in range(2):
+            with pytest.raises(cookies.CookieError):
+                cookies.format_cookie("a", "1", opts, cookies._flags(opts, False))
+    with pytest.raises(cookies.CookieError):
+        cookies.format_cookie("a", "1\n", kept, cookies._flags(kept, False))
+    odd = cookies.CookieOptions(path=["/"])  # type: ignore[arg-type]  # not hashable: formatted as it is
+    with pytest.raises(TypeError):
+        cookies.format_cookie("a", "1", odd, cookies._flags(odd, False))

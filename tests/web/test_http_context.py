@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 import pytest
 
@@ -33,6 +34,28 @@ def test_request_fields(egg: Booted) -> None:
     assert (info["host"], info["hostname"]) == ("127.0.0.1", "127.0.0.1")
     assert (info["accepts"], info["accept_json"], info["is_ajax"]) == ("json", True, True)
     assert info["starttime"] > 0
+
+
+def test_a_request_without_a_query_string_reads_an_empty_query(
+    egg: Booted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No query string: `ctx.query` and `ctx.queries` are empty without parsing (most requests, each time
+    i18n looks for `?locale=`); a blank or bare one is still parsed as before."""
+    from urllib.parse import parse_qsl
+
+    import eggbin.web.request
+
+    parsed: list[str] = []
+
+    def counted(text: str, **options: Any) -> list[tuple[str, str]]:
+        parsed.append(text)
+        return parse_qsl(text, **options)
+
+    monkeypatch.setattr(eggbin.web.request, "parse_qsl", counted)
+    info = egg.http.get("/echo").json()
+    assert (info["query"], info["queries"], info["url"], parsed) == ({}, {}, "/echo", [])
+    info = egg.http.get("/echo?a&b=").json()
+    assert (info["query"], info["queries"], parsed) == ({"a": "", "b": ""}, {"a": [""], "b": [""]}, ["a&b="])
 
 
 @pytest.mark.parametrize(

@@ -63,6 +63,8 @@ def test_query_picks_the_locale_and_remembers_it(egg: Booted, value: str) -> Non
         ("zh-CN;q=0, en-US;q=0.5", "en-us"),
         ("fr, de", "en-us"),
         ("*", "en-us"),
+        ("", "en-us"),  # sent empty, as when none is sent: the default
+        (" , ;q=1", "en-us"),
     ],
 )
 def test_accept_language_picks_the_first_locale_with_texts(egg: Booted, header: str, locale: str) -> None:
