@@ -23,19 +23,18 @@ import os
 import selectors
 import signal
 import socket
-import subprocess
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eggbin.cluster import masterlog, metrics_dir
 from eggbin.cluster.breakpoints import DEBUGGER_PAUSED
-from eggbin.cluster.channel import BOOT_PROGRESS, SETTINGS_CHECKED, Channel, Message, encode, envelope
+from eggbin.cluster.channel import BOOT_PROGRESS, SETTINGS_CHECKED, Channel, Message, envelope
+from eggbin.cluster.children import AGENT_STARTED, ChildStarts
 from eggbin.cluster.listener import bind, release
 from eggbin.cluster.messenger import Router
-from eggbin.cluster.options import ChildOptions, ClusterOptions
-from eggbin.cluster.process import Child, ChildProcess, reap_orphans, spawn_module
+from eggbin.cluster.options import ClusterOptions
+from eggbin.cluster.process import Child, reap_orphans
 from eggbin.cluster.reload import Reloader
-from eggbin.cluster.report import ClusterReport
 from eggbin.cluster.respawn import Respawner
 from eggbin.cluster.start_trace import mark
 from eggbin.cluster.state import StateLock, process_started_at
@@ -49,13 +48,8 @@ from eggbin.cluster.stop_sequence import (
 from eggbin.cluster.zygote import Zygote
 from eggbin.errors import EggbinError
 
-if TYPE_CHECKING:
-    from eggbin.cluster.zygote import SpawnRequest
 
-AGENT_STARTED = "agent-started"
-
-
-class Master(ClusterReport):
+class Master(ChildStarts):
     def __init__(self, options: ClusterOptions, parent: Channel | None, zygote: Zygote | None = None) -> None:
         self.options = options
         self.parent = parent
@@ -94,73 +88,6 @@ class Master(ClusterReport):
 
     def _record_signal(self, signum: int, frame: object) -> None:
         self.signals.append(signum)
-
-    # -- children ---------------------------------------------------------------------------------
-    def spawn_request(self, role: str, child_id: int) -> SpawnRequest:
-        """What starting this child takes: its module, its options blob, the fds it gets, its stdin, and
-        what its channel holds before it starts (`greeting`)."""
-        listen_fd = self.listener.fileno() if self.listener and role == "worker" else -1
-        restarts = self.respawner.restarts.get(child_id, 0)
-
-        def blob(channel_fd: int) -> str:
-            options = ChildOptions(self.options, role, child_id, channel_fd, listen_fd, os.getpid(), restarts)
-            return options.dumps()
-
-        fds = (listen_fd,) if listen_fd >= 0 else ()
-        terminal = role == "worker" and child_id == self.options.terminal_worker
-        stdin = None if terminal else subprocess.DEVNULL  # eggbin/cluster/breakpoints.py
-        return f"eggbin.cluster.{role}", blob, fds, stdin, self.greeting(role)
-
-    def greeting(self, role: str) -> bytes:
-        """What a new worker is told of the start so far, written into its channel before it exists: it
-        reads `agent-started` (and `settings-checked`) at once, not after the master heard its pid (a
-        batch of forks returns every pid at once)."""
-        if role != "worker":
-            return b""
-        told = [AGENT_STARTED] if self.state is not State.STARTING_AGENT else []
-        told += [SETTINGS_CHECKED] if self.settings_checked else []
-        return b"".join(encode(envelope(action, sender="master")) for action in told)
-
-    def spawn(self, role: str, child_id: int, started: tuple[ChildProcess, Channel] | None = None) -> Child:
-        """Start the child (unless `started` already holds its process and channel) and track it."""
-        if started is None:
-            module, blob, fds, stdin, greeting = self.spawn_request(role, child_id)
-            spawner = self.zygote.spawn if self.zygote else spawn_module
-            started = spawner(module, blob, pass_fds=fds, stdin=stdin, greeting=greeting)
-        popen, channel = started
-        child = Child(role, child_id, popen, channel, restarts=self.respawner.restarts.get(child_id, 0))
-        self.children[child.pid] = child
-        self.selector.register(channel.sock, selectors.EVENT_READ, child)
-        self.write_state()
-        return child
-
-    def spawn_workers(self) -> None:
-        ids = range(1, self.options.workers + 1)
-        if self.zygote:  # forked back to back (eggbin/cluster/zygote.py)
-            forked = self.zygote.spawn_many([self.spawn_request("worker", worker_id) for worker_id in ids])
-            for worker_id, started in zip(ids, forked, strict=True):
-                self.spawn("worker", worker_id, started)
-        else:
-            for worker_id in ids:
-                self.spawn("worker", worker_id)
-        mark("master", "workers spawned")
-
-    def spawn_workers_when_zygote_ready(self) -> None:
-        """Workers at once, or when the zygote holds their modules: a fork request made earlier would
-        block this loop (the agent's `agent-start` unread) while the zygote imports."""
-        if self.zygote is None or self.zygote.workers_ready:
-            self.spawn_workers()
-        else:
-            self.selector.register(self.zygote.control, selectors.EVENT_READ, "zygote")
-
-    def read_zygote(self) -> None:
-        """The zygote's `ready` notice (or its end: spawns fall back): the workers are requested now."""
-        assert self.zygote is not None
-        self.selector.unregister(self.zygote.control)
-        with contextlib.suppress(OSError, ValueError):  # gone or garbled: a spawn falls back to a fresh one
-            self.zygote.read()
-        if self.state in STARTING:
-            self.spawn_workers()
 
     @property
     def ready(self) -> bool:
