@@ -58,8 +58,16 @@ class ChildStarts(ClusterReport):
         told += [SETTINGS_CHECKED] if self.settings_checked else []
         return b"".join(encode(envelope(action, sender="master")) for action in told)
 
-    def spawn(self, role: str, child_id: int, started: tuple[ChildProcess, Channel] | None = None) -> Child:
-        """Start the child (unless `started` already holds its process and channel) and track it."""
+    def spawn(
+        self,
+        role: str,
+        child_id: int,
+        started: tuple[ChildProcess, Channel] | None = None,
+        *,
+        record: bool = True,
+    ) -> Child:
+        """Start the child (unless `started` already holds its process and channel) and track it; the state
+        file says so at once unless `record` is off (a batch is recorded once, by its caller)."""
         if started is None:
             module, blob, fds, stdin, greeting = self.spawn_request(role, child_id)
             spawner = self.zygote.spawn if self.zygote else spawn_module
@@ -68,7 +76,8 @@ class ChildStarts(ClusterReport):
         child = Child(role, child_id, popen, channel, restarts=self.respawner.restarts.get(child_id, 0))
         self.children[child.pid] = child
         self.selector.register(channel.sock, selectors.EVENT_READ, child)
-        self.write_state()
+        if record:
+            self.write_state()
         return child
 
     def spawn_workers(self) -> None:
@@ -76,10 +85,11 @@ class ChildStarts(ClusterReport):
         if self.zygote:  # forked back to back (eggbin/cluster/zygote.py)
             forked = self.zygote.spawn_many([self.spawn_request("worker", worker_id) for worker_id in ids])
             for worker_id, started in zip(ids, forked, strict=True):
-                self.spawn("worker", worker_id, started)
+                self.spawn("worker", worker_id, started, record=False)
         else:
             for worker_id in ids:
-                self.spawn("worker", worker_id)
+                self.spawn("worker", worker_id, record=False)
+        self.write_state()  # once for the batch: the workers boot meanwhile, on the same cores
         mark("master", "workers spawned")
 
     def spawn_workers_when_zygote_ready(self) -> None:

@@ -211,7 +211,8 @@ class Master(ChildStarts):
             child.send(self.ready_message())
             self.tell_agent_workers()
             self.reloader.worker_started(child)
-        self.write_state()
+        if self.state not in STARTING:  # while starting, `become_ready` records every worker at once
+            self.write_state()
 
     def note_drain_delay(self, data: Any) -> None:
         delay = data.get("drain_delay") if isinstance(data, dict) else None
@@ -241,13 +242,15 @@ class Master(ChildStarts):
         masterlog.info(f"egg started on {info['address']} ({elapsed:.0f} ms)")
         self.tell_agent_workers()  # before egg-ready: "immediate" schedules need the workers
         message = self.ready_message()
-        for child in self.children.values():
-            child.send(message)
         # the state file is final before `eggscripts start` returns: nothing rewrites it after the parent
         # hears egg-ready (a `stop`/`reload` right after the start reads what the master wrote)
         self.write_state()
         mark("master", "egg-ready")  # written before the parent hears it
+        # the parent first, then the workers, then the agent, as egg-cluster's master sends it: the
+        # children's `server_did_ready` hooks wake on the same cores and would hold the parent's back
         self.send_parent(message)
+        for child in sorted(self.children.values(), key=lambda child: child.role == "agent"):
+            child.send(message)
         self.router.become_ready()
         if self.zygote and not self.options.keep_zygote:
             self.zygote.stop()

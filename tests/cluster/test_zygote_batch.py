@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from eggbin.cluster.channel import SETTINGS_CHECKED
-from eggbin.cluster.master import AGENT_STARTED, Master
+from eggbin.cluster.children import AGENT_STARTED
+from eggbin.cluster.master import Master
 from eggbin.cluster.options import ClusterOptions
 from eggbin.cluster.stop_sequence import State
 from eggbin.cluster.zygote import Zygote
@@ -211,3 +212,17 @@ def test_a_batch_is_forked_from_one_middle_process_and_each_child_is_the_masters
     # its channel and nothing else: another child's end here would hide that child's exit from the master
     assert [r["sockets"] for r in reports] == [1, 1, 1]
     assert result["zygote_forks"] == 1  # the middle process; it forked the three children
+
+
+def test_a_batch_of_workers_is_recorded_in_the_state_file_once(
+    master_with: Callable[[Zygote, int], Master],
+) -> None:
+    """One write for the batch, not one per worker: they boot meanwhile on the same cores."""
+    zygote, _, thread = fake_zygote(4)
+    master = master_with(zygote, 4)
+    master.state = State.STARTING_WORKERS
+    writes: list[int] = []
+    master.write_state = lambda: writes.append(len(master.workers))  # type: ignore[method-assign]
+    master.spawn_workers()
+    thread.join(10)
+    assert writes == [4]
