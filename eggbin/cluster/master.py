@@ -48,6 +48,9 @@ from eggbin.cluster.stop_sequence import (
 from eggbin.cluster.zygote import Zygote
 from eggbin.errors import EggbinError
 
+# a boot phase still running after this long is told to the parent (the master's loop wakes every 0.1 s)
+PHASE_TOLD_AFTER = 0.2
+
 
 class Master(ChildStarts):
     def __init__(self, options: ClusterOptions, parent: Channel | None, zygote: Zygote | None = None) -> None:
@@ -150,8 +153,7 @@ class Master(ChildStarts):
         if action == "boot-error":
             child.boot_error = str((message.get("data") or {}).get("message"))
         elif action == BOOT_PROGRESS:
-            child.phase = str((message.get("data") or {}).get("phase"))
-            self.report_progress(child, child.phase)
+            self.report_progress(child, str((message.get("data") or {}).get("phase")))
         elif action == "agent-start":
             data = message.get("data") or {}
             masterlog.configure_from_agent(data.get("logger"))
@@ -168,9 +170,20 @@ class Master(ChildStarts):
             self.worker_started(child)
 
     def report_progress(self, child: Child, phase: str) -> None:
-        """While starting, the parent learns what each child is doing (a timed-out start names it)."""
-        if self.state in STARTING:
-            self.send_parent(envelope(BOOT_PROGRESS, {"who": child.label, "phase": phase}, sender="master"))
+        """Note what the child is doing now; the parent hears of it if it lasts (`tell_lasting_phases`)."""
+        child.phase, child.phase_since, child.phase_told = phase, time.monotonic(), False
+
+    def tell_lasting_phases(self) -> None:
+        """While starting, the parent learns each phase a child is still in after `PHASE_TOLD_AFTER` (a
+        timed-out start names them, and for how long), not each of the ~13 of every boot as it begins:
+        those would wake the parent and this loop on the cores the boots need."""
+        now = time.monotonic()
+        for child in self.children.values():
+            lasted = now - child.phase_since
+            if child.phase is not None and not child.phase_told and lasted >= PHASE_TOLD_AFTER:
+                child.phase_told = True
+                data = {"who": child.label, "phase": child.phase, "for": round(lasted, 3)}
+                self.send_parent(envelope(BOOT_PROGRESS, data, sender="master"))
 
     def agent_started(self, child: Child, settings_pending: bool) -> None:
         mark("master", "agent-start received")
@@ -322,6 +335,8 @@ class Master(ChildStarts):
                 for message in child.channel.receive():
                     self.handle_message(child, message)
         self.handle_signals()
+        if self.state in STARTING:
+            self.tell_lasting_phases()
         self.reap_children()
         if self.reaps_orphans:
             reap_orphans({*self.children, *([self.zygote.process.pid] if self.zygote else [])})

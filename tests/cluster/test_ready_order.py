@@ -1,9 +1,11 @@
-"""What the master does when the last worker is up, in order, and how often it rewrites the state file
-while the cluster starts (in-process: a master with made-up children on real socket pairs)."""
+"""What the master does while the cluster starts: what it tells its parent of the boots, how often it
+rewrites the state file, and what it does, in order, when the last worker is up (in-process: a master
+with made-up children on real socket pairs)."""
 
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,6 +14,7 @@ from typing import Any
 import pytest
 
 from eggbin.cluster.channel import Channel, Message
+from eggbin.cluster.launch import pending_boot, phase_began
 from eggbin.cluster.master import Master
 from eggbin.cluster.options import ClusterOptions
 from eggbin.cluster.process import Child
@@ -33,6 +36,11 @@ class Recorded(Channel):
     def close(self) -> None:
         super().close()
         self.peer.close()
+
+    def peer_messages(self) -> list[Message]:
+        """What arrived at the other end so far."""
+        self.peer.settimeout(5)
+        return Channel(self.peer).receive()
 
 
 @pytest.fixture
@@ -90,3 +98,34 @@ def test_workers_up_while_starting_are_recorded_once_at_ready_and_later_ones_at_
     log.clear()
     master.worker_started(master.children[2002])  # a respawned worker, once ready: recorded at once
     assert [entry for entry in log if entry[0] == "state"] == [("state", "ready")]
+
+
+def test_the_parent_hears_only_of_a_boot_phase_that_lasts_once_with_how_long_it_lasted(
+    started: tuple[Master, list[tuple[str, str]]],
+) -> None:
+    """A boot's ~13 phases are not forwarded as they begin; one still running is, once: a timeout
+    names it, and how long it has been running."""
+    master, log = started
+    parent = master.parent
+    assert isinstance(parent, Recorded)
+    worker = master.children[2001]
+    for phase in ("load plugins", "load config", "load extends", "load boots", "load files"):
+        master.handle_message(worker, {"action": "boot-progress", "data": {"phase": phase}})
+    master.tell_lasting_phases()
+    assert log == []
+    worker.phase_since -= 3.0  # `load files` has been running for 3 s
+    master.tell_lasting_phases()
+    master.tell_lasting_phases()
+    assert log == [("parent", "boot-progress")]
+    [told] = parent.peer_messages()
+    assert told["data"]["who"] == worker.label
+    assert told["data"]["phase"] == "load files"
+    assert 3.0 <= told["data"]["for"] < 60
+    progress = {worker.label: (told["data"]["phase"], phase_began(told["data"]["for"]))}
+    assert "load files` (3." in pending_boot(progress)
+
+
+@pytest.mark.parametrize("lasted", [None, "3", -5, True])
+def test_a_phase_of_unknown_length_began_when_it_was_heard_of(lasted: object) -> None:
+    began = phase_began(lasted)
+    assert 0 <= time.monotonic() - began < 1
