@@ -7,7 +7,6 @@ what the master knows of the start (`greeting`), so none waits for the master to
 
 from __future__ import annotations
 
-import contextlib
 import os
 import selectors
 import subprocess
@@ -18,7 +17,7 @@ from eggbin.cluster.options import ChildOptions
 from eggbin.cluster.process import Child, ChildProcess, spawn_module
 from eggbin.cluster.report import ClusterReport
 from eggbin.cluster.start_trace import mark
-from eggbin.cluster.stop_sequence import STARTING, State
+from eggbin.cluster.stop_sequence import State
 
 if TYPE_CHECKING:
     from eggbin.cluster.zygote import SpawnRequest, Zygote
@@ -92,19 +91,24 @@ class ChildStarts(ClusterReport):
         self.write_state()  # once for the batch: the workers boot meanwhile, on the same cores
         mark("master", "workers spawned")
 
-    def spawn_workers_when_zygote_ready(self) -> None:
-        """Workers at once, or when the zygote holds their modules: a fork request made earlier would
-        block this loop (the agent's `agent-start` unread) while the zygote imports."""
-        if self.zygote is None or self.zygote.workers_ready:
+    def spawn_first(self) -> None:
+        """The agent, then every worker. With the zygote, both batches are asked at once: it forks the
+        agent as soon as it holds the agent's modules and the workers as soon as it holds theirs, with
+        no round trip through this loop in between. The workers exist while the agent boots and load the
+        app only after `agent-started` (egg's order); the agent's `agent-start` waits in its channel
+        meanwhile (this loop waits for the zygote's replies)."""
+        if self.zygote is None:
+            self.spawn("agent", 0)
+            mark("master", "agent spawned")
             self.spawn_workers()
-        else:
-            self.selector.register(self.zygote.control, selectors.EVENT_READ, "zygote")
-
-    def read_zygote(self) -> None:
-        """The zygote's `ready` notice (or its end: spawns fall back): the workers are requested now."""
-        assert self.zygote is not None
-        self.selector.unregister(self.zygote.control)
-        with contextlib.suppress(OSError, ValueError):  # gone or garbled: a spawn falls back to a fresh one
-            self.zygote.read()
-        if self.state in STARTING:
-            self.spawn_workers()
+            return
+        ids = range(1, self.options.workers + 1)
+        agent_batch = [self.spawn_request("agent", 0)]
+        workers_batch = [self.spawn_request("worker", worker_id) for worker_id in ids]
+        [agent], workers = self.zygote.spawn_batches([agent_batch, workers_batch])
+        self.spawn("agent", 0, agent, record=False)
+        mark("master", "agent spawned")
+        for worker_id, started in zip(ids, workers, strict=True):
+            self.spawn("worker", worker_id, started, record=False)
+        self.write_state()
+        mark("master", "workers spawned")

@@ -307,11 +307,9 @@ class Master(ChildStarts):
         if self.parent:
             self.selector.register(self.parent.sock, selectors.EVENT_READ, "parent")
         try:
-            self.spawn("agent", 0)
-            mark("master", "agent spawned")
             # workers exist while the agent boots (interpreter or fork, event loop, channel) and load the
             # app only after `agent-started`: egg's order, without their start-up on its critical path
-            self.spawn_workers_when_zygote_ready()
+            self.spawn_first()
             while self.state is not State.DONE:
                 self.tick()
         finally:
@@ -328,8 +326,6 @@ class Master(ChildStarts):
                     self._wake[0].recv(4096)
             elif key.data == "parent":
                 self.read_parent()
-            elif key.data == "zygote":
-                self.read_zygote()
             else:
                 child: Child = key.data
                 for message in child.channel.receive():

@@ -8,15 +8,17 @@ The master forks the zygote first thing (`python -m eggbin.cluster`, before the 
 so the zygote's imports and the master's run side by side and no second interpreter starts. This
 module is imported at that point: only cheap standard modules at its top, eggbin's own where used.
 
-    master <────────────── packet {ready: "workers"} ── zygote, once the workers' modules are in
     master ──packet {module, blob, more?} + fds [channel, listening socket?]──> zygote
                           (`more`: the next request belongs to the same batch; a batch ends without it)
                                     fork ─> A ── fork ─> B1 … Bn (the batch's agent/workers); A exits
     master <────────────── packet {pid: Bi} per request ── zygote, once A is reaped, in order
+    master <────────────── packet {ready: "workers"} ── zygote, once the workers' modules are in
     master ──packet {preload: "optional"}──> zygote, at egg-ready when it stays (what only some children use)
 
 The zygote's own side (its imports, its loop, the double fork) is `eggbin.cluster.zygote_process`;
-this module is the master's: forking the zygote and asking it for children.
+this module is the master's: forking the zygote and asking it for children. At the start the master
+asks for the agent's batch and the workers' at once (`spawn_batches`): the zygote forks the agent once
+it holds the agent's modules, holds the workers' batch while it imports theirs, then forks it at once.
 
 The master is a child subreaper (`PR_SET_CHILD_SUBREAPER`), so each B is re-parented to it when A exits:
 the master waits for, signals and reaps B like any child it spawned, and B dies with the master. One
@@ -109,30 +111,54 @@ class Zygote:
 
     def spawn_many(self, requests: list[SpawnRequest]) -> list[tuple[ChildProcess, Channel]]:
         """`spawn` for several children: batches of up to `PIPELINED`, each forked from one middle process."""
-        started: list[tuple[ChildProcess, Channel]] = []
-        for first in range(0, len(requests), PIPELINED):
-            batch = requests[first : first + PIPELINED]
-            if self.process.poll() is None:
-                try:
-                    forks = [(module, blob, fds, greeting) for module, blob, fds, _, greeting in batch]
-                    started.extend(self.fork_many(forks))
-                    continue
-                except (OSError, ValueError) as exc:
-                    from eggbin.cluster import masterlog
+        return self.spawn_batches([requests])[0]
 
-                    masterlog.error(f"zygote unavailable ({exc}); spawning children instead")
-                    self.kill()
-            for module, blob, fds, stdin, greeting in batch:
-                started.append(self.spawn(module, blob, pass_fds=fds, stdin=stdin, greeting=greeting))
+    def spawn_batches(self, batches: list[list[SpawnRequest]]) -> list[list[tuple[ChildProcess, Channel]]]:
+        """`spawn_many` for each batch (the agent's, then the workers'), every one asked before the first
+        answer is read: the zygote forks each as soon as it holds its modules, with no round trip through
+        the master in between. Batches it cannot serve (it failed, or is gone) are spawned instead."""
+        chunks = [
+            (index, batch[first : first + PIPELINED])
+            for index, batch in enumerate(batches)
+            for first in range(0, len(batch), PIPELINED)
+        ]
+        started: list[list[tuple[ChildProcess, Channel]]] = [[] for _ in batches]
+        asked: list[list[socket.socket]] = []
+        answered = 0
+        try:
+            if self.process.poll() is None:
+                for _, chunk in chunks:
+                    asked.append(
+                        self.ask([(module, blob, fds, greeting) for module, blob, fds, _, greeting in chunk])
+                    )
+                for (index, _), ends in zip(chunks, asked, strict=True):
+                    started[index].extend(self.collect(ends))
+                    answered += 1
+        except (OSError, ValueError) as exc:
+            from eggbin.cluster import masterlog
+
+            masterlog.error(f"zygote unavailable ({exc}); spawning children instead")
+            self.kill()
+            for ends in asked[answered:]:
+                for end in ends:
+                    end.close()
+        from eggbin.cluster.process import spawn_module
+
+        for index, chunk in chunks[answered:]:
+            for module, blob, fds, stdin, greeting in chunk:
+                started[index].append(
+                    spawn_module(module, blob, pass_fds=fds, stdin=stdin, greeting=greeting)
+                )
         return started
 
     def fork_many(self, requests: list[ForkRequest]) -> list[tuple[ChildProcess, Channel]]:
-        """Ask the zygote for children forked as one batch, every request sent before the first reply is
-        read (the zygote answers in order); raises OSError when it cannot serve them all."""
-        from eggbin.cluster.channel import Channel
+        """Ask the zygote for children forked as one batch and wait for them; raises OSError when it
+        cannot serve them all."""
+        return self.collect(self.ask(requests))
 
+    def ask(self, requests: list[ForkRequest]) -> list[socket.socket]:
+        """Send one batch of fork requests; the master's ends of the children's channels, for `collect`."""
         ends: list[socket.socket] = []
-        pids: list[int] = []
         try:
             for number, (module, blob_for, pass_fds, greeting) in enumerate(requests, 1):
                 parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -144,7 +170,20 @@ class Zygote:
                         request["more"] = True
                     packet = json.dumps(request).encode()
                     socket.send_fds(self.control, [packet], [child_end.fileno(), *pass_fds])
-            while len(pids) < len(requests):
+        except BaseException:
+            for end in ends:
+                end.close()
+            raise
+        return ends
+
+    def collect(self, ends: list[socket.socket]) -> list[tuple[ChildProcess, Channel]]:
+        """The children of the batch `ask` sent (the zygote answers batches in order, a pid per request);
+        raises OSError when the zygote is gone first."""
+        from eggbin.cluster.channel import Channel
+
+        pids: list[int] = []
+        try:
+            while len(pids) < len(ends):
                 reply = self.read()
                 if reply is None:
                     raise OSError("the zygote exited")

@@ -226,3 +226,88 @@ def test_a_batch_of_workers_is_recorded_in_the_state_file_once(
     master.spawn_workers()
     thread.join(10)
     assert writes == [4]
+
+
+def patient_zygote(
+    requests: int, answer: bool = True
+) -> tuple[Zygote, list[dict[str, Any]], threading.Thread]:
+    """A zygote that answers nothing until it has all `requests` (or 10 s passed): a master that waited
+    for an answer before asking for the rest would be answered only then, and only in part. Without
+    `answer`, it closes the control socket instead (it died)."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    zygote = Zygote(0, ours)
+    zygote.process = SimpleNamespace(pid=0, poll=lambda: None)  # type: ignore[assignment]
+    zygote.kill = lambda: None  # type: ignore[method-assign]  # pid 0: never signal the test's own group
+    seen: list[dict[str, Any]] = []
+
+    def serve() -> None:
+        theirs.settimeout(10)
+        with theirs:
+            for _ in range(requests):
+                try:
+                    packet, fds, _, _ = socket.recv_fds(theirs, 1 << 20, 8)
+                except TimeoutError:
+                    break
+                for fd in fds:
+                    socket.close(fd)
+                request = json.loads(packet)
+                seen.append({"module": request["module"], "more": request.get("more", False)})
+            if answer:
+                for number in range(len(seen)):
+                    theirs.send(json.dumps({"pid": 100000 + number}).encode())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return zygote, seen, thread
+
+
+def test_the_first_start_asks_for_the_agent_and_every_worker_before_the_zygote_answers(
+    master_with: Callable[[Zygote, int], Master], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The zygote forks the workers as soon as it holds their modules: no round trip through the master."""
+
+    def no_spawn(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the zygote was not asked in time: a child was spawned instead")
+
+    monkeypatch.setattr("eggbin.cluster.process.spawn_module", no_spawn)
+    zygote, seen, thread = patient_zygote(4)
+    master = master_with(zygote, 3)
+    writes: list[int] = []
+    master.write_state = lambda: writes.append(len(master.children))  # type: ignore[method-assign]
+    master.spawn_first()
+    thread.join(10)
+    assert [(entry["module"], entry["more"]) for entry in seen] == [
+        ("eggbin.cluster.agent", False),  # a batch of its own: forked first, right after its modules
+        ("eggbin.cluster.worker", True),
+        ("eggbin.cluster.worker", True),
+        ("eggbin.cluster.worker", False),
+    ]
+    assert master.agent is not None
+    assert master.agent.pid == 100000
+    assert sorted((w.id, w.pid) for w in master.workers) == [(1, 100001), (2, 100002), (3, 100003)]
+    assert writes == [4]  # recorded once, every child in it
+
+
+def test_a_zygote_gone_before_it_answers_the_first_start_spawns_every_child_in_order(
+    master_with: Callable[[Zygote, int], Master], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zygote, seen, thread = patient_zygote(3, answer=False)
+    master = master_with(zygote, 2)
+    spawned: list[str] = []
+
+    def spawn_module(module: str, blob_for: Any, **_: Any) -> tuple[Any, Any]:
+        spawned.append(module)
+        ours, theirs = socket.socketpair()
+        theirs.close()
+        from eggbin.cluster.channel import Channel
+
+        return SimpleNamespace(pid=200000 + len(spawned), poll=lambda: None), Channel(ours)
+
+    monkeypatch.setattr("eggbin.cluster.process.spawn_module", spawn_module)
+    master.spawn_first()
+    thread.join(10)
+    assert len(seen) == 3  # asked, then the zygote was gone
+    assert spawned == ["eggbin.cluster.agent", "eggbin.cluster.worker", "eggbin.cluster.worker"]
+    assert master.agent is not None
+    assert master.agent.pid == 200001
+    assert sorted((w.id, w.pid) for w in master.workers) == [(1, 200002), (2, 200003)]
