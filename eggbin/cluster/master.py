@@ -192,8 +192,7 @@ class Master(ChildStarts):
         self.respawner.booted(child)
         if self.state is State.STARTING_AGENT:
             self.state = State.STARTING_WORKERS
-            for worker in self.workers:
-                worker.send(envelope(AGENT_STARTED, sender="master"))
+            self.tell_workers(envelope(AGENT_STARTED, sender="master"))
             if not settings_pending:
                 self.pass_settings()
         elif self.state is State.READY:
@@ -207,8 +206,7 @@ class Master(ChildStarts):
             return
         mark("master", "settings checked")
         self.settings_checked = True
-        for worker in self.workers:
-            worker.send(envelope(SETTINGS_CHECKED, sender="master"))
+        self.tell_workers(envelope(SETTINGS_CHECKED, sender="master"))
         if self.held_failure and self.state in STARTING:
             self.fail(self.held_failure)
 
@@ -271,6 +269,12 @@ class Master(ChildStarts):
         elif self.zygote:
             self.zygote.preload_optional()
 
+    def begin_stop(self) -> None:
+        """The stop sequence; workers the zygote is forking are waited for first, to be stopped with
+        the others (none beyond them is started)."""
+        self.spawn_pending_workers(rest=False)
+        super().begin_stop()
+
     # -- the loop ---------------------------------------------------------------------------------
     def handle_signals(self) -> None:
         while self.signals:
@@ -326,6 +330,8 @@ class Master(ChildStarts):
                     self._wake[0].recv(4096)
             elif key.data == "parent":
                 self.read_parent()
+            elif key.data == "zygote":
+                self.read_zygote()
             else:
                 child: Child = key.data
                 for message in child.channel.receive():

@@ -17,8 +17,8 @@ module is imported at that point: only cheap standard modules at its top, eggbin
 
 The zygote's own side (its imports, its loop, the double fork) is `eggbin.cluster.zygote_process`;
 this module is the master's: forking the zygote and asking it for children. At the start the master
-asks for the agent's batch and the workers' at once (`spawn_batches`): the zygote forks the agent once
-it holds the agent's modules, holds the workers' batch while it imports theirs, then forks it at once.
+asks for the agent's batch and the workers' at once (`ask_ahead`): the zygote forks the agent once it
+holds the agent's modules, holds the workers' batch while it imports theirs, then forks it at once.
 
 The master is a child subreaper (`PR_SET_CHILD_SUBREAPER`), so each B is re-parented to it when A exits:
 the master waits for, signals and reaps B like any child it spawned, and B dies with the master. One
@@ -82,6 +82,7 @@ class Zygote:
         self.process = ForkedChild(pid)
         self.control = control
         self.workers_ready = False  # the zygote said it holds the workers' modules (a fork is prompt)
+        self.failed = False
         control.settimeout(REPLY_TIMEOUT)
 
     def spawn(
@@ -111,45 +112,50 @@ class Zygote:
 
     def spawn_many(self, requests: list[SpawnRequest]) -> list[tuple[ChildProcess, Channel]]:
         """`spawn` for several children: batches of up to `PIPELINED`, each forked from one middle process."""
-        return self.spawn_batches([requests])[0]
+        started: list[tuple[ChildProcess, Channel]] = []
+        for first in range(0, len(requests), PIPELINED):
+            batch = requests[first : first + PIPELINED]
+            started += self.collect_or_spawn(self.ask_ahead(batch), batch)
+        return started
 
-    def spawn_batches(self, batches: list[list[SpawnRequest]]) -> list[list[tuple[ChildProcess, Channel]]]:
-        """`spawn_many` for each batch (the agent's, then the workers'), every one asked before the first
-        answer is read: the zygote forks each as soon as it holds its modules, with no round trip through
-        the master in between. Batches it cannot serve (it failed, or is gone) are spawned instead."""
-        chunks = [
-            (index, batch[first : first + PIPELINED])
-            for index, batch in enumerate(batches)
-            for first in range(0, len(batch), PIPELINED)
-        ]
-        started: list[list[tuple[ChildProcess, Channel]]] = [[] for _ in batches]
-        asked: list[list[socket.socket]] = []
-        answered = 0
-        try:
-            if self.process.poll() is None:
-                for _, chunk in chunks:
-                    asked.append(
-                        self.ask([(module, blob, fds, greeting) for module, blob, fds, _, greeting in chunk])
-                    )
-                for (index, _), ends in zip(chunks, asked, strict=True):
-                    started[index].extend(self.collect(ends))
-                    answered += 1
-        except (OSError, ValueError) as exc:
-            from eggbin.cluster import masterlog
+    def ask_ahead(self, requests: list[SpawnRequest]) -> list[socket.socket] | None:
+        """Send one batch (up to `PIPELINED`) that the zygote forks as soon as it can, its children got
+        later (`collect_or_spawn`): the master's ends of their channels; None when the zygote cannot be
+        asked (then it is killed, and `collect_or_spawn` spawns them)."""
+        if not self.failed and self.process.poll() is None:
+            try:
+                return self.ask(
+                    [(module, blob, fds, greeting) for module, blob, fds, _, greeting in requests]
+                )
+            except (OSError, ValueError) as exc:
+                self.unavailable(exc)
+        return None
 
-            masterlog.error(f"zygote unavailable ({exc}); spawning children instead")
-            self.kill()
-            for ends in asked[answered:]:
-                for end in ends:
-                    end.close()
+    def collect_or_spawn(
+        self, ends: list[socket.socket] | None, requests: list[SpawnRequest]
+    ) -> list[tuple[ChildProcess, Channel]]:
+        """The children of a batch `ask_ahead` sent, or, when the zygote could not serve it, `requests`
+        spawned instead (with their greetings as they are now: what their channels held is lost)."""
+        if ends is not None and not self.failed:
+            try:
+                return self.collect(ends)
+            except (OSError, ValueError) as exc:
+                self.unavailable(exc)
+        for end in ends or []:  # the zygote failed before it forked them: a spawn is told afresh
+            end.close()
         from eggbin.cluster.process import spawn_module
 
-        for index, chunk in chunks[answered:]:
-            for module, blob, fds, stdin, greeting in chunk:
-                started[index].append(
-                    spawn_module(module, blob, pass_fds=fds, stdin=stdin, greeting=greeting)
-                )
-        return started
+        return [
+            spawn_module(module, blob, pass_fds=fds, stdin=stdin, greeting=greeting)
+            for module, blob, fds, stdin, greeting in requests
+        ]
+
+    def unavailable(self, exc: Exception) -> None:
+        from eggbin.cluster import masterlog
+
+        masterlog.error(f"zygote unavailable ({exc}); spawning children instead")
+        self.failed = True  # not asked again, even before its exit is seen
+        self.kill()
 
     def fork_many(self, requests: list[ForkRequest]) -> list[tuple[ChildProcess, Channel]]:
         """Ask the zygote for children forked as one batch and wait for them; raises OSError when it
@@ -194,6 +200,17 @@ class Zygote:
                 end.close()
             raise
         return [(ForkedChild(pid), Channel(end)) for pid, end in zip(pids, ends, strict=True)]
+
+    def notice_read(self) -> bool:
+        """Whether the zygote's next packet was its `ready` notice (read now), not a pid left unread."""
+        try:
+            packet = self.control.recv(4096, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            if packet and json.loads(packet).get("ready"):
+                self.read()
+                return True
+        except (OSError, ValueError):  # gone or garbled: the pids' reader finds out and spawns instead
+            pass
+        return False
 
     def read(self) -> dict[str, Any] | None:
         """The zygote's next packet (a fork's pid, or its `ready` notice); None once it is gone."""
