@@ -132,7 +132,8 @@ class ChildStarts(ClusterReport):
 
     def spawn_pending_workers(self, rest: bool = True) -> None:
         """The workers asked with the agent (their pids came, or the zygote failed them: spawned now),
-        then, with `rest`, those beyond that batch; waits for the zygote's answer if it has not come."""
+        then those beyond that batch; waits for the zygote's answer if it has not come. Without `rest`
+        (a stop began), only those the zygote forks: none is started to be stopped."""
         if self.pending_workers is None:
             return
         (ahead, ends), self.pending_workers = self.pending_workers, None
@@ -140,15 +141,15 @@ class ChildStarts(ClusterReport):
         started: list[tuple[ChildProcess, Channel] | None] = []
         if ends is not None and self.zygote is not None:
             self.selector.unregister(self.zygote.control)
-            started += self.zygote.collect_or_spawn(ends, requests)
-        else:
+            started += self.zygote.collect_or_spawn(ends, requests, spawn=rest)
+        elif rest:
             started += [spawn_module(m, b, pass_fds=f, stdin=i, greeting=g) for m, b, f, i, g in requests]
         more = range(len(ahead) + 1, self.options.workers + 1) if rest else range(0)
         if more and self.zygote is not None:
             started += self.zygote.spawn_many([self.spawn_request("worker", worker_id) for worker_id in more])
         else:
             started += [None] * len(more)  # spawned by `spawn`
-        for worker_id, child in zip([*ahead, *more], started, strict=True):
+        for worker_id, child in zip([*ahead, *more], started, strict=False):
             self.spawn("worker", worker_id, child, record=False)
         self.write_state()  # once for the batch: the workers boot meanwhile, on the same cores
         mark("master", "workers spawned")

@@ -132,10 +132,11 @@ class Zygote:
         return None
 
     def collect_or_spawn(
-        self, ends: list[socket.socket] | None, requests: list[SpawnRequest]
+        self, ends: list[socket.socket] | None, requests: list[SpawnRequest], *, spawn: bool = True
     ) -> list[tuple[ChildProcess, Channel]]:
         """The children of a batch `ask_ahead` sent, or, when the zygote could not serve it, `requests`
-        spawned instead (with their greetings as they are now: what their channels held is lost)."""
+        spawned instead (with their greetings as they are now: what their channels held is lost), or
+        none without `spawn` (the cluster is stopping)."""
         if ends is not None and not self.failed:
             try:
                 return self.collect(ends)
@@ -143,6 +144,8 @@ class Zygote:
                 self.unavailable(exc)
         for end in ends or []:  # the zygote failed before it forked them: a spawn is told afresh
             end.close()
+        if not spawn:
+            return []
         from eggbin.cluster.process import spawn_module
 
         return [
@@ -153,7 +156,7 @@ class Zygote:
     def unavailable(self, exc: Exception) -> None:
         from eggbin.cluster import masterlog
 
-        masterlog.error(f"zygote unavailable ({exc}); spawning children instead")
+        masterlog.error(f"zygote unavailable ({exc}); spawning children instead of forking them")
         self.failed = True  # not asked again, even before its exit is seen
         self.kill()
 

@@ -357,3 +357,29 @@ def test_a_zygote_gone_before_it_answers_the_first_start_spawns_every_child_in_o
     assert master.agent is not None
     assert master.agent.pid == 200001
     assert sorted((w.id, w.pid) for w in master.workers) == [(1, 200002), (2, 200003)]
+
+
+def test_a_stop_after_the_zygote_failed_spawns_no_worker_only_to_stop_it(
+    master_with: Callable[[Zygote, int], Master], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zygote, seen, thread = patient_zygote(3, answer=False)
+    master = master_with(zygote, 2)
+    spawned: list[str] = []
+
+    def spawn_module(module: str, blob_for: Any, **_: Any) -> tuple[Any, Any]:
+        spawned.append(module)
+        ours, theirs = socket.socketpair()
+        theirs.close()
+        from eggbin.cluster.channel import Channel
+
+        return SimpleNamespace(pid=300000 + len(spawned), poll=lambda: None), Channel(ours)
+
+    monkeypatch.setattr("eggbin.cluster.process.spawn_module", spawn_module)
+    monkeypatch.setattr("eggbin.cluster.children.spawn_module", spawn_module)
+    monkeypatch.setattr(Child, "signal", lambda child, signum: None)
+    master.spawn_first()  # the zygote fails the agent's batch: the agent is spawned
+    thread.join(10)
+    close_channels(seen)
+    master.begin_stop()
+    assert spawned == ["eggbin.cluster.agent"]
+    assert master.workers == []
