@@ -277,6 +277,23 @@ def no_spawn(*args: Any, **kwargs: Any) -> None:
     raise AssertionError("the zygote was not asked in time: a child was spawned instead")
 
 
+def fake_spawns(monkeypatch: pytest.MonkeyPatch, first_pid: int) -> list[str]:
+    """Spawns that start nothing: each noted (its module), with a made-up pid after `first_pid`."""
+    spawned: list[str] = []
+
+    def spawn_module(module: str, blob_for: Any, **_: Any) -> tuple[Any, Any]:
+        spawned.append(module)
+        ours, theirs = socket.socketpair()
+        theirs.close()
+        from eggbin.cluster.channel import Channel
+
+        return SimpleNamespace(pid=first_pid + len(spawned), poll=lambda: None), Channel(ours)
+
+    monkeypatch.setattr("eggbin.cluster.process.spawn_module", spawn_module)
+    monkeypatch.setattr("eggbin.cluster.children.spawn_module", spawn_module)
+    return spawned
+
+
 def test_the_first_start_asks_for_the_agent_and_every_worker_before_the_zygote_answers(
     master_with: Callable[[Zygote, int], Master], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -336,18 +353,7 @@ def test_a_zygote_gone_before_it_answers_the_first_start_spawns_every_child_in_o
 ) -> None:
     zygote, seen, thread = patient_zygote(3, answer=False)
     master = master_with(zygote, 2)
-    spawned: list[str] = []
-
-    def spawn_module(module: str, blob_for: Any, **_: Any) -> tuple[Any, Any]:
-        spawned.append(module)
-        ours, theirs = socket.socketpair()
-        theirs.close()
-        from eggbin.cluster.channel import Channel
-
-        return SimpleNamespace(pid=200000 + len(spawned), poll=lambda: None), Channel(ours)
-
-    monkeypatch.setattr("eggbin.cluster.process.spawn_module", spawn_module)
-    monkeypatch.setattr("eggbin.cluster.children.spawn_module", spawn_module)
+    spawned = fake_spawns(monkeypatch, 200000)
     master.spawn_first()
     thread.join(10)
     master.read_zygote()
@@ -364,18 +370,7 @@ def test_a_stop_after_the_zygote_failed_spawns_no_worker_only_to_stop_it(
 ) -> None:
     zygote, seen, thread = patient_zygote(3, answer=False)
     master = master_with(zygote, 2)
-    spawned: list[str] = []
-
-    def spawn_module(module: str, blob_for: Any, **_: Any) -> tuple[Any, Any]:
-        spawned.append(module)
-        ours, theirs = socket.socketpair()
-        theirs.close()
-        from eggbin.cluster.channel import Channel
-
-        return SimpleNamespace(pid=300000 + len(spawned), poll=lambda: None), Channel(ours)
-
-    monkeypatch.setattr("eggbin.cluster.process.spawn_module", spawn_module)
-    monkeypatch.setattr("eggbin.cluster.children.spawn_module", spawn_module)
+    spawned = fake_spawns(monkeypatch, 300000)
     monkeypatch.setattr(Child, "signal", lambda child, signum: None)
     master.spawn_first()  # the zygote fails the agent's batch: the agent is spawned
     thread.join(10)
