@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 __all__ = ["BOOT_PROGRESS", "AsyncChannel", "Channel", "Message", "encode", "envelope"]
 
-BOOT_PROGRESS = "boot-progress"  # a child's boot phase as it begins; the master forwards it while starting
+# a child's boot phase as it begins; while starting, the master tells its parent those that last
+BOOT_PROGRESS = "boot-progress"
 # the agent's settings check passed (eggbin/web/settings/forked.py): agent → master, then master → workers,
 # which serve only once they have it
 SETTINGS_CHECKED = "settings-checked"

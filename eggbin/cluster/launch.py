@@ -105,7 +105,7 @@ class ClusterProcess:
     def wait_ready(self, timeout: float) -> Ready:
         """Block until `egg-ready`; a failed or timed-out start stops the master and raises.
 
-        A timeout names what each child was still doing (the boot phases the master forwards).
+        A timeout names what each child was still doing (the boot phases that lasted, the master tells).
         """
         deadline = time.monotonic() + timeout
         progress: dict[str, tuple[str, float]] = {}
@@ -114,8 +114,8 @@ class ClusterProcess:
             while messages:
                 message = messages.pop(0)
                 data = message.get("data") or {}
-                if message["action"] == BOOT_PROGRESS:
-                    progress[str(data.get("who"))] = (str(data.get("phase")), time.monotonic())
+                if message["action"] == BOOT_PROGRESS:  # a phase still running after `data["for"]` s
+                    progress[str(data.get("who"))] = (str(data.get("phase")), phase_began(data.get("for")))
                 elif message["action"] == "egg-ready":
                     self._inbox = messages  # what came with it is kept for `messages()`
                     return Ready(data["port"], data["address"], data["pids"])
@@ -187,6 +187,12 @@ class ClusterProcess:
             code = self.popen.wait()
         self.channel.close()
         return code
+
+
+def phase_began(lasted: object) -> float:
+    """When a phase the master says has lasted `lasted` seconds began, on this process's clock."""
+    seconds = float(lasted) if isinstance(lasted, int | float) and not isinstance(lasted, bool) else 0.0
+    return time.monotonic() - max(seconds, 0.0)
 
 
 def pending_boot(progress: dict[str, tuple[str, float]]) -> str:

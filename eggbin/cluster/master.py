@@ -23,19 +23,18 @@ import os
 import selectors
 import signal
 import socket
-import subprocess
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eggbin.cluster import masterlog, metrics_dir
 from eggbin.cluster.breakpoints import DEBUGGER_PAUSED
-from eggbin.cluster.channel import BOOT_PROGRESS, SETTINGS_CHECKED, Channel, Message, encode, envelope
+from eggbin.cluster.channel import BOOT_PROGRESS, SETTINGS_CHECKED, Channel, Message, envelope
+from eggbin.cluster.children import AGENT_STARTED, ChildStarts
 from eggbin.cluster.listener import bind, release
 from eggbin.cluster.messenger import Router
-from eggbin.cluster.options import ChildOptions, ClusterOptions
-from eggbin.cluster.process import Child, ChildProcess, reap_orphans, spawn_module
+from eggbin.cluster.options import ClusterOptions
+from eggbin.cluster.process import Child, reap_orphans
 from eggbin.cluster.reload import Reloader
-from eggbin.cluster.report import ClusterReport
 from eggbin.cluster.respawn import Respawner
 from eggbin.cluster.start_trace import mark
 from eggbin.cluster.state import StateLock, process_started_at
@@ -49,13 +48,11 @@ from eggbin.cluster.stop_sequence import (
 from eggbin.cluster.zygote import Zygote
 from eggbin.errors import EggbinError
 
-if TYPE_CHECKING:
-    from eggbin.cluster.zygote import SpawnRequest
-
-AGENT_STARTED = "agent-started"
+# a boot phase still running after this long is told to the parent (the master's loop wakes every 0.1 s)
+PHASE_TOLD_AFTER = 0.2
 
 
-class Master(ClusterReport):
+class Master(ChildStarts):
     def __init__(self, options: ClusterOptions, parent: Channel | None, zygote: Zygote | None = None) -> None:
         self.options = options
         self.parent = parent
@@ -94,73 +91,6 @@ class Master(ClusterReport):
 
     def _record_signal(self, signum: int, frame: object) -> None:
         self.signals.append(signum)
-
-    # -- children ---------------------------------------------------------------------------------
-    def spawn_request(self, role: str, child_id: int) -> SpawnRequest:
-        """What starting this child takes: its module, its options blob, the fds it gets, its stdin, and
-        what its channel holds before it starts (`greeting`)."""
-        listen_fd = self.listener.fileno() if self.listener and role == "worker" else -1
-        restarts = self.respawner.restarts.get(child_id, 0)
-
-        def blob(channel_fd: int) -> str:
-            options = ChildOptions(self.options, role, child_id, channel_fd, listen_fd, os.getpid(), restarts)
-            return options.dumps()
-
-        fds = (listen_fd,) if listen_fd >= 0 else ()
-        terminal = role == "worker" and child_id == self.options.terminal_worker
-        stdin = None if terminal else subprocess.DEVNULL  # eggbin/cluster/breakpoints.py
-        return f"eggbin.cluster.{role}", blob, fds, stdin, self.greeting(role)
-
-    def greeting(self, role: str) -> bytes:
-        """What a new worker is told of the start so far, written into its channel before it exists: it
-        reads `agent-started` (and `settings-checked`) at once, not after the master heard its pid (a
-        batch of forks returns every pid at once)."""
-        if role != "worker":
-            return b""
-        told = [AGENT_STARTED] if self.state is not State.STARTING_AGENT else []
-        told += [SETTINGS_CHECKED] if self.settings_checked else []
-        return b"".join(encode(envelope(action, sender="master")) for action in told)
-
-    def spawn(self, role: str, child_id: int, started: tuple[ChildProcess, Channel] | None = None) -> Child:
-        """Start the child (unless `started` already holds its process and channel) and track it."""
-        if started is None:
-            module, blob, fds, stdin, greeting = self.spawn_request(role, child_id)
-            spawner = self.zygote.spawn if self.zygote else spawn_module
-            started = spawner(module, blob, pass_fds=fds, stdin=stdin, greeting=greeting)
-        popen, channel = started
-        child = Child(role, child_id, popen, channel, restarts=self.respawner.restarts.get(child_id, 0))
-        self.children[child.pid] = child
-        self.selector.register(channel.sock, selectors.EVENT_READ, child)
-        self.write_state()
-        return child
-
-    def spawn_workers(self) -> None:
-        ids = range(1, self.options.workers + 1)
-        if self.zygote:  # forked back to back (eggbin/cluster/zygote.py)
-            forked = self.zygote.spawn_many([self.spawn_request("worker", worker_id) for worker_id in ids])
-            for worker_id, started in zip(ids, forked, strict=True):
-                self.spawn("worker", worker_id, started)
-        else:
-            for worker_id in ids:
-                self.spawn("worker", worker_id)
-        mark("master", "workers spawned")
-
-    def spawn_workers_when_zygote_ready(self) -> None:
-        """Workers at once, or when the zygote holds their modules: a fork request made earlier would
-        block this loop (the agent's `agent-start` unread) while the zygote imports."""
-        if self.zygote is None or self.zygote.workers_ready:
-            self.spawn_workers()
-        else:
-            self.selector.register(self.zygote.control, selectors.EVENT_READ, "zygote")
-
-    def read_zygote(self) -> None:
-        """The zygote's `ready` notice (or its end: spawns fall back): the workers are requested now."""
-        assert self.zygote is not None
-        self.selector.unregister(self.zygote.control)
-        with contextlib.suppress(OSError, ValueError):  # gone or garbled: a spawn falls back to a fresh one
-            self.zygote.read()
-        if self.state in STARTING:
-            self.spawn_workers()
 
     @property
     def ready(self) -> bool:
@@ -223,8 +153,7 @@ class Master(ClusterReport):
         if action == "boot-error":
             child.boot_error = str((message.get("data") or {}).get("message"))
         elif action == BOOT_PROGRESS:
-            child.phase = str((message.get("data") or {}).get("phase"))
-            self.report_progress(child, child.phase)
+            self.report_progress(child, str((message.get("data") or {}).get("phase")))
         elif action == "agent-start":
             data = message.get("data") or {}
             masterlog.configure_from_agent(data.get("logger"))
@@ -241,9 +170,20 @@ class Master(ClusterReport):
             self.worker_started(child)
 
     def report_progress(self, child: Child, phase: str) -> None:
-        """While starting, the parent learns what each child is doing (a timed-out start names it)."""
-        if self.state in STARTING:
-            self.send_parent(envelope(BOOT_PROGRESS, {"who": child.label, "phase": phase}, sender="master"))
+        """Note what the child is doing now; the parent hears of it if it lasts (`tell_lasting_phases`)."""
+        child.phase, child.phase_since, child.phase_told = phase, time.monotonic(), False
+
+    def tell_lasting_phases(self) -> None:
+        """While starting, the parent learns each phase a child is still in after `PHASE_TOLD_AFTER` (a
+        timed-out start names them, and for how long), not each of the ~13 of every boot as it begins:
+        those would wake the parent and this loop on the cores the boots need."""
+        now = time.monotonic()
+        for child in self.children.values():
+            lasted = now - child.phase_since
+            if child.phase is not None and not child.phase_told and lasted >= PHASE_TOLD_AFTER:
+                child.phase_told = True
+                data = {"who": child.label, "phase": child.phase, "for": round(lasted, 3)}
+                self.send_parent(envelope(BOOT_PROGRESS, data, sender="master"))
 
     def agent_started(self, child: Child, settings_pending: bool) -> None:
         mark("master", "agent-start received")
@@ -252,8 +192,7 @@ class Master(ClusterReport):
         self.respawner.booted(child)
         if self.state is State.STARTING_AGENT:
             self.state = State.STARTING_WORKERS
-            for worker in self.workers:
-                worker.send(envelope(AGENT_STARTED, sender="master"))
+            self.tell_workers(envelope(AGENT_STARTED, sender="master"))
             if not settings_pending:
                 self.pass_settings()
         elif self.state is State.READY:
@@ -267,8 +206,7 @@ class Master(ClusterReport):
             return
         mark("master", "settings checked")
         self.settings_checked = True
-        for worker in self.workers:
-            worker.send(envelope(SETTINGS_CHECKED, sender="master"))
+        self.tell_workers(envelope(SETTINGS_CHECKED, sender="master"))
         if self.held_failure and self.state in STARTING:
             self.fail(self.held_failure)
 
@@ -284,7 +222,8 @@ class Master(ClusterReport):
             child.send(self.ready_message())
             self.tell_agent_workers()
             self.reloader.worker_started(child)
-        self.write_state()
+        if self.state not in STARTING:  # while starting, `become_ready` records every worker at once
+            self.write_state()
 
     def note_drain_delay(self, data: Any) -> None:
         delay = data.get("drain_delay") if isinstance(data, dict) else None
@@ -314,19 +253,27 @@ class Master(ClusterReport):
         masterlog.info(f"egg started on {info['address']} ({elapsed:.0f} ms)")
         self.tell_agent_workers()  # before egg-ready: "immediate" schedules need the workers
         message = self.ready_message()
-        for child in self.children.values():
-            child.send(message)
         # the state file is final before `eggscripts start` returns: nothing rewrites it after the parent
         # hears egg-ready (a `stop`/`reload` right after the start reads what the master wrote)
         self.write_state()
         mark("master", "egg-ready")  # written before the parent hears it
+        # the parent first, then the workers, then the agent, as egg-cluster's master sends it: the
+        # children's `server_did_ready` hooks wake on the same cores and would hold the parent's back
         self.send_parent(message)
+        for child in sorted(self.children.values(), key=lambda child: child.role == "agent"):
+            child.send(message)
         self.router.become_ready()
         if self.zygote and not self.options.keep_zygote:
             self.zygote.stop()
             self.zygote = None
         elif self.zygote:
             self.zygote.preload_optional()
+
+    def begin_stop(self) -> None:
+        """The stop sequence; workers the zygote is forking are waited for first, to be stopped with
+        the others (none beyond them is started)."""
+        self.spawn_pending_workers(rest=False)
+        super().begin_stop()
 
     # -- the loop ---------------------------------------------------------------------------------
     def handle_signals(self) -> None:
@@ -364,11 +311,9 @@ class Master(ClusterReport):
         if self.parent:
             self.selector.register(self.parent.sock, selectors.EVENT_READ, "parent")
         try:
-            self.spawn("agent", 0)
-            mark("master", "agent spawned")
             # workers exist while the agent boots (interpreter or fork, event loop, channel) and load the
             # app only after `agent-started`: egg's order, without their start-up on its critical path
-            self.spawn_workers_when_zygote_ready()
+            self.spawn_first()
             while self.state is not State.DONE:
                 self.tick()
         finally:
@@ -392,6 +337,8 @@ class Master(ClusterReport):
                 for message in child.channel.receive():
                     self.handle_message(child, message)
         self.handle_signals()
+        if self.state in STARTING:
+            self.tell_lasting_phases()
         self.reap_children()
         if self.reaps_orphans:
             reap_orphans({*self.children, *([self.zygote.process.pid] if self.zygote else [])})

@@ -40,6 +40,8 @@ class Child(Struct):
     ready: bool = False
     boot_error: str | None = None
     phase: str | None = None  # the boot phase it reported last (`did_load /app/app.py`)
+    phase_since: float = 0.0  # when it reported it (monotonic)
+    phase_told: bool = False  # the master's parent heard of it (it lasted: `Master.tell_lasting_phases`)
     retiring: bool = False  # told to stop by the master: its exit is no crash
     killed: bool = False  # SIGKILLed by the master (a stop deadline, a missed heartbeat)
     paused: bool = False  # stopped in pdb (eggbin/cluster/breakpoints.py) until it speaks again

@@ -8,15 +8,17 @@ The master forks the zygote first thing (`python -m eggbin.cluster`, before the 
 so the zygote's imports and the master's run side by side and no second interpreter starts. This
 module is imported at that point: only cheap standard modules at its top, eggbin's own where used.
 
-    master <────────────── packet {ready: "workers"} ── zygote, once the workers' modules are in
     master ──packet {module, blob, more?} + fds [channel, listening socket?]──> zygote
                           (`more`: the next request belongs to the same batch; a batch ends without it)
                                     fork ─> A ── fork ─> B1 … Bn (the batch's agent/workers); A exits
     master <────────────── packet {pid: Bi} per request ── zygote, once A is reaped, in order
+    master <────────────── packet {ready: "workers"} ── zygote, once the workers' modules are in
     master ──packet {preload: "optional"}──> zygote, at egg-ready when it stays (what only some children use)
 
 The zygote's own side (its imports, its loop, the double fork) is `eggbin.cluster.zygote_process`;
-this module is the master's: forking the zygote and asking it for children.
+this module is the master's: forking the zygote and asking it for children. At the start the master
+asks for the agent's batch and the workers' at once (`ask_ahead`): the zygote forks the agent once it
+holds the agent's modules, holds the workers' batch while it imports theirs, then forks it at once.
 
 The master is a child subreaper (`PR_SET_CHILD_SUBREAPER`), so each B is re-parented to it when A exits:
 the master waits for, signals and reaps B like any child it spawned, and B dies with the master. One
@@ -80,6 +82,7 @@ class Zygote:
         self.process = ForkedChild(pid)
         self.control = control
         self.workers_ready = False  # the zygote said it holds the workers' modules (a fork is prompt)
+        self.failed = False
         control.settimeout(REPLY_TIMEOUT)
 
     def spawn(
@@ -112,27 +115,59 @@ class Zygote:
         started: list[tuple[ChildProcess, Channel]] = []
         for first in range(0, len(requests), PIPELINED):
             batch = requests[first : first + PIPELINED]
-            if self.process.poll() is None:
-                try:
-                    forks = [(module, blob, fds, greeting) for module, blob, fds, _, greeting in batch]
-                    started.extend(self.fork_many(forks))
-                    continue
-                except (OSError, ValueError) as exc:
-                    from eggbin.cluster import masterlog
-
-                    masterlog.error(f"zygote unavailable ({exc}); spawning children instead")
-                    self.kill()
-            for module, blob, fds, stdin, greeting in batch:
-                started.append(self.spawn(module, blob, pass_fds=fds, stdin=stdin, greeting=greeting))
+            started += self.collect_or_spawn(self.ask_ahead(batch), batch)
         return started
 
-    def fork_many(self, requests: list[ForkRequest]) -> list[tuple[ChildProcess, Channel]]:
-        """Ask the zygote for children forked as one batch, every request sent before the first reply is
-        read (the zygote answers in order); raises OSError when it cannot serve them all."""
-        from eggbin.cluster.channel import Channel
+    def ask_ahead(self, requests: list[SpawnRequest]) -> list[socket.socket] | None:
+        """Send one batch (up to `PIPELINED`) that the zygote forks as soon as it can, its children got
+        later (`collect_or_spawn`): the master's ends of their channels; None when the zygote cannot be
+        asked (then it is killed, and `collect_or_spawn` spawns them)."""
+        if not self.failed and self.process.poll() is None:
+            try:
+                return self.ask(
+                    [(module, blob, fds, greeting) for module, blob, fds, _, greeting in requests]
+                )
+            except (OSError, ValueError) as exc:
+                self.unavailable(exc)
+        return None
 
+    def collect_or_spawn(
+        self, ends: list[socket.socket] | None, requests: list[SpawnRequest], *, spawn: bool = True
+    ) -> list[tuple[ChildProcess, Channel]]:
+        """The children of a batch `ask_ahead` sent, or, when the zygote could not serve it, `requests`
+        spawned instead (with their greetings as they are now: what their channels held is lost), or
+        none without `spawn` (the cluster is stopping)."""
+        if ends is not None and not self.failed:
+            try:
+                return self.collect(ends)
+            except (OSError, ValueError) as exc:
+                self.unavailable(exc)
+        for end in ends or []:  # the zygote failed before it forked them: a spawn is told afresh
+            end.close()
+        if not spawn:
+            return []
+        from eggbin.cluster.process import spawn_module
+
+        return [
+            spawn_module(module, blob, pass_fds=fds, stdin=stdin, greeting=greeting)
+            for module, blob, fds, stdin, greeting in requests
+        ]
+
+    def unavailable(self, exc: Exception) -> None:
+        from eggbin.cluster import masterlog
+
+        masterlog.error(f"zygote unavailable ({exc}); spawning children instead of forking them")
+        self.failed = True  # not asked again, even before its exit is seen
+        self.kill()
+
+    def fork_many(self, requests: list[ForkRequest]) -> list[tuple[ChildProcess, Channel]]:
+        """Ask the zygote for children forked as one batch and wait for them; raises OSError when it
+        cannot serve them all."""
+        return self.collect(self.ask(requests))
+
+    def ask(self, requests: list[ForkRequest]) -> list[socket.socket]:
+        """Send one batch of fork requests; the master's ends of the children's channels, for `collect`."""
         ends: list[socket.socket] = []
-        pids: list[int] = []
         try:
             for number, (module, blob_for, pass_fds, greeting) in enumerate(requests, 1):
                 parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -144,7 +179,20 @@ class Zygote:
                         request["more"] = True
                     packet = json.dumps(request).encode()
                     socket.send_fds(self.control, [packet], [child_end.fileno(), *pass_fds])
-            while len(pids) < len(requests):
+        except BaseException:
+            for end in ends:
+                end.close()
+            raise
+        return ends
+
+    def collect(self, ends: list[socket.socket]) -> list[tuple[ChildProcess, Channel]]:
+        """The children of the batch `ask` sent (the zygote answers batches in order, a pid per request);
+        raises OSError when the zygote is gone first."""
+        from eggbin.cluster.channel import Channel
+
+        pids: list[int] = []
+        try:
+            while len(pids) < len(ends):
                 reply = self.read()
                 if reply is None:
                     raise OSError("the zygote exited")
@@ -155,6 +203,17 @@ class Zygote:
                 end.close()
             raise
         return [(ForkedChild(pid), Channel(end)) for pid, end in zip(pids, ends, strict=True)]
+
+    def notice_read(self) -> bool:
+        """Whether the zygote's next packet was its `ready` notice (read now), not a pid left unread."""
+        try:
+            packet = self.control.recv(4096, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            if packet and json.loads(packet).get("ready"):
+                self.read()
+                return True
+        except (OSError, ValueError):  # gone or garbled: the pids' reader finds out and spawns instead
+            pass
+        return False
 
     def read(self) -> dict[str, Any] | None:
         """The zygote's next packet (a fork's pid, or its `ready` notice); None once it is gone."""

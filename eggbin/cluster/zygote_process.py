@@ -75,7 +75,6 @@ def preload_agent() -> None:
 
 def preload_worker() -> None:
     """What workers need, what uvicorn would import at its first start, and eggbin's own load unit."""
-    import pkgutil
     from pathlib import Path
 
     import eggbin.web.builtin
@@ -91,12 +90,10 @@ def preload_worker() -> None:
     )
     config.load()
     loop_factory()  # uvloop, when installed: chosen once here, as each worker would
-    prefix = f"{eggbin.web.builtin.__name__}."
-    found = (m.name for m in pkgutil.walk_packages(eggbin.web.builtin.__path__, prefix))
-    preload(tuple(name for name in found if not name.startswith(OFF_BY_DEFAULT)))
+    builtin = Path(eggbin.web.builtin.__file__).parent
+    preload(builtin_packages(builtin, eggbin.web.builtin.__name__))
     preload(BOOT_PRELOAD)
     app_files = tuple(f"**/app/{directory}/*.py" for directory in BUILTIN_APP_DIRS)
-    builtin = Path(eggbin.web.builtin.__file__).parent
     preload(builtin_modules(builtin, eggbin.web.builtin.__name__, app_files))
     preload_boot_files(builtin, eggbin.web.builtin.__name__, "app")
 
@@ -126,6 +123,25 @@ def read_builtin_config_syntax(root: Path) -> None:
             key_lines(file)
     for file in globbed(root, "plugins/*/__init__.py"):
         definition_line(file, "EGG_PLUGIN")
+
+
+def builtin_packages(root: Path, package: str) -> tuple[str, ...]:
+    """The modules of eggbin's built-in packages (`plugins.health`, `plugins.health.probes`...), by the
+    names they are imported by; not the plugins' boot files (`app.py`, `agent.py`: `preload_boot_files`
+    imports them by the loader's names), nor the metrics plugin's (off by default). What
+    `pkgutil.walk_packages` would list, from the zygote's one walk, without importing `pkgutil`."""
+    files = set(_python_files(str(root)))
+    names = []
+    for parts in sorted(files):
+        if not all((*parts[:depth], "__init__.py") in files for depth in range(1, len(parts))):
+            continue  # in a directory that is no package (`app/extend/`): a unit's file, loaded by the loader
+        if len(parts) == 3 and parts[0] == "plugins" and parts[2] in ("app.py", "agent.py"):
+            continue
+        module = parts[:-1] if parts[-1] == "__init__.py" else (*parts[:-1], parts[-1].removesuffix(".py"))
+        name = ".".join((package, *module))
+        if not name.startswith(OFF_BY_DEFAULT):
+            names.append(name)
+    return tuple(names)
 
 
 def builtin_modules(root: Path, package: str, patterns: tuple[str, ...]) -> tuple[str, ...]:

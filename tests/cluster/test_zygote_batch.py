@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 
 from eggbin.cluster.channel import SETTINGS_CHECKED
-from eggbin.cluster.master import AGENT_STARTED, Master
+from eggbin.cluster.children import AGENT_STARTED
+from eggbin.cluster.master import Master
 from eggbin.cluster.options import ClusterOptions
+from eggbin.cluster.process import Child
 from eggbin.cluster.stop_sequence import State
 from eggbin.cluster.zygote import Zygote
 
@@ -211,3 +213,168 @@ def test_a_batch_is_forked_from_one_middle_process_and_each_child_is_the_masters
     # its channel and nothing else: another child's end here would hide that child's exit from the master
     assert [r["sockets"] for r in reports] == [1, 1, 1]
     assert result["zygote_forks"] == 1  # the middle process; it forked the three children
+
+
+def test_a_batch_of_workers_is_recorded_in_the_state_file_once(
+    master_with: Callable[[Zygote, int], Master],
+) -> None:
+    """One write for the batch, not one per worker: they boot meanwhile on the same cores."""
+    zygote, _, thread = fake_zygote(4)
+    master = master_with(zygote, 4)
+    master.state = State.STARTING_WORKERS
+    writes: list[int] = []
+    master.write_state = lambda: writes.append(len(master.workers))  # type: ignore[method-assign]
+    master.spawn_workers()
+    thread.join(10)
+    assert writes == [4]
+
+
+def patient_zygote(
+    requests: int, answer: bool = True, notice: bool = False
+) -> tuple[Zygote, list[dict[str, Any]], threading.Thread]:
+    """A zygote that answers nothing until it has all `requests` (or 10 s passed): a master that waited
+    for an answer before asking for the rest would be answered only then, and only in part. It keeps
+    each child's end of its channel (`seen[i]["channel"]`), sends its `ready` notice after the first
+    pid with `notice`, and without `answer` closes the control socket instead (it died)."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    zygote = Zygote(0, ours)
+    zygote.process = SimpleNamespace(pid=0, poll=lambda: None)  # type: ignore[assignment]
+    zygote.kill = lambda: None  # type: ignore[method-assign]  # pid 0: never signal the test's own group
+    seen: list[dict[str, Any]] = []
+
+    def serve() -> None:
+        theirs.settimeout(10)
+        with theirs:
+            for _ in range(requests):
+                try:
+                    packet, fds, _, _ = socket.recv_fds(theirs, 1 << 20, 8)
+                except TimeoutError:
+                    break
+                for fd in fds[1:]:
+                    socket.close(fd)
+                request = json.loads(packet)
+                channel = socket.socket(fileno=fds[0])
+                seen.append(
+                    {"module": request["module"], "more": request.get("more", False), "channel": channel}
+                )
+            if answer:
+                for number in range(len(seen)):
+                    theirs.send(json.dumps({"pid": 100000 + number}).encode())
+                    if notice and number == 0:
+                        theirs.send(json.dumps({"ready": "workers"}).encode())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return zygote, seen, thread
+
+
+def close_channels(seen: list[dict[str, Any]]) -> None:
+    for entry in seen:
+        entry["channel"].close()
+
+
+def no_spawn(*args: Any, **kwargs: Any) -> None:
+    raise AssertionError("the zygote was not asked in time: a child was spawned instead")
+
+
+def fake_spawns(monkeypatch: pytest.MonkeyPatch, first_pid: int) -> list[str]:
+    """Spawns that start nothing: each noted (its module), with a made-up pid after `first_pid`."""
+    spawned: list[str] = []
+
+    def spawn_module(module: str, blob_for: Any, **_: Any) -> tuple[Any, Any]:
+        spawned.append(module)
+        ours, theirs = socket.socketpair()
+        theirs.close()
+        from eggbin.cluster.channel import Channel
+
+        return SimpleNamespace(pid=first_pid + len(spawned), poll=lambda: None), Channel(ours)
+
+    monkeypatch.setattr("eggbin.cluster.process.spawn_module", spawn_module)
+    monkeypatch.setattr("eggbin.cluster.children.spawn_module", spawn_module)
+    return spawned
+
+
+def test_the_first_start_asks_for_the_agent_and_every_worker_before_the_zygote_answers(
+    master_with: Callable[[Zygote, int], Master], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The zygote forks the workers as soon as it holds their modules: no round trip through the master.
+    Their pids come through the loop; what the master tells them meanwhile waits in their channels."""
+    monkeypatch.setattr("eggbin.cluster.process.spawn_module", no_spawn)
+    zygote, seen, thread = patient_zygote(4, notice=True)
+    master = master_with(zygote, 3)
+    writes: list[int] = []
+    master.write_state = lambda: writes.append(len(master.children))  # type: ignore[method-assign]
+    master.spawn_first()
+    thread.join(10)
+    try:
+        assert [(entry["module"], entry["more"]) for entry in seen] == [
+            ("eggbin.cluster.agent", False),  # a batch of its own: forked first, right after its modules
+            ("eggbin.cluster.worker", True),
+            ("eggbin.cluster.worker", True),
+            ("eggbin.cluster.worker", False),
+        ]
+        assert master.agent is not None
+        assert master.agent.pid == 100000
+        assert master.workers == []  # not read yet: the loop handles the agent's messages meanwhile
+        master.agent_started(master.agent, settings_pending=False)
+        master.read_zygote()  # the `ready` notice: read, nothing else
+        assert master.workers == []
+        master.read_zygote()  # the pids
+        assert sorted((w.id, w.pid) for w in master.workers) == [(1, 100001), (2, 100002), (3, 100003)]
+        assert writes == [1, 4]  # the agent, then the workers' batch once
+        for entry in seen[1:]:
+            entry["channel"].settimeout(5)
+            told = [json.loads(line)["action"] for line in entry["channel"].recv(65536).splitlines()]
+            assert told == [AGENT_STARTED, SETTINGS_CHECKED]
+    finally:
+        close_channels(seen)
+
+
+def test_a_stop_before_the_first_workers_pids_came_waits_for_them_and_stops_them_too(
+    master_with: Callable[[Zygote, int], Master], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("eggbin.cluster.process.spawn_module", no_spawn)
+    zygote, seen, thread = patient_zygote(3)
+    master = master_with(zygote, 2)
+    signalled: list[int] = []
+    monkeypatch.setattr(Child, "signal", lambda child, signum: signalled.append(child.pid))
+    master.spawn_first()
+    thread.join(10)
+    try:
+        master.begin_stop()
+        assert sorted(w.pid for w in master.workers) == [100001, 100002]
+        assert sorted(signalled) == [100001, 100002]  # SIGTERM: the workers go first
+    finally:
+        close_channels(seen)
+
+
+def test_a_zygote_gone_before_it_answers_the_first_start_spawns_every_child_in_order(
+    master_with: Callable[[Zygote, int], Master], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zygote, seen, thread = patient_zygote(3, answer=False)
+    master = master_with(zygote, 2)
+    spawned = fake_spawns(monkeypatch, 200000)
+    master.spawn_first()
+    thread.join(10)
+    master.read_zygote()
+    close_channels(seen)
+    assert len(seen) == 3  # asked, then the zygote was gone
+    assert spawned == ["eggbin.cluster.agent", "eggbin.cluster.worker", "eggbin.cluster.worker"]
+    assert master.agent is not None
+    assert master.agent.pid == 200001
+    assert sorted((w.id, w.pid) for w in master.workers) == [(1, 200002), (2, 200003)]
+
+
+def test_a_stop_after_the_zygote_failed_spawns_no_worker_only_to_stop_it(
+    master_with: Callable[[Zygote, int], Master], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zygote, seen, thread = patient_zygote(3, answer=False)
+    master = master_with(zygote, 2)
+    spawned = fake_spawns(monkeypatch, 300000)
+    monkeypatch.setattr(Child, "signal", lambda child, signum: None)
+    master.spawn_first()  # the zygote fails the agent's batch: the agent is spawned
+    thread.join(10)
+    close_channels(seen)
+    master.begin_stop()
+    assert spawned == ["eggbin.cluster.agent"]
+    assert master.workers == []

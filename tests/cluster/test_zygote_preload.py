@@ -129,3 +129,27 @@ def test_the_zygote_finds_the_files_path_glob_finds_with_one_walk(tmp_path: Path
         for pattern in PATTERNS:
             assert globbed(root, pattern) == sorted(root.glob(pattern)), (root, pattern)
     assert len(globbed(tmp_path, "**/config/*.py")) == 3
+
+
+def test_the_builtin_packages_are_what_pkgutil_walks_but_the_plugins_boot_files() -> None:
+    """Listed from the zygote's one walk (no `pkgutil`); the boot files are imported once, by the loader's
+    names (`<plugin>._boot_app`), not a second time by their plain ones."""
+    import pkgutil
+
+    import eggbin.web.builtin
+    from eggbin.cluster.zygote_process import OFF_BY_DEFAULT, builtin_packages
+
+    package = eggbin.web.builtin.__name__
+    root = Path(eggbin.web.builtin.__file__).parent
+    walked = {m.name for m in pkgutil.walk_packages(eggbin.web.builtin.__path__, f"{package}.")}
+    boot_files = {
+        f"{package}.plugins.{file.parent.name}.{file.stem}"
+        for role in ("app", "agent")
+        for file in root.glob(f"plugins/*/{role}.py")
+        if not (file.parent / role / "__init__.py").exists()  # a package `app/` is what the name imports
+    }
+    assert f"{package}.plugins.logrotator.agent" in boot_files
+    expected = {name for name in walked - boot_files if not name.startswith(OFF_BY_DEFAULT)}
+    listed = builtin_packages(root, package)
+    assert set(listed) == expected | {package}
+    assert len(listed) == len(set(listed))
