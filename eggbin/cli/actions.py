@@ -32,11 +32,14 @@ def test_options(base: Path, files: list[str] | None, extra_args: list[str], **f
 
 def test(base: Path, files: list[str] | None, extra_args: list[str], **flags: Any) -> int:
     """`eggbin test`."""
+    from eggbin.cli import boundary
     from eggbin.testrunner import run_tests
     from eggbin.toolchain import require_toolchain
 
     require_toolchain("test")
-    return run_tests(test_options(base, files, extra_args, **flags))
+    code = run_tests(test_options(base, files, extra_args, **flags))
+    boundary.leave_quickly()
+    return code
 
 
 def cov(
@@ -52,6 +55,7 @@ def cov(
     from eggbin.toolchain import require_toolchain
 
     require_toolchain("cov")
+    from eggbin.cli import boundary
     from eggbin.testing.cov import CovOptions, run_cov
 
     options = CovOptions(
@@ -60,7 +64,9 @@ def cov(
         exclude=tuple(exclude or ()),
         reports=tuple(r.strip() for r in report.split(",") if r.strip()),
     )
-    return run_cov(options)
+    code = run_cov(options)
+    boundary.leave_quickly()
+    return code
 
 
 def dev(

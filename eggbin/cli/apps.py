@@ -69,7 +69,7 @@ def run(app: typer.Typer, argv: list[str] | None = None) -> NoReturn:
     from eggbin.cli import boundary
 
     args = (sys.argv[1:] if argv is None else argv) or ["--help"]
-    sys.exit(boundary.exit_code(lambda: _parse_and_call(app, args), aborts=(typer.Abort,)))
+    boundary.leave(boundary.exit_code(lambda: _parse_and_call(app, args), aborts=(typer.Abort,)))
 
 
 def _parse_and_call(app: typer.Typer, args: list[str]) -> int:

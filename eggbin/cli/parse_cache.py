@@ -155,4 +155,4 @@ def replay(prog: str, argv: list[str]) -> None:
             STORE.forget(found.key)
             raise
 
-    sys.exit(boundary.exit_code(run))
+    boundary.leave(boundary.exit_code(run))

@@ -77,6 +77,35 @@ def test_exit_code_is_pytests(tmp_path: Path) -> None:
     assert "1 failed" in done.stdout
 
 
+LINGERING = """
+import atexit
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+
+def test_leaves_work_behind():
+    atexit.register(Path("atexit.txt").write_text, "ran")
+    late = threading.Event()
+    threading.Thread(target=lambda: late.wait(0.3) or Path("thread.txt").write_text("joined")).start()
+    ThreadPoolExecutor(1).submit(lambda: late.wait(0.3) or Path("executor.txt").write_text("done"))
+"""
+
+
+@pytest.mark.parametrize("outcome", ["passed", "failed"])
+def test_the_exit_keeps_what_the_interpreter_does_at_exit(tmp_path: Path, outcome: str) -> None:
+    """The quick exit after the tests (no teardown of what they loaded) still joins non-daemon threads and
+    an executor's, runs atexit handlers, flushes stdout into a pipe and keeps pytest's exit code."""
+    failing = "" if outcome == "passed" else "\n    assert False\n"
+    app = make_app(tmp_path, {"test_lingering.py": LINGERING + failing})
+    done = eggbin("test", cwd=app)
+    assert done.returncode == (0 if outcome == "passed" else 1), done.stdout + done.stderr
+    assert f"1 {outcome}" in done.stdout
+    assert (app / "thread.txt").read_text() == "joined"
+    assert (app / "executor.txt").read_text() == "done"
+    assert (app / "atexit.txt").read_text() == "ran"
+
+
 def test_no_tests_is_a_message_and_exit_0(tmp_path: Path) -> None:
     app = make_app(tmp_path, {})
     done = eggbin("test", cwd=app)
