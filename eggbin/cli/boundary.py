@@ -26,8 +26,8 @@ def leave_quickly() -> None:
 def leave(code: int) -> NoReturn:
     """Exit with `code`. After tests ran in this process, as the interpreter would (`threading`'s exit
     callbacks and its non-daemon threads joined, `atexit` handlers run, output flushed) but without freeing
-    every module and object pytest and the app loaded: that teardown took 100-190 ms of every
-    `eggbin test` after pytest's last line (a trivial test of the scaffold, 2 cores)."""
+    every module and object pytest and the app loaded: that teardown was ~150 ms of a one-test run and
+    ~260 ms of the scaffold's tests (`bench/testrun.py --timeline`, 2 cores)."""
     if not _leave_quickly:
         sys.exit(code)
     import atexit
