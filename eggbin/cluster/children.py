@@ -111,10 +111,11 @@ class ChildStarts(ClusterReport):
             self.spawn_workers()
             return
         ahead = list(range(1, min(self.options.workers, PIPELINED - 1) + 1))  # with the agent: one of 8
-        agent_ends = self.zygote.ask_ahead([self.spawn_request("agent", 0)])
+        agent_request = [self.spawn_request("agent", 0)]
+        agent_ends = self.zygote.ask_ahead(agent_request)
         requests = [self.spawn_request("worker", worker_id) for worker_id in ahead]
         worker_ends = self.zygote.ask_ahead(requests) if agent_ends is not None and ahead else None
-        [agent] = self.zygote.collect_or_spawn(agent_ends, [self.spawn_request("agent", 0)])
+        [agent] = self.zygote.collect_or_spawn(agent_ends, agent_request)
         self.spawn("agent", 0, agent)
         mark("master", "agent spawned")
         self.pending_workers = (ahead, worker_ends)
