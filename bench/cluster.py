@@ -156,7 +156,10 @@ def compare_trees(app_dir: Path, workers: int, runs: int, before: Path) -> list[
 
 PRELOAD_STAGES = """
 import sys
-from eggbin.cluster import zygote_process as zygote
+try:
+    from eggbin.cluster import zygote_preload as zygote
+except ImportError:  # an older tree (`PYTHONPATH=<its checkout>`): the preloads were in zygote_process
+    from eggbin.cluster import zygote_process as zygote
 stage = int(sys.argv[1])
 if stage >= 1:
     if hasattr(zygote, "preload_agent"):

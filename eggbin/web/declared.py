@@ -37,7 +37,7 @@ class Declared(Struct):
 
 def read_syntax(file: Path, reader: Callable[[ast.Module], T]) -> T:
     """`reader(the file's syntax tree)`. For eggbin's own files it is kept per process: the zygote reads
-    them before it forks (`eggbin.cluster.zygote_process`), so no worker parses them at its boot."""
+    them before it forks (`eggbin.cluster.zygote_preload`), so no worker parses them at its boot."""
     name = str(file)
     if not name.startswith(EGGBIN_FILES):
         return reader(ast.parse(file.read_text(encoding="utf-8")))

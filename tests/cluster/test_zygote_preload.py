@@ -14,7 +14,7 @@ from tests.cluster.running import copy_app
 BOOT_AFTER_PRELOAD = """
 import asyncio, json, sys
 from pathlib import Path
-from eggbin.cluster import zygote_process as zygote
+from eggbin.cluster import zygote_preload as zygote
 zygote.preload_agent()
 zygote.preload_worker()
 before = set(sys.modules)
@@ -115,7 +115,7 @@ PATTERNS = ("**/config/*.py", "plugins/*/__init__.py", "**/app/extend/*.py", "**
 
 
 def test_the_zygote_finds_the_files_path_glob_finds_with_one_walk(tmp_path: Path) -> None:
-    from eggbin.cluster.zygote_process import globbed
+    from eggbin.cluster.zygote_preload import globbed
     from eggbin.web.units import EGGBIN_PATH
 
     for relative in (
@@ -137,7 +137,7 @@ def test_the_builtin_packages_are_what_pkgutil_walks_but_the_plugins_boot_files(
     import pkgutil
 
     import eggbin.web.builtin
-    from eggbin.cluster.zygote_process import OFF_BY_DEFAULT, builtin_packages
+    from eggbin.cluster.zygote_preload import OFF_BY_DEFAULT, builtin_packages
 
     package = eggbin.web.builtin.__name__
     root = Path(eggbin.web.builtin.__file__).parent
