@@ -52,6 +52,20 @@ print(json.dumps(with_jinja2))
 print(json.dumps(len(parsed_own)))
 print(json.dumps({name: [name in sys.modules, is_loaded(name)] for name in UNUSED_AT_START}))
 print(json.dumps([loops_found, len(probes), html_preloaded]))
+# each deferred module still serves its one path when first used
+from concurrent.futures import ThreadPoolExecutor
+from email.utils import mktime_tz
+from starlette.requests import cookie_parser
+from starlette.responses import Response
+with tempfile.TemporaryDirectory() as kept:
+    Path(kept, "f").write_text("x")
+response = Response()
+response.set_cookie("a", "b c")
+with ThreadPoolExecutor(1) as pool:
+    threaded = pool.submit(lambda: 2).result()
+used = [Path(kept).exists(), response.headers["set-cookie"], cookie_parser('k="v\\054w"'), threaded,
+        mktime_tz((2026, 11, 30, 0, 0, 0, 0, 1, -1, 3600))]
+print(json.dumps([used, {name: is_loaded(name) for name in UNUSED_AT_START if name != "logging.config"}]))
 """
 
 
@@ -61,7 +75,7 @@ def test_a_default_boot_imports_no_eggbin_module_the_zygote_did_not_preload(tmp_
         [sys.executable, "-c", BOOT_AFTER_PRELOAD, str(app_dir)], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    *_, imported_late, with_jinja2, own_files_parsed, deferred, found_once = done.stdout.splitlines()
+    *_, imported_late, with_jinja2, own_files_parsed, deferred, found_once, used = done.stdout.splitlines()
     late = [
         name
         for name in json.loads(imported_late)
@@ -72,10 +86,24 @@ def test_a_default_boot_imports_no_eggbin_module_the_zygote_did_not_preload(tmp_
     assert json.loads(with_jinja2) is False  # a worker imports it at its first render (i18n's `__` too)
     assert json.loads(own_files_parsed) == 0  # their syntax was read in the zygote, before the agent's fork
     # imported (by uvicorn, starlette) but never run, in the zygote or by either boot
-    assert json.loads(deferred) == {"logging.config": [True, False], "http.client": [True, False]}
+    assert json.loads(deferred) == {
+        name: [True, False]
+        for name in ("logging.config", "http.client", "http.cookies", "shutil", "calendar", "queue")
+    }
     # the event loop's kind and the temporary directory (eggbin's multipart config) found by the zygote;
     # no `html` module (only its `escape` is used, on error pages and by `helper.escape`)
     assert json.loads(found_once) == [1, 0, False]
+    first_uses, loaded = json.loads(used)
+    removed, cookie, parsed, threaded, timestamp = first_uses
+    assert (removed, cookie, parsed, threaded) == (False, 'a="b c"; Path=/; SameSite=lax', {"k": "v,w"}, 2)
+    assert timestamp == 1795993200  # 2026-11-30 00:00 at +01:00
+    assert loaded == {
+        "http.client": False,
+        "http.cookies": True,
+        "shutil": True,
+        "calendar": True,
+        "queue": True,
+    }
 
 
 def test_the_ready_notice_to_a_master_already_gone_ends_the_zygote_quietly() -> None:
