@@ -103,18 +103,21 @@ def preload_boot_files(root: Path, package: str, role: str) -> None:
 
 def read_builtin_config_syntax(root: Path) -> None:
     """What every boot reads of the syntax of eggbin's own files (the names a config file assigns, the
-    lines of a plugin file's entries, of each plugin's `EGG_PLUGIN`), parsed once here: the agent and
-    each worker find it in memory (`eggbin.web.declared.read_syntax`)."""
-    from eggbin.web.declared import assigned_names
+    lines of a plugin file's entries, of each plugin's `EGG_PLUGIN`), read once here: the agent and each
+    worker find it in memory (`eggbin.web.declared.read_syntax`). Parsed only when the cache an earlier
+    start left beside eggbin's bytecode does not hold it (`load_own_syntax`)."""
+    from eggbin.web.declared import assigned_names, load_own_syntax, save_own_syntax
     from eggbin.web.modules import definition_line
     from eggbin.web.plugins import key_lines
 
+    load_own_syntax()
     for file in globbed(root, "**/config/*.py"):
         assigned_names(file)
         if file.stem.startswith("plugin"):
             key_lines(file)
     for file in globbed(root, "plugins/*/__init__.py"):
         definition_line(file, "EGG_PLUGIN")
+    save_own_syntax()
 
 
 def builtin_packages(root: Path, package: str) -> tuple[str, ...]:
