@@ -173,7 +173,12 @@ def _name_matches(name: str, wanted: str) -> bool:
 
 @functools.cache
 def _python_files(root: str) -> tuple[tuple[str, ...], ...]:
-    """The `.py` files under `root`, walked once, each as its path's parts below `root`."""
+    """The `.py` files under `root`, walked once, each as its path's parts below `root`: for eggbin's own
+    tree, from the listing every boot reads (`eggbin.web.own_files`), not a walk of its own."""
+    from eggbin.web import own_files
+
+    if root == own_files.ROOT:
+        return tuple(tuple(name[len(own_files.INSIDE) :].split(os.sep)) for name in own_files.listing()[0])
     found: list[tuple[str, ...]] = []
     for directory, subdirectories, names in os.walk(root):
         subdirectories[:] = [name for name in subdirectories if name != "__pycache__"]

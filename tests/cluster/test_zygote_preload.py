@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.cluster.running import copy_app
 
 # a fresh interpreter: preload as the zygote does, boot a worker's app (list the eggbin modules it imported
@@ -157,6 +159,24 @@ def test_the_zygote_finds_the_files_path_glob_finds_with_one_walk(tmp_path: Path
         for pattern in PATTERNS:
             assert globbed(root, pattern) == sorted(root.glob(pattern)), (root, pattern)
     assert len(globbed(tmp_path, "**/config/*.py")) == 3
+
+
+def test_eggbins_own_tree_is_walked_once_for_boots_and_zygote(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The zygote's patterns over eggbin's tree read the listing every boot reads: no second walk."""
+    import os
+
+    from eggbin.cluster.zygote_preload import _python_files
+    from eggbin.web import own_files
+    from eggbin.web.units import EGGBIN_PATH
+
+    own_files.listing()
+    monkeypatch.setattr(os, "walk", lambda *args: pytest.fail("walked again"))
+    files = _python_files.__wrapped__(str(EGGBIN_PATH))
+    assert sorted(EGGBIN_PATH.joinpath(*parts) for parts in files) == sorted(
+        path for path in EGGBIN_PATH.rglob("*.py") if "__pycache__" not in path.parts
+    )
 
 
 def test_the_builtin_packages_are_what_pkgutil_walks_but_the_plugins_boot_files() -> None:
