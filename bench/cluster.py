@@ -156,7 +156,11 @@ def compare_trees(app_dir: Path, workers: int, runs: int, before: Path) -> list[
 
 PRELOAD_STAGES = """
 import sys
-from eggbin.cluster import zygote_process as zygote
+from eggbin.cluster import zygote_process  # in stage 0 of every tree: the zygote imports it first
+try:
+    from eggbin.cluster import zygote_preload as zygote
+except ImportError:  # an older tree (`PYTHONPATH=<its checkout>`): the preloads were in zygote_process
+    zygote = zygote_process
 stage = int(sys.argv[1])
 if stage >= 1:
     if hasattr(zygote, "preload_agent"):

@@ -1,10 +1,17 @@
-"""Standard modules that uvicorn and starlette import at their top but use only on some paths, loaded on
-first use: the zygote defers them before it imports the framework, so no process pays for them at start.
+"""Standard modules that uvicorn, starlette (and the standard modules they use) import at their top but use
+only on some paths, loaded on first use: the zygote defers them before it imports the framework, so no
+process pays for them at start.
 
 - `logging.config` (with `logging.handlers`, `socketserver`, `pickle`, `queue`): `uvicorn.config` imports
   it for `dictConfig`, which it calls only when given a `log_config`; eggbin's workers pass None.
 - `http.client` (with email's parser and message): `starlette.exceptions` imports it for
   `http.client.responses`, read when an `HTTPException` is made without a detail (a static file's 404).
+- `http.cookies`: `starlette.responses` imports it for `set_cookie` (eggbin's cookies write their own
+  lines) and `starlette.requests` for its cookie parser's unquoting.
+- `shutil` (with `bz2`, `lzma`, `zlib`): `tempfile` imports it to remove a `TemporaryDirectory`.
+- `calendar`: `email.utils` (for starlette's dates) imports it through `email._parseaddr` for `mktime_tz`.
+- `queue`: `concurrent.futures.thread` imports it for a `ThreadPoolExecutor`'s work queue, made when a
+  worker first runs something in a thread.
 
 `defer(name)` puts the module in `sys.modules` (and on its package, as an import does) made from the
 module's own import spec, its code not yet run; the first name anyone reads from it runs that code (PEP
@@ -23,7 +30,7 @@ import sys
 import threading
 from typing import Any
 
-UNUSED_AT_START = ("logging.config", "http.client")
+UNUSED_AT_START = ("logging.config", "http.client", "http.cookies", "shutil", "calendar", "queue")
 _pending: set[str] = set()  # deferred, their code not run yet
 
 

@@ -15,7 +15,8 @@ module is imported at that point: only cheap standard modules at its top, eggbin
     master <────────────── packet {ready: "workers"} ── zygote, once the workers' modules are in
     master ──packet {preload: "optional"}──> zygote, at egg-ready when it stays (what only some children use)
 
-The zygote's own side (its imports, its loop, the double fork) is `eggbin.cluster.zygote_process`;
+The zygote's own side is `eggbin.cluster.zygote_process` (its loop, the double fork) and
+`eggbin.cluster.zygote_preload` (its imports);
 this module is the master's: forking the zygote and asking it for children. At the start the master
 asks for the agent's batch and the workers' at once (`ask_ahead`): the zygote forks the agent once it
 holds the agent's modules, holds the workers' batch while it imports theirs, then forks it at once.

@@ -5,11 +5,12 @@ tells the master, and serves fork requests until the master closes the control s
 requests is a double fork: one middle process forks the batch's children (the agent, or workers) and
 exits, so they are re-parented to the master, its subreaper. The agent's middle process is reaped (and
 its pid told) only after the workers' imports: they are not held up while it forks the agent and exits.
+The first workers' batch, asked ahead, is forked before that: the master, woken by the agent's pid,
+does not delay their fork (`fork_held`).
 """
 
 from __future__ import annotations
 
-import functools
 import gc
 import importlib
 import json
@@ -20,175 +21,13 @@ import socket
 import sys
 
 from eggbin.cluster.start_trace import mark
+from eggbin.cluster.zygote_preload import AGENT, preload_agent, preload_optional, preload_worker
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: imported in the zygote right after its fork
 if TYPE_CHECKING:
-    from pathlib import Path
     from typing import Any, NoReturn
 
     Request = tuple[dict[str, Any], list[int]]  # a message from the master and the fds it carried
-
-# What the agent needs: it is forked as soon as these are in and boots while the rest comes in.
-AGENT = "eggbin.cluster.agent"
-AGENT_PRELOAD = (AGENT, "eggbin.web.framework", "eggbin.web.application")
-WORKER_PRELOAD = ("eggbin.cluster.worker", "starlette.responses", "starlette.staticfiles")
-# What a worker's boot imports for the built-in plugins on by default (plus their `app/extend` and
-# `app/middleware` files, found on disk): imported once here, shared by every worker, off their boot.
-# tests/cluster/test_zygote_preload.py fails when a default boot imports an eggbin module not preloaded.
-BOOT_PRELOAD = (
-    "eggbin.web.body", "eggbin.web.cookies", "eggbin.web.i18n", "eggbin.web.jsonp", "eggbin.web.keygrip",
-    "eggbin.web.multipart", "eggbin.web.openapi", "eggbin.web.redirect", "eggbin.web.security",
-    "eggbin.web.service", "eggbin.web.session", "eggbin.web.session_store", "eggbin.web.ssrf",
-    "eggbin.web.uploads", "eggbin.web.websocket",
-)  # fmt: skip
-OPTIONAL_PRELOAD = ("eggbin.web.view",)  # jinja2: imported by a worker's first render
-BUILTIN_APP_DIRS = ("extend", "middleware")
-OFF_BY_DEFAULT = "eggbin.web.builtin.plugins.metrics"  # imported by the workers of an app that turns it on
-
-
-def preload(modules: tuple[str, ...]) -> None:
-    for name in modules:
-        importlib.import_module(name)
-
-
-def preload_agent() -> None:
-    """What the agent needs, and what every boot reads of eggbin's own config files: their modules
-    (pure: the app's values come from calling their `config(app_info)`) and their syntax."""
-    from eggbin.cluster.lazy_modules import defer_unused_at_start
-
-    defer_unused_at_start()  # before uvicorn and starlette import them
-    import tempfile
-
-    from eggbin.web import own_files
-    from eggbin.web.units import EGGBIN_PACKAGE, EGGBIN_PATH
-
-    # eggbin's multipart config reads it at every boot: found once here (it writes and removes a probe file
-    # in each candidate directory, ~0.5 ms), every child then reads `tempfile.tempdir`
-    tempfile.gettempdir()
-
-    preload(AGENT_PRELOAD)
-    preload(builtin_modules(EGGBIN_PATH, EGGBIN_PACKAGE, ("**/config/*.py",)))
-    preload_boot_files(EGGBIN_PATH, EGGBIN_PACKAGE, "agent")
-    read_builtin_config_syntax(EGGBIN_PATH)
-    own_files.listing()  # what every boot asks of eggbin's own units: listed here, once
-
-
-def preload_worker() -> None:
-    """What workers need, what uvicorn would import at its first start, and eggbin's own load unit."""
-    from pathlib import Path
-
-    import eggbin.web.builtin
-
-    preload(WORKER_PRELOAD)  # the worker's module first: it imports uvicorn without its CLI
-    from eggbin.cluster.asgi_server import Config, LazyWebSocketsProtocol, loop_factory
-
-    # as a worker configures it: the websockets protocol is imported at a worker's first upgrade, and no
-    # `log_config` (uvicorn's own would give its loggers handlers every forked worker inherits: plain
-    # lines where a spawned worker's go to the root logger, JSON with `EGG_LOG_STDOUT`)
-    config = Config(
-        app=_asgi_placeholder, lifespan="off", log_level="warning", ws=LazyWebSocketsProtocol, log_config=None
-    )
-    config.load()
-    loop_factory()  # uvloop, when installed: chosen once here, as each worker would
-    builtin = Path(eggbin.web.builtin.__file__).parent
-    preload(builtin_packages(builtin, eggbin.web.builtin.__name__))
-    preload(BOOT_PRELOAD)
-    app_files = tuple(f"**/app/{directory}/*.py" for directory in BUILTIN_APP_DIRS)
-    preload(builtin_modules(builtin, eggbin.web.builtin.__name__, app_files))
-    preload_boot_files(builtin, eggbin.web.builtin.__name__, "app")
-
-
-def preload_boot_files(root: Path, package: str, role: str) -> None:
-    """eggbin's own plugins' boot files (`app.py`, `agent.py`: their `Boot` classes), imported as the loader
-    imports them (`<plugin package>._boot_app`): a boot finds them in `sys.modules` and runs their hooks."""
-    from eggbin.web.modules import UnitModules
-
-    for file in globbed(root, f"plugins/*/{role}.py"):
-        plugin = f"{package}.plugins.{file.parent.name}"
-        if not plugin.startswith(OFF_BY_DEFAULT):
-            UnitModules(file.parent.name, file.parent, plugin).import_file(file)
-
-
-def read_builtin_config_syntax(root: Path) -> None:
-    """What every boot reads of the syntax of eggbin's own files (the names a config file assigns, the
-    lines of a plugin file's entries, of each plugin's `EGG_PLUGIN`), parsed once here: the agent and
-    each worker find it in memory (`eggbin.web.declared.read_syntax`)."""
-    from eggbin.web.declared import assigned_names
-    from eggbin.web.modules import definition_line
-    from eggbin.web.plugins import key_lines
-
-    for file in globbed(root, "**/config/*.py"):
-        assigned_names(file)
-        if file.stem.startswith("plugin"):
-            key_lines(file)
-    for file in globbed(root, "plugins/*/__init__.py"):
-        definition_line(file, "EGG_PLUGIN")
-
-
-def builtin_packages(root: Path, package: str) -> tuple[str, ...]:
-    """The modules of eggbin's built-in packages (`plugins.health`, `plugins.health.probes`...), by the
-    names they are imported by; not the plugins' boot files (`app.py`, `agent.py`: `preload_boot_files`
-    imports them by the loader's names), nor the metrics plugin's (off by default). What
-    `pkgutil.walk_packages` would list, from the zygote's one walk, without importing `pkgutil`."""
-    files = set(_python_files(str(root)))
-    names = []
-    for parts in sorted(files):
-        if not all((*parts[:depth], "__init__.py") in files for depth in range(1, len(parts))):
-            continue  # in a directory that is no package (`app/extend/`): a unit's file, loaded by the loader
-        if len(parts) == 3 and parts[0] == "plugins" and parts[2] in ("app.py", "agent.py"):
-            continue
-        module = parts[:-1] if parts[-1] == "__init__.py" else (*parts[:-1], parts[-1].removesuffix(".py"))
-        name = ".".join((package, *module))
-        if not name.startswith(OFF_BY_DEFAULT):
-            names.append(name)
-    return tuple(names)
-
-
-def builtin_modules(root: Path, package: str, patterns: tuple[str, ...]) -> tuple[str, ...]:
-    """The files of eggbin's unit and its plugins that match `patterns` (`**/app/extend/*.py`, ...), as
-    module names (the loader imports them by these names), the metrics plugin's aside (off by default)."""
-    names = []
-    for pattern in patterns:
-        for path in globbed(root, pattern):
-            parts = path.relative_to(root).with_suffix("").parts
-            name = ".".join((package, *parts))
-            if parts[-1] != "__init__" and not name.startswith(OFF_BY_DEFAULT):
-                names.append(name)
-    return tuple(names)
-
-
-def globbed(root: Path, pattern: str) -> list[Path]:
-    """`sorted(root.glob(pattern))` for this module's patterns (a leading `**/`, then names, `*` or
-    `*.py`; `__pycache__` is never looked in), from one walk of `root` for all of them: a `Path.glob`
-    each read every directory again (~1,400 system calls for the zygote's five)."""
-    recursive = pattern.startswith("**/")
-    wanted = pattern.removeprefix("**/").split("/")
-    found = []
-    for parts in _python_files(str(root)):
-        if len(parts) == len(wanted) or (recursive and len(parts) > len(wanted)):
-            tail = parts[len(parts) - len(wanted) :]
-            if all(_name_matches(name, want) for name, want in zip(tail, wanted, strict=True)):
-                found.append(root.joinpath(*parts))
-    return sorted(found)
-
-
-def _name_matches(name: str, wanted: str) -> bool:
-    return name.endswith(wanted[1:]) if wanted.startswith("*") else name == wanted
-
-
-@functools.cache
-def _python_files(root: str) -> tuple[tuple[str, ...], ...]:
-    """The `.py` files under `root`, walked once, each as its path's parts below `root`."""
-    found: list[tuple[str, ...]] = []
-    for directory, subdirectories, names in os.walk(root):
-        subdirectories[:] = [name for name in subdirectories if name != "__pycache__"]
-        below = tuple(os.path.relpath(directory, root).split(os.sep)) if directory != root else ()
-        found.extend((*below, name) for name in names if name.endswith(".py"))
-    return tuple(found)
-
-
-async def _asgi_placeholder(scope: Any, receive: Any, send: Any) -> None:
-    """Never called: lets uvicorn import its protocol classes in the zygote."""
 
 
 def receive(control: socket.socket) -> Request | None:
@@ -243,11 +82,30 @@ class Forking:
             return False
         return True
 
+    def tell_or_raise(self) -> None:
+        """`tell`, raising OSError when the master is gone."""
+        if not self.tell():
+            raise OSError("the master is gone")
+
 
 def answer(control: socket.socket, master_pid: int, batch: list[Request]) -> None:
     """Fork the batch's children and send their pids, in the order of the requests."""
-    if not Forking(control, master_pid, batch).tell():
-        raise OSError("the master is gone")
+    Forking(control, master_pid, batch).tell_or_raise()
+
+
+def fork_held(
+    control: socket.socket, master_pid: int, held: list[Request] | None
+) -> tuple[Forking | None, OSError | None]:
+    """The workers' batch the master asked for ahead (`held`), its middle process forked before the
+    agent's pid is told: the master, woken by that message, would otherwise take the zygote's CPU before
+    this fork (~1.7 ms of the start's path); their pids are told after the agent's, as before. A failed
+    fork is returned, raised once the agent's pid is told (the master spawns the workers instead)."""
+    if held is None or held[0][0].get("preload") == "optional":
+        return None, None
+    try:
+        return Forking(control, master_pid, held), None
+    except OSError as exc:
+        return None, exc
 
 
 def serve_agent(control: socket.socket, master_pid: int) -> tuple[list[Forking], list[Request] | None]:
@@ -281,16 +139,6 @@ def serve(control: socket.socket, master_pid: int, held: list[Request] | None = 
         else:
             answer(control, master_pid, batch)
         batch = receive_batch(control)
-
-
-def preload_optional() -> None:
-    """What a child imports only on some paths (a WebSocket upgrade, a template render), for the children
-    forked from now on (`eggbin dev`'s reloads, respawns): imported once here, not again in each of them."""
-    from eggbin.cluster.asgi_server import LazyWebSocketsProtocol
-
-    LazyWebSocketsProtocol.preload()
-    preload(OPTIONAL_PRELOAD)
-    mark("zygote", "optional preload done")
 
 
 def begin_forks(control: socket.socket, master_pid: int, batch: list[Request]) -> tuple[int, int]:
@@ -383,9 +231,14 @@ def run_zygote(control: socket.socket, master_pid: int, title: str) -> None:
         agents, held = serve_agent(control, master_pid)
         preload_worker()
         mark("zygote", "worker preload done")
+        workers, failed = fork_held(control, master_pid, held)
         told = [agent.tell() for agent in agents]  # every middle process reaped, in order
         if all(told) and announce_workers_ready(control):
-            serve(control, master_pid, held)
+            if failed is not None:
+                raise failed  # as `serve` would have: the master spawns them instead
+            if workers is not None:
+                workers.tell_or_raise()
+            serve(control, master_pid, None if workers is not None else held)
     except BaseException:
         import traceback
 

@@ -3,7 +3,7 @@
 Every boot asks each unit whether its conventional files exist (`config/<env>.py`, `app/extend/<x>.py`,
 `app/middleware/<name>.py`, `app.py`, ...) and walks its `app/` directories: for eggbin's own units that
 is ~200 `stat` calls and ~50 directory scans per boot, the same in every process. Here they are answered
-from one walk of eggbin's tree, made by the zygote before it forks (`eggbin.cluster.zygote_process`: no
+from one walk of eggbin's tree, made by the zygote before it forks (`eggbin.cluster.zygote_preload`: no
 worker repeats it) or at a process's first boot. Any other unit's files are asked of the file system as
 before. eggbin's files change only with eggbin itself, whose modules a running process holds anyway.
 """

@@ -378,3 +378,52 @@ def test_a_stop_after_the_zygote_failed_spawns_no_worker_only_to_stop_it(
     master.begin_stop()
     assert spawned == ["eggbin.cluster.agent"]
     assert master.workers == []
+
+
+# a fresh interpreter as the master of a real zygote (its preloads, its loop; its children exit at once):
+# the agent's batch and the workers' are asked before it forks, as a start asks them; the zygote logs its
+# forks and what it sends the master, in order
+FIRST_BATCHES = """
+import json, os, socket, sys
+from eggbin.cluster import zygote_process
+from eggbin.cluster.zygote import ForkedChild, Zygote, _become_subreaper
+from eggbin.cluster.zygote_preload import AGENT
+assert _become_subreaper()
+master_pid = os.getpid()
+ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+zygote = Zygote(0, ours)
+asked = [zygote.ask([(module, lambda fd: "{}", (), b"")] * count) for module, count in ((AGENT, 1), ("w", 2))]
+log_read, log_write = os.pipe()
+pid = os.fork()
+if pid == 0:
+    ours.close()
+    os.close(log_read)
+    zygote_pid = os.getpid()
+    def note(event):
+        if os.getpid() == zygote_pid:  # not the middle processes'
+            os.write(log_write, (event + "\\n").encode())
+    os.register_at_fork(before=lambda: note("fork"))
+    class Control(socket.socket):
+        def send(self, data, *args):
+            note(json.dumps(sorted(json.loads(data))))
+            return super().send(data, *args)
+    zygote_process.run_child = lambda *args: os._exit(0)
+    zygote_process.run_zygote(Control(fileno=theirs.detach()), master_pid, "order")
+theirs.close()
+os.close(log_write)
+zygote.process = ForkedChild(pid)
+children = [len(zygote.collect(ends)) for ends in asked]
+zygote.stop()
+with os.fdopen(log_read) as log:
+    print(json.dumps([children, log.read().split()]))
+"""
+
+
+def test_the_first_workers_are_forked_before_the_master_hears_of_the_agent() -> None:
+    """The master, woken by the agent's pid, would take the zygote's CPU before the workers' fork."""
+    done = subprocess.run([sys.executable, "-c", FIRST_BATCHES], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    children, log = json.loads(done.stdout.splitlines()[-1])
+    assert children == [1, 2]
+    pid, ready = '["pid"]', '["ready"]'
+    assert log == ["fork", "fork", pid, ready, pid, pid]  # the agent's middle, the workers', then the pids

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.cluster.running import copy_app
 
 # a fresh interpreter: preload as the zygote does, boot a worker's app (list the eggbin modules it imported
@@ -14,7 +16,7 @@ from tests.cluster.running import copy_app
 BOOT_AFTER_PRELOAD = """
 import asyncio, json, sys
 from pathlib import Path
-from eggbin.cluster import zygote_process as zygote
+from eggbin.cluster import zygote_preload as zygote
 zygote.preload_agent()
 zygote.preload_worker()
 before = set(sys.modules)
@@ -52,6 +54,20 @@ print(json.dumps(with_jinja2))
 print(json.dumps(len(parsed_own)))
 print(json.dumps({name: [name in sys.modules, is_loaded(name)] for name in UNUSED_AT_START}))
 print(json.dumps([loops_found, len(probes), html_preloaded]))
+# each deferred module still serves its one path when first used
+from concurrent.futures import ThreadPoolExecutor
+from email.utils import mktime_tz
+from starlette.requests import cookie_parser
+from starlette.responses import Response
+with tempfile.TemporaryDirectory() as kept:
+    Path(kept, "f").write_text("x")
+response = Response()
+response.set_cookie("a", "b c")
+with ThreadPoolExecutor(1) as pool:
+    threaded = pool.submit(lambda: 2).result()
+used = [Path(kept).exists(), response.headers["set-cookie"], cookie_parser('k="v\\054w"'), threaded,
+        mktime_tz((2026, 11, 30, 0, 0, 0, 0, 1, -1, 3600))]
+print(json.dumps([used, {name: is_loaded(name) for name in UNUSED_AT_START if name != "logging.config"}]))
 """
 
 
@@ -61,7 +77,7 @@ def test_a_default_boot_imports_no_eggbin_module_the_zygote_did_not_preload(tmp_
         [sys.executable, "-c", BOOT_AFTER_PRELOAD, str(app_dir)], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    *_, imported_late, with_jinja2, own_files_parsed, deferred, found_once = done.stdout.splitlines()
+    *_, imported_late, with_jinja2, own_files_parsed, deferred, found_once, used = done.stdout.splitlines()
     late = [
         name
         for name in json.loads(imported_late)
@@ -72,10 +88,24 @@ def test_a_default_boot_imports_no_eggbin_module_the_zygote_did_not_preload(tmp_
     assert json.loads(with_jinja2) is False  # a worker imports it at its first render (i18n's `__` too)
     assert json.loads(own_files_parsed) == 0  # their syntax was read in the zygote, before the agent's fork
     # imported (by uvicorn, starlette) but never run, in the zygote or by either boot
-    assert json.loads(deferred) == {"logging.config": [True, False], "http.client": [True, False]}
+    assert json.loads(deferred) == {
+        name: [True, False]
+        for name in ("logging.config", "http.client", "http.cookies", "shutil", "calendar", "queue")
+    }
     # the event loop's kind and the temporary directory (eggbin's multipart config) found by the zygote;
     # no `html` module (only its `escape` is used, on error pages and by `helper.escape`)
     assert json.loads(found_once) == [1, 0, False]
+    first_uses, loaded = json.loads(used)
+    removed, cookie, parsed, threaded, timestamp = first_uses
+    assert (removed, cookie, parsed, threaded) == (False, 'a="b c"; Path=/; SameSite=lax', {"k": "v,w"}, 2)
+    assert timestamp == 1795993200  # 2026-11-30 00:00 at +01:00
+    assert loaded == {
+        "http.client": False,
+        "http.cookies": True,
+        "shutil": True,
+        "calendar": True,
+        "queue": True,
+    }
 
 
 def test_the_ready_notice_to_a_master_already_gone_ends_the_zygote_quietly() -> None:
@@ -115,7 +145,7 @@ PATTERNS = ("**/config/*.py", "plugins/*/__init__.py", "**/app/extend/*.py", "**
 
 
 def test_the_zygote_finds_the_files_path_glob_finds_with_one_walk(tmp_path: Path) -> None:
-    from eggbin.cluster.zygote_process import globbed
+    from eggbin.cluster.zygote_preload import globbed
     from eggbin.web.units import EGGBIN_PATH
 
     for relative in (
@@ -131,13 +161,31 @@ def test_the_zygote_finds_the_files_path_glob_finds_with_one_walk(tmp_path: Path
     assert len(globbed(tmp_path, "**/config/*.py")) == 3
 
 
+def test_eggbins_own_tree_is_walked_once_for_boots_and_zygote(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The zygote's patterns over eggbin's tree read the listing every boot reads: no second walk."""
+    import os
+
+    from eggbin.cluster.zygote_preload import _python_files
+    from eggbin.web import own_files
+    from eggbin.web.units import EGGBIN_PATH
+
+    own_files.listing()
+    monkeypatch.setattr(os, "walk", lambda *args: pytest.fail("walked again"))
+    files = _python_files.__wrapped__(str(EGGBIN_PATH))
+    assert sorted(EGGBIN_PATH.joinpath(*parts) for parts in files) == sorted(
+        path for path in EGGBIN_PATH.rglob("*.py") if "__pycache__" not in path.parts
+    )
+
+
 def test_the_builtin_packages_are_what_pkgutil_walks_but_the_plugins_boot_files() -> None:
     """Listed from the zygote's one walk (no `pkgutil`); the boot files are imported once, by the loader's
     names (`<plugin>._boot_app`), not a second time by their plain ones."""
     import pkgutil
 
     import eggbin.web.builtin
-    from eggbin.cluster.zygote_process import OFF_BY_DEFAULT, builtin_packages
+    from eggbin.cluster.zygote_preload import OFF_BY_DEFAULT, builtin_packages
 
     package = eggbin.web.builtin.__name__
     root = Path(eggbin.web.builtin.__file__).parent
