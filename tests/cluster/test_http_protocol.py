@@ -27,6 +27,7 @@ from tests.rawhttp import (
 MAX_HEAD = 4096
 MAX_URL = 1024
 HEADERS_TIMEOUT = 2.0
+KEEP_ALIVE_TIMEOUT = 3.0
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +164,29 @@ def test_keep_alive_requests_spaced_out_are_never_timed_out(cluster: Running) ->
             time.sleep(0.6)
     assert set(statuses) == {200}
     assert len(statuses) >= 4
+
+
+def test_an_idle_keep_alive_connection_is_closed_after_keep_alive_timeout(cluster: Running) -> None:
+    with Connection(port_of(cluster)) as connection:
+        for _ in range(3):  # the deadline runs from the last response, not from the connection
+            connection.send(head("/"))
+            assert connection.answer().status == 200
+            time.sleep(0.5)
+        waited = closed_within(connection.sock, KEEP_ALIVE_TIMEOUT + 8)
+    assert waited is not None
+    assert waited >= KEEP_ALIVE_TIMEOUT - 0.5 - 0.1
+
+
+def test_a_keep_alive_request_stalled_in_its_method_is_closed_after_headers_timeout(
+    cluster: Running,
+) -> None:
+    with Connection(port_of(cluster)) as connection:
+        connection.send(head("/"))
+        assert connection.answer().status == 200
+        connection.send(b"GE")  # no target yet: the head's time runs from its first byte all the same
+        waited = closed_within(connection.sock, HEADERS_TIMEOUT + 8)
+    assert waited is not None
+    assert waited >= HEADERS_TIMEOUT - 0.1
 
 
 def test_a_body_sent_with_the_head_is_not_counted_as_head(cluster: Running) -> None:
