@@ -87,6 +87,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._refusal: HTTPStatus | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._idle_since: float | None = None  # when the last response ended; None: not idle since
+        # The longest the timer waits: the keep-alive timeout (a zero one is left to uvicorn's timer).
+        self._period = self.timeout_keep_alive if self.timeout_keep_alive > 0 else self.limits.headers_timeout
         self._after_chunk_header = False  # no chunk data yet since the last chunk header
         self._trailer_streamed = 0  # bytes of reads that fell wholly inside a chunked body's trailers
 
@@ -94,9 +96,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._head_since = self.loop.time()
-        self._timer = self.loop.call_later(
-            min(self.limits.headers_timeout, self.timeout_keep_alive), self._check_time
-        )
+        self._timer = self.loop.call_later(min(self.limits.headers_timeout, self._period), self._check_time)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_timer()
@@ -118,6 +118,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         if self._idle_since is not None:  # the next request's first bytes: no longer idle, in its head
             self._idle_since = None
             self._head_since = self.loop.time()
+        elif self.timeout_keep_alive_task is not None:  # a zero keep-alive timeout: uvicorn's timer
+            self._unset_keepalive_if_required()
         self._read_size = len(data)
         self._began_in_read = False
         in_trailers = self._after_chunk_header
@@ -234,8 +236,10 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         if self.pipeline:
             cycle, app = self.pipeline.pop()
             self._start_asgi_task(cycle, app)
-        else:
+        elif self.timeout_keep_alive > 0:
             self._idle_since = self.loop.time()
+        else:  # closed once the loop has run, unless the next request came: uvicorn's timer does it
+            self.timeout_keep_alive_task = self.loop.call_later(0, self.timeout_keep_alive_handler)
 
     def _head_size(self) -> int:
         """The head's size as sent: request line, then `name: value` lines, then the blank line."""
@@ -252,7 +256,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         now = self.loop.time()
         keep_alive = self.timeout_keep_alive
         if self._idle_since is None:
-            next_check = now + keep_alive
+            next_check = now + self._period
         elif now - self._idle_since >= keep_alive:
             self.transport.close()  # as uvicorn's `timeout_keep_alive_handler`
             return
