@@ -10,8 +10,8 @@ compiled the bytecode; a run of 0 requests would skip the freeze and exit with a
 moved the figure by ~30k a request.)
 The anchor is bare Starlette (the `PlainTextResponse` route of
 `throughput.py`) on uvicorn's plain httptools protocol with uvicorn's defaults, as `uvicorn app:app`
-serves it. eggbin's subjects: the workers' setup (`LimitedHttpProtocol`, no forwarded-header rewrite,
-every default plugin and egg-security's defaults on), the same with `config.tracer.header = ""` (the
+serves it. eggbin's subjects: the workers' setup (`LimitedHttpProtocol`, `DrainingApp`, no forwarded-header
+rewrite, every default plugin and egg-security's defaults on), the same with `config.tracer.header = ""` (the
 price of the `x-request-id` trace id), the same also without the four default security headers, and
 uvicorn's plain httptools protocol with its forwarded-header rewrite on (the workers before #13), and
 `throughput.py`'s `eggbin+plugs` app (a session read and a translation per request) on the workers.
@@ -77,6 +77,7 @@ def serve(
     from uvicorn.server import ServerState
 
     from eggbin.cluster.http_protocol import LimitedHttpProtocol
+    from eggbin.cluster.worker import DrainingApp
     from eggbin.web.application import Application
     from eggbin.web.env import ServerEnv
 
@@ -94,7 +95,8 @@ def serve(
             await app.boot(write_run_files=False)
             proxy = protocol != "workers"
             config = uvicorn.Config(
-                app=app,
+                app=DrainingApp(app) if protocol == "workers" else app,  # as the workers serve it
+                interface="asgi3",
                 lifespan="off",
                 access_log=False,
                 proxy_headers=proxy,
