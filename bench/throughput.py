@@ -6,9 +6,9 @@ the handler. `eggbin+plugs` is the same app whose handler reads `ctx.session` an
 
     python bench/throughput.py [--duration 10] [--rounds 1] [--workers 1,2] [--compare-protocol]
 
-eggbin is served as its workers serve it: on `LimitedHttpProtocol` (httptools with Node's head limits)
-and without uvicorn's forwarded-header rewrite. `--compare-protocol` adds the same app on uvicorn's
-plain httptools protocol, interleaved in the same rounds, to price the limits.
+eggbin is served as its workers serve it: through `DrainingApp`, on `LimitedHttpProtocol` (httptools with
+Node's head limits) and without uvicorn's forwarded-header rewrite. `--compare-protocol` adds the same app
+on uvicorn's plain httptools protocol, interleaved in the same rounds, to price the limits.
 
 Each subject is served by `uvicorn --workers N` (same flags and launcher for all; by default with the
 TCP_NODELAY fix of `uvicorn_nodelay.py`, `--socket as-is` for plain uvicorn) on a free port, loaded
@@ -88,7 +88,7 @@ app = Starlette(routes=[Route("/", home)])
     "eggbin_plugs_app.py": """
 import os
 os.environ["BENCH_EGG_APP"] = os.environ["BENCH_EGG_PLUGS_APP"]
-from eggbin_app import app
+from eggbin_app import app, workers_app
 """,
     "eggbin_app.py": """
 import gc_probe
@@ -98,18 +98,24 @@ from pathlib import Path
 from eggbin.web.application import Application
 from eggbin.web.env import ServerEnv
 
-egg = Application(Path(os.environ["BENCH_EGG_APP"]), ServerEnv("prod", "bench"))
+from eggbin.cluster.worker import DrainingApp
 
-async def app(scope, receive, send):
-    if scope["type"] == "lifespan":  # boot inside the worker's own loop, then hand over
-        await receive()
-        await egg.boot()
-        await send({"type": "lifespan.startup.complete"})
-        await receive()
-        await egg.close()
-        await send({"type": "lifespan.shutdown.complete"})
-        return
-    await egg(scope, receive, send)
+egg = Application(Path(os.environ["BENCH_EGG_APP"]), ServerEnv("prod", "bench"))
+served = DrainingApp(egg)  # as eggbin's workers serve the app
+
+async def lifespan(receive, send):  # boot inside the worker's own loop, then hand over
+    await receive()
+    await egg.boot()
+    await send({"type": "lifespan.startup.complete"})
+    await receive()
+    await egg.close()
+    await send({"type": "lifespan.shutdown.complete"})
+
+def workers_app(scope, receive, send):  # the request's coroutine is the app's own: --interface asgi3
+    return lifespan(receive, send) if scope["type"] == "lifespan" else served(scope, receive, send)
+
+async def app(scope, receive, send):  # for benches that let uvicorn tell the interface
+    await workers_app(scope, receive, send)
 """,
 }
 EGG_APP = {
@@ -133,15 +139,18 @@ LAUNCHERS = {
     "nodelay": [sys.executable, str(Path(__file__).resolve().parent / "uvicorn_nodelay.py")],
     "as-is": [sys.executable, "-m", "uvicorn"],
 }
-EGGBIN_PROTOCOL = ["--http", "eggbin.cluster.http_protocol:LimitedHttpProtocol", "--no-proxy-headers"]
+EGGBIN_PROTOCOL = [
+    *("--http", "eggbin.cluster.http_protocol:LimitedHttpProtocol", "--no-proxy-headers"),
+    *("--interface", "asgi3"),
+]
 # subject: (app, uvicorn flags of its own)
 SUBJECTS = {
-    "eggbin": ("eggbin_app:app", EGGBIN_PROTOCOL),
-    "eggbin+plugs": ("eggbin_plugs_app:app", EGGBIN_PROTOCOL),
+    "eggbin": ("eggbin_app:workers_app", EGGBIN_PROTOCOL),
+    "eggbin+plugs": ("eggbin_plugs_app:workers_app", EGGBIN_PROTOCOL),
     "starlette": ("starlette_app:app", []),
     "raw asgi": ("raw_app:app", []),
 }
-PLAIN_PROTOCOL = {"eggbin plain": ("eggbin_app:app", ["--http", "httptools"])}
+PLAIN_PROTOCOL = {"eggbin plain": ("eggbin_app:workers_app", ["--http", "httptools", "--interface", "asgi3"])}
 PINNED = {"server": ("taskset", "-c", "0"), "wrk": ("taskset", "-c", "1")}  # `--pin`
 
 
