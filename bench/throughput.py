@@ -305,9 +305,13 @@ def main() -> None:
         if probe:
             probe.mkdir()
             env["BENCH_GC_PROBE"] = str(probe)
-        for _ in range(args.rounds):
+        for round_ in range(args.rounds):
+            # each round starts with the next subject: a load that rises or falls within a round does
+            # not always favour the same one
+            shift = round_ % len(subjects)
+            ordered = [*subjects.items()][shift:] + [*subjects.items()][:shift]
             for count in workers:
-                for subject, served in subjects.items():
+                for subject, served in ordered:
                     results.setdefault((subject, count), []).append(
                         measure(
                             served,
