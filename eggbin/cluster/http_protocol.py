@@ -117,7 +117,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             return  # refused: the rest of what the client sends is not read
         if self._idle_since is not None:  # the next request's first bytes: no longer idle, in its head
             self._idle_since = None
-            self._head_since = self.loop.time()
+            if self._head_since is None:  # (a head already begun, pipelined, keeps its start)
+                self._head_since = self.loop.time()
         elif self.timeout_keep_alive_task is not None:  # a zero keep-alive timeout: uvicorn's timer
             self._unset_keepalive_if_required()
         self._read_size = len(data)

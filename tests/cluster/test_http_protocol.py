@@ -189,6 +189,20 @@ def test_a_keep_alive_request_stalled_in_its_method_is_closed_after_headers_time
     assert waited >= HEADERS_TIMEOUT - 0.1
 
 
+def test_a_pipelined_head_begun_before_the_response_keeps_its_start(cluster: Running) -> None:
+    with Connection(port_of(cluster)) as connection:
+        connection.send(head("/") + b"GET / HTTP/1.1\r\nHost: x\r\n")  # the second head only begun
+        started = time.monotonic()
+        assert connection.answer().status == 200
+        time.sleep(HEADERS_TIMEOUT * 0.75)
+        connection.send(b"X-Slow: 1\r\n")  # more of the same head, after the response: not a new start
+        answer = read_until_closed(connection.sock)
+        elapsed = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:100]
+    # timed from the head's first byte (a restart at the later read would end at 1.75x the timeout)
+    assert HEADERS_TIMEOUT - 0.1 <= elapsed < HEADERS_TIMEOUT * 1.5
+
+
 def test_a_body_sent_with_the_head_is_not_counted_as_head(cluster: Running) -> None:
     body = b'{"data": "' + b"x" * 200_000 + b'"}'
     request = head("/upload", {"content-type": "application/json", "content-length": str(len(body))}, "POST")
