@@ -142,14 +142,20 @@ def interleaved(
 
 
 def wrk(
-    url: str, duration: int, script: Path | None = None, timeout: int = 2, prefix: Sequence[str] = ()
+    url: str,
+    duration: int,
+    script: Path | None = None,
+    timeout: int = 2,
+    prefix: Sequence[str] = (),
+    connections: int = 64,
 ) -> tuple[float, float]:
     """(req/s, p99 in ms) of `wrk -t2 -c64 --latency` (Debian: `apt-get install wrk`); errors fail it.
 
     `script` is a wrk Lua script (a POST's method, body and headers); `timeout` (seconds) is wrk's, past
-    which a request counts as failed; `prefix` runs wrk under another command (`taskset -c 1`).
+    which a request counts as failed; `prefix` runs wrk under another command (`taskset -c 1`);
+    `connections` is wrk's `-c`.
     """
-    argv = [*prefix, "wrk", "-t2", "-c64", f"-d{duration}s", f"--timeout={timeout}s", "--latency"]
+    argv = [*prefix, "wrk", "-t2", f"-c{connections}", f"-d{duration}s", f"--timeout={timeout}s", "--latency"]
     argv += [*(["-s", str(script)] if script else []), url]
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     failed = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*", out)

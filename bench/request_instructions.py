@@ -10,8 +10,8 @@ compiled the bytecode; a run of 0 requests would skip the freeze and exit with a
 moved the figure by ~30k a request.)
 The anchor is bare Starlette (the `PlainTextResponse` route of
 `throughput.py`) on uvicorn's plain httptools protocol with uvicorn's defaults, as `uvicorn app:app`
-serves it. eggbin's subjects: the workers' setup (`LimitedHttpProtocol`, no forwarded-header rewrite,
-every default plugin and egg-security's defaults on), the same with `config.tracer.header = ""` (the
+serves it. eggbin's subjects: the workers' setup (`LimitedHttpProtocol`, `DrainingApp`, no forwarded-header
+rewrite, every default plugin and egg-security's defaults on), the same with `config.tracer.header = ""` (the
 price of the `x-request-id` trace id), the same also without the four default security headers, and
 uvicorn's plain httptools protocol with its forwarded-header rewrite on (the workers before #13), and
 `throughput.py`'s `eggbin+plugs` app (a session read and a translation per request) on the workers.
@@ -59,8 +59,15 @@ SUBJECTS: dict[str, tuple[str, dict[str, Any] | None]] = {
 PLUGS = "eggbin workers + plugs (session, i18n)"
 
 
-def serve(protocol: str, app_dir: str, requests: int, prepare: Callable[[Any], None] | None = None) -> None:
-    """Run in the child: boot the app (after `prepare(app)`), feed it `requests` GETs through `protocol`."""
+def serve(
+    protocol: str,
+    app_dir: str,
+    requests: int,
+    prepare: Callable[[Any], None] | None = None,
+    concurrency: int = 1,
+) -> None:
+    """Run in the child: boot the app (after `prepare(app)`), feed it `requests` GETs through `protocol`
+    on `concurrency` keep-alive connections, one request each in flight."""
     from email.utils import formatdate
 
     import uvicorn
@@ -70,6 +77,7 @@ def serve(protocol: str, app_dir: str, requests: int, prepare: Callable[[Any], N
     from uvicorn.server import ServerState
 
     from eggbin.cluster.http_protocol import LimitedHttpProtocol
+    from eggbin.cluster.worker import DrainingApp
     from eggbin.web.application import Application
     from eggbin.web.env import ServerEnv
 
@@ -87,7 +95,8 @@ def serve(protocol: str, app_dir: str, requests: int, prepare: Callable[[Any], N
             await app.boot(write_run_files=False)
             proxy = protocol != "workers"
             config = uvicorn.Config(
-                app=app,
+                app=DrainingApp(app) if protocol == "workers" else app,  # as the workers serve it
+                interface="asgi3",
                 lifespan="off",
                 access_log=False,
                 proxy_headers=proxy,
@@ -99,19 +108,25 @@ def serve(protocol: str, app_dir: str, requests: int, prepare: Callable[[Any], N
         # What uvicorn's `Server.on_tick` sets (a new list each second; one second here).
         state.default_headers = [(b"date", formatdate(usegmt=True).encode()), *config.encoded_headers]
         protocol_class = LimitedHttpProtocol if protocol == "workers" else HttpToolsProtocol
-        served = protocol_class(config=config, server_state=state, app_state={})
-        served.connection_made(NullTransport())
-        for done in range(200 + requests):  # 200 to warm up, in both runs
-            if done == 200:
+        connections = [
+            protocol_class(config=config, server_state=state, app_state={}) for _ in range(concurrency)
+        ]
+        for connection in connections:
+            connection.connection_made(NullTransport())
+        warm = -(-200 // concurrency) * concurrency  # 200 to warm up, in whole rounds of the connections
+        for done in range(warm + requests):
+            if done == warm:
                 # Booted and warm: what is alive now is never collected again (the zygote freezes its
                 # imports the same way). Otherwise whether a full collection over the whole heap falls
                 # inside the measured requests moves a subject by +-15k instructions a request.
                 gc.collect()
                 gc.freeze()
-            served.data_received(REQUEST)
-            while state.tasks:
-                await asyncio.sleep(0)
-        served.connection_lost(None)
+            connections[done % concurrency].data_received(REQUEST)
+            if done % concurrency == concurrency - 1 or done == warm + requests - 1:
+                while state.tasks:  # a read on every connection, then their answers, as a loaded loop
+                    await asyncio.sleep(0)
+        for connection in connections:
+            connection.connection_lost(None)
         if app is not None:
             await app.close()
 
@@ -123,7 +138,12 @@ CACHE_ROWS = {"I1 misses": ("I1mr",), "D1 misses": ("D1mr", "D1mw"), "LL misses"
 
 
 def events(
-    protocol: str, app_dir: Path, requests: int, out: str = "/dev/null", cache: bool = False
+    protocol: str,
+    app_dir: Path,
+    requests: int,
+    out: str = "/dev/null",
+    cache: bool = False,
+    concurrency: int = 1,
 ) -> dict[str, int]:
     """callgrind's totals for one run, by event name (`Ir` alone unless `cache`)."""
     argv = [
@@ -132,7 +152,7 @@ def events(
         f"--callgrind-out-file={out}",
         *(["--cache-sim=yes"] if cache else []),
     ]
-    argv += [sys.executable, __file__, "--serve", protocol, str(app_dir), str(requests)]
+    argv += [sys.executable, __file__, "--serve", protocol, str(app_dir), str(requests), str(concurrency)]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     stderr = subprocess.run(argv, capture_output=True, text=True, check=True, env=env).stderr
     names = re.search(r"Events    : (.+)", stderr).group(1).split()  # type: ignore[union-attr]
@@ -143,13 +163,13 @@ def events(
 def warm_bytecode(protocol: str, app_dir: Path) -> None:
     """One untraced run first: the app's (and any stale) modules are compiled and cached before either
     measured run, or the first one alone pays their compilation."""
-    argv = [sys.executable, __file__, "--serve", protocol, str(app_dir), "1"]
+    argv = [sys.executable, __file__, "--serve", protocol, str(app_dir), "1", "1"]
     subprocess.run(argv, capture_output=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"})
 
 
 def main() -> None:
     if sys.argv[1:2] == ["--serve"]:
-        serve(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        serve(sys.argv[2], sys.argv[3], int(sys.argv[4]), concurrency=int(sys.argv[5]))
         return
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -158,6 +178,12 @@ def main() -> None:
     parser.add_argument("--only", action="append", default=[], help="subjects whose name holds this")
     parser.add_argument("--keep", type=Path, help="keep callgrind's output files in this directory")
     parser.add_argument("--cache", action="store_true", help="also count cache misses a request (slower)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="connections with a request in flight at once (each gets a read, then all are answered)",
+    )
     args = parser.parse_args()
     rows: list[Measurement] = []
     cache_rows: list[Measurement] = []
@@ -167,7 +193,7 @@ def main() -> None:
                 continue
             app_dir = Path(tmp) / protocol / str(number)
             if settings is None:
-                write_tree(app_dir, {"starlette_app.py": APPS["starlette_app.py"]})
+                write_tree(app_dir, {name: APPS[name] for name in ("gc_probe.py", "starlette_app.py")})
             else:
                 write_tree(app_dir, EGG_PLUGS_APP if subject == PLUGS else EGG_APP)
                 config = {"keys": "bench", "logger": {"console": False}, **settings}
@@ -178,7 +204,7 @@ def main() -> None:
                 args.keep.mkdir(parents=True, exist_ok=True)
                 outs = [str(args.keep / f"callgrind.{number}.{n}") for n in (1, 2)]
             once, twice = (
-                events(protocol, app_dir, n * args.requests, out, args.cache)
+                events(protocol, app_dir, n * args.requests, out, args.cache, args.concurrency)
                 for n, out in zip((1, 2), outs, strict=True)
             )
             per_request = (twice["Ir"] - once["Ir"]) / args.requests
@@ -186,7 +212,12 @@ def main() -> None:
             for row, names in CACHE_ROWS.items() if args.cache else ():
                 misses = sum(twice[name] - once[name] for name in names) / args.requests
                 cache_rows.append(Measurement(f"{subject} [{row}]", [misses], "/request"))
-    report("request_instructions", rows + cache_rows, anchor=ANCHOR, notes=f"{args.requests} requests")
+    report(
+        "request_instructions",
+        rows + cache_rows,
+        anchor=ANCHOR,
+        notes=f"{args.requests} requests, {args.concurrency} in flight",
+    )
 
 
 if __name__ == "__main__":

@@ -148,6 +148,7 @@ class Session:
 SERVERS = {
     "model.py": MODEL,
     "eggbin_app.py": APPS["eggbin_app.py"],  # the Application in uvicorn, booted at lifespan start
+    "gc_probe.py": APPS["gc_probe.py"],  # imported by eggbin_app.py (idle without BENCH_GC_PROBE)
     "fastapi_app.py": """
 from fastapi import FastAPI
 

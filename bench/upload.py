@@ -136,7 +136,7 @@ def main() -> None:
     results: dict[str, list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        write_tree(root, {"eggbin_app.py": APPS["eggbin_app.py"]})
+        write_tree(root, {name: APPS[name] for name in ("eggbin_app.py", "gc_probe.py")})
         write_tree(root / "egg", UPLOAD_APP)
         for _ in range(args.rounds):
             for mode in args.modes.split(","):

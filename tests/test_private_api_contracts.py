@@ -136,6 +136,22 @@ def test_uvicorn_what_the_workers_request_start_and_response_cycle_redo() -> Non
     }  # fmt: skip
 
 
+def test_uvicorn_what_the_workers_response_end_redoes() -> None:
+    """`LimitedHttpProtocol.on_response_complete` redoes uvicorn's, noting the idle time where uvicorn
+    schedules its keep-alive timer (whose handler only closes the transport): a change upstream must be
+    looked at."""
+    upstream = inspect.getsource(HttpToolsProtocol.on_response_complete)
+    assert set(re.findall(r"self\.(\w+)", upstream)) == {
+        "server_state", "transport", "_unset_keepalive_if_required", "flow", "pipeline", "_start_asgi_task",
+        "timeout_keep_alive_task", "loop", "timeout_keep_alive", "timeout_keep_alive_handler",
+    }  # fmt: skip
+    handler = inspect.getsource(HttpToolsProtocol.timeout_keep_alive_handler)
+    assert set(re.findall(r"self\.(\w+)", handler)) == {"transport"}
+    assert "self.transport.close()" in handler
+    data_received = inspect.getsource(HttpToolsProtocol.data_received)
+    assert "self._unset_keepalive_if_required()" in data_received  # what the idle mark replaces
+
+
 # -- uvicorn: the worker's drain (eggbin/cluster/worker.py, WorkerServer) ----------------------------
 
 

@@ -8,6 +8,12 @@ refused after at most one read past the limit, and the head is measured exactly 
 The trailers of a chunked body (headers too) are bounded by the same size: past it the connection is
 closed. A slow client costs a socket and a timer, never the loop.
 
+That one timer per connection also keeps uvicorn's keep-alive timeout (`keep_alive_timeout`): an idle
+connection is closed when it has been idle that long, as uvicorn closes it, but the end of a response
+only notes the time, where uvicorn schedules a timer for every response and cancels it at the next
+read (~5k instructions a request). The timer never waits longer than the keep-alive timeout, so it is
+never late for an idle stretch that starts after it was set.
+
 Responses go through `CheckedHeadCycle`: uvicorn's cycle, refusing the same response headers (a CR, LF,
 NUL or other control byte in a value, a separator in a name) from any ASGI app with one regex search
 over all names and one over all values instead of two per header. Anything its single pass does not
@@ -80,6 +86,9 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._first_read_size = 0  # size of the read the current head began in
         self._refusal: HTTPStatus | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._idle_since: float | None = None  # when the last response ended; None: not idle since
+        # The longest the timer waits: the keep-alive timeout (a zero one is left to uvicorn's timer).
+        self._period = self.timeout_keep_alive if self.timeout_keep_alive > 0 else self.limits.headers_timeout
         self._after_chunk_header = False  # no chunk data yet since the last chunk header
         self._trailer_streamed = 0  # bytes of reads that fell wholly inside a chunked body's trailers
 
@@ -87,7 +96,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._head_since = self.loop.time()
-        self._timer = self.loop.call_later(self.limits.headers_timeout, self._check_head_time)
+        self._timer = self.loop.call_later(min(self.limits.headers_timeout, self._period), self._check_time)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_timer()
@@ -106,7 +115,12 @@ class LimitedHttpProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refusal is not None:
             return  # refused: the rest of what the client sends is not read
-        self._unset_keepalive_if_required()
+        if self._idle_since is not None:  # the next request's first bytes: no longer idle, in its head
+            self._idle_since = None
+            if self._head_since is None:  # (a head already begun, pipelined, keeps its start)
+                self._head_since = self.loop.time()
+        elif self.timeout_keep_alive_task is not None:  # a zero keep-alive timeout: uvicorn's timer
+            self._unset_keepalive_if_required()
         self._read_size = len(data)
         self._began_in_read = False
         in_trailers = self._after_chunk_header
@@ -158,7 +172,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             self._began_in_read = True
             self._head_streamed = 0
             self._first_read_size = self._read_size
-            if self._head_since is None:  # a keep-alive request: its head starts now
+            if self._head_since is None:  # a pipelined request: its head starts now
                 self._head_since = self.loop.time()
         self.url += url
         if len(self.url) > self.limits.max_url_length:
@@ -214,25 +228,51 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             self.flow.pause_reading()
             self.pipeline.appendleft((self.cycle, app))
 
+    def on_response_complete(self) -> None:
+        """uvicorn's, noting when the connection went idle instead of scheduling its keep-alive timer."""
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        elif self.timeout_keep_alive > 0:
+            self._idle_since = self.loop.time()
+        else:  # closed once the loop has run, unless the next request came: uvicorn's timer does it
+            self.timeout_keep_alive_task = self.loop.call_later(0, self.timeout_keep_alive_handler)
+
     def _head_size(self) -> int:
         """The head's size as sent: request line, then `name: value` lines, then the blank line."""
         line = len(self.parser.get_method()) + len(self.url) + len(b"  HTTP/1.1\r\n")
         return line + sum(len(name) + len(value) + 4 for name, value in self.headers) + 2
 
     # time -------------------------------------------------------------------------------------------
-    def _check_head_time(self) -> None:
+    def _check_time(self) -> None:
+        """Close a connection idle for the keep-alive timeout, refuse a head late for the headers
+        timeout; else check again at the next deadline, at most a keep-alive timeout from now."""
         self._timer = None
         if self.transport.is_closing():
             return
-        timeout = self.limits.headers_timeout
-        waited = 0.0 if self._head_since is None else self.loop.time() - self._head_since
-        if waited >= timeout:
-            if self._in_head:
-                self._refuse(HTTPStatus.REQUEST_TIMEOUT)
-            else:  # no request (not even its target) came: nothing to answer
-                self.transport.close()
+        now = self.loop.time()
+        keep_alive = self.timeout_keep_alive
+        if self._idle_since is None:
+            next_check = now + self._period
+        elif now - self._idle_since >= keep_alive:
+            self.transport.close()  # as uvicorn's `timeout_keep_alive_handler`
             return
-        self._timer = self.loop.call_later(timeout - waited, self._check_head_time)
+        else:
+            next_check = self._idle_since + keep_alive
+        if self._head_since is not None:
+            timeout = self.limits.headers_timeout
+            if now - self._head_since >= timeout:
+                if self._in_head:
+                    self._refuse(HTTPStatus.REQUEST_TIMEOUT)
+                else:  # no request (not even its target) came: nothing to answer
+                    self.transport.close()
+                return
+            next_check = min(next_check, self._head_since + timeout)
+        self._timer = self.loop.call_at(next_check, self._check_time)
 
     # refusing ---------------------------------------------------------------------------------------
     def _refuse(self, status: HTTPStatus) -> None:

@@ -34,7 +34,7 @@ import signal
 import socket
 import termios
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Awaitable, Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from eggbin.cluster.asgi_server import Config, LazyWebSocketsProtocol, Server, is_websocket, loop_factory
@@ -75,23 +75,28 @@ CLOSE = (b"connection", b"close")
 
 
 class DrainingApp:
-    """The ASGI app, plus `Connection: close` on every response once the worker is draining."""
+    """The ASGI app, plus `Connection: close` on every response of a request that came once the worker
+    is draining (a request already in flight then is ended by `WorkerServer.drain`)."""
 
     def __init__(self, app: Application) -> None:
         self.app = app
         self.draining = False
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine of its own (uvicorn is told the interface): until the drain, each request is
+        # the app's own call, with no frame or `send` wrapper of ours.
+        if not self.draining or scope["type"] != "http":
+            return self.app(scope, receive, send)
+        return self.app(scope, receive, self._send_closing(send))
 
+    @staticmethod
+    def _send_closing(send: Send) -> Send:
         async def send_closing(message: Message) -> None:
-            if self.draining and message["type"] == "http.response.start":
+            if message["type"] == "http.response.start":
                 message = {**message, "headers": [*message.get("headers", []), CLOSE]}
             await send(message)
 
-        await self.app(scope, receive, send_closing)
+        return send_closing
 
 
 def pending_bytes(connection: object) -> int:
@@ -249,6 +254,7 @@ def uvicorn_config(app: DrainingApp, options: ChildOptions, limits: HttpLimits) 
     settings = app.app.config
     config = Config(
         app=app,
+        interface="asgi3",  # `DrainingApp.__call__` returns the app's coroutine: no guessing from its type
         lifespan="off",
         log_level="warning",
         access_log=False,

@@ -27,6 +27,7 @@ from tests.rawhttp import (
 MAX_HEAD = 4096
 MAX_URL = 1024
 HEADERS_TIMEOUT = 2.0
+KEEP_ALIVE_TIMEOUT = 3.0
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +164,43 @@ def test_keep_alive_requests_spaced_out_are_never_timed_out(cluster: Running) ->
             time.sleep(0.6)
     assert set(statuses) == {200}
     assert len(statuses) >= 4
+
+
+def test_an_idle_keep_alive_connection_is_closed_after_keep_alive_timeout(cluster: Running) -> None:
+    with Connection(port_of(cluster)) as connection:
+        for _ in range(3):  # the deadline runs from the last response, not from the connection
+            connection.send(head("/"))
+            assert connection.answer().status == 200
+            time.sleep(0.5)
+        waited = closed_within(connection.sock, KEEP_ALIVE_TIMEOUT + 8)
+    assert waited is not None
+    assert waited >= KEEP_ALIVE_TIMEOUT - 0.5 - 0.1
+
+
+def test_a_keep_alive_request_stalled_in_its_method_is_closed_after_headers_timeout(
+    cluster: Running,
+) -> None:
+    with Connection(port_of(cluster)) as connection:
+        connection.send(head("/"))
+        assert connection.answer().status == 200
+        connection.send(b"GE")  # no target yet: the head's time runs from its first byte all the same
+        waited = closed_within(connection.sock, HEADERS_TIMEOUT + 8)
+    assert waited is not None
+    assert waited >= HEADERS_TIMEOUT - 0.1
+
+
+def test_a_pipelined_head_begun_before_the_response_keeps_its_start(cluster: Running) -> None:
+    with Connection(port_of(cluster)) as connection:
+        connection.send(head("/") + b"GET / HTTP/1.1\r\nHost: x\r\n")  # the second head only begun
+        started = time.monotonic()
+        assert connection.answer().status == 200
+        time.sleep(HEADERS_TIMEOUT * 0.75)
+        connection.send(b"X-Slow: 1\r\n")  # more of the same head, after the response: not a new start
+        answer = read_until_closed(connection.sock)
+        elapsed = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:100]
+    # timed from the head's first byte (a restart at the later read would end at 1.75x the timeout)
+    assert HEADERS_TIMEOUT - 0.1 <= elapsed < HEADERS_TIMEOUT * 1.5
 
 
 def test_a_body_sent_with_the_head_is_not_counted_as_head(cluster: Running) -> None:

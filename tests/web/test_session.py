@@ -3,6 +3,7 @@ tampering, expiry, max_age, destroy, external stores, mock.session, and switchin
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import re
@@ -16,6 +17,7 @@ import pytest
 
 from eggbin.testing.mock import Mock
 from eggbin.web.keygrip import keygrip
+from eggbin.web.session import ATTRIBUTE
 from tests.web.conftest import Booted
 
 JSON = {"accept": "application/json"}
@@ -254,11 +256,13 @@ def test_http_only_off_is_warned_about(boot_app: Callable[..., Booted]) -> None:
     assert "httponly" not in cookie
 
 
-def freed_without_the_cyclic_gc(egg: Booted, request: Callable[[], Any]) -> bool:
-    """Whether the context of `request` is freed by reference counting alone (the cyclic GC off): a
-    reference cycle per request leaves it to the GC, whose collections add to the latency tail."""
+def freed_without_the_cyclic_gc(
+    egg: Booted, request: Callable[[], Any], watched: Callable[[Any], Any] = lambda ctx: ctx
+) -> bool:
+    """Whether `watched(ctx)` (the context) of `request` is freed by reference counting alone (the cyclic
+    GC off): a reference cycle per request leaves it to the GC, whose collections add to the latency tail."""
     contexts: list[weakref.ref[Any]] = []
-    egg.app.on("response", lambda ctx: contexts.append(weakref.ref(ctx)))
+    egg.app.on("response", lambda ctx: contexts.append(weakref.ref(watched(ctx))))
     gc.collect()
     gc.disable()
     try:
@@ -276,3 +280,23 @@ def freed_without_the_cyclic_gc(egg: Booted, request: Callable[[], Any]) -> bool
 def test_a_request_using_its_session_and_cookies_leaves_no_reference_cycle(egg: Booted) -> None:
     assert egg.http.get("/counter").json() == {"count": 1}  # warm: lazily built parts are in place
     assert freed_without_the_cyclic_gc(egg, lambda: egg.http.get("/counter"))
+
+
+def test_a_session_read_in_a_request_is_freed_without_the_cyclic_gc(egg: Booted) -> None:
+    assert egg.http.get("/counter").json() == {"count": 1}
+    # the request's `ContextSession` (it holds the session, which points back to it) dies with it
+    assert freed_without_the_cyclic_gc(
+        egg, lambda: egg.http.get("/counter"), lambda ctx: ctx.__dict__[ATTRIBUTE]
+    )
+
+
+def test_a_session_kept_past_its_request_still_reads_but_cannot_be_saved(egg: Booted) -> None:
+    kept: list[Any] = []
+    egg.app.on("response", lambda ctx: kept.append(ctx.session))
+    egg.http.get("/counter")
+    gc.collect()
+    (session,) = kept
+    assert session == {"count": 1}
+    assert session.max_age == 24 * 3600
+    with pytest.raises(RuntimeError, match="the request this session belonged to has ended"):
+        asyncio.run(session.save())
