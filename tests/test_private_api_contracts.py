@@ -59,7 +59,7 @@ def test_each_coupled_library_is_pinned_below_its_next_minor_and_the_installed_o
     )
 
 
-# -- uvicorn: the workers' HTTP protocol (eggbin/cluster/http_protocol.py) --------------------------
+# -- uvicorn: the workers' HTTP protocol (eggbin/cluster/http_protocol.py, checked_head.py) ---------
 
 
 def test_uvicorn_httptools_protocol_what_the_head_limits_override() -> None:

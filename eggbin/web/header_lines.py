@@ -5,7 +5,7 @@ when the app boots and kept here as the ASGI pair a response sends (`PAIRS`, key
 `ctx.response.headers` holds) and the line uvicorn writes for it (`PROVEN_LINES`: `name: value\r\n`).
 Values eggbin generates itself under one header (new trace ids: hex) are proven the same way a batch at a
 time (`GeneratedLines`); only the last two batches are kept, so the tables stay small.
-The workers' protocol (`eggbin.cluster.http_protocol`) looks every pair it is sent up in `PROVEN_LINES`
+The workers' responses (`eggbin.cluster.checked_head`) look every header pair up in `PROVEN_LINES`
 by equality: a pair equal to a proven one is as safe as it, whoever built it; any other pair (a user's
 header, an echoed request id, a length) is checked as before. The rules are stricter than uvicorn's (an
 RFC 9110 token in lower case for the name; tab, visible ASCII and latin-1 text for the value) so a proven

@@ -23,8 +23,9 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from eggbin.cluster import http_protocol
-from eggbin.cluster.http_protocol import CheckedHeadCycle, LimitedHttpProtocol
+from eggbin.cluster import checked_head
+from eggbin.cluster.checked_head import CheckedHeadCycle
+from eggbin.cluster.http_protocol import LimitedHttpProtocol
 from eggbin.web.header_lines import PAIRS, PROVEN_LINES, prove
 from eggbin.web.tracer import trace_ids
 from tests.rawhttp import connect, head
@@ -237,7 +238,7 @@ def test_default_headers_proven_once_answer_as_uvicorn_does(case: str) -> None:
 def test_default_headers_changed_in_place_are_checked_again() -> None:
     defaults = [DATE]
     served(LimitedHttpProtocol, PLAIN, default_headers=defaults)
-    assert http_protocol._proven_defaults[0] == defaults
+    assert checked_head._proven_defaults[0] == defaults
     defaults.append((b"server", b"x\r\nset-cookie: evil=1"))
     ours = served(LimitedHttpProtocol, PLAIN, default_headers=defaults)
     assert ours[2] == ["RuntimeError: Invalid HTTP header value."]
