@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 # step -> (script, arguments of a full run, arguments of a quick run)
 STEPS: dict[str, tuple[str, list[str], list[str]]] = {
     "cli_start": ("cli_start.py", [], ["--runs", "5"]),
-    "reload": ("reload.py", [], ["--reloads", "3", "--starts", "2"]),
+    "reload": ("reload.py", ["--starts", "9"], ["--reloads", "3", "--starts", "2"]),
     "cluster": ("cluster.py", ["--runs", "7"], ["--runs", "1", "--workers", "2"]),
     "memory": ("memory.py", ["--runs", "3"], ["--runs", "1", "--load", "1"]),
     "testrun": ("testrun.py", [], ["--runs", "3", "--no-egg"]),
