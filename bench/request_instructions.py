@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import Measurement, report, write_tree
+from jsonapi import ITEMS
 from throughput import APPS, EGG_APP, EGG_PLUGS_APP
 
 ANCHOR = "starlette (plain httptools)"
@@ -57,6 +58,29 @@ SUBJECTS: dict[str, tuple[str, dict[str, Any] | None]] = {
     "eggbin workers + plugs (session, i18n)": ("workers", {}),
 }
 PLUGS = "eggbin workers + plugs (session, i18n)"
+# The 20-item JSON list of bench/jsonapi.py on `GET /`: `JSONResponse([...])` vs `ctx.body = [...]`.
+JSON_LIST_STARLETTE = "starlette JSON list (plain httptools)"
+JSON_LIST_EGG = "eggbin workers JSON list (default config)"
+SUBJECTS[JSON_LIST_STARLETTE] = ("starlette", None)
+SUBJECTS[JSON_LIST_EGG] = ("workers", {})
+STARLETTE_JSON_LIST_APP = f"""
+import gc_probe
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+async def home(request):
+    return JSONResponse({ITEMS})
+
+app = Starlette(routes=[Route("/", home)])
+"""
+EGG_JSON_LIST_APP = {
+    **EGG_APP,
+    "app/controller/home.py": (
+        "from eggbin import Controller\n\n\nclass HomeController(Controller):\n"
+        f"    async def index(self):\n        self.ctx.body = {ITEMS}\n"
+    ),
+}
 
 
 def serve(
@@ -193,9 +217,13 @@ def main() -> None:
                 continue
             app_dir = Path(tmp) / protocol / str(number)
             if settings is None:
-                write_tree(app_dir, {name: APPS[name] for name in ("gc_probe.py", "starlette_app.py")})
+                starlette_app = (
+                    STARLETTE_JSON_LIST_APP if subject == JSON_LIST_STARLETTE else APPS["starlette_app.py"]
+                )
+                write_tree(app_dir, {"gc_probe.py": APPS["gc_probe.py"], "starlette_app.py": starlette_app})
             else:
-                write_tree(app_dir, EGG_PLUGS_APP if subject == PLUGS else EGG_APP)
+                egg_app = {PLUGS: EGG_PLUGS_APP, JSON_LIST_EGG: EGG_JSON_LIST_APP}.get(subject, EGG_APP)
+                write_tree(app_dir, egg_app)
                 config = {"keys": "bench", "logger": {"console": False}, **settings}
                 (app_dir / "config" / "default.py").write_text(f"config = {config!r}\n")
             warm_bytecode(protocol, app_dir)
