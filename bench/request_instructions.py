@@ -42,6 +42,7 @@ from typing import Any
 from harness import Measurement, report, write_tree
 from jsonapi import ITEMS
 from throughput import APPS, EGG_APP, EGG_PLUGS_APP
+from typed_post import BODY, SERVERS, TEGG_APP
 
 ANCHOR = "starlette (plain httptools)"
 TRACER_OFF = {"tracer": {"header": ""}}
@@ -63,6 +64,24 @@ JSON_LIST_STARLETTE = "starlette JSON list (plain httptools)"
 JSON_LIST_EGG = "eggbin workers JSON list (default config)"
 SUBJECTS[JSON_LIST_STARLETTE] = ("starlette", None)
 SUBJECTS[JSON_LIST_EGG] = ("workers", {})
+# bench/typed_post.py's POST (pydantic body, CSRF token sent): its Starlette app vs eggbin's decorated one.
+JSON_POST_STARLETTE = "starlette JSON POST (plain httptools)"
+JSON_POST_EGG = "eggbin workers JSON POST (decorated, default config)"
+SUBJECTS[JSON_POST_STARLETTE] = ("starlette", None)
+SUBJECTS[JSON_POST_EGG] = ("workers", {})
+REQUEST_FILE = "request.http"
+
+
+def post_request(path: str) -> bytes:
+    """typed_post.py's POST as wrk sends it (`POST_SCRIPT`), keep-alive."""
+    body = BODY.encode()
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:7001\r\nUser-Agent: wrk\r\n"
+        "Content-Type: application/json\r\nx-csrf-token: bench-token\r\nCookie: csrfToken=bench-token\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
 STARLETTE_JSON_LIST_APP = f"""
 import gc_probe
 from starlette.applications import Starlette
@@ -105,6 +124,9 @@ def serve(
     from eggbin.web.application import Application
     from eggbin.web.env import ServerEnv
 
+    request_file = Path(app_dir) / REQUEST_FILE  # a subject's own request (the POST), else `GET /`
+    request = request_file.read_bytes() if request_file.exists() else REQUEST
+
     async def main() -> None:
         app: Application | None = None
         if protocol == "starlette":  # as `uvicorn starlette_app:app` serves it (proxy headers on)
@@ -145,7 +167,7 @@ def serve(
                 # inside the measured requests moves a subject by +-15k instructions a request.
                 gc.collect()
                 gc.freeze()
-            connections[done % concurrency].data_received(REQUEST)
+            connections[done % concurrency].data_received(request)
             if done % concurrency == concurrency - 1 or done == warm + requests - 1:
                 while state.tasks:  # a read on every connection, then their answers, as a loaded loop
                     await asyncio.sleep(0)
@@ -216,14 +238,19 @@ def main() -> None:
             if args.only and subject != ANCHOR and not any(text in subject for text in args.only):
                 continue
             app_dir = Path(tmp) / protocol / str(number)
-            if settings is None:
+            if subject == JSON_POST_STARLETTE:
+                write_tree(app_dir, {name: SERVERS[name] for name in ("model.py", "starlette_app.py")})
+                (app_dir / REQUEST_FILE).write_bytes(post_request("/tasks"))
+            elif settings is None:
                 starlette_app = (
                     STARLETTE_JSON_LIST_APP if subject == JSON_LIST_STARLETTE else APPS["starlette_app.py"]
                 )
                 write_tree(app_dir, {"gc_probe.py": APPS["gc_probe.py"], "starlette_app.py": starlette_app})
             else:
-                egg_app = {PLUGS: EGG_PLUGS_APP, JSON_LIST_EGG: EGG_JSON_LIST_APP}.get(subject, EGG_APP)
-                write_tree(app_dir, egg_app)
+                egg_app = {PLUGS: EGG_PLUGS_APP, JSON_LIST_EGG: EGG_JSON_LIST_APP, JSON_POST_EGG: TEGG_APP}
+                write_tree(app_dir, egg_app.get(subject, EGG_APP))
+                if subject == JSON_POST_EGG:
+                    (app_dir / REQUEST_FILE).write_bytes(post_request("/decorated/tasks"))
                 config = {"keys": "bench", "logger": {"console": False}, **settings}
                 (app_dir / "config" / "default.py").write_text(f"config = {config!r}\n")
             warm_bytecode(protocol, app_dir)
