@@ -17,6 +17,9 @@ uvicorn's plain httptools protocol with its forwarded-header rewrite on (the wor
 `throughput.py`'s `eggbin+plugs` app (a session read and a translation per request) on the workers.
 Every subject sends the default headers uvicorn's server sets (its main loop, once a second): `date`, and
 `server` where the subject's config keeps it (uvicorn's default; eggbin's workers turn it off).
+The JSON subjects pair eggbin with Starlette on bench/jsonapi.py's endpoints: the 20-item JSON list
+(`ctx.body = [...]` vs `JSONResponse([...])`, on `GET /`) and bench/typed_post.py's POST (a pydantic body,
+CSRF token sent; eggbin's decorated controller with its whole default stack); `--only JSON` runs them.
 `--only TEXT` measures the subjects whose name holds TEXT (and the anchor); `--keep DIR` keeps callgrind's
 output files there, for `callgrind_annotate`. `--cache` also simulates the caches (callgrind's
 `--cache-sim=yes`) and adds rows per subject for L1 instruction, L1 data and last-level misses a request:
