@@ -67,6 +67,10 @@ JSON_LIST_STARLETTE = "starlette JSON list (plain httptools)"
 JSON_LIST_EGG = "eggbin workers JSON list (default config)"
 SUBJECTS[JSON_LIST_STARLETTE] = ("starlette", None)
 SUBJECTS[JSON_LIST_EGG] = ("workers", {})
+JSON_LIST_EGG_PLAIN = (
+    "eggbin JSON list on plain httptools + proxy rewrite"  # as `uvicorn --workers` serves it
+)
+SUBJECTS[JSON_LIST_EGG_PLAIN] = ("plain", {})
 # bench/typed_post.py's POST (pydantic body, CSRF token sent): its Starlette app vs eggbin's decorated one.
 JSON_POST_STARLETTE = "starlette JSON POST (plain httptools)"
 JSON_POST_EGG = "eggbin workers JSON POST (decorated, default config)"
@@ -250,7 +254,12 @@ def main() -> None:
                 )
                 write_tree(app_dir, {"gc_probe.py": APPS["gc_probe.py"], "starlette_app.py": starlette_app})
             else:
-                egg_app = {PLUGS: EGG_PLUGS_APP, JSON_LIST_EGG: EGG_JSON_LIST_APP, JSON_POST_EGG: TEGG_APP}
+                egg_app = {
+                    PLUGS: EGG_PLUGS_APP,
+                    JSON_LIST_EGG: EGG_JSON_LIST_APP,
+                    JSON_LIST_EGG_PLAIN: EGG_JSON_LIST_APP,
+                    JSON_POST_EGG: TEGG_APP,
+                }
                 write_tree(app_dir, egg_app.get(subject, EGG_APP))
                 if subject == JSON_POST_EGG:
                     (app_dir / REQUEST_FILE).write_bytes(post_request("/decorated/tasks"))
