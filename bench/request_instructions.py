@@ -17,6 +17,9 @@ uvicorn's plain httptools protocol with its forwarded-header rewrite on (the wor
 `throughput.py`'s `eggbin+plugs` app (a session read and a translation per request) on the workers.
 Every subject sends the default headers uvicorn's server sets (its main loop, once a second): `date`, and
 `server` where the subject's config keeps it (uvicorn's default; eggbin's workers turn it off).
+The JSON subjects pair eggbin with Starlette on bench/jsonapi.py's endpoints: the 20-item JSON list
+(`ctx.body = [...]` vs `JSONResponse([...])`, on `GET /`) and bench/typed_post.py's POST (a pydantic body,
+CSRF token sent; eggbin's decorated controller with its whole default stack); `--only JSON` runs them.
 `--only TEXT` measures the subjects whose name holds TEXT (and the anchor); `--keep DIR` keeps callgrind's
 output files there, for `callgrind_annotate`. `--cache` also simulates the caches (callgrind's
 `--cache-sim=yes`) and adds rows per subject for L1 instruction, L1 data and last-level misses a request:
@@ -40,7 +43,9 @@ from pathlib import Path
 from typing import Any
 
 from harness import Measurement, report, write_tree
+from jsonapi import ITEMS
 from throughput import APPS, EGG_APP, EGG_PLUGS_APP
+from typed_post import BODY, SERVERS, TEGG_APP
 
 ANCHOR = "starlette (plain httptools)"
 TRACER_OFF = {"tracer": {"header": ""}}
@@ -57,6 +62,51 @@ SUBJECTS: dict[str, tuple[str, dict[str, Any] | None]] = {
     "eggbin workers + plugs (session, i18n)": ("workers", {}),
 }
 PLUGS = "eggbin workers + plugs (session, i18n)"
+# The 20-item JSON list of bench/jsonapi.py on `GET /`: `JSONResponse([...])` vs `ctx.body = [...]`.
+JSON_LIST_STARLETTE = "starlette JSON list (plain httptools)"
+JSON_LIST_EGG = "eggbin workers JSON list (default config)"
+SUBJECTS[JSON_LIST_STARLETTE] = ("starlette", None)
+SUBJECTS[JSON_LIST_EGG] = ("workers", {})
+JSON_LIST_EGG_PLAIN = (
+    "eggbin JSON list on plain httptools + proxy rewrite"  # as `uvicorn --workers` serves it
+)
+SUBJECTS[JSON_LIST_EGG_PLAIN] = ("plain", {})
+# bench/typed_post.py's POST (pydantic body, CSRF token sent): its Starlette app vs eggbin's decorated one.
+JSON_POST_STARLETTE = "starlette JSON POST (plain httptools)"
+JSON_POST_EGG = "eggbin workers JSON POST (decorated, default config)"
+SUBJECTS[JSON_POST_STARLETTE] = ("starlette", None)
+SUBJECTS[JSON_POST_EGG] = ("workers", {})
+REQUEST_FILE = "request.http"
+
+
+def post_request(path: str) -> bytes:
+    """typed_post.py's POST as wrk sends it (`POST_SCRIPT`), keep-alive."""
+    body = BODY.encode()
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:7001\r\nUser-Agent: wrk\r\n"
+        "Content-Type: application/json\r\nx-csrf-token: bench-token\r\nCookie: csrfToken=bench-token\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+STARLETTE_JSON_LIST_APP = f"""
+import gc_probe
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+async def home(request):
+    return JSONResponse({ITEMS})
+
+app = Starlette(routes=[Route("/", home)])
+"""
+EGG_JSON_LIST_APP = {
+    **EGG_APP,
+    "app/controller/home.py": (
+        "from eggbin import Controller\n\n\nclass HomeController(Controller):\n"
+        f"    async def index(self):\n        self.ctx.body = {ITEMS}\n"
+    ),
+}
 
 
 def serve(
@@ -80,6 +130,9 @@ def serve(
     from eggbin.cluster.worker import DrainingApp
     from eggbin.web.application import Application
     from eggbin.web.env import ServerEnv
+
+    request_file = Path(app_dir) / REQUEST_FILE  # a subject's own request (the POST), else `GET /`
+    request = request_file.read_bytes() if request_file.exists() else REQUEST
 
     async def main() -> None:
         app: Application | None = None
@@ -121,7 +174,7 @@ def serve(
                 # inside the measured requests moves a subject by +-15k instructions a request.
                 gc.collect()
                 gc.freeze()
-            connections[done % concurrency].data_received(REQUEST)
+            connections[done % concurrency].data_received(request)
             if done % concurrency == concurrency - 1 or done == warm + requests - 1:
                 while state.tasks:  # a read on every connection, then their answers, as a loaded loop
                     await asyncio.sleep(0)
@@ -192,10 +245,24 @@ def main() -> None:
             if args.only and subject != ANCHOR and not any(text in subject for text in args.only):
                 continue
             app_dir = Path(tmp) / protocol / str(number)
-            if settings is None:
-                write_tree(app_dir, {name: APPS[name] for name in ("gc_probe.py", "starlette_app.py")})
+            if subject == JSON_POST_STARLETTE:
+                write_tree(app_dir, {name: SERVERS[name] for name in ("model.py", "starlette_app.py")})
+                (app_dir / REQUEST_FILE).write_bytes(post_request("/tasks"))
+            elif settings is None:
+                starlette_app = (
+                    STARLETTE_JSON_LIST_APP if subject == JSON_LIST_STARLETTE else APPS["starlette_app.py"]
+                )
+                write_tree(app_dir, {"gc_probe.py": APPS["gc_probe.py"], "starlette_app.py": starlette_app})
             else:
-                write_tree(app_dir, EGG_PLUGS_APP if subject == PLUGS else EGG_APP)
+                egg_app = {
+                    PLUGS: EGG_PLUGS_APP,
+                    JSON_LIST_EGG: EGG_JSON_LIST_APP,
+                    JSON_LIST_EGG_PLAIN: EGG_JSON_LIST_APP,
+                    JSON_POST_EGG: TEGG_APP,
+                }
+                write_tree(app_dir, egg_app.get(subject, EGG_APP))
+                if subject == JSON_POST_EGG:
+                    (app_dir / REQUEST_FILE).write_bytes(post_request("/decorated/tasks"))
                 config = {"keys": "bench", "logger": {"console": False}, **settings}
                 (app_dir / "config" / "default.py").write_text(f"config = {config!r}\n")
             warm_bytecode(protocol, app_dir)

@@ -20,6 +20,7 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterable, Iterable
+from json.encoder import encode_basestring
 from typing import IO, TYPE_CHECKING, Any
 
 from msgspec import Struct
@@ -278,7 +279,13 @@ def encode(body: object) -> tuple[bytes | None, str | None]:
 
 def to_json(value: object) -> bytes:
     """JSON as egg's `JSON.stringify` gives it: dates as ISO strings; a value it cannot encode raises."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_value).encode()
+    if _make_encoder is None:  # a Python built without the `_json` accelerator
+        return _ENCODER.encode(value).encode()
+    # What `json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_value)` does, without
+    # building a `JSONEncoder` and its C encoder from the keywords on every response: the same bytes.
+    # A fresh `markers` dict each call: it is the circular-reference check's state.
+    chunks = _make_encoder({}, _json_value, encode_basestring, None, ":", ",", False, False, True)(value, 0)
+    return "".join(chunks).encode()
 
 
 def _json_value(value: object) -> Any:
@@ -294,6 +301,12 @@ def _json_value(value: object) -> Any:
     if callable(dump):
         return dump(mode="json")
     raise TypeError(f"a response body holds a `{type(value).__name__}`, which cannot be sent as JSON")
+
+
+# The C encoder `json.dumps` itself uses (None without the `_json` accelerator; not in typeshed).
+_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+# `json.dumps`'s settings above (compact, non-ASCII kept, circular check, NaN allowed), built once.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_value)
 
 
 def _sent_as_is(body: object) -> bool:
