@@ -155,24 +155,38 @@ def test_a_start_timeout_names_the_hook_still_pending(make_app: MakeApp) -> None
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_a_signal_while_the_daemon_starts_stops_the_cluster(make_app: MakeApp, signum: int) -> None:
+def test_a_signal_while_the_daemon_starts_stops_the_cluster(
+    make_app: MakeApp, isolated: Path, signum: int
+) -> None:
     base, title = make_app("daemon_slow_boot")
     cli = subprocess.Popen(
         ["eggscripts", "start", str(base), "--daemon", "--title", title, "--port", str(free_port())],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # a SIGABRT dumps where a hung CLI waits
     )
     try:
         wait_until(lambda: processes_titled(title, "agent"), timeout=30, what="the agent booting")
         cli.send_signal(signum)
-        _, err = cli.communicate(timeout=30)
+        try:
+            _, err = cli.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # seen once in CI (-n 2, loaded): say where everything was
+            left = [(p.pid, p.status(), " ".join(p.cmdline()).strip()) for p in processes_titled(title)]
+            cli.send_signal(signal.SIGABRT)
+            _, err = cli.communicate(timeout=10)
+            log = isolated / "logs" / "master-stderr.log"
+            pytest.fail(
+                f"the CLI was still running 30 s after {signal.Signals(signum).name}; its stderr and stack:"
+                f"\n{err}\ncluster processes: {left}\nmaster-stderr.log:\n"
+                f"{log.read_text() if log.exists() else '(none)'}"
+            )
         assert cli.returncode == 130, err
         assert f"interrupted: stopped `{title}`, which was still starting" in err
         wait_until(lambda: processes_titled(title) == [], timeout=15, what="nothing of the cluster left")
     finally:
         cli.kill()
-        cli.wait(10)
+        cli.communicate(timeout=10)  # its pipes closed here, not by the next test's garbage collection
 
 
 @pytest.mark.parametrize("how", ["flag", "config"])
