@@ -159,19 +159,25 @@ def test_a_signal_while_the_daemon_starts_stops_the_cluster(
     make_app: MakeApp, isolated: Path, signum: int
 ) -> None:
     base, title = make_app("daemon_slow_boot")
-    cli = subprocess.Popen(
-        ["eggscripts", "start", str(base), "--daemon", "--title", title, "--port", str(free_port())],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # a SIGABRT dumps where a hung CLI waits
-    )
+    # SIGINT as a terminal's Ctrl-C finds it: a suite run in the background (a shell's `&`) ignores it, and
+    # an ignored signal stays ignored across exec (a Python handler does not: the CLI gets the default)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        cli = subprocess.Popen(
+            ["eggscripts", "start", str(base), "--daemon", "--title", title, "--port", str(free_port())],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # a SIGABRT dumps where a hung CLI waits
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     try:
         wait_until(lambda: processes_titled(title, "agent"), timeout=30, what="the agent booting")
         cli.send_signal(signum)
         try:
             _, err = cli.communicate(timeout=30)
-        except subprocess.TimeoutExpired:  # seen once in CI (-n 2, loaded): say where everything was
+        except subprocess.TimeoutExpired:  # say where everything was
             left = [(p.pid, p.status(), " ".join(p.cmdline()).strip()) for p in processes_titled(title)]
             cli.send_signal(signal.SIGABRT)
             _, err = cli.communicate(timeout=10)
