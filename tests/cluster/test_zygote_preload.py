@@ -56,9 +56,9 @@ print(json.dumps(imported_late))
 print(json.dumps(with_jinja2))
 print(json.dumps(len(parsed_own)))
 print(json.dumps({name: [name in sys.modules, is_loaded(name)] for name in DEFERRED}))
-# imported by the boot of an app that turns compress or cors on
-middleware = sorted({"starlette.middleware.gzip", "starlette.middleware.cors"} & set(sys.modules))
-print(json.dumps([loops_found, len(probes), html_preloaded, middleware]))
+# imported by the boot of an app that turns compress or cors on, markupsafe by a helper's first call
+unused = sorted({"starlette.middleware.gzip", "starlette.middleware.cors", "markupsafe"} & set(sys.modules))
+print(json.dumps([loops_found, len(probes), html_preloaded, unused]))
 # each deferred module still serves its one path when first used
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -102,7 +102,7 @@ def test_a_default_boot_imports_no_eggbin_module_the_zygote_did_not_preload(tmp_
     assert json.loads(deferred) == {name: [True, False] for name in names}
     # the event loop's kind and the temporary directory (eggbin's multipart config) found by the zygote;
     # no `html` module (only its `escape` is used, on error pages and by `helper.escape`), no starlette gzip
-    # nor CORS middleware
+    # nor CORS middleware, no markupsafe
     assert json.loads(found_once) == [1, 0, False, []]
     first_uses, loaded = json.loads(used)
     removed, cookie, parsed, threaded, timestamp, *msgspec_uses = first_uses
