@@ -59,6 +59,11 @@ def defer_unused_at_start() -> None:
     """Defer each of `UNUSED_AT_START` and `UNUSED_PACKAGE_IMPORTS` (before anything imports them)."""
     for name in UNUSED_AT_START:
         defer(name)
+    defer_unused_package_imports()
+
+
+def defer_unused_package_imports() -> None:
+    """Defer each of `UNUSED_PACKAGE_IMPORTS` (before their packages are imported)."""
     for name in UNUSED_PACKAGE_IMPORTS:
         defer(name, imported_by_its_package=True)
 
