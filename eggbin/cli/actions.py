@@ -109,6 +109,10 @@ def debug(
 
 def start(base: Path, **flags: Any) -> int:
     """`eggscripts start`: its flags are `StartOptions`' fields (`base` is `base_dir`)."""
+    from eggbin.cluster.lazy_modules import defer_unused_package_imports
+
+    # before msgspec's first import: this process, or its fork, may become the master (cluster.become)
+    defer_unused_package_imports()
     from eggbin.daemon.start import StartOptions
     from eggbin.daemon.start import start as run_start
 

@@ -32,6 +32,9 @@ def run(blob: str) -> None:
 
     start_trace.mark_origin()
     start_trace.mark("master", "main")
+    from eggbin.cluster.lazy_modules import defer_unused_at_start
+
+    defer_unused_at_start()  # before anything imports them: msgspec's package, subprocess
     args = json.loads(blob)
     zygote = None
     if args["cluster"].get("zygote"):

@@ -12,6 +12,13 @@ process pays for them at start.
 - `calendar`: `email.utils` (for starlette's dates) imports it through `email._parseaddr` for `mktime_tz`.
 - `queue`: `concurrent.futures.thread` imports it for a `ThreadPoolExecutor`'s work queue, made when a
   worker first runs something in a thread.
+- `locale`: `subprocess` imports it for the encoding of a text-mode pipe.
+- `msgspec.inspect`, `msgspec.json` (with `msgspec._json_schema`), `msgspec.msgpack`, `msgspec.toml`,
+  `msgspec.yaml`: msgspec's package imports them all at its top; eggbin uses its `Struct`, `field` and
+  `msgspec.structs` only (an app's first `msgspec.json.encode` runs them).
+
+The master defers them all before its first import (`eggbin.cluster.__main__`), the zygote it forks
+inherits them, and the zygote defers them again in case it was started otherwise.
 
 `defer(name)` puts the module in `sys.modules` (and on its package, as an import does) made from the
 module's own import spec, its code not yet run; the first name anyone reads from it runs that code (PEP
@@ -20,7 +27,10 @@ the module's own, only later. Not `importlib.util.LazyLoader`: on Python 3.11 an
 module reads its `__spec__`, which runs it (starlette's own `import http.client` would), and before 3.12.3
 a thread reading the module while another one loads it can find a name missing (CPython gh-114763); here
 dunder names are plain attributes, and a lock makes a second reader wait for the load.
-A module already imported, or one without a plain loader, is left to the ordinary import.
+A module already imported, or one without a plain loader, is left to the ordinary import. A submodule's
+package is imported first, as an import would, to bind the submodule on it; but msgspec's package imports
+its submodules at its top: those are deferred before it, and its own `from . import name` binds them (a
+later `import package.name` would not: only for submodules their package imports itself).
 """
 
 from __future__ import annotations
@@ -28,23 +38,47 @@ from __future__ import annotations
 import importlib.util
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-UNUSED_AT_START = ("logging.config", "http.client", "http.cookies", "shutil", "calendar", "queue")
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
+
+UNUSED_AT_START = ("logging.config", "http.client", "http.cookies", "shutil", "calendar", "queue", "locale")
+# submodules their package imports (and binds) at its top: deferred before the package is imported
+UNUSED_PACKAGE_IMPORTS = (
+    "msgspec.inspect",
+    "msgspec.json",
+    "msgspec.msgpack",
+    "msgspec.toml",
+    "msgspec.yaml",
+)
 _pending: set[str] = set()  # deferred, their code not run yet
 
 
 def defer_unused_at_start() -> None:
-    """Defer each of `UNUSED_AT_START` (before anything imports them)."""
+    """Defer each of `UNUSED_AT_START` and `UNUSED_PACKAGE_IMPORTS` (before anything imports them)."""
     for name in UNUSED_AT_START:
         defer(name)
+    defer_unused_package_imports()
 
 
-def defer(name: str) -> None:
-    """`name` in `sys.modules`, its code run by the first read of a name it defines."""
+def defer_unused_package_imports() -> None:
+    """Defer each of `UNUSED_PACKAGE_IMPORTS` (before their packages are imported)."""
+    for name in UNUSED_PACKAGE_IMPORTS:
+        defer(name, imported_by_its_package=True)
+
+
+def defer(name: str, *, imported_by_its_package: bool = False) -> None:
+    """`name` in `sys.modules`, its code run by the first read of a name it defines. A submodule is bound
+    on its package, which is imported for it, unless `imported_by_its_package`: then a package not
+    imported yet is left so, and binds the submodule itself when its own code imports it."""
     if name in sys.modules:
         return
-    spec = importlib.util.find_spec(name)
+    parent = name.rpartition(".")[0]
+    if imported_by_its_package and parent and parent not in sys.modules:
+        spec = _find_spec_outside(name, parent)
+    else:
+        spec = importlib.util.find_spec(name)
     if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
         return
     module = importlib.util.module_from_spec(spec)
@@ -70,9 +104,21 @@ def defer(name: str) -> None:
     module.__getattr__ = __getattr__  # type: ignore[method-assign]
     _pending.add(name)
     sys.modules[name] = module
-    parent, _, child = name.rpartition(".")
-    if parent:
-        setattr(sys.modules[parent], child, module)
+    if parent in sys.modules:
+        setattr(sys.modules[parent], name.rpartition(".")[2], module)
+
+
+def _find_spec_outside(name: str, parent: str) -> ModuleSpec | None:
+    """The spec of submodule `name` of package `parent`, found without importing `parent`."""
+    package = importlib.util.find_spec(parent)
+    if package is None or package.submodule_search_locations is None:
+        return None
+    for finder in sys.meta_path:  # as the import system looks for it once the package is in
+        find_spec = getattr(finder, "find_spec", None)
+        spec: ModuleSpec | None = find_spec(name, package.submodule_search_locations) if find_spec else None
+        if spec is not None:
+            return spec
+    return None
 
 
 def is_loaded(name: str) -> bool:

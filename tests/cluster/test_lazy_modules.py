@@ -20,11 +20,16 @@ MODULES = {
         "LATER = 1\n"
     ),
     "broken_mod.py": "raise RuntimeError('broken at import')\n",
+    # a package that imports its submodules at its top, as msgspec's does
+    "eager_pkg/__init__.py": "from . import used, unused\nVALUE = used.VALUE\n",
+    "eager_pkg/used.py": "VALUE = 1\n",
+    "eager_pkg/unused.py": "import builtins\nbuiltins.unused_runs += 1\nVALUE = 2\n",
 }
 
 
 def run_python(tmp_path: Path, code: str) -> object:
     for name, source in MODULES.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text(source)
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
@@ -127,4 +132,38 @@ def test_its_own_partial_reads_errors_and_missing_or_imported_modules_behave_as_
         "broken at import",
         "not found",
         True,
+    ]
+
+
+PACKAGE_IMPORTS_IT = """
+import builtins, json, sys
+from eggbin.cluster.lazy_modules import defer, is_loaded
+builtins.unused_runs = 0
+defer("eager_pkg.unused", imported_by_its_package=True)
+defer("logging.config")  # a plain submodule: its package is imported and binds it
+report = ["eager_pkg" in sys.modules, "logging" in sys.modules]
+import eager_pkg, eager_pkg.unused
+from eager_pkg import unused
+report += [builtins.unused_runs, is_loaded("eager_pkg.unused"), unused is sys.modules["eager_pkg.unused"]]
+report += [eager_pkg.unused.VALUE, builtins.unused_runs, is_loaded("eager_pkg.unused"), eager_pkg.VALUE]
+import logging.config
+report.append(logging.config.dictConfig.__name__)
+print(json.dumps(report))
+"""
+
+
+def test_a_submodule_its_package_imports_is_deferred_before_the_package_and_bound_by_it(
+    tmp_path: Path,
+) -> None:
+    assert run_python(tmp_path, PACKAGE_IMPORTS_IT) == [
+        False,
+        True,
+        0,
+        False,
+        True,
+        2,
+        1,
+        True,
+        1,
+        "dictConfig",
     ]

@@ -11,9 +11,11 @@ import pytest
 
 from tests.cluster.running import copy_app
 
-# a fresh interpreter: preload as the zygote does, boot a worker's app (list the eggbin modules it imported
-# late), then an agent: count the parses of eggbin's own config files in both boots
+# a fresh interpreter: defer as the master does, preload as the zygote does, boot a worker's app (list the
+# eggbin modules it imported late), then an agent: count the parses of eggbin's own config files in both boots
 BOOT_AFTER_PRELOAD = """
+from eggbin.cluster.lazy_modules import defer_unused_at_start
+defer_unused_at_start()  # as the master does before its first import (asyncio imports subprocess, locale)
 import asyncio, json, sys
 from pathlib import Path
 from eggbin.cluster import zygote_preload as zygote
@@ -48,15 +50,20 @@ imported_late, with_jinja2 = sorted(set(sys.modules) - before), "jinja2" in sys.
 agent = create_app("agent", base, resolve_env(base, "unittest"), None)
 agent.checks_settings = False
 asyncio.run(agent.boot(write_run_files=False))
-from eggbin.cluster.lazy_modules import UNUSED_AT_START, is_loaded
+from eggbin.cluster.lazy_modules import UNUSED_AT_START, UNUSED_PACKAGE_IMPORTS, is_loaded
+DEFERRED = UNUSED_AT_START + UNUSED_PACKAGE_IMPORTS
 print(json.dumps(imported_late))
 print(json.dumps(with_jinja2))
 print(json.dumps(len(parsed_own)))
-print(json.dumps({name: [name in sys.modules, is_loaded(name)] for name in UNUSED_AT_START}))
-print(json.dumps([loops_found, len(probes), html_preloaded]))
+print(json.dumps({name: [name in sys.modules, is_loaded(name)] for name in DEFERRED}))
+# imported by the boot of an app that turns compress or cors on, markupsafe by a helper's first call
+unused = sorted({"starlette.middleware.gzip", "starlette.middleware.cors", "markupsafe"} & set(sys.modules))
+print(json.dumps([loops_found, len(probes), html_preloaded, unused]))
 # each deferred module still serves its one path when first used
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import mktime_tz
+import msgspec
 from starlette.requests import cookie_parser
 from starlette.responses import Response
 with tempfile.TemporaryDirectory() as kept:
@@ -65,9 +72,11 @@ response = Response()
 response.set_cookie("a", "b c")
 with ThreadPoolExecutor(1) as pool:
     threaded = pool.submit(lambda: 2).result()
+echoed = subprocess.run([sys.executable, "-c", "print('hi')"], capture_output=True, text=True).stdout
 used = [Path(kept).exists(), response.headers["set-cookie"], cookie_parser('k="v\\054w"'), threaded,
-        mktime_tz((2026, 11, 30, 0, 0, 0, 0, 1, -1, 3600))]
-print(json.dumps([used, {name: is_loaded(name) for name in UNUSED_AT_START if name != "logging.config"}]))
+        mktime_tz((2026, 11, 30, 0, 0, 0, 0, 1, -1, 3600)), echoed, msgspec.json.decode(b'{"a": [1]}'),
+        msgspec.yaml.encode.__name__, msgspec.inspect.type_info(int).__class__.__name__]
+print(json.dumps([used, {name: is_loaded(name) for name in DEFERRED if name != "logging.config"}]))
 """
 
 
@@ -88,23 +97,30 @@ def test_a_default_boot_imports_no_eggbin_module_the_zygote_did_not_preload(tmp_
     assert json.loads(with_jinja2) is False  # a worker imports it at its first render (i18n's `__` too)
     assert json.loads(own_files_parsed) == 0  # their syntax was read in the zygote, before the agent's fork
     # imported (by uvicorn, starlette) but never run, in the zygote or by either boot
-    assert json.loads(deferred) == {
-        name: [True, False]
-        for name in ("logging.config", "http.client", "http.cookies", "shutil", "calendar", "queue")
-    }
+    names = ("logging.config", "http.client", "http.cookies", "shutil", "calendar", "queue", "locale")
+    names += ("msgspec.inspect", "msgspec.json", "msgspec.msgpack", "msgspec.toml", "msgspec.yaml")
+    assert json.loads(deferred) == {name: [True, False] for name in names}
     # the event loop's kind and the temporary directory (eggbin's multipart config) found by the zygote;
-    # no `html` module (only its `escape` is used, on error pages and by `helper.escape`)
-    assert json.loads(found_once) == [1, 0, False]
+    # no `html` module (only its `escape` is used, on error pages and by `helper.escape`), no starlette gzip
+    # nor CORS middleware, no markupsafe
+    assert json.loads(found_once) == [1, 0, False, []]
     first_uses, loaded = json.loads(used)
-    removed, cookie, parsed, threaded, timestamp = first_uses
+    removed, cookie, parsed, threaded, timestamp, *msgspec_uses = first_uses
     assert (removed, cookie, parsed, threaded) == (False, 'a="b c"; Path=/; SameSite=lax', {"k": "v,w"}, 2)
     assert timestamp == 1795993200  # 2026-11-30 00:00 at +01:00
+    assert msgspec_uses == ["hi\n", {"a": [1]}, "encode", "IntType"]
     assert loaded == {
         "http.client": False,
         "http.cookies": True,
         "shutil": True,
         "calendar": True,
         "queue": True,
+        "locale": True,
+        "msgspec.inspect": True,
+        "msgspec.json": True,
+        "msgspec.msgpack": False,
+        "msgspec.toml": False,
+        "msgspec.yaml": True,
     }
 
 

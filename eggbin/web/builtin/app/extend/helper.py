@@ -22,9 +22,9 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from markupsafe import Markup
-
 if TYPE_CHECKING:
+    from markupsafe import Markup
+
     from eggbin.web.context import Helper
 
 # js-xss's default white list: tag → attributes
@@ -74,7 +74,7 @@ def shtml(self: Helper, value: object) -> Any:
         return url if not hostname or is_safe_domain(hostname, domains) else None
 
     tags = {tag: set(attributes) for tag, attributes in white_list.items()}
-    return Markup(nh3.clean(value, tags=set(tags), attributes=tags, attribute_filter=keep, link_rel=None))
+    return _markup(nh3.clean(value, tags=set(tags), attributes=tags, attribute_filter=keep, link_rel=None))
 
 
 def surl(self: Helper, value: object) -> Any:
@@ -87,32 +87,32 @@ def surl(self: Helper, value: object) -> Any:
             str(p).lower() for p in (self.app.config.get("security") or {}).get("protocol_white_list") or []
         }
         if not found or scheme.lower() not in allowed:
-            return Markup("")
-    return Markup(
+            return _markup("")
+    return _markup(
         value.replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#x27;")
     )
 
 
 def sjs(self: Helper, value: object) -> Markup:
     """Text for inside a JavaScript string: every ASCII character but letters and digits as `\\xHH`."""
-    return Markup(_escape_js(str(value)))
+    return _markup(_escape_js(str(value)))
 
 
 def sjson(self: Helper, value: object) -> Markup:
     """JSON for inside a `<script>`: every string (keys too) escaped as `sjs` does."""
-    return Markup(json.dumps(_escape_strings(value), ensure_ascii=False, separators=(",", ":")))
+    return _markup(json.dumps(_escape_strings(value), ensure_ascii=False, separators=(",", ":")))
 
 
 def escape(self: Helper, value: object) -> Markup:
     """HTML-escaped text (`&`, `<`, `>`, `"`, `'`)."""
     import html  # at the first use: `html` brings its entity table (~2 ms at every start)
 
-    return Markup(html.escape(str(value), quote=True))
+    return _markup(html.escape(str(value), quote=True))
 
 
 def safe(self: Helper, value: object) -> Markup:
     """Markup printed as it is (egg-view-nunjucks' `helper.safe`): only for HTML the app made itself."""
-    return Markup(value)
+    return _markup(value)
 
 
 def _escape_js(text: str) -> str:
@@ -127,3 +127,11 @@ def _escape_strings(value: object) -> Any:
     if isinstance(value, list | tuple):
         return [_escape_strings(item) for item in value]
     return value
+
+
+def _markup(text: object) -> Markup:
+    """`Markup(text)`, markupsafe imported at the first call: every worker loads this file at its boot,
+    few print a helper's output (jinja2, which imports markupsafe too, comes at a first render)."""
+    from markupsafe import Markup
+
+    return Markup(text)

@@ -9,18 +9,23 @@ where a list is expected. Unlike egg-cors, no origin is allowed until `allow_ori
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 LISTS = ("allow_origins", "allow_methods", "allow_headers", "expose_headers")
 
 
-class Cors(CORSMiddleware):
-    """`CORSMiddleware` that also takes egg-cors' `origin` / `credentials` and comma-separated lists."""
+class Cors:
+    """Makes a `CORSMiddleware` that also takes egg-cors' `origin` / `credentials` and comma-separated lists
+    (not its subclass: starlette's module is imported only by the boot of an app that turns cors on)."""
 
-    def __init__(self, app: ASGIApp, origin: Any = None, credentials: bool | None = None, **options: Any):
+    def __new__(
+        cls, app: ASGIApp, origin: Any = None, credentials: bool | None = None, **options: Any
+    ) -> Any:
+        from starlette.middleware.cors import CORSMiddleware
+
         if origin is not None:
             options.setdefault("allow_origins", origin)
         if credentials is not None:
@@ -28,7 +33,7 @@ class Cors(CORSMiddleware):
         for key in LISTS:
             if isinstance(options.get(key), str):  # `"GET,POST"` would otherwise be a set of letters
                 options[key] = [item.strip() for item in options[key].split(",") if item.strip()]
-        super().__init__(app, **options)
+        return CORSMiddleware(app, **options)
 
 
 cors = Cors
