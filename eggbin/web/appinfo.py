@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 import tomllib
-from _thread import get_ident
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from msgspec import Struct, field
 
@@ -34,54 +33,14 @@ class AppInfo(Struct, frozen=True):
         return settings
 
 
-class ReadOnce:
-    """Within `with ReadOnce():`, each pyproject is parsed and each app directory resolved once, in this
-    thread: `create_app` asks both for the framework, then for the app's info (~130 us of each boot)."""
-
-    # thread -> ("toml" | "resolve", path) -> what was read
-    reads: ClassVar[dict[int, dict[tuple[str, Path], Any]]] = {}
-
-    def __enter__(self) -> None:
-        self.thread = get_ident()
-        self.outer = ReadOnce.reads.get(self.thread)
-        ReadOnce.reads[self.thread] = {} if self.outer is None else self.outer
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.outer is None:
-            del ReadOnce.reads[self.thread]
-
-
-def _reads() -> dict[tuple[str, Path], Any] | None:
-    return ReadOnce.reads.get(get_ident()) if ReadOnce.reads else None
-
-
 def read_pyproject(base_dir: Path) -> dict[str, Any]:
     path = base_dir / "pyproject.toml"
-    read = _reads()
-    if read is not None and ("toml", path) in read:
-        parsed: dict[str, Any] = read["toml", path]
-        return parsed
     if not path.is_file():
-        parsed = {}
-    else:
-        try:
-            parsed = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise BootError(f"`{path}` is not valid TOML: {exc}", hint="fix the file and try again") from exc
-    if read is not None:
-        read["toml", path] = parsed
-    return parsed
-
-
-def resolved(base_dir: Path) -> Path:
-    """`base_dir.resolve()`, once within `ReadOnce`."""
-    read = _reads()
-    if read is None:
-        return base_dir.resolve()
-    if ("resolve", base_dir) not in read:
-        read["resolve", base_dir] = base_dir.resolve()
-    found: Path = read["resolve", base_dir]
-    return found
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise BootError(f"`{path}` is not valid TOML: {exc}", hint="fix the file and try again") from exc
 
 
 def framework_choice(base_dir: Path, explicit: str | None = None) -> tuple[str, str]:
@@ -91,7 +50,7 @@ def framework_choice(base_dir: Path, explicit: str | None = None) -> tuple[str, 
     importing the runtime (`eggbin.web.application`, starlette: ~30 ms of every `eggscripts start`)."""
     if explicit:
         return explicit, "`--framework`"
-    base = resolved(base_dir)
+    base = base_dir.resolve()
     pyproject = base / "pyproject.toml"
     setting = read_pyproject(base).get("tool", {}).get("egg", {}).get("framework")
     if setting:
@@ -142,7 +101,7 @@ def require_app_dir(base_dir: Path, how: str = "with --base DIR") -> Path:
 
 def load_app_info(base_dir: Path, env: ServerEnv | None = None) -> AppInfo:
     """Read the app's identity; `env` defaults to DESIGN.md §5 resolution."""
-    base = resolved(base_dir)
+    base = base_dir.resolve()
     pkg = read_pyproject(base)
     env = env or resolve_env(base)
     home = Path(os.environ.get("EGG_HOME") or Path.home())

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from eggbin.errors import BootError
-from eggbin.web.appinfo import ReadOnce, framework_choice
+from eggbin.web.appinfo import framework_choice
 from eggbin.web.env import ServerEnv
 from eggbin.web.modules import UnitModules
 
@@ -30,8 +30,7 @@ def create_app(
     role: Role | str, base_dir: Path, env: ServerEnv | None = None, framework: str | None = None
 ) -> EggCore:
     """The `Application` (role `app`) or `Agent` (role `agent`) of the app in `base_dir`, not booted yet."""
-    with ReadOnce():  # the framework's choice and the app's info read one pyproject
-        return framework_class(role, base_dir, framework)(base_dir, env)
+    return framework_class(role, base_dir, framework)(base_dir, env)
 
 
 def framework_class(role: Role | str, base_dir: Path, framework: str | None = None) -> type[EggCore]:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from eggbin.web.appinfo import ReadOnce
 from eggbin.web.framework import create_app, framework_choice
 from tests.support import BUILTIN_PLUGINS
 from tests.web.boot_support import (
@@ -109,42 +108,3 @@ def test_framework_without_application_class(tmp_path: Path) -> None:
         "`Application` subclassing `eggbin.Application`; "
         "export `class Application(eggbin.Application)` with `egg_path`"
     )
-
-
-def test_create_app_parses_the_pyproject_once_and_a_later_app_reads_it_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import tomllib
-
-    base = copy_app("boot_framework", tmp_path)
-    parsed: list[str] = []
-    real_loads = tomllib.loads
-    monkeypatch.setattr(tomllib, "loads", lambda text: parsed.append(text) or real_loads(text))
-    assert create_app("app", base).info.egg_settings["framework"] == "egg_fixture_fw2"
-    assert len(parsed) == 1  # the framework's choice and the app's info: one parse
-    pyproject = base / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('name = "boot-framework"', 'name = "renamed"'))
-    assert create_app("app", base).name == "renamed"  # nothing kept from one app to the next
-    assert len(parsed) == 2
-    assert ReadOnce.reads == {}  # nothing left behind, in any thread
-
-
-def test_read_once_is_per_thread_and_ends_with_its_outermost_block(tmp_path: Path) -> None:
-    import threading
-
-    from eggbin.web.appinfo import read_pyproject
-
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "one"\n')
-    seen: list[str] = []
-    with ReadOnce():
-        assert read_pyproject(tmp_path)["project"]["name"] == "one"
-        (tmp_path / "pyproject.toml").write_text('[project]\nname = "two"\n')
-        with ReadOnce():
-            assert read_pyproject(tmp_path)["project"]["name"] == "one"  # read once in the block
-        other = threading.Thread(target=lambda: seen.append(read_pyproject(tmp_path)["project"]["name"]))
-        other.start()
-        other.join()
-        assert read_pyproject(tmp_path)["project"]["name"] == "one"
-    assert seen == ["two"]  # another thread reads the file as it is
-    assert read_pyproject(tmp_path)["project"]["name"] == "two"
-    assert ReadOnce.reads == {}
