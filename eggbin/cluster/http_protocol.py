@@ -53,7 +53,10 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     @classmethod
     def with_limits(cls, limits: HttpLimits) -> type[LimitedHttpProtocol]:
-        """A subclass bound to `limits`, to pass as uvicorn's `http=` protocol class."""
+        """A subclass bound to `limits`, to pass as uvicorn's `http=` protocol class; this class itself for
+        its own limits (the defaults: no class made in each worker's start, ~60 us)."""
+        if limits == cls.limits:
+            return cls
         return type(cls.__name__, (cls,), {"limits": limits})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

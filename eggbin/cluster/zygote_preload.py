@@ -63,6 +63,7 @@ def preload_agent() -> None:
     preload_boot_files(EGGBIN_PATH, EGGBIN_PACKAGE, "agent")
     read_builtin_config_syntax(EGGBIN_PATH)
     own_files.listing()  # what every boot asks of eggbin's own units: listed here, once
+    warm_abc_caches()
 
 
 def preload_worker() -> None:
@@ -88,6 +89,27 @@ def preload_worker() -> None:
     app_files = tuple(f"**/app/{directory}/*.py" for directory in BUILTIN_APP_DIRS)
     preload(builtin_modules(builtin, eggbin.web.builtin.__name__, app_files))
     preload_boot_files(builtin, eggbin.web.builtin.__name__, "app")
+    warm_abc_caches()
+
+
+# what a boot asks `collections.abc` of plain values: logging's `isinstance(args[0], Mapping)` for each
+# record, `inspect.isawaitable(None)`, a `Config` or a dict against `Mapping` (eggbin.web.config.Config)
+ABC_ASKED = ("Mapping", "MutableMapping", "Awaitable")
+
+
+def warm_abc_caches() -> None:
+    """The answers of `collections.abc` about plain values, cached here after the imports (a registration
+    drops the negative ones): a child asked them first and walked every subclass of `Mapping` (~30 checks),
+    writing each one's cache, pages it then copied (~60 faults of every boot)."""
+    import collections.abc
+
+    from eggbin.web.config import Config
+
+    asked = [getattr(collections.abc, name) for name in ABC_ASKED]
+    values: tuple[object, ...] = (None, "", {}, Config())
+    for value in values:
+        for abc in asked:
+            isinstance(value, abc)
 
 
 def preload_boot_files(root: Path, package: str, role: str) -> None:
@@ -198,4 +220,5 @@ def preload_optional() -> None:
 
     LazyWebSocketsProtocol.preload()
     preload(OPTIONAL_PRELOAD)
+    warm_abc_caches()
     mark("zygote", "optional preload done")

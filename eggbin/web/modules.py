@@ -27,10 +27,12 @@ from types import ModuleType
 from eggbin.errors import BootError
 
 APP_DIRS = ("app", "config", "lib")  # a unit's own top-level directories: imported relatively
+# compiled once, in the zygote: `re.sub(r"\W", ...)` compiled it again in every worker (~0.3 ms of its boot)
+NOT_A_NAME_CHARACTER = re.compile(r"\W")
 
 
 def unit_root_name(name: str, path: Path) -> str:
-    slug = re.sub(r"\W", "_", name)[:40]
+    slug = NOT_A_NAME_CHARACTER.sub("_", name)[:40]
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:8]
     return f"_egg_{slug}_{digest}"
 

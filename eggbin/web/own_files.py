@@ -71,8 +71,18 @@ def python_files(directory: Path) -> list[Path]:
     """The modules under `directory`, sorted, skipping private files and caches."""
     name = str(directory)
     if not _own(name):
-        if not directory.is_dir():
-            return []
-        found = directory.rglob("*.py")
-        return sorted(p for p in found if not p.name.startswith("_") and "__pycache__" not in p.parts)
+        return sorted(_walked_modules(directory, name))
     return list(listing()[1].get(name, ()))
+
+
+def _walked_modules(directory: Path, name: str) -> list[Path]:
+    """What `directory.rglob("*.py")` finds (any entry so named, symlinked directories not entered),
+    public and outside `__pycache__`, from `os.walk`: a path made only for a module, no glob pattern
+    compiled, no `Path` for each directory (~1 ms of a worker's boot, most of it copy-on-write)."""
+    found, below = [], len(os.path.join(name, ""))
+    for parent, subdirectories, names in os.walk(name):
+        for entry in (*subdirectories, *names):
+            if entry.endswith(".py") and not entry.startswith("_"):
+                found.append(directory.joinpath(parent[below:], entry))
+        subdirectories[:] = [entry for entry in subdirectories if entry != "__pycache__"]
+    return found

@@ -21,6 +21,12 @@ PARAM_NAME = re.compile(r"\(\?P<\w+>")
 COLON_PARAM = re.compile(r"(?<=/):([A-Za-z_][A-Za-z0-9_]*)")  # a segment `:id`, never `{id:int}`
 
 
+def _braced(found: re.Match[str]) -> str:
+    """`{id}` for `:id`: a function, not the template `{\\1}`, which `re` parses in Python the first time
+    in each process (its template parser's first use, ~0.1 ms of every worker's boot)."""
+    return "{" + found[1] + "}"
+
+
 class Route:
     """One route: its methods, path, handler and own middleware, the path compiled once.
 
@@ -58,7 +64,7 @@ class Route:
         if isinstance(path, re.Pattern):
             self.regex, self.path_format, self.convertors = path, path.pattern, {}
         else:
-            self.regex, self.path_format, self.convertors = compile_path(COLON_PARAM.sub(r"{\1}", path))
+            self.regex, self.path_format, self.convertors = compile_path(COLON_PARAM.sub(_braced, path))
 
     def __repr__(self) -> str:
         return (

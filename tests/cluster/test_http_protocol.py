@@ -254,3 +254,14 @@ def test_socket_helpers_see_a_closed_connection() -> None:
     with left, right:
         right.close()
         assert closed_within(left, 1) is not None
+
+
+def test_the_default_limits_bind_the_protocol_class_itself_others_a_subclass() -> None:
+    from eggbin.cluster.http_protocol import LimitedHttpProtocol
+    from eggbin.web.http_server import HttpLimits
+
+    assert LimitedHttpProtocol.with_limits(HttpLimits()) is LimitedHttpProtocol  # no class made per worker
+    bound = LimitedHttpProtocol.with_limits(HttpLimits(keep_alive_timeout=3))
+    assert bound is not LimitedHttpProtocol
+    assert bound.limits == HttpLimits(keep_alive_timeout=3)
+    assert LimitedHttpProtocol.limits == HttpLimits()

@@ -93,6 +93,30 @@ def test_any_other_unit_is_asked_of_the_file_system(tmp_path: Path) -> None:
     assert own_files.existing(controllers, "later.py") == controllers / "later.py"
 
 
+def test_another_units_modules_are_what_rglob_finds_without_a_glob(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = tmp_path / "app"
+    names = ("a.py", "_b.py", "c/d.py", "c/__pycache__/x.py", "_private/e.py", "c/e/f.py", ".hidden.py",
+             "notes.txt", "c-d.py", "c/a.py", "dir.py/z.py", "__pycache__/y.py")  # fmt: skip
+    for name in names:
+        (app / name).parent.mkdir(parents=True, exist_ok=True)
+        (app / name).write_text("")
+    (app / "linked").symlink_to(app / "c")  # a symlinked directory: named, never entered (as `rglob`)
+    (app / "linked.py").symlink_to(app / "c")
+    (app / "broken.py").symlink_to(app / "nowhere.py")
+    expected = {directory: walked_python_files(directory) for directory in (app, app / "c", app / "a.py")}
+    assert app / "dir.py" in expected[app]  # any entry so named, as `rglob` finds it
+    assert app / "linked.py" in expected[app]
+
+    def no_glob(*args: object) -> None:
+        raise AssertionError("globbed")
+
+    monkeypatch.setattr(Path, "rglob", no_glob)
+    for directory, modules in expected.items():
+        assert own_files.python_files(directory) == modules, directory
+
+
 def test_a_directory_of_eggbins_tree_is_resolved_already_any_other_path_is_resolved(tmp_path: Path) -> None:
     plugin = EGGBIN_PATH / "plugins" / "session"
     assert own_files.resolved(plugin) is plugin

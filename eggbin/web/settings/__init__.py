@@ -12,9 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct
 
+from eggbin.web.own_files import existing
 from eggbin.web.units import EGGBIN_PATH
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from eggbin.web.plugins import Plugin
     from eggbin.web.units import LoadUnit
 
@@ -34,6 +37,7 @@ TOP_LEVEL = (
 )  # fmt: skip
 # every name the check validates: its sections and the top-level keys it reads
 CHECKED = frozenset((*CORE_SECTIONS, *MIDDLEWARE_SECTIONS, *PLUGIN_SECTIONS, *TOP_LEVEL))
+_EGGBIN_ROOT = str(EGGBIN_PATH)
 _EGGBIN_FILES = f"{EGGBIN_PATH}{os.sep}"
 
 
@@ -84,7 +88,7 @@ def checked_names(loaded: LoadedConfig) -> list[str]:
     """The built-in sections this app's config must follow (the top-level keys aside)."""
     off = {name for name, on in loaded.built_in.items() if not on}
     own = {name for name in MIDDLEWARE_SECTIONS if _overridden(loaded.units, name)}
-    on = {p.spec.name for p in loaded.plugins if p.unit.path.is_relative_to(EGGBIN_PATH)}
+    on = {p.spec.name for p in loaded.plugins if _is_eggbins(p.unit.path)}
     return [
         *CORE_SECTIONS,
         *(name for name in MIDDLEWARE_SECTIONS if name not in off | own),
@@ -95,9 +99,16 @@ def checked_names(loaded: LoadedConfig) -> list[str]:
 def _overridden(units: Sequence[LoadUnit], name: str) -> bool:
     """Whether a unit other than eggbin's own ships `app/middleware/<name>.py` (its options are its own)."""
     return any(
-        not unit.path.is_relative_to(EGGBIN_PATH) and unit.file("app", "middleware", f"{name}.py").is_file()
+        not _is_eggbins(unit.path) and existing(unit.path, "app", "middleware", f"{name}.py") is not None
         for unit in units
     )
+
+
+def _is_eggbins(path: Path) -> bool:
+    """`path.is_relative_to(EGGBIN_PATH)` for a unit's (resolved) path, without the paths pathlib would
+    make: asked for every unit and section at the agent's boot (~70 times)."""
+    name = str(path)
+    return name == _EGGBIN_ROOT or name.startswith(_EGGBIN_FILES)
 
 
 def set_outside_eggbin(meta: Mapping[str, str]) -> set[str]:
