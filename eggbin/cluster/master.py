@@ -251,7 +251,6 @@ class Master(ChildStarts):
         info = self.ready_info()
         elapsed = (time.monotonic() - self.started_at) * 1000
         masterlog.info(f"egg started on {info['address']} ({elapsed:.0f} ms)")
-        self.tell_agent_workers()  # before egg-ready: "immediate" schedules need the workers
         message = self.ready_message()
         # the state file is final before `eggscripts start` returns: nothing rewrites it after the parent
         # hears egg-ready (a `stop`/`reload` right after the start reads what the master wrote)
@@ -260,8 +259,13 @@ class Master(ChildStarts):
         # the parent first, then the workers, then the agent, as egg-cluster's master sends it: the
         # children's `server_did_ready` hooks wake on the same cores and would hold the parent's back
         self.send_parent(message)
-        for child in sorted(self.children.values(), key=lambda child: child.role == "agent"):
-            child.send(message)
+        for worker in self.workers:
+            worker.send(message)
+        # the agent's list of workers just before its egg-ready ("immediate" schedules need it), not
+        # before the parent's: the agent, woken by it, took the master's core for ~2 ms of the start
+        self.tell_agent_workers()
+        if self.agent:
+            self.agent.send(message)
         self.router.become_ready()
         if self.zygote and not self.options.keep_zygote:
             self.zygote.stop()
