@@ -328,7 +328,10 @@ class Master(ChildStarts):
 
     def tick(self) -> None:
         timeout = 0.05 if self.respawner.pending or self.state in STOPPING else 0.1
-        for key, _ in self.selector.select(timeout=timeout):
+        # the zygote's packet last: the pids of its last batch are taken once it has exited (a few ms,
+        # `Zygote.wait_retired`), and the agent's `agent-start` beside them is what the workers wait for
+        events = sorted(self.selector.select(timeout=timeout), key=lambda event: event[0].data == "zygote")
+        for key, _ in events:
             if key.data == "wakeup":
                 with contextlib.suppress(BlockingIOError):
                     self._wake[0].recv(4096)
