@@ -7,21 +7,13 @@ read there, and no way to plant a file where eggbin would read, follow or connec
 
 from __future__ import annotations
 
-import functools
 import os
 import stat
-import sys
 from pathlib import Path
-
-TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: the CLI imports this module
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 OTHERS = 0o077
-AT_FDCWD = -100
-RENAME_EXCHANGE = 2
 
 
 def private_dir(path: Path, *, tighten: bool = False) -> Path:
@@ -48,34 +40,4 @@ def write_private(path: Path, text: str) -> None:
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with os.fdopen(open_private(temp, os.O_WRONLY | os.O_TRUNC), "w", encoding="utf-8") as file:
         file.write(text)
-    if exchange(temp, path):
-        os.unlink(temp)  # the old file, now under the temporary name
-    else:
-        os.replace(temp, path)
-
-
-def exchange(first: Path, second: Path) -> bool:
-    """Swap two existing files atomically (Linux `renameat2(RENAME_EXCHANGE)`); False where it cannot.
-
-    A rename over an existing file makes ext4 flush the new file's data first (`auto_da_alloc`, ~0.13 ms
-    a write here; the state file is written on the way to egg-ready): an exchange and an unlink do not.
-    What is lost is the guard against an empty file after a power cut, for files that describe running
-    processes.
-    """
-    renameat2 = _renameat2()
-    if renameat2 is None:
-        return False
-    return renameat2(AT_FDCWD, os.fsencode(first), AT_FDCWD, os.fsencode(second), RENAME_EXCHANGE) == 0
-
-
-@functools.cache
-def _renameat2() -> Callable[..., int] | None:
-    """libc's `renameat2`, None off Linux or without it (then a plain rename does)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-
-    try:
-        return ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
-        return None
+    os.replace(temp, path)
