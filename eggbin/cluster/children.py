@@ -114,7 +114,9 @@ class ChildStarts(ClusterReport):
         agent_request = [self.spawn_request("agent", 0)]
         agent_ends = self.zygote.ask_ahead(agent_request)
         requests = [self.spawn_request("worker", worker_id) for worker_id in ahead]
-        worker_ends = self.zygote.ask_ahead(requests) if agent_ends is not None and ahead else None
+        # without `keep_zygote`, a batch of every worker is the zygote's last: it forks them itself
+        last = not self.options.keep_zygote and len(ahead) == self.options.workers
+        worker_ends = self.zygote.ask_ahead(requests, last) if agent_ends is not None and ahead else None
         [agent] = self.zygote.collect_or_spawn(agent_ends, agent_request)
         self.spawn("agent", 0, agent)
         mark("master", "agent spawned")

@@ -251,7 +251,6 @@ class Master(ChildStarts):
         info = self.ready_info()
         elapsed = (time.monotonic() - self.started_at) * 1000
         masterlog.info(f"egg started on {info['address']} ({elapsed:.0f} ms)")
-        self.tell_agent_workers()  # before egg-ready: "immediate" schedules need the workers
         message = self.ready_message()
         # the state file is final before `eggscripts start` returns: nothing rewrites it after the parent
         # hears egg-ready (a `stop`/`reload` right after the start reads what the master wrote)
@@ -260,8 +259,13 @@ class Master(ChildStarts):
         # the parent first, then the workers, then the agent, as egg-cluster's master sends it: the
         # children's `server_did_ready` hooks wake on the same cores and would hold the parent's back
         self.send_parent(message)
-        for child in sorted(self.children.values(), key=lambda child: child.role == "agent"):
-            child.send(message)
+        for worker in self.workers:
+            worker.send(message)
+        # the agent's list of workers just before its egg-ready ("immediate" schedules need it), not
+        # before the parent's: the agent, woken by it, took the master's core for ~2 ms of the start
+        self.tell_agent_workers()
+        if self.agent:
+            self.agent.send(message)
         self.router.become_ready()
         if self.zygote and not self.options.keep_zygote:
             self.zygote.stop()
@@ -324,7 +328,10 @@ class Master(ChildStarts):
 
     def tick(self) -> None:
         timeout = 0.05 if self.respawner.pending or self.state in STOPPING else 0.1
-        for key, _ in self.selector.select(timeout=timeout):
+        # the zygote's packet last: the pids of its last batch are taken once it has exited (a few ms,
+        # `Zygote.wait_retired`), and the agent's `agent-start` beside them is what the workers wait for
+        events = sorted(self.selector.select(timeout=timeout), key=lambda event: event[0].data == "zygote")
+        for key, _ in events:
             if key.data == "wakeup":
                 with contextlib.suppress(BlockingIOError):
                     self._wake[0].recv(4096)

@@ -6,6 +6,7 @@ import contextlib
 import ctypes
 import functools
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -138,13 +139,32 @@ def die_with_parent(master_pid: int, forked_by: int = 0) -> None:
     master, its subreaper: the middle exits once it forked the batch's last child, and the signal is
     bound to the parent at the time of the call.
     """
-    deadline = time.monotonic() + ADOPTION_TIMEOUT
-    while forked_by and os.getppid() == forked_by and time.monotonic() < deadline:
-        time.sleep(0.001)
+    if forked_by and os.getppid() == forked_by:
+        wait_adopted(forked_by, time.monotonic() + ADOPTION_TIMEOUT)
     if sys.platform.startswith("linux"):
         _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != master_pid:  # the master died before prctl took effect
         os._exit(1)
+
+
+def wait_adopted(forked_by: int, deadline: float) -> None:
+    """Until the middle process `forked_by` has exited (this process is then the master's) or `deadline`:
+    woken by its pidfd the moment it exits (the kernel re-parents its children first), polled where
+    there is none."""
+    try:
+        pidfd = os.pidfd_open(forked_by)
+    except (AttributeError, OSError):  # no pidfd, or already gone (and reaped)
+        pidfd = -1
+    if pidfd >= 0:
+        try:
+            if os.getppid() == forked_by:  # opened while it was still the parent: the pidfd is its
+                exited = select.poll()
+                exited.register(pidfd, select.POLLIN)
+                exited.poll(max(0, int((deadline - time.monotonic()) * 1000)))
+        finally:
+            os.close(pidfd)
+    while os.getppid() == forked_by and time.monotonic() < deadline:
+        time.sleep(0.001)  # no pidfd (before Linux 5.3)
 
 
 @functools.cache

@@ -23,8 +23,12 @@ holds the agent's modules, holds the workers' batch while it imports theirs, the
 
 The master is a child subreaper (`PR_SET_CHILD_SUBREAPER`), so each B is re-parented to it when A exits:
 the master waits for, signals and reaps B like any child it spawned, and B dies with the master. One
-middle process A per batch: n children cost n + 1 forks, not 2n. A worker's channel holds what the
-master already knows of the start (`agent-started`...) before its request is sent: nothing waits on a pid.
+middle process A per batch: n children cost n + 1 forks, not 2n. Without `keep_zygote` (`eggscripts
+start`), a first workers' batch that holds every worker is the zygote's last (`last` on its final request):
+the zygote forks them itself, no A before the first of them runs, tells their pids and exits, which makes
+them the master's (it reads their pids, then waits for that exit); later children are spawned. A worker's
+channel holds what the master already knows of the start (`agent-started`...) before its request is sent:
+nothing waits on a pid.
 Used by `eggbin dev` / `debug` and `eggscripts start` (`ClusterOptions.zygote`); anything going wrong
 falls back to a spawn.
 """
@@ -35,6 +39,7 @@ import contextlib
 import ctypes
 import json
 import os
+import select
 import signal
 import socket
 import sys
@@ -53,6 +58,7 @@ if TYPE_CHECKING:
 
 PR_SET_CHILD_SUBREAPER = 36
 REPLY_TIMEOUT = 15.0  # the first request waits for the zygote's imports
+RETIRE_TIMEOUT = 2  # seconds the zygote may take to exit once it told the pids of its last batch
 PIPELINED = 8  # fork requests in flight at once: far below what the control socket's buffers hold
 
 
@@ -84,6 +90,8 @@ class Zygote:
         self.control = control
         self.workers_ready = False  # the zygote said it holds the workers' modules (a fork is prompt)
         self.failed = False
+        self.retired = False  # asked its last batch: it exits once it told their pids
+        self.last_batch: list[socket.socket] | None = None  # the master's ends of that batch's channels
         control.settimeout(REPLY_TIMEOUT)
 
     def spawn(
@@ -103,7 +111,7 @@ class Zygote:
         from eggbin.cluster import masterlog
         from eggbin.cluster.process import spawn_module
 
-        if self.process.poll() is None:
+        if not self.retired and self.process.poll() is None:
             try:
                 return self.fork_many([(module, blob_for, pass_fds, greeting)])[0]
             except (OSError, ValueError) as exc:
@@ -119,14 +127,14 @@ class Zygote:
             started += self.collect_or_spawn(self.ask_ahead(batch), batch)
         return started
 
-    def ask_ahead(self, requests: list[SpawnRequest]) -> list[socket.socket] | None:
+    def ask_ahead(self, requests: list[SpawnRequest], last: bool = False) -> list[socket.socket] | None:
         """Send one batch (up to `PIPELINED`) that the zygote forks as soon as it can, its children got
         later (`collect_or_spawn`): the master's ends of their channels; None when the zygote cannot be
         asked (then it is killed, and `collect_or_spawn` spawns them)."""
-        if not self.failed and self.process.poll() is None:
+        if not self.failed and not self.retired and self.process.poll() is None:
             try:
                 return self.ask(
-                    [(module, blob, fds, greeting) for module, blob, fds, _, greeting in requests]
+                    [(module, blob, fds, greeting) for module, blob, fds, _, greeting in requests], last
                 )
             except (OSError, ValueError) as exc:
                 self.unavailable(exc)
@@ -166,8 +174,9 @@ class Zygote:
         cannot serve them all."""
         return self.collect(self.ask(requests))
 
-    def ask(self, requests: list[ForkRequest]) -> list[socket.socket]:
-        """Send one batch of fork requests; the master's ends of the children's channels, for `collect`."""
+    def ask(self, requests: list[ForkRequest], last: bool = False) -> list[socket.socket]:
+        """Send one batch of fork requests; the master's ends of the children's channels, for `collect`.
+        `last`: the zygote forks them itself and exits (the master keeps no zygote after the start)."""
         ends: list[socket.socket] = []
         try:
             for number, (module, blob_for, pass_fds, greeting) in enumerate(requests, 1):
@@ -178,12 +187,16 @@ class Zygote:
                     request = {"module": module, "blob": blob_for(child_end.fileno())}
                     if number < len(requests):
                         request["more"] = True
+                    elif last:
+                        request["last"] = True
                     packet = json.dumps(request).encode()
                     socket.send_fds(self.control, [packet], [child_end.fileno(), *pass_fds])
         except BaseException:
             for end in ends:
                 end.close()
             raise
+        if last:
+            self.retired, self.last_batch = True, ends
         return ends
 
     def collect(self, ends: list[socket.socket]) -> list[tuple[ChildProcess, Channel]]:
@@ -203,7 +216,27 @@ class Zygote:
             for end in ends:
                 end.close()
             raise
+        if ends is self.last_batch:
+            self.wait_retired()
         return [(ForkedChild(pid), Channel(end)) for pid, end in zip(pids, ends, strict=True)]
+
+    def wait_retired(self) -> None:
+        """Its last batch's children are the master's only once the zygote, their pids told, has exited
+        (polled before, one would look gone): wait for it, SIGKILLed after `RETIRE_TIMEOUT`."""
+        if self.process.poll() is not None:
+            return  # reaped already (its pid may be another process's by now)
+        with contextlib.suppress(OSError):
+            pidfd = os.pidfd_open(self.process.pid)
+            try:
+                exited = select.poll()
+                exited.register(pidfd, select.POLLIN)
+                exited.poll(RETIRE_TIMEOUT * 1000)
+            finally:
+                os.close(pidfd)
+        if self.process.poll() is None:
+            self.kill()
+        while self.process.poll() is None:
+            time.sleep(0.001)
 
     def notice_read(self) -> bool:
         """Whether the zygote's next packet was its `ready` notice (read now), not a pid left unread."""

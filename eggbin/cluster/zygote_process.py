@@ -6,7 +6,8 @@ requests is a double fork: one middle process forks the batch's children (the ag
 exits, so they are re-parented to the master, its subreaper. The agent's middle process is reaped (and
 its pid told) only after the workers' imports: they are not held up while it forks the agent and exits.
 The first workers' batch, asked ahead, is forked before that: the master, woken by the agent's pid,
-does not delay their fork (`fork_held`).
+does not delay their fork (`fork_held`). A batch the master marks `last` (it keeps no zygote after the
+start) is forked by the zygote itself, which exits once it told their pids (`fork_last`).
 """
 
 from __future__ import annotations
@@ -25,9 +26,14 @@ from eggbin.cluster.zygote_preload import AGENT, preload_agent, preload_optional
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: imported in the zygote right after its fork
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, NoReturn
 
     Request = tuple[dict[str, Any], list[int]]  # a message from the master and the fds it carried
+
+
+def _none() -> None:
+    """`Forking`'s default `after_first`: nothing."""
 
 
 def receive(control: socket.socket) -> Request | None:
@@ -59,11 +65,25 @@ class Forking:
     """One batch, its middle process forked (`begin_forks`): its children's pids are told to the master,
     in the order of the requests, once the middle is reaped (`tell`)."""
 
-    def __init__(self, control: socket.socket, master_pid: int, batch: list[Request]) -> None:
+    def __init__(
+        self,
+        control: socket.socket,
+        master_pid: int,
+        batch: list[Request],
+        after_first: Callable[[], None] = _none,
+    ) -> None:
         self.control = control
         self.modules = [message["module"].rsplit(".", 1)[-1] for message, _ in batch]
+        # the last batch the master asks (it keeps no zygote after the start): forked by the zygote
+        # itself, which exits once their pids are told, as a middle process would (`fork_last`)
+        self.last = bool(batch[-1][0].get("last"))
+        self.forked: list[int] = []
+        self.middle = self.read_end = -1
         try:
-            self.middle, self.pids = begin_forks(control, master_pid, batch)
+            if self.last:
+                self.forked = fork_last(control, master_pid, batch, after_first)
+            else:
+                self.middle, self.read_end = begin_forks(control, master_pid, batch)
         finally:
             for _, fds in batch:
                 for fd in fds:
@@ -72,7 +92,7 @@ class Forking:
     def tell(self) -> bool:
         """Reap the middle process, send the children's pids; False when the master is gone (it stopped
         while the zygote imported). A middle that forked fewer children than asked raises OSError."""
-        pids = collect_pids(self.middle, self.pids, len(self.modules))
+        pids = self.forked if self.last else collect_pids(self.middle, self.read_end, len(self.modules))
         for module, pid in zip(self.modules, pids, strict=True):
             mark("zygote", f"forked {module} {pid}")
         try:
@@ -88,22 +108,27 @@ class Forking:
             raise OSError("the master is gone")
 
 
-def answer(control: socket.socket, master_pid: int, batch: list[Request]) -> None:
-    """Fork the batch's children and send their pids, in the order of the requests."""
-    Forking(control, master_pid, batch).tell_or_raise()
+def answer(control: socket.socket, master_pid: int, batch: list[Request]) -> bool:
+    """Fork the batch's children and send their pids, in the order of the requests; whether it was the
+    last batch (the zygote then exits)."""
+    forking = Forking(control, master_pid, batch)
+    forking.tell_or_raise()
+    return forking.last
 
 
 def fork_held(
-    control: socket.socket, master_pid: int, held: list[Request] | None
+    control: socket.socket, master_pid: int, held: list[Request] | None, tell_agents: Callable[[], None]
 ) -> tuple[Forking | None, OSError | None]:
-    """The workers' batch the master asked for ahead (`held`), its middle process forked before the
-    agent's pid is told: the master, woken by that message, would otherwise take the zygote's CPU before
-    this fork (~1.7 ms of the start's path); their pids are told after the agent's, as before. A failed
-    fork is returned, raised once the agent's pid is told (the master spawns the workers instead)."""
+    """The workers' batch the master asked for ahead (`held`), its middle process (or, for a last batch,
+    its first child) forked before the agent's pid is told (`tell_agents`, called here after that fork):
+    the master, woken by that message, would otherwise take the zygote's CPU before this fork (~1.7 ms of
+    the start's path), and the workers wait for the `agent-started` it then sends; their pids are told
+    after the agent's, as before. A failed fork is returned, raised once the agent's pid is told (the
+    master spawns the workers instead)."""
     if held is None or held[0][0].get("preload") == "optional":
         return None, None
     try:
-        return Forking(control, master_pid, held), None
+        return Forking(control, master_pid, held, tell_agents), None
     except OSError as exc:
         return None, exc
 
@@ -136,8 +161,8 @@ def serve(control: socket.socket, master_pid: int, held: list[Request] | None = 
     while batch is not None:
         if batch[0][0].get("preload") == "optional":
             preload_optional()
-        else:
-            answer(control, master_pid, batch)
+        elif answer(control, master_pid, batch):
+            return
         batch = receive_batch(control)
 
 
@@ -153,6 +178,28 @@ def begin_forks(control: socket.socket, master_pid: int, batch: list[Request]) -
         fork_batch(control, master_pid, batch, write_end)
     os.close(write_end)
     return middle, read_end
+
+
+def fork_last(
+    control: socket.socket, master_pid: int, batch: list[Request], after_first: Callable[[], None]
+) -> list[int]:
+    """The last batch: each child forked from the zygote itself (no middle process: one fork less before
+    the first child runs), `after_first` called once the first is; they are the master's once the
+    zygote, their pids told, exits."""
+    gc.freeze()  # as `begin_forks`
+    zygote, pids = os.getpid(), []
+    for index, (message, fds) in enumerate(batch):
+        child = os.fork()
+        if child == 0:
+            control.close()
+            for _, theirs in batch[:index] + batch[index + 1 :]:
+                for fd in theirs:  # another child's channel held here would hide its end from the master
+                    os.close(fd)
+            run_child(master_pid, message["module"], message["blob"], fds, zygote)
+        pids.append(child)
+        if index == 0:
+            after_first()
+    return pids
 
 
 def collect_pids(middle: int, read_end: int, expected: int) -> list[int]:
@@ -231,14 +278,22 @@ def run_zygote(control: socket.socket, master_pid: int, title: str) -> None:
         agents, held = serve_agent(control, master_pid)
         preload_worker()
         mark("zygote", "worker preload done")
-        workers, failed = fork_held(control, master_pid, held)
-        told = [agent.tell() for agent in agents]  # every middle process reaped, in order
-        if all(told) and announce_workers_ready(control):
+        told: list[bool] = []
+
+        def tell_agents() -> None:
+            if not told:  # once
+                each = [agent.tell() for agent in agents]  # every middle process reaped, in order
+                told.append(all(each))
+
+        workers, failed = fork_held(control, master_pid, held, tell_agents)
+        tell_agents()
+        if told[0] and announce_workers_ready(control):
             if failed is not None:
                 raise failed  # as `serve` would have: the master spawns them instead
             if workers is not None:
                 workers.tell_or_raise()
-            serve(control, master_pid, None if workers is not None else held)
+            if workers is None or not workers.last:
+                serve(control, master_pid, None if workers is not None else held)
     except BaseException:
         import traceback
 

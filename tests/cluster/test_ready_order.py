@@ -86,6 +86,24 @@ def test_egg_ready_goes_to_the_parent_first_after_the_state_file_then_to_the_wor
     ]
 
 
+def test_the_agent_learns_the_workers_after_the_parent_hears_egg_ready_and_before_its_own(
+    started: tuple[Master, list[tuple[str, str]]],
+) -> None:
+    """Its "immediate" schedules need the workers at egg-ready; woken earlier, it held the master's core
+    before the parent heard it."""
+    master, log = started
+    for pid in (2001, 2002, 2003):
+        master.worker_started(master.children[pid])
+    sent = [entry for entry in log if entry[1] in ("egg-ready", "cluster-workers")]
+    assert sent.index(("parent", "egg-ready")) < sent.index(("agent", "cluster-workers"))
+    assert sent[-2:] == [("agent", "cluster-workers"), ("agent", "egg-ready")]
+    agent = master.children[2000].channel
+    assert isinstance(agent, Recorded)
+    told = agent.peer_messages()
+    assert [message["action"] for message in told] == ["cluster-workers", "egg-ready"]
+    assert told[0]["data"]["pids"] == [2001, 2002, 2003]
+
+
 def test_workers_up_while_starting_are_recorded_once_at_ready_and_later_ones_at_once(
     started: tuple[Master, list[tuple[str, str]]],
 ) -> None:

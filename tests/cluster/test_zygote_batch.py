@@ -254,9 +254,8 @@ def patient_zygote(
                     socket.close(fd)
                 request = json.loads(packet)
                 channel = socket.socket(fileno=fds[0])
-                seen.append(
-                    {"module": request["module"], "more": request.get("more", False), "channel": channel}
-                )
+                more, last = request.get("more", False), request.get("last", False)
+                seen.append({"module": request["module"], "more": more, "last": last, "channel": channel})
             if answer:
                 for number in range(len(seen)):
                     theirs.send(json.dumps({"pid": 100000 + number}).encode())
