@@ -90,9 +90,13 @@ class Zygote:
         self.control = control
         self.workers_ready = False  # the zygote said it holds the workers' modules (a fork is prompt)
         self.failed = False
-        self.retired = False  # asked its last batch: it exits once it told their pids
-        self.last_batch: list[socket.socket] | None = None  # the master's ends of that batch's channels
+        self.last_batch: list[socket.socket] | None = None  # the master's ends of its last batch's channels
         control.settimeout(REPLY_TIMEOUT)
+
+    @property
+    def retired(self) -> bool:
+        """Asked its last batch: it exits once it told their pids (later children are spawned)."""
+        return self.last_batch is not None
 
     def spawn(
         self,
@@ -196,7 +200,7 @@ class Zygote:
                 end.close()
             raise
         if last:
-            self.retired, self.last_batch = True, ends
+            self.last_batch = ends
         return ends
 
     def collect(self, ends: list[socket.socket]) -> list[tuple[ChildProcess, Channel]]:
