@@ -11,10 +11,10 @@ reinstall of any of them is a miss.
 
 from __future__ import annotations
 
+import binascii
 import os
 import stat
 import sys
-import zlib
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs the fast paths ~5 ms
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class PrivateCache:
 
     def entry_name(self, key: str) -> str:
         """The file an entry lives in; the key inside the file is what decides a hit."""
-        return f"{zlib.crc32(key.encode()):08x}"
+        return f"{binascii.crc32(key.encode()):08x}"
 
     def read(self, key: str) -> str | None:
         """The body kept for `key`; None when absent, not ours, not a plain file, corrupt or stale."""
@@ -149,7 +149,7 @@ def _sources(roots: list[str]) -> Iterator[tuple[str, os.stat_result]]:
 
 
 def _checksum(body: str) -> str:
-    return f"{zlib.adler32(body.encode()):08x}"
+    return f"{binascii.crc32(body.encode()):08x}"
 
 
 def _open_private_dir(path: str) -> int:

@@ -38,6 +38,9 @@ def run(blob: str) -> None:
     args = json.loads(blob)
     zygote = None
     if args["cluster"].get("zygote"):
+        from eggbin.cluster import start_imports
+
+        start_imports.install()  # where an earlier start found each module (until the imports are done)
         import_shared_modules()
         from eggbin.cluster.zygote import fork_zygote
 
@@ -69,6 +72,10 @@ def run_master(blob: str, zygote: Zygote | None) -> None:
     from eggbin.errors import EggbinError
 
     mark("master", "imports done")
+    if zygote:
+        from eggbin.cluster import start_imports
+
+        start_imports.finish(save=False)  # the zygote keeps what the imports found (`run_zygote`)
     gc.enable()
     masterlog.configure()
     options, channel_fd = parse_master_blob(blob)

@@ -277,6 +277,9 @@ def run_zygote(control: socket.socket, master_pid: int, title: str) -> None:
         mark("zygote", "agent preload done")
         agents, held = serve_agent(control, master_pid)
         preload_worker()
+        from eggbin.cluster import start_imports
+
+        start_imports.finish(save=True)  # where the imports found each module, for the next start
         mark("zygote", "worker preload done")
         told: list[bool] = []
 

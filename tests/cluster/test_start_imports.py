@@ -1,0 +1,184 @@
+"""The start's import index (eggbin/cluster/start_imports.py): a start finds each module where the one before
+found it, with the same spec PathFinder makes, and never a file the search would not have found now (a
+module added ahead on the path, one removed, a forged entry). Each start runs in a fresh interpreter, with
+its own private cache directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from eggbin.cluster import start_trace
+from tests.cluster.running import running
+
+MODULES = {
+    "work/placeholder.txt": "",  # the working directory (first on `sys.path`, as `-c` has it)
+    "early/placeholder.txt": "",
+    "late/top_mod.py": "WHERE = 'late'\n",
+    "late/pkg/__init__.py": "WHERE = 'pkg'\n",
+    "late/pkg/sub.py": "WHERE = 'sub'\n",
+    "elsewhere/top_mod.py": "WHERE = 'forged'\n",
+}
+
+# one start: the finder in place, the imports, the finder out (the entry kept), the specs made
+START = """
+import importlib, json, sys
+sys.path[:0] = [sys.argv[1] + "/early", sys.argv[1] + "/late"]
+from eggbin.cluster import start_imports
+start_imports.install()
+finder = start_imports._installed[0]
+known = sorted(finder.known)
+specs = {}
+for name in ("top_mod", "pkg", "pkg.sub", "colorsys", "wsgiref.util"):
+    module = importlib.import_module(name)
+    spec = module.__spec__
+    specs[name] = [getattr(module, "WHERE", None), spec.origin, spec.cached, type(spec.loader).__name__,
+                   spec.submodule_search_locations and list(spec.submodule_search_locations), spec.parent,
+                   spec.has_location, module.__file__]
+missing = []
+try:
+    import gone_mod
+except ModuleNotFoundError as exc:
+    missing.append(exc.name)
+new = sorted(finder.found)
+start_imports.finish(save=True)
+left = [type(f).__name__ for f in sys.meta_path]
+print(json.dumps({"known": known, "new": new, "specs": specs, "missing": missing, "left": left}))
+"""
+
+
+def start(tmp_path: Path) -> dict:
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [sys.executable, "-c", START, str(tmp_path)],
+        cwd=tmp_path / "work",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def write_tree(tmp_path: Path) -> None:
+    for name, source in MODULES.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(source)
+
+
+def touch_later(directory: Path) -> None:
+    """The directory's mtime moved on, as a change in the same clock tick as the recording may not."""
+    info = directory.stat()
+    os.utime(directory, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000_000))
+
+
+def test_the_next_start_finds_every_module_where_pathfinder_did_with_the_same_spec(tmp_path: Path) -> None:
+    write_tree(tmp_path)
+    first = start(tmp_path)
+    second = start(tmp_path)
+    names = {"top_mod", "pkg", "pkg.sub", "colorsys", "wsgiref", "wsgiref.util"}
+    assert first["known"] == []
+    assert names <= set(first["new"])
+    assert names <= set(second["known"])
+    assert second["new"] == []  # every module came from the entry, PathFinder asked for none
+    assert second["specs"] == first["specs"]
+    assert second["specs"]["pkg"][4] == [str(tmp_path / "late" / "pkg")]
+    assert second["specs"]["top_mod"][0] == "late"
+    assert first["missing"] == second["missing"] == ["gone_mod"]  # not found stays not found
+    assert "StartImports" not in first["left"] + second["left"]
+
+
+def test_a_module_added_ahead_on_the_path_is_found_instead(tmp_path: Path) -> None:
+    write_tree(tmp_path)
+    start(tmp_path)
+    (tmp_path / "early" / "top_mod.py").write_text("WHERE = 'early'\n")
+    touch_later(tmp_path / "early")
+    after = start(tmp_path)
+    assert after["known"] == []  # a directory searched changed: the whole entry is dropped
+    assert after["specs"]["top_mod"][0] == "early"
+    assert start(tmp_path)["specs"]["top_mod"][0] == "early"  # and the new entry holds the new answer
+
+
+def test_a_module_removed_is_not_found_from_the_entry(tmp_path: Path) -> None:
+    write_tree(tmp_path)
+    start(tmp_path)
+    (tmp_path / "late" / "pkg" / "sub.py").unlink()
+    touch_later(tmp_path / "late" / "pkg")
+    code = START.replace('"pkg.sub", ', "")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    probe = code + "\ntry:\n    import pkg.sub\nexcept ModuleNotFoundError:\n    print('gone')\n"
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)],
+        cwd=tmp_path / "work",
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "gone"
+
+
+FORGE = """
+import json, sys
+sys.path[:0] = [sys.argv[1] + "/early", sys.argv[1] + "/late"]
+from eggbin.cluster import start_imports
+key = start_imports.current_key()
+entry = json.loads(start_imports.CACHE.read(key))
+entry["found"]["top_mod"][1] = sys.argv[1] + "/elsewhere/top_mod.py"  # not on the path searched
+entry["found"]["pkg.sub"][1] = sys.argv[1] + "/late/top_mod.py"  # not the name searched for
+start_imports.CACHE.write(key, json.dumps(entry))
+"""
+
+
+def test_an_entry_naming_a_file_the_search_would_not_look_at_is_not_followed(tmp_path: Path) -> None:
+    write_tree(tmp_path)
+    start(tmp_path)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    forged = subprocess.run(
+        [sys.executable, "-c", FORGE, str(tmp_path)],
+        cwd=tmp_path / "work",
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert forged.returncode == 0, forged.stderr
+    after = start(tmp_path)
+    assert "top_mod" in after["known"]  # the entry was read...
+    assert after["specs"]["top_mod"][0] == "late"  # ...but not followed for these two names
+    assert after["specs"]["pkg.sub"][0] == "sub"
+    assert {"top_mod", "pkg.sub"} <= set(after["new"])
+
+
+def test_a_cache_that_is_not_ours_or_not_private_is_not_read(tmp_path: Path) -> None:
+    write_tree(tmp_path)
+    start(tmp_path)
+    (tmp_path / "cache" / "eggbin" / "imports").chmod(0o777)
+    assert start(tmp_path)["known"] == []
+
+
+def test_a_cluster_imports_from_the_index_its_last_start_left_and_no_child_keeps_the_finder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(start_trace.ENV, "1")
+    work = tmp_path / "work"  # the master's working directory, first on its `sys.path` (`-m`)
+    work.mkdir()
+    monkeypatch.chdir(work)
+    known, finders = [], []
+    for start_number in (1, 2):
+        with running(tmp_path / str(start_number), zygote=True, keep_zygote=False) as cluster:
+            found = re.search(r"master    import index: (\d+) known", cluster.log())
+            assert found, cluster.log()
+            known.append(int(found.group(1)))
+            for _ in cluster.ready.pids["workers"]:
+                finders.append(httpx.get(cluster.url + "/finders").json()["meta_path"])
+    assert known[0] == 0
+    assert known[1] > 200  # the master's and the zygote's imports, found where the first start found them
+    assert all("StartImports" not in names and "PathFinder" in names for names in finders)
