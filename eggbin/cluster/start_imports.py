@@ -118,19 +118,33 @@ def install() -> None:
     if PathFinder not in sys.meta_path or _installed:
         return
     key = current_key()
-    known: dict[str, Found] = {}
-    body = CACHE.read(key)
-    if body is not None:
-        try:
-            entry = json.loads(body)
-            if entry["directories"] == directories_state(entry["directories"]):
-                known = entry["found"]
-        except (ValueError, KeyError, TypeError):
-            known = {}
+    known = read_entry(key)
     mark("master", f"import index: {len(known)} known")
     finder = StartImports(key, known)
     sys.meta_path.insert(sys.meta_path.index(PathFinder), finder)
     _installed.append(finder)
+
+
+def read_entry(key: str) -> dict[str, Found]:
+    """What the entry for `key` holds while every directory searched is as it was; else nothing (an
+    entry of another shape than `finish` writes is nothing too)."""
+    body = CACHE.read(key)
+    try:
+        entry = json.loads(body) if body is not None else {}
+        if not entry or entry["directories"] != directories_state(entry["directories"]):
+            return {}
+        return {name: found for name, found in entry["found"].items() if well_formed(found)}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def well_formed(found: object) -> bool:
+    """`[search path or None, file, loader kind, is a package]`, as `recorded` makes it."""
+    if not isinstance(found, list) or len(found) != 4:
+        return False
+    where, file, kind, package = found
+    searched = where is None or (isinstance(where, list) and all(isinstance(d, str) for d in where))
+    return searched and isinstance(file, str) and kind in LOADERS and isinstance(package, bool)
 
 
 def finish(*, save: bool) -> None:

@@ -182,3 +182,34 @@ def test_a_cluster_imports_from_the_index_its_last_start_left_and_no_child_keeps
     assert known[0] == 0
     assert known[1] > 200  # the master's and the zygote's imports, found where the first start found them
     assert all("StartImports" not in names and "PathFinder" in names for names in finders)
+
+
+GARBLE = """
+import json, sys
+sys.path[:0] = [sys.argv[1] + "/early", sys.argv[1] + "/late"]
+from eggbin.cluster import start_imports
+key = start_imports.current_key()
+entry = json.loads(start_imports.CACHE.read(key))
+entry["found"]["top_mod"] = "not a record"
+entry["found"]["pkg"] = [None, 42, "source", False]
+entry["found"]["pkg.sub"][2] = "no such loader"
+start_imports.CACHE.write(key, json.dumps(entry))
+"""
+
+
+def test_records_of_another_shape_are_dropped_and_imports_work_on(tmp_path: Path) -> None:
+    write_tree(tmp_path)
+    start(tmp_path)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    garbled = subprocess.run(
+        [sys.executable, "-c", GARBLE, str(tmp_path)],
+        cwd=tmp_path / "work",
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert garbled.returncode == 0, garbled.stderr
+    after = start(tmp_path)
+    assert "colorsys" in after["known"]
+    assert not {"top_mod", "pkg", "pkg.sub"} & set(after["known"])
+    assert [after["specs"][name][0] for name in ("top_mod", "pkg", "pkg.sub")] == ["late", "pkg", "sub"]
