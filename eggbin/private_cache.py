@@ -1,4 +1,4 @@
-"""eggbin's private per-user cache: help, parse and settings-verdict entries, keyed exactly.
+"""eggbin's private per-user cache: help, parse, settings-verdict and start-import entries, keyed exactly.
 
 Entries live under `$XDG_CACHE_HOME/eggbin/<kind>/` (default `~/.cache`), one file per key. The cache
 is never trusted blindly: the directory is 0700 and ours (not writable by others), entries are 0600
@@ -26,7 +26,7 @@ MAX_ENTRIES = 200  # past this, a write drops the older half (old keys pile up a
 
 
 class PrivateCache:
-    """One kind of entry (`help`, `parse`, `settings`): its directory and its entries' magic line."""
+    """One kind of entry (`help`, `parse`, `settings`, `imports`): its directory and entries' magic line."""
 
     def __init__(self, kind: str, magic: str) -> None:
         self.kind = kind
