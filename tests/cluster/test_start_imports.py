@@ -54,10 +54,12 @@ print(json.dumps({"known": known, "new": new, "specs": specs, "missing": missing
 """
 
 
-def start(tmp_path: Path) -> dict:
+def python(tmp_path: Path, code: str) -> str:
+    """Run `code` in a fresh interpreter (the tree's path as its argument, `work/` as its working
+    directory, the test's own cache directory); its output."""
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
     done = subprocess.run(
-        [sys.executable, "-c", START, str(tmp_path)],
+        [sys.executable, "-c", code, str(tmp_path)],
         cwd=tmp_path / "work",
         env=env,
         capture_output=True,
@@ -65,7 +67,11 @@ def start(tmp_path: Path) -> dict:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.splitlines()[-1])
+    return done.stdout
+
+
+def start(tmp_path: Path) -> dict:
+    return dict(json.loads(python(tmp_path, START).splitlines()[-1]))
 
 
 def write_tree(tmp_path: Path) -> None:
@@ -112,18 +118,9 @@ def test_a_module_removed_is_not_found_from_the_entry(tmp_path: Path) -> None:
     start(tmp_path)
     (tmp_path / "late" / "pkg" / "sub.py").unlink()
     touch_later(tmp_path / "late" / "pkg")
-    code = START.replace('"pkg.sub", ', "")
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    probe = code + "\ntry:\n    import pkg.sub\nexcept ModuleNotFoundError:\n    print('gone')\n"
-    done = subprocess.run(
-        [sys.executable, "-c", probe, str(tmp_path)],
-        cwd=tmp_path / "work",
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-1] == "gone"
+    probe = START.replace('"pkg.sub", ', "")
+    probe += "\ntry:\n    import pkg.sub\nexcept ModuleNotFoundError:\n    print('gone')\n"
+    assert python(tmp_path, probe).splitlines()[-1] == "gone"
 
 
 FORGE = """
@@ -141,15 +138,7 @@ start_imports.CACHE.write(key, json.dumps(entry))
 def test_an_entry_naming_a_file_the_search_would_not_look_at_is_not_followed(tmp_path: Path) -> None:
     write_tree(tmp_path)
     start(tmp_path)
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    forged = subprocess.run(
-        [sys.executable, "-c", FORGE, str(tmp_path)],
-        cwd=tmp_path / "work",
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert forged.returncode == 0, forged.stderr
+    python(tmp_path, FORGE)
     after = start(tmp_path)
     assert "top_mod" in after["known"]  # the entry was read...
     assert after["specs"]["top_mod"][0] == "late"  # ...but not followed for these two names
@@ -200,15 +189,7 @@ start_imports.CACHE.write(key, json.dumps(entry))
 def test_records_of_another_shape_are_dropped_and_imports_work_on(tmp_path: Path) -> None:
     write_tree(tmp_path)
     start(tmp_path)
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    garbled = subprocess.run(
-        [sys.executable, "-c", GARBLE, str(tmp_path)],
-        cwd=tmp_path / "work",
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert garbled.returncode == 0, garbled.stderr
+    python(tmp_path, GARBLE)
     after = start(tmp_path)
     assert "colorsys" in after["known"]
     assert not {"top_mod", "pkg", "pkg.sub"} & set(after["known"])
