@@ -123,22 +123,30 @@ def test_a_module_removed_is_not_found_from_the_entry(tmp_path: Path) -> None:
     assert python(tmp_path, probe).splitlines()[-1] == "gone"
 
 
-FORGE = """
+# the entry the last start left, rewritten as something other than the finder: `edits` are statements on it
+EDIT_ENTRY = """
 import json, sys
 sys.path[:0] = [sys.argv[1] + "/early", sys.argv[1] + "/late"]
 from eggbin.cluster import start_imports
 key = start_imports.current_key()
 entry = json.loads(start_imports.CACHE.read(key))
-entry["found"]["top_mod"][1] = sys.argv[1] + "/elsewhere/top_mod.py"  # not on the path searched
-entry["found"]["pkg.sub"][1] = sys.argv[1] + "/late/top_mod.py"  # not the name searched for
+{edits}
 start_imports.CACHE.write(key, json.dumps(entry))
 """
+
+
+def edit_entry(tmp_path: Path, *edits: str) -> None:
+    python(tmp_path, EDIT_ENTRY.format(edits="\n".join(edits)))
 
 
 def test_an_entry_naming_a_file_the_search_would_not_look_at_is_not_followed(tmp_path: Path) -> None:
     write_tree(tmp_path)
     start(tmp_path)
-    python(tmp_path, FORGE)
+    edit_entry(
+        tmp_path,
+        'entry["found"]["top_mod"][1] = sys.argv[1] + "/elsewhere/top_mod.py"',  # not on the path searched
+        'entry["found"]["pkg.sub"][1] = sys.argv[1] + "/late/top_mod.py"',  # not the name searched for
+    )
     after = start(tmp_path)
     assert "top_mod" in after["known"]  # the entry was read...
     assert after["specs"]["top_mod"][0] == "late"  # ...but not followed for these two names
@@ -173,23 +181,15 @@ def test_a_cluster_imports_from_the_index_its_last_start_left_and_no_child_keeps
     assert all("StartImports" not in names and "PathFinder" in names for names in finders)
 
 
-GARBLE = """
-import json, sys
-sys.path[:0] = [sys.argv[1] + "/early", sys.argv[1] + "/late"]
-from eggbin.cluster import start_imports
-key = start_imports.current_key()
-entry = json.loads(start_imports.CACHE.read(key))
-entry["found"]["top_mod"] = "not a record"
-entry["found"]["pkg"] = [None, 42, "source", False]
-entry["found"]["pkg.sub"][2] = "no such loader"
-start_imports.CACHE.write(key, json.dumps(entry))
-"""
-
-
 def test_records_of_another_shape_are_dropped_and_imports_work_on(tmp_path: Path) -> None:
     write_tree(tmp_path)
     start(tmp_path)
-    python(tmp_path, GARBLE)
+    edit_entry(
+        tmp_path,
+        'entry["found"]["top_mod"] = "not a record"',
+        'entry["found"]["pkg"] = [None, 42, "source", False]',
+        'entry["found"]["pkg.sub"][2] = "no such loader"',
+    )
     after = start(tmp_path)
     assert "colorsys" in after["known"]
     assert not {"top_mod", "pkg", "pkg.sub"} & set(after["known"])
