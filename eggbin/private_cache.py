@@ -1,4 +1,5 @@
-"""eggbin's private per-user cache: help, parse, settings-verdict and start-import entries, keyed exactly.
+"""eggbin's private per-user cache: help, parse, settings-verdict, start-import and start-pattern entries,
+keyed exactly.
 
 Entries live under `$XDG_CACHE_HOME/eggbin/<kind>/` (default `~/.cache`), one file per key. The cache
 is never trusted blindly: the directory is 0700 and ours (not writable by others), entries are 0600
@@ -26,7 +27,8 @@ MAX_ENTRIES = 200  # past this, a write drops the older half (old keys pile up a
 
 
 class PrivateCache:
-    """One kind of entry (`help`, `parse`, `settings`, `imports`): its directory and entries' magic line."""
+    """One kind of entry (`help`, `parse`, `settings`, `imports`, `patterns`): its directory and entries'
+    magic line."""
 
     def __init__(self, kind: str, magic: str) -> None:
         self.kind = kind
@@ -43,10 +45,18 @@ class PrivateCache:
 
     def entry_name(self, key: str) -> str:
         """The file an entry lives in; the key inside the file is what decides a hit."""
-        return f"{binascii.crc32(key.encode()):08x}"
+        return f"{binascii.crc32(_encoded(key)):08x}"
 
     def read(self, key: str) -> str | None:
-        """The body kept for `key`; None when absent, not ours, not a plain file, corrupt or stale."""
+        """The text kept for `key`; None when absent, not ours, not a plain file, corrupt or stale."""
+        body = self.read_bytes(key)
+        try:
+            return body.decode("utf-8") if body is not None else None
+        except UnicodeDecodeError:
+            return None
+
+    def read_bytes(self, key: str) -> bytes | None:
+        """The body kept for `key`, as `read` (for a body that is not text: `write_bytes`)."""
         try:
             directory = _open_private_dir(self.directory())
         except OSError:  # none yet, not ours, or no home
@@ -69,20 +79,22 @@ class PrivateCache:
             os.close(fd)
         return self._parse(data, key)
 
-    def _parse(self, data: bytes, key: str) -> str | None:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
+    def _parse(self, data: bytes, key: str) -> bytes | None:
+        head, _, rest = data.partition(b"\n")
+        stored_key, _, rest = rest.partition(b"\0")
+        checksum, _, body = rest.partition(b"\n")
+        if head != self.magic.encode() or stored_key != _encoded(key) or checksum != _checksum(body):
             return None
-        head, _, rest = text.partition("\n")
-        stored_key, _, rest = rest.partition("\0")
-        checksum, _, body = rest.partition("\n")
-        if head != self.magic or stored_key != key or checksum != _checksum(body) or not body:
+        if not body:
             return None
         return body
 
     def write(self, key: str, body: str) -> None:
         """Keep `body` for `key`: atomically, 0600, in a 0700 directory; failures are ignored."""
+        self.write_bytes(key, body.encode("utf-8"))
+
+    def write_bytes(self, key: str, body: bytes) -> None:
+        """Keep `body` (any bytes) for `key`, as `write`."""
         try:
             path = self.directory()
             os.makedirs(path, mode=0o700, exist_ok=True)
@@ -91,8 +103,8 @@ class PrivateCache:
             return
         try:
             _prune(directory)
-            text = f"{self.magic}\n{key}\0{_checksum(body)}\n{body}"
-            _write_atomically(directory, self.entry_name(key), text)
+            head = b"%s\n%s\0%s\n" % (self.magic.encode(), _encoded(key), _checksum(body))
+            _write_atomically(directory, self.entry_name(key), head + body)
         except OSError:
             pass
         finally:
@@ -148,8 +160,13 @@ def _sources(roots: list[str]) -> Iterator[tuple[str, os.stat_result]]:
                 yield from _sources([entry.path])
 
 
-def _checksum(body: str) -> str:
-    return f"{binascii.crc32(body.encode()):08x}"
+def _checksum(body: bytes) -> bytes:
+    return b"%08x" % binascii.crc32(body)
+
+
+def _encoded(key: str) -> bytes:
+    """A key as its entry holds it (a path in it may hold bytes the file system name did not decode)."""
+    return key.encode("utf-8", "surrogateescape")
 
 
 def _open_private_dir(path: str) -> int:
@@ -162,13 +179,13 @@ def _open_private_dir(path: str) -> int:
     return fd
 
 
-def _write_atomically(directory: int, name: str, text: str) -> None:
+def _write_atomically(directory: int, name: str, data: bytes) -> None:
     temp = f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     fd = os.open(temp, flags, 0o600, dir_fd=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
         os.replace(temp, name, src_dir_fd=directory, dst_dir_fd=directory)
     except BaseException:
         os.unlink(temp, dir_fd=directory)

@@ -8,7 +8,6 @@ then run side by side, none twice, and no second interpreter starts.
 
 from __future__ import annotations
 
-import json
 import sys
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: nothing more is imported before the zygote forks
@@ -32,9 +31,14 @@ def run(blob: str) -> None:
 
     start_trace.mark_origin()
     start_trace.mark("master", "main")
+    from eggbin.cluster import start_patterns
+
+    start_patterns.install()  # the patterns an earlier start compiled (until the imports are done)
     from eggbin.cluster.lazy_modules import defer_unused_at_start
 
     defer_unused_at_start()  # before anything imports them: msgspec's package, subprocess
+    import json
+
     args = json.loads(blob)
     zygote = None
     if args["cluster"].get("zygote"):
@@ -72,6 +76,9 @@ def run_master(blob: str, zygote: Zygote | None) -> None:
     from eggbin.errors import EggbinError
 
     mark("master", "imports done")
+    from eggbin.cluster import start_patterns
+
+    start_patterns.finish(save=zygote is None)  # else the zygote keeps what its imports compiled too
     if zygote:
         from eggbin.cluster import start_imports
 

@@ -12,7 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
 
 from eggbin.cluster import start_trace
@@ -161,24 +160,30 @@ def test_a_cache_that_is_not_ours_or_not_private_is_not_read(tmp_path: Path) -> 
     assert start(tmp_path)["known"] == []
 
 
-def test_a_cluster_imports_from_the_index_its_last_start_left_and_no_child_keeps_the_finder(
+def test_a_cluster_starts_from_what_its_last_start_left_and_no_child_keeps_the_start_caches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The import index and the compiled patterns (eggbin/cluster/start_patterns.py) of a real start."""
     monkeypatch.setenv(start_trace.ENV, "1")
     work = tmp_path / "work"  # the master's working directory, first on its `sys.path` (`-m`)
     work.mkdir()
     monkeypatch.chdir(work)
-    known, finders = [], []
+    known: dict[str, list[int]] = {"import index": [], "compiled patterns": []}
+    machinery = []
     for start_number in (1, 2):
         with running(tmp_path / str(start_number), zygote=True, keep_zygote=False) as cluster:
-            found = re.search(r"master    import index: (\d+) known", cluster.log())
-            assert found, cluster.log()
-            known.append(int(found.group(1)))
-            for _ in cluster.ready.pids["workers"]:
-                finders.append(httpx.get(cluster.url + "/finders").json()["meta_path"])
-    assert known[0] == 0
-    assert known[1] > 200  # the master's and the zygote's imports, found where the first start found them
-    assert all("StartImports" not in names and "PathFinder" in names for names in finders)
+            for cache, counts in known.items():
+                found = re.search(rf"master    {cache}: (\d+) known", cluster.log())
+                assert found, cluster.log()
+                counts.append(int(found.group(1)))
+            machinery += [record["data"] for record in cluster.observed("import-machinery")]
+    assert known["import index"][0] == known["compiled patterns"][0] == 0
+    assert known["import index"][1] > 200  # the imports of the master and the zygote, as found before
+    assert known["compiled patterns"][1] > 40  # and the patterns they compiled
+    assert len(machinery) == 2 * 3  # the agent and the two workers of each start...
+    assert all("StartImports" not in each["meta_path"] for each in machinery)  # ...find modules as Python
+    assert all("PathFinder" in each["meta_path"] for each in machinery)
+    assert {each["compiler"] for each in machinery} == {"compile"}  # ...and compile patterns as `re` does
 
 
 def test_records_of_another_shape_are_dropped_and_imports_work_on(tmp_path: Path) -> None:

@@ -1,0 +1,123 @@
+"""The start's compiled patterns (eggbin/cluster/start_patterns.py): a start makes each pattern from the code
+the one before compiled, a pattern that matches as `re` compiling it would; a pattern whose parse warns, a
+`re.DEBUG` one, or a forged record is compiled as usual. Each start runs in a fresh interpreter, with its
+own private cache directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]  # where `tests` imports from
+CASES = [  # (pattern, flags, subjects): what each start compiles, and matches the subjects against
+    (r"(?P<word>[a-z]+)-(?P<number>\d+)", re.IGNORECASE, ["Abc-42 x", "--", "ZZ-0"]),
+    (r"STRASSE|stra(ß|ss)e\b", re.IGNORECASE, ["Straße", "strasse.", "STRASSE"]),
+    (r"(?x) ^ (\w+) \s* = \s* (?# a comment) (.*) $", re.MULTILINE, ["a = 1\nb=2", "="]),
+    (r"(?<=-)\d+(?!\d)|(a)(b)?", 0, ["x-123", "ab", "a"]),
+    (rb"[\x80-\xff]+(?P<tail>\x00)?", 0, [b"ab\x81\xfe\x00", b"plain"]),
+]
+
+# one start: the compiler replaced, the patterns compiled, the compiler back (the entry kept)
+START = """
+import json, marshal, re, sys, warnings, io, contextlib
+from eggbin.cluster import start_patterns
+from tests.cluster.test_start_patterns import CASES, described
+start_patterns.install()
+patterns = start_patterns._installed[0]
+def listed(keys):
+    return [[p if isinstance(p, str) else p.decode("latin-1"), f] for p, f in keys]
+known = listed(patterns.known)
+made = [described(re.compile(source, flags), subjects) for source, flags, subjects in CASES]
+new = listed(patterns.found)  # compiled by `re`: not known, or known but refused
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    re.compile("[[a]")  # "possible nested set": a future meaning
+debug = io.StringIO()
+with contextlib.redirect_stdout(debug):
+    re.compile("b+c", re.DEBUG)
+start_patterns.finish(save=True)
+print(json.dumps({"known": known, "new": new, "made": made, "warned": [str(w.message) for w in caught],
+                  "debug": debug.getvalue(), "compiler": re._compiler.compile.__qualname__}))
+"""
+
+
+def described(pattern: re.Pattern, subjects: list) -> list:
+    """What a pattern is and what it finds in each subject (bytes as latin-1 text)."""
+
+    def text(value: object) -> object:
+        return value.decode("latin-1") if isinstance(value, bytes) else value
+
+    found = [[[text(g) for g in m.groups()], m.span(), {k: text(v) for k, v in m.groupdict().items()}]
+             for subject in subjects for m in pattern.finditer(subject)]  # fmt: skip
+    return [text(pattern.pattern), pattern.flags, pattern.groups, dict(pattern.groupindex), found]
+
+
+def start(tmp_path: Path) -> dict:
+    """One start in a fresh interpreter (the test's own cache directory): what it reports."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [sys.executable, "-c", START], env=env, capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    return dict(json.loads(done.stdout.splitlines()[-1]))
+
+
+def known_cases(report: dict) -> list[bool]:
+    known = {(pattern, flags) for pattern, flags in report["known"]}
+    return [(p if isinstance(p, str) else p.decode("latin-1"), f) in known for p, f, _ in CASES]
+
+
+def test_the_next_start_makes_each_pattern_from_the_recorded_code_and_it_matches_the_same(
+    tmp_path: Path,
+) -> None:
+    first = start(tmp_path)
+    second = start(tmp_path)
+    assert known_cases(first) == [False] * len(CASES)
+    assert known_cases(second) == [True] * len(CASES)
+    assert not {p for p, _ in second["new"]} & {p for p, _, _ in CASES if isinstance(p, str)}
+    assert second["made"] == first["made"]
+    assert first["compiler"] == second["compiler"] == "compile"  # `re`'s own again after `finish`
+
+
+def test_a_pattern_that_warns_or_debugs_is_compiled_anew_at_every_start(tmp_path: Path) -> None:
+    first = start(tmp_path)
+    second = start(tmp_path)
+    assert ["[[a]", 0] not in second["known"]
+    assert ["b+c", re.DEBUG] not in second["known"]
+    assert first["warned"] == second["warned"] != []
+    assert first["debug"] == second["debug"] != ""
+
+
+FORGE = """
+import marshal, sys
+from eggbin.cluster import start_patterns
+key = start_patterns.current_key()
+records = marshal.loads(start_patterns.CACHE.read_bytes(key))
+for record in records:
+    if record[0] == sys.argv[1]:
+        record[3] = [int(op) for op in sys.argv[2].split(",") if op]
+records.append(["odd", 0, "not", "a", "record"])
+start_patterns.CACHE.write_bytes(key, marshal.dumps(records))
+"""
+
+
+@pytest.mark.parametrize("opcodes", ["1,2,3", "999", ""])
+def test_code_the_engine_refuses_is_compiled_anew_and_records_of_another_shape_are_dropped(
+    tmp_path: Path, opcodes: str
+) -> None:
+    first = start(tmp_path)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    forged = CASES[0][0]
+    subprocess.run([sys.executable, "-c", FORGE, forged, opcodes], env=env, check=True, timeout=60)
+    second = start(tmp_path)
+    assert [forged, int(CASES[0][1])] in second["known"]  # of the right shape: read...
+    assert ["odd", 0] not in second["known"]  # ...unlike that one
+    assert second["made"] == first["made"]  # ...but refused by `_sre.compile`'s check: compiled as `re` does
+    assert [forged, int(CASES[0][1])] in second["new"]  # recorded again, as compiled...
+    assert [forged, int(CASES[0][1])] not in start(tmp_path)["new"]  # ...and made from that at the next start
