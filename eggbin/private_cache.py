@@ -1,4 +1,4 @@
-"""eggbin's private per-user cache: help, parse, settings-verdict, start-import and start-pattern entries,
+"""eggbin's private per-user cache: help, parse, settings-verdict, start-import and start-compiled entries,
 keyed exactly.
 
 Entries live under `$XDG_CACHE_HOME/eggbin/<kind>/` (default `~/.cache`), one file per key. The cache
@@ -27,7 +27,7 @@ MAX_ENTRIES = 200  # past this, a write drops the older half (old keys pile up a
 
 
 class PrivateCache:
-    """One kind of entry (`help`, `parse`, `settings`, `imports`, `patterns`): its directory and entries'
+    """One kind of entry (`help`, `parse`, `settings`, `imports`, `compiled`): its directory and entries'
     magic line."""
 
     def __init__(self, kind: str, magic: str) -> None:

@@ -31,9 +31,9 @@ def run(blob: str) -> None:
 
     start_trace.mark_origin()
     start_trace.mark("master", "main")
-    from eggbin.cluster import start_patterns
+    from eggbin.cluster import start_caches
 
-    start_patterns.install()  # the patterns an earlier start compiled (until the imports are done)
+    start_caches.install()  # what earlier starts found and compiled (until the imports are done)
     from eggbin.cluster.lazy_modules import defer_unused_at_start
 
     defer_unused_at_start()  # before anything imports them: msgspec's package, subprocess
@@ -42,9 +42,6 @@ def run(blob: str) -> None:
     args = json.loads(blob)
     zygote = None
     if args["cluster"].get("zygote"):
-        from eggbin.cluster import start_imports
-
-        start_imports.install()  # where an earlier start found each module (until the imports are done)
         import_shared_modules()
         from eggbin.cluster.zygote import fork_zygote
 
@@ -76,13 +73,9 @@ def run_master(blob: str, zygote: Zygote | None) -> None:
     from eggbin.errors import EggbinError
 
     mark("master", "imports done")
-    from eggbin.cluster import start_patterns
+    from eggbin.cluster import start_caches
 
-    start_patterns.finish(save=zygote is None)  # else the zygote keeps what its imports compiled too
-    if zygote:
-        from eggbin.cluster import start_imports
-
-        start_imports.finish(save=False)  # the zygote keeps what the imports found (`run_zygote`)
+    start_caches.finish(save=zygote is None)  # else the zygote keeps what its imports found too
     gc.enable()
     masterlog.configure()
     options, channel_fd = parse_master_blob(blob)

@@ -21,7 +21,7 @@ looked for that name. A module's code is still loaded by its loader, which check
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import sys
 from importlib.machinery import (
@@ -53,7 +53,7 @@ LOADERS: dict[str, tuple[type, list[str]]] = {  # a kind: its loader class and f
     "sourceless": (SourcelessFileLoader, BYTECODE_SUFFIXES),
 }
 KINDS = {loader: kind for kind, (loader, _) in LOADERS.items()}
-CACHE = PrivateCache("imports", "eggbin-start-imports-1")
+CACHE = PrivateCache("imports", "eggbin-start-imports-2")
 _installed: list[StartImports] = []  # the finder in `sys.meta_path` (a fork inherits it), until `finish`
 
 
@@ -128,13 +128,13 @@ def install() -> None:
 def read_entry(key: str) -> dict[str, Found]:
     """What the entry for `key` holds while every directory searched is as it was; else nothing (an
     entry of another shape than `finish` writes is nothing too)."""
-    body = CACHE.read(key)
+    body = CACHE.read_bytes(key)
     try:
-        entry = json.loads(body) if body is not None else {}
+        entry = marshal.loads(body) if body is not None else {}
         if not entry or entry["directories"] != directories_state(entry["directories"]):
             return {}
         return {name: found for name, found in entry["found"].items() if well_formed(found)}
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, EOFError, KeyError, TypeError, AttributeError):
         return {}
 
 
@@ -161,7 +161,7 @@ def finish(*, save: bool) -> None:
     searched = set(search_directories(None))
     searched.update(directory for where, *_ in found.values() if where is not None for directory in where)
     entry = {"directories": directories_state(sorted(searched)), "found": found}
-    CACHE.write(finder.key, json.dumps(entry, separators=(",", ":")))
+    CACHE.write_bytes(finder.key, marshal.dumps(entry))
 
 
 def current_key() -> str:
@@ -170,7 +170,7 @@ def current_key() -> str:
     cwd = os.getcwd() if "" in sys.path else None  # what PathFinder searches for an empty entry
     finders = [_named(finder) for finder in before]
     parts = [sys.executable, sys.version, sys.implementation.cache_tag, cwd, sys.path, finders]
-    return json.dumps([*parts, [_named(hook) for hook in sys.path_hooks]])
+    return repr([*parts, [_named(hook) for hook in sys.path_hooks]])
 
 
 def search_directories(where: list[str] | None) -> list[str]:

@@ -21,6 +21,7 @@ import signal
 import socket
 import sys
 
+from eggbin.cluster import start_caches
 from eggbin.cluster.start_trace import mark
 from eggbin.cluster.zygote_preload import AGENT, preload_agent, preload_optional, preload_worker
 
@@ -245,21 +246,12 @@ def _rewrite_fds(blob: str, fds: list[int], middle: int) -> str:
     return replace(options, channel_fd=fds[0], listen_fd=listen_fd, forked_by=middle).dumps()
 
 
-def finish_start_caches(*, save: bool) -> None:
-    """Python's own module finder and pattern compiler back (`start_imports`, `start_patterns`); with
-    `save`, what the imports found and compiled kept for the next start."""
-    from eggbin.cluster import start_imports, start_patterns
-
-    start_imports.finish(save=save)
-    start_patterns.finish(save=save)
-
-
 def run_child(master_pid: int, module: str, blob: str, fds: list[int], middle: int) -> NoReturn:
     """Become the child: run the role's `main()`; never returns. It starts while the middle process
     forks its siblings: it waits to be re-parented to the master only before the app's code runs
     (`eggbin.cluster.process.die_with_parent`)."""
     gc.enable()
-    finish_start_caches(save=False)  # the agent is forked before the zygote's imports are done
+    start_caches.finish(save=False)  # the agent is forked before the zygote's imports are done
     from eggbin.cluster.process import run_and_exit
 
     def main() -> None:
@@ -287,7 +279,7 @@ def run_zygote(control: socket.socket, master_pid: int, title: str) -> None:
         mark("zygote", "agent preload done")
         agents, held = serve_agent(control, master_pid)
         preload_worker()
-        finish_start_caches(save=True)  # where the imports found each module, what they compiled
+        start_caches.finish(save=True)  # where the imports found each module, what they compiled
         mark("zygote", "worker preload done")
         told: list[bool] = []
 
