@@ -10,19 +10,20 @@ Two kinds of compiling run in Python at import, ~12 ms of CPU on the way to the 
   as they compile), parsed patterns (`re.Scanner`'s) and a pattern whose parse warns (a deprecated
   construct warns at every start, as does code that does).
 - ~140 strings of source compiled to code: typing's forward references (`compile`), namedtuple's
-  `__new__` (`eval`), the methods `dataclasses` writes (`exec`). In those three modules (`GENERATORS`:
-  a global of the builtin's name, not the builtin itself, whose wrapper would sit in every module's
-  import), a string compiles to the code object an earlier start compiled from the same string, file
-  name, mode and `__future__` flags (inherited from the caller, as Python's own; `eval` and `exec`
-  without a namespace run in the caller's). Anything but plain code (an AST, an `optimize` other than
-  the interpreter's) and bytes compile as usual.
+  `__new__` (`eval`), the methods `dataclasses` writes (`exec`). In those three modules (`GENERATORS`,
+  where a module global of the builtin's name stands for it: the builtin replaced, its stand-in would run
+  under every module's import, which importlib runs with `exec`), a string compiles to the code object
+  an earlier start compiled from the same string, file name, mode and `__future__` flags (inherited
+  from the caller, as Python's own; `eval` and `exec` without a namespace run in the caller's).
+  Anything but plain code (an AST, an `optimize` other than the interpreter's) and bytes compile as
+  usual.
 
 While installed (`install` to `finish`: the master's imports and the zygote's; every child gives Python
 its own back before it runs anything else), anything else compiles as usual, and is recorded. Entries live
 in eggbin's private per-user cache (`eggbin.private_cache`, kind `compiled`: a 0700 directory of ours,
 0600 files, checksummed, as it keeps every entry), one per interpreter (its executable, version and
-optimization level, the regex engine's magic number and code size). The code it holds runs as bytecode in
-`__pycache__` does: only an entry of this user's is read, and only a code object is run.
+optimization level, the regex engine's magic number and code size). The code it holds runs as the
+bytecode in `__pycache__` does: only an entry of this user's is read, and only a code object is run.
 """
 
 from __future__ import annotations
@@ -247,7 +248,7 @@ def source_record(source: list[object], code: object) -> bool:
         isinstance(text, str)
         and isinstance(filename, str)
         and mode in ("exec", "eval", "single")
-        and (isinstance(flags, int))
+        and isinstance(flags, int)
     )
 
 

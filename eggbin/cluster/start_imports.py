@@ -8,8 +8,9 @@ candidate files. That is ~50 µs a module, ~18 ms of the ~140 ms of imports befo
 to `finish`), answers a (name, search path) that PathFinder answered at an earlier start with the spec
 PathFinder made then: the same loader class for the same file, the same package directory. It keeps them in
 eggbin's private per-user cache (`eggbin.private_cache`, kind `imports`). Any other name it asks
-PathFinder, and records the answer when it is a module or regular package in one file; the zygote writes
-the entry once its imports are done, when something was new.
+PathFinder, and records the answer when it is a module or regular package in one file; the zygote (or a
+master without one) writes the entry once its imports are done, when something was new
+(`eggbin.cluster.start_caches`).
 
 An entry is used only while everything PathFinder's answers depend on is as it was: the interpreter,
 `sys.path` (and the working directory, for an empty entry), the finders before PathFinder and the path
