@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import stat
 import time
 from pathlib import Path
 from typing import Any
@@ -140,11 +141,13 @@ class StateLock:
 def is_locked(base_dir: str | Path) -> bool:
     """True while a live master holds the lock of the app in `base_dir`."""
     lock = run_dir(base_dir) / LOCK_FILE
+    try:  # not a FIFO planted there (an open would wait for a writer), nor a symlink
+        fd = os.open(lock, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError:
+        return False  # none, or nothing a master made: its start replaces it, or says why not
     try:
-        fd = os.open(lock, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return False
-    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
         return True

@@ -14,16 +14,19 @@ never a reason to signal a process, nor to refuse to find the real cluster.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psutil
 from msgspec import Struct, field
 
 from eggbin.cluster.state import LOCK_FILE, STATE_FILE, is_locked, read_state, run_dir
 from eggbin.errors import EggbinError, UsageError
 from eggbin.web.appinfo import read_pyproject
+
+if TYPE_CHECKING:  # imported where processes are looked at, which `eggscripts start` mostly skips
+    import psutil
 
 _ROLE = re.compile(r"^(?P<title>\S+) (?P<role>master|agent|zygote|worker \d+) --title=(?P<token>\S+)$")
 _TITLE = re.compile(r"[^\s\x00-\x1f\x7f]+")
@@ -61,6 +64,8 @@ def default_title(base_dir: Path) -> str:
 
 def role_of(proc: psutil.Process) -> tuple[str, str] | None:
     """(title, role) of an eggbin cluster process, from its whole command line."""
+    import psutil
+
     try:
         found = _ROLE.match(" ".join(part for part in proc.cmdline() if part))
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
@@ -72,6 +77,8 @@ def role_of(proc: psutil.Process) -> tuple[str, str] | None:
 
 def all_clusters() -> list[Cluster]:
     """Every eggbin cluster on the host: each master with its children, then masterless leftovers."""
+    import psutil
+
     masters: dict[int, Cluster] = {}
     others: list[tuple[psutil.Process, str]] = []
     for proc in psutil.process_iter():
@@ -94,6 +101,28 @@ def all_clusters() -> list[Cluster]:
         cluster.base_dir = _base_dir_of(cluster.master)
         cluster.state = verified_state(cluster)
     return [*masters.values(), *leftovers.values()]
+
+
+def maybe_running(base_dir: Path, title: str) -> bool:
+    """Whether a cluster may be running for this app dir or under this title, asked cheaply (no process
+    looked at through psutil, ~10 ms to import): the app dir's lock is held, or the command line of
+    another process holds `--title=<title>` (every process of a cluster does; `egg-server-a2` holds the
+    token of `egg-server-a` too). Only then is it worth `all_clusters` to tell. Without `/proc`: always."""
+    if is_locked(base_dir):
+        return True
+    token = f"--title={title}".encode()
+    try:
+        pids = [name for name in os.listdir("/proc") if name.isdigit() and int(name) != os.getpid()]
+    except OSError:
+        return True
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                if token in cmdline.read():
+                    return True
+        except OSError:  # gone since the listing, or hidden
+            continue
+    return False
 
 
 def by_title(title: str) -> Cluster | None:
@@ -122,6 +151,8 @@ def verified_state(cluster: Cluster) -> dict[str, Any] | None:
     """This cluster's `run/cluster.json`, if it describes its master (pid and start time); else None."""
     if cluster.master is None or cluster.base_dir is None:
         return None
+    import psutil
+
     try:
         state = read_state(cluster.base_dir)
         started = cluster.master.create_time()
@@ -133,6 +164,8 @@ def verified_state(cluster: Cluster) -> dict[str, Any] | None:
 
 
 def _ppid(proc: psutil.Process) -> int:
+    import psutil
+
     try:
         return proc.ppid()
     except psutil.Error:
@@ -143,6 +176,8 @@ def _base_dir_of(master: psutil.Process | None) -> Path | None:
     """The app dir of a master: the `run/cluster.lock` it holds open."""
     if master is None:
         return None
+    import psutil
+
     try:
         files = master.open_files()
     except (psutil.NoSuchProcess, psutil.AccessDenied):

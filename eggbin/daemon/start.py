@@ -33,7 +33,7 @@ from eggbin.cluster.options import WORKER_TIMEOUT, ClusterOptions, master_blob
 from eggbin.cluster.pidfile import check_pid_file
 from eggbin.cluster.tls import HTTPS_PORT, Https, choose_https
 from eggbin.daemon.cpus import usable_cpus
-from eggbin.daemon.locate import APP_DIR, all_clusters, check_title, default_title
+from eggbin.daemon.locate import APP_DIR, all_clusters, check_title, default_title, maybe_running
 from eggbin.errors import BootError, ClusterStartError, EggbinError, UsageError
 from eggbin.listen import DEFAULT_PORT, Listen, resolve_listen
 from eggbin.private_files import open_private, private_dir
@@ -147,6 +147,8 @@ def cluster_options(options: StartOptions, base: Path, env: ServerEnv) -> tuple[
 
 def refuse_if_running(base: Path, title: str) -> None:
     """This app's cluster, or another app's under the same title, is a reason not to start."""
+    if not maybe_running(base, title):
+        return
     for cluster in all_clusters():
         pid = cluster.master.pid if cluster.master else cluster.pids[0]
         if cluster.base_dir == base:

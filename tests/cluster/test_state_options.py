@@ -33,6 +33,23 @@ def test_state_round_trip_lock_and_cleanup(tmp_path: Path) -> None:
     assert not is_locked(tmp_path)
 
 
+@pytest.mark.parametrize("planted", ["fifo", "symlink", "directory"])
+def test_a_lock_path_no_master_made_is_not_held_and_never_blocks(tmp_path: Path, planted: str) -> None:
+    """`run/cluster.lock` as a FIFO (an open for reading would wait for a writer), a symlink or a
+    directory: no master holds it, and asking does not hang `eggscripts start`."""
+    (tmp_path / "run").mkdir()
+    lock = tmp_path / "run" / "cluster.lock"
+    if planted == "fifo":
+        os.mkfifo(lock)
+    elif planted == "symlink":
+        held = tmp_path / "held"
+        held.touch()
+        lock.symlink_to(held)
+    else:
+        lock.mkdir()
+    assert not is_locked(tmp_path)
+
+
 def test_a_file_left_by_a_killed_master_reads_as_stale(tmp_path: Path) -> None:
     code = (
         "import sys; from eggbin.cluster.state import StateLock\n"

@@ -1,7 +1,9 @@
-"""The pure parts of eggscripts: CPU counting, env choice, flag defaults from pyproject."""
+"""The pure parts of eggscripts: CPU counting, env choice, flag defaults from pyproject, the quick look for a
+running cluster before `eggscripts start`."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 from eggbin.cli.settings import app_dir_from_argv, checked_defaults
 from eggbin.daemon.cpus import cgroup_quota, usable_cpus
 from eggbin.daemon.start import start_env
+from tests.support import wait_until
 
 NO_V1 = (Path("/nonexistent/quota"), Path("/nonexistent/period"))
 
@@ -128,3 +131,28 @@ def test_a_successful_daemon_start_ends_the_process_at_once(
     with pytest.raises(Exited):
         start_module.start(start_module.StartOptions(base, daemon=True, title="egg-server-units"))
     assert exits == [0]
+
+
+def test_maybe_running_is_asked_of_the_lock_and_the_command_lines_before_psutil(tmp_path: Path) -> None:
+    """`eggscripts start` looks at the processes (psutil) only when the app's lock is held or a command
+    line holds the title's token: else nothing of that app or title runs."""
+    import fcntl
+    import subprocess
+    import sys
+
+    from eggbin.daemon.locate import maybe_running
+
+    (tmp_path / "run").mkdir()
+    title = f"egg-server-probe-{os.getpid()}"
+    assert not maybe_running(tmp_path, title)
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", f"--title={title}2"])
+    try:
+        wait_until(lambda: f"--title={title}2".encode() in Path(f"/proc/{holder.pid}/cmdline").read_bytes())
+        assert maybe_running(tmp_path, title)  # `title2` holds `title`'s token: psutil then tells them apart
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not maybe_running(tmp_path, title)
+    with open(tmp_path / "run" / "cluster.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        assert maybe_running(tmp_path, title)
