@@ -85,6 +85,9 @@ def process_started_at(pid: int | str = "self") -> float:
     return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: start time in ticks
 
 
+NOT_OURS = "no eggbin master made it: remove it, then start again"
+
+
 class ClusterRunningError(EggbinError):
     """Another master already holds this app's state lock."""
 
@@ -104,7 +107,15 @@ class StateLock:
     def acquire(self) -> None:
         """Take the lock (and the pid file), or raise naming the master that holds it."""
         private_dir(self.dir, tighten=True)
-        self.fd = open_private(self.dir / LOCK_FILE, os.O_RDWR)
+        lock = self.dir / LOCK_FILE
+        try:  # without blocking: a FIFO planted there is refused below, not waited on
+            self.fd = open_private(lock, os.O_RDWR | os.O_NONBLOCK)
+        except OSError as exc:  # a symlink (never followed), a directory...
+            raise EggbinError(f"cannot take the app's lock `{lock}`: {exc.strerror}", hint=NOT_OURS) from None
+        if not stat.S_ISREG(os.fstat(self.fd).st_mode):  # a lock on it would hide this master from `stop`
+            os.close(self.fd)
+            self.fd = -1
+            raise EggbinError(f"the app's lock `{lock}` is not a regular file", hint=NOT_OURS)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

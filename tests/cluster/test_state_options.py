@@ -48,6 +48,9 @@ def test_a_lock_path_no_master_made_is_not_held_and_never_blocks(tmp_path: Path,
     else:
         lock.mkdir()
     assert not is_locked(tmp_path)
+    with pytest.raises(EggbinError, match=r"lock `.*cluster\.lock`") as refused:
+        StateLock(tmp_path).acquire()  # a master refuses it, plainly: locked, it would hide from `stop`
+    assert refused.value.hint == "no eggbin master made it: remove it, then start again"
 
 
 def test_a_file_left_by_a_killed_master_reads_as_stale(tmp_path: Path) -> None:
