@@ -8,7 +8,8 @@ candidate files. That is ~50 µs a module, ~18 ms of the ~140 ms of imports befo
 to `finish`), answers a (name, search path) that PathFinder answered at an earlier start with the spec
 PathFinder made then: the same loader class for the same file, the same package directory. It keeps them in
 eggbin's private per-user cache (`eggbin.private_cache`, kind `imports`). Any other name it asks
-PathFinder, and records the answer when it is a module or regular package in one file; the zygote (or a
+PathFinder, and records the answer when it is a module or regular package in one file, or nothing (a name
+looked for in vain is looked for again only once a directory searched changed); the zygote (or a
 master without one) writes the entry once its imports are done, when something was new
 (`eggbin.cluster.start_caches`).
 
@@ -45,7 +46,9 @@ if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
     from typing import Any
 
-    Found = list[Any]  # [the search path (None: sys.path), the file, its loader's kind, is a package]
+    # [the search path (None: sys.path), the file, its loader's kind, is a package]; a name not found:
+    # [the search path, None, MISSING, False]
+    Found = list[Any]
     Spec = ModuleSpec | None
 
 LOADERS: dict[str, tuple[type, list[str]]] = {  # a kind: its loader class and file suffixes
@@ -54,6 +57,9 @@ LOADERS: dict[str, tuple[type, list[str]]] = {  # a kind: its loader class and f
     "sourceless": (SourcelessFileLoader, BYTECODE_SUFFIXES),
 }
 KINDS = {loader: kind for kind, (loader, _) in LOADERS.items()}
+# PathFinder found nothing (`nt`, `_winapi`, `msvcrt`, optional libraries, ~10 names a start): answered None
+# at once, as PathFinder itself, next in `sys.meta_path`, then answers again (it searched twice before)
+MISSING = "missing"
 CACHE = PrivateCache("imports", "eggbin-start-imports-2")
 _installed: list[StartImports] = []  # the finder in `sys.meta_path` (a fork inherits it), until `finish`
 
@@ -73,6 +79,8 @@ class StartImports:
         known = self.known.get(name)
         if known is not None and known[0] == where and self.searched(name, known):
             _, file, kind, package = known
+            if kind == MISSING:
+                return None
             loader = LOADERS[kind][0](name, file)
             locations = [os.path.dirname(file)] if package else None
             return spec_from_file_location(name, file, loader=loader, submodule_search_locations=locations)
@@ -88,6 +96,8 @@ class StartImports:
         where, file, kind, package = known
         if where is None and sys.path != self.path:
             return False
+        if kind == MISSING:  # looked for in the same directories, which are as they were
+            return True
         directory, _, base = file.rpartition(os.sep)
         stem = name.rpartition(".")[2]
         if package:
@@ -105,8 +115,10 @@ class StartImports:
 
 def recorded(spec: ModuleSpec | None, where: list[str] | None) -> Found | None:
     """What to keep of PathFinder's answer: a module or a regular package in one file, loaded by one of
-    the standard file loaders, as `StartImports.find_spec` makes it again; else None."""
-    if spec is None or spec.origin is None or type(spec.loader) not in KINDS or spec.loader_state is not None:
+    the standard file loaders, as `StartImports.find_spec` makes it again, or nothing found; else None."""
+    if spec is None:
+        return [where, None, MISSING, False]
+    if spec.origin is None or type(spec.loader) not in KINDS or spec.loader_state is not None:
         return None
     package = spec.submodule_search_locations is not None
     if package and list(spec.submodule_search_locations or ()) != [os.path.dirname(spec.origin)]:
@@ -140,11 +152,14 @@ def read_entry(key: str) -> dict[str, Found]:
 
 
 def well_formed(found: object) -> bool:
-    """`[search path or None, file, loader kind, is a package]`, as `recorded` makes it."""
+    """`[search path or None, file, loader kind, is a package]`, or a name not found, as `recorded` makes
+    them."""
     if not isinstance(found, list) or len(found) != 4:
         return False
     where, file, kind, package = found
     searched = where is None or (isinstance(where, list) and all(isinstance(d, str) for d in where))
+    if kind == MISSING:
+        return searched and file is None and package is False
     return searched and isinstance(file, str) and kind in LOADERS and isinstance(package, bool)
 
 

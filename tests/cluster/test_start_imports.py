@@ -97,7 +97,8 @@ def test_the_next_start_finds_every_module_where_pathfinder_did_with_the_same_sp
     assert second["specs"] == first["specs"]
     assert second["specs"]["pkg"][4] == [str(tmp_path / "late" / "pkg")]
     assert second["specs"]["top_mod"][0] == "late"
-    assert first["missing"] == second["missing"] == ["gone_mod"]  # not found stays not found
+    assert first["missing"] == second["missing"] == ["gone_mod"]  # not found stays not found...
+    assert "gone_mod" in second["known"]  # ...without a search: the directories are as they were
     assert "StartImports" not in first["left"] + second["left"]
 
 
@@ -110,6 +111,15 @@ def test_a_module_added_ahead_on_the_path_is_found_instead(tmp_path: Path) -> No
     assert after["known"] == []  # a directory searched changed: the whole entry is dropped
     assert after["specs"]["top_mod"][0] == "early"
     assert start(tmp_path)["specs"]["top_mod"][0] == "early"  # and the new entry holds the new answer
+
+
+def test_a_module_not_found_at_the_last_start_is_found_once_it_is_there(tmp_path: Path) -> None:
+    write_tree(tmp_path)
+    assert start(tmp_path)["missing"] == ["gone_mod"]
+    (tmp_path / "late" / "gone_mod.py").write_text("WHERE = 'back'\n")
+    touch_later(tmp_path / "late")
+    probe = START + "\nimport gone_mod\nprint(gone_mod.WHERE)\n"
+    assert python(tmp_path, probe).splitlines()[-1] == "back"
 
 
 def test_a_module_removed_is_not_found_from_the_entry(tmp_path: Path) -> None:
