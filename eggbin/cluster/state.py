@@ -12,6 +12,7 @@ that the process is this app's master (title, start time, holding this lock; egg
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -110,8 +111,10 @@ class StateLock:
         lock = self.dir / LOCK_FILE
         try:  # without blocking: a FIFO planted there is refused below, not waited on
             self.fd = open_private(lock, os.O_RDWR | os.O_NONBLOCK)
-        except OSError as exc:  # a symlink (never followed), a directory...
-            raise EggbinError(f"cannot take the app's lock `{lock}`: {exc.strerror}", hint=NOT_OURS) from None
+        except OSError as exc:  # a symlink (never followed), a directory, another user's file...
+            planted = exc.errno in (errno.ELOOP, errno.EISDIR)
+            message = f"cannot take the app's lock `{lock}`: {exc.strerror}"
+            raise EggbinError(message, hint=NOT_OURS if planted else None) from None
         if not stat.S_ISREG(os.fstat(self.fd).st_mode):  # a lock on it would hide this master from `stop`
             os.close(self.fd)
             self.fd = -1
