@@ -83,11 +83,8 @@ class PrivateCache:
         head, _, rest = data.partition(b"\n")
         stored_key, _, rest = rest.partition(b"\0")
         checksum, _, body = rest.partition(b"\n")
-        if head != self.magic.encode() or stored_key != _encoded(key) or checksum != _checksum(body):
-            return None
-        if not body:
-            return None
-        return body
+        stale = head != self.magic.encode() or stored_key != _encoded(key)
+        return None if stale or checksum != _checksum(body) or not body else body
 
     def write(self, key: str, body: str) -> None:
         """Keep `body` for `key`: atomically, 0600, in a 0700 directory; failures are ignored."""

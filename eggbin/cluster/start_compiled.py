@@ -126,30 +126,21 @@ class StartCompiled:
 
     def eval(self, source: object, globals: object = None, locals: object = None) -> object:
         """`eval`."""
-        if isinstance(source, str):  # as Python's: leading spaces and tabs stripped
-            source = self.string_code(source.lstrip(" \t"), "eval")
+        if isinstance(source, str):  # as Python's: leading spaces and tabs stripped, file name "<string>"
+            source = self.compile(source.lstrip(" \t"), "<string>", "eval", caller_flags(), True)
         elif isinstance(source, (bytes, bytearray)):
-            source = self.string_code(bytes(source).lstrip(b" \t"), "eval")
+            source = self.compile(bytes(source).lstrip(b" \t"), "<string>", "eval", caller_flags(), True)
         return EVAL(source, *caller_namespace(globals, locals))
 
     def exec(self, source: object, globals: object = None, locals: object = None, **kwargs: object) -> None:
         """`exec`."""
-        if isinstance(source, (str, bytes, bytearray)) and not kwargs:
-            source = self.string_code(source, "exec")
+        if isinstance(source, (str, bytes, bytearray)) and not kwargs:  # as Python's: "<string>"
+            source = self.compile(source, "<string>", "exec", caller_flags(), True)
         EXEC(source, *caller_namespace(globals, locals), **kwargs)
-
-    def string_code(self, source: str | bytes | bytearray, mode: str) -> CodeType:
-        """What `eval` / `exec` compile a string to: file name "<string>", the `__future__` flags of the
-        code that called them."""
-        flags = int(sys._getframe(2).f_code.co_flags & FUTURE_FLAGS)
-        if type(source) is str:
-            return self.code(source, "<string>", mode, flags)
-        code: CodeType = COMPILE(source, "<string>", mode, flags, True)
-        return code
 
 
 def caller_flags() -> int:
-    """The `__future__` flags of the code that called `compile` (two frames up)."""
+    """The `__future__` flags of the code that called `compile`, `eval` or `exec` (two frames up)."""
     return int(sys._getframe(2).f_code.co_flags & FUTURE_FLAGS)
 
 
